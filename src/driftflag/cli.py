@@ -1,0 +1,125 @@
+"""The ``driftflag`` command line: a thin shell over the library.
+
+Each command parses its options, makes one library call, renders the result and sets the exit
+code. Errors a user can fix (:class:`driftflag.errors.DriftflagError`) are printed as one line,
+``driftflag: error: <message>``, with exit code 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from driftflag import HUMAN_DECISION_NOTICE, __version__
+from driftflag.errors import DriftflagError
+
+app = typer.Typer(
+    name="driftflag",
+    help="Find drifting cases in children's social care. " + HUMAN_DECISION_NOTICE,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+_STATE = {"debug": False}
+
+
+def _fail(err: Exception) -> None:
+    if _STATE["debug"]:
+        raise err
+    console.print(f"driftflag: error: {err}", markup=False, highlight=False)
+    raise typer.Exit(code=2)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"driftflag {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """driftflag command line."""
+    _STATE["debug"] = debug
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@app.command()
+def synth(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the synthetic LA to.")],
+    children: Annotated[
+        int, typer.Option("--children", min=50, help="Children known to social care over the years.")
+    ] = 30000,
+    years: Annotated[int, typer.Option("--years", min=2, max=20, help="Collection years to simulate.")] = 8,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same bytes).")] = 1,
+    profile: Annotated[str, typer.Option("--profile", help="Calibration profile.")] = "england",
+    messy: Annotated[
+        float, typer.Option("--messy", min=0.0, max=0.5, help="Share of rows given realistic faults.")
+    ] = 0.0,
+    bias: Annotated[
+        str | None,
+        typer.Option("--bias", help="Inject a bias, e.g. 'label:Black:0.5' or 'recording:Asian:0.5'."),
+    ] = None,
+    end: Annotated[
+        str, typer.Option("--end", help="Extract date: last day simulated (YYYY-MM-DD, a 31 March).")
+    ] = "2026-03-31",
+    force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists.")] = False,
+) -> None:
+    """Generate a synthetic local authority in the real return formats (903, CIN census, Annex A)."""
+    from driftflag.synth import SynthConfig, run_synth
+
+    try:
+        cfg = SynthConfig(
+            children=children, years=years, seed=seed, profile=profile, messy=messy,
+            bias=bias, end=date.fromisoformat(end),
+        )
+        summary = run_synth(cfg, out_dir, force=force, progress=True)
+    except (DriftflagError, ValueError) as e:
+        _fail(e)
+        return
+    out.print(summary)
+
+
+@app.command()
+def calibration(
+    la_dir: Annotated[Path, typer.Argument(help="A synthetic LA folder written by `driftflag synth`.")],
+    year: Annotated[
+        int | None, typer.Option("--year", help="Collection year to check (default: last full year).")
+    ] = None,
+) -> None:
+    """Compare a synthetic LA with England's statistics, computed from its return files.
+
+    Exits 1 when any figure is outside its tolerance.
+    """
+    from driftflag.calibration import calibration_report, render_report
+
+    try:
+        report = calibration_report(la_dir, year=year)
+    except DriftflagError as e:
+        _fail(e)
+        return
+    out.print(render_report(report))
+    if not report.all_within_tolerance:
+        raise typer.Exit(code=1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
