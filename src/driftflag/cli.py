@@ -84,18 +84,47 @@ def synth(
     force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists.")] = False,
 ) -> None:
     """Generate a synthetic local authority in the real return formats (903, CIN census, Annex A)."""
-    from driftflag.synth import SynthConfig, run_synth
+    from pydantic import ValidationError
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from driftflag.synth import SynthConfig
+    from driftflag.synth.run import STEPS, run_synth
 
     try:
         cfg = SynthConfig(
             children=children, years=years, seed=seed, profile=profile, messy=messy,
             bias=bias, end=date.fromisoformat(end),
         )
-        summary = run_synth(cfg, out_dir, force=force, progress=True)
-    except (DriftflagError, ValueError) as e:
+    except ValidationError as e:
+        _fail(DriftflagError(_one_line(e)))
+        return
+    except ValueError as e:
+        _fail(DriftflagError(f"--end {end!r} is not a date (YYYY-MM-DD): {e}"))
+        return
+    try:
+        with Progress(
+            TextColumn("[bold]{task.description:<18}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(), console=console, transient=True,
+        ) as bar:
+            task = bar.add_task("simulating", total=len(STEPS))
+
+            def step(msg: str) -> None:
+                bar.update(task, advance=1, description=msg)
+
+            summary = run_synth(cfg, out_dir, force=force, progress=step)
+    except DriftflagError as e:
         _fail(e)
         return
-    out.print(summary)
+    out.print(summary, highlight=False)
+    out.print(HUMAN_DECISION_NOTICE, style="dim", highlight=False)
+
+
+def _one_line(e) -> str:
+    """First problem of a pydantic ValidationError as one line naming the field."""
+    err = e.errors()[0]
+    loc = ".".join(str(x) for x in err.get("loc", ())) or "value"
+    msg = str(err.get("msg", e)).removeprefix("Value error, ")
+    return f"{loc}: {msg}"
 
 
 @app.command()

@@ -23,7 +23,7 @@ SCHEMA_VERSION = "1.0.0"
 Kind = Literal["string", "date", "bool", "int", "float"]
 
 _PANDAS_DTYPE: dict[str, str] = {
-    "string": "string",
+    "string": "str",
     "date": "datetime64[ns]",
     "bool": "boolean",
     "int": "Int64",
@@ -397,7 +397,7 @@ def conform(df: pd.DataFrame, table: Table) -> pd.DataFrame:
         if col.kind == "date":
             s = pd.to_datetime(s).astype("datetime64[ns]")
         elif col.kind == "string":
-            s = s.astype("string")
+            s = s.astype("str")
         else:
             s = s.astype(col.dtype)
         out[col.name] = s
