@@ -93,8 +93,18 @@ def check_invariants(result) -> None:
     nxt = r.groupby("child_id")["referral_date"].shift(-1)
     clash = nxt.notna() & (r["closure_date"].isna() | (nxt <= r["closure_date"]))
     assert not clash.any(), "a referral while the previous CIN episode is still open"
-    cp = t["cp_plans"].merge(r[["referral_id", "referral_date"]], on="referral_id")
-    assert (cp["start_date"] >= cp["referral_date"]).all(), "CP plan before its referral"
+    for name, a, b in (("cp_plans", "start_date", "end_date"), ("cin_plans", "start_date", "end_date"),
+                       ("assessments", "start_date", "authorisation_date"),
+                       ("section47", "start_date", "icpc_date")):
+        ev = t[name].merge(r[["referral_id", "referral_date", "closure_date"]], on="referral_id")
+        assert (ev[a] >= ev["referral_date"]).all(), f"{name} starts before its referral"
+        known = ev[b].notna() & ev["closure_date"].notna()
+        assert (ev.loc[known, b] <= ev.loc[known, "closure_date"]).all(), \
+            f"{name} ends after its CIN episode closed"
+        still = ev[b].isna() & ev["closure_date"].notna()
+        if name == "section47":
+            still &= ~ev["icpc_not_required"].astype(bool)
+        assert not still.any(), f"{name} still open in a closed CIN episode"
     # care proceedings issued in pre-proceedings exist on the application date
     pp = t["pre_proceedings"]
     issued = pp[pp["outcome"].eq("C") & pp["court_application_date"].notna()]

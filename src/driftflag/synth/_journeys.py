@@ -117,6 +117,7 @@ def simulate_journeys(
         rid = np.arange(ref_no, ref_no + m)
         ref_no += m
         z, sev, dob = pop.stuckness[c], pop.severity[c], pop.dob[c]
+        a18 = pop.age18[c]  # children's services end at 18: every date below is capped there
         age = r - dob
         disabled = pop.disabled[c]
         uasc_first = pop.uasc[c] & (k == 0)
@@ -165,7 +166,7 @@ def simulate_journeys(
         has_a = level >= 1
         a_start = r + rng.integers(0, 4, m)
         a_wd = _wd(rng, 24.0, 0.55, np.exp(0.22 * p_fd + 0.10 * z))
-        auth = add_working_days(a_start, a_wd, hol)
+        auth = np.minimum(add_working_days(a_start, a_wd, hol), a18)
         fac_key = np.where(level >= 3, cat, np.where(age > 11 * 365, "EXT", "OTHER"))
         f1 = np.array([_FACTORS[x][i % len(_FACTORS[x])] for x, i in
                        zip(fac_key, rng.integers(0, 6, m), strict=True)], dtype=object)
@@ -187,7 +188,7 @@ def simulate_journeys(
         has_s47 = (level >= 3) & ~uasc_first
         s47_start = r + rng.integers(0, 6, m)
         icpc_wd = _wd(rng, 11.0, 0.45, np.exp(0.15 * p_ip))
-        icpc = add_working_days(s47_start, icpc_wd, hol)
+        icpc = np.minimum(add_working_days(s47_start, icpc_wd, hol), a18)
         icpc_target = add_working_days(s47_start, np.full(m, 15), hol)
         icpc_not_req = (level == 3) & (rng.random(m) < 0.62)
         icpc_not_req |= level == 5
@@ -211,11 +212,12 @@ def simulate_journeys(
         cp_len = lo + np.floor(rng.random(m) * (hi - lo + 1)).astype(np.int64)
         tail = bucket == 4
         cp_len[tail] = 730 + rng.exponential(260, int(tail.sum())).astype(np.int64)
-        cp_end = cp_start + cp_len
+        cp_end = np.minimum(cp_start + cp_len, a18)
 
         # PLO pre-proceedings for some plans (S4:567, S4:724)
         plo = cp & (rng.random(m) < sigmoid(-1.55 + 0.55 * z + 0.45 * sev + 0.25 * neglect))
         pp_start = cp_start + (cp_len * rng.uniform(0.15, 0.7, m)).astype(np.int64)
+        plo &= pp_start < a18 - 180
         pp_weeks = np.exp(rng.normal(np.log(13.0) + 0.32 * z + 0.05 * p_ip, 0.5))
         decision = pp_start + np.round(pp_weeks * 7).astype(np.int64)
         issue = plo & (rng.random(m) < sigmoid(0.1 + 0.6 * sev) * (1 - 0.5 * abrupt[c]))
@@ -235,6 +237,7 @@ def simulate_journeys(
             "court_app": np.where(issue[pi], app[pi], -1),
         }))
         cp_end = np.where(issue, app, np.where(plo, np.maximum(cp_end, decision + rng.integers(7, 60, m)), cp_end))
+        cp_end = np.minimum(cp_end, a18)
         latest = np.where(rng.random(m) < 0.88, cat, choice(rng, _CATS, (0.5, 0.3, 0.1, 0.05, 0.05), m))
         ci = np.flatnonzero(cp)
         out.cp_plans.append(pd.DataFrame({
@@ -263,7 +266,8 @@ def simulate_journeys(
         c_len = np.exp(rng.normal(np.log(np.where(cin_c, 150, 200)) + 0.25 * z + 0.45 * masked
                                   + 0.1 * p_ip, 0.6)).astype(np.int64) + 14
         has_cin = cin_a | cin_b | cin_c
-        c_end = c_start + c_len
+        c_end = np.minimum(c_start + c_len, a18)
+        has_cin &= c_start < c_end
         # teenagers on a CIN plan sometimes become accommodated (s20) at its end
         s20_from_cin = has_cin & (age > 11 * 365) & (rng.random(m) < 0.07 * (1 - abrupt[c]))
         cii = np.flatnonzero(has_cin)
@@ -317,7 +321,9 @@ def simulate_journeys(
                 [np.isin(last_rec, ("E11", "E12")), np.isin(last_rec, ("E45", "E46")),
                  np.isin(last_rec, ("E41", "E47", "E48")), np.isin(last_rec, ("E7",))],
                 ["RC1", "RC4", "RC3", "RC6"], "RC7")
-            close[cidx] = res.period_end + rng.integers(0, 31, len(cidx))
+            done = np.maximum.reduce([res.period_end, np.where(has_a[cidx], auth[cidx], 0),
+                                      np.where(held[cidx], icpc[cidx], 0)])
+            close[cidx] = done + rng.integers(0, 31, len(cidx))
             reason[cidx] = rc
         # cin plans end when the child becomes looked after
         c_end = np.where(in_care & has_cin & (care_start < c_end), np.maximum(care_start, c_start + 1), c_end)
@@ -330,7 +336,6 @@ def simulate_journeys(
             np.where(held, icpc, 0)])
         close[open_] = plan_end[open_] + rng.integers(0, 15, int(open_.sum()))
         reason[open_ & (reason == "")] = "RC7"
-        a18 = pop.age18[c]
         over = close > a18
         close = np.where(over, a18, close)
         reason = np.where(over & ~np.isin(reason, ("RC1", "RC4", "RC3")), "RC6", reason)

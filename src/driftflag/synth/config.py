@@ -122,7 +122,7 @@ class Profile(BaseModel):
     #: Shares the plan-length draw uses: some long plans are cut short when care proceedings are
     #: issued (the plan ends when the child becomes looked after), so the draw over-weights the
     #: tail to make the plans *ending* in a year match ``cp_duration_shares``. Tuned.
-    cp_duration_draw_shares: tuple[float, ...] = (0.150, 0.105, 0.430, 0.260, 0.055)
+    cp_duration_draw_shares: tuple[float, ...] = (0.150, 0.105, 0.430, 0.265, 0.050)
     # Initial category (DS §6.1): neglect ~50%, emotional ~35%, physical ~7%, sexual ~3-4%, multiple
     cp_category_shares: dict[str, float] = {
         "NEG": 0.50, "EMO": 0.35, "PHY": 0.075, "SAB": 0.035, "MUL": 0.04,
