@@ -1,0 +1,67 @@
+"""Helpers shared by the return readers: collection-year labels and the cross-year dedupe.
+
+A collection year is named by the year it ends (2026 = 1 April 2025 - 31 March 2026) and its
+folder or file carries the label ``2025-26``. Records that continue across years are resubmitted
+in every year's return, so combining years keeps, for each record key, only the rows from the
+latest year that holds that key (:func:`keep_latest_year`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import numpy as np
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+#: dtype of every value read from a return: pandas' string dtype, missing values as NaN.
+STR_DTYPE = pd.StringDtype(na_value=np.nan)
+
+_LABEL_RE = re.compile(r"(?<!\d)(\d{4})-(\d{2})(?!\d)")
+
+
+def year_from_label(text: str) -> int | None:
+    """Collection year of a ``YYYY-YY`` label found in ``text`` (``"2025-26"`` -> 2026).
+
+    Returns None when ``text`` holds no label or the two halves are not consecutive years.
+
+    Examples
+    --------
+    >>> year_from_label("2025-26"), year_from_label("cin_census_2019-20.xml"), year_from_label("x")
+    (2026, 2020, None)
+    """
+    m = _LABEL_RE.search(text)
+    if m is None:
+        return None
+    first, second = int(m.group(1)), int(m.group(2))
+    if (first + 1) % 100 != second:
+        return None
+    return first + 1
+
+
+def year_label(collection_year: int) -> str:
+    """``2026`` -> ``"2025-26"``."""
+    return f"{collection_year - 1}-{collection_year % 100:02d}"
+
+
+def keep_latest_year(df: pd.DataFrame, keys: list[str], year_col: str = "collection_year") -> pd.DataFrame:
+    """Drop rows whose key also appears in a later collection year.
+
+    For each value of ``keys`` only the rows of the latest year holding it are kept. Rows of that
+    year are all kept, even when the key repeats inside it (a within-return duplicate is a data
+    quality issue for validation, not a resubmission). Rows with any key value missing cannot be
+    matched across years and are always kept. The number of rows dropped is stored in
+    ``result.attrs["dropped_resubmitted"]``.
+    """
+    if df.empty:
+        out = df.copy()
+        out.attrs["dropped_resubmitted"] = 0
+        return out
+    complete = df[keys].notna().all(axis=1).to_numpy()
+    latest = df[year_col].where(complete).groupby([df[k] for k in keys], dropna=True).transform("max")
+    keep = ~complete | (df[year_col] == latest).fillna(False).to_numpy()
+    out = df.loc[keep].reset_index(drop=True)
+    out.attrs["dropped_resubmitted"] = int((~keep).sum())
+    return out

@@ -1,0 +1,254 @@
+"""Minimal SSDA903 (children looked after) reader: CSV tables into string-valued DataFrames.
+
+Columns and table names follow ``data-standards.md`` §2.1 (csc-validator-be-903
+``lac_validator/config.py``). Nothing is validated here: every value stays the string written in
+the file (stripped; blank becomes missing), and every data row is kept with its file and 1-based
+row number (``_source_file``, ``_source_row``) so the validation stage can quarantine it with a
+reason. Only files that cannot be read at all raise :class:`~driftflag.errors.SourceFileError`.
+
+Layout of a synthetic LA (one folder per collection year, label ``2025-26`` for the year ending
+31 March 2026)::
+
+    ssda903/2025-26/header.csv, episodes.csv, uasc.csv, missing.csv, reviews.csv
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from driftflag.errors import SourceFileError
+from driftflag.ingest._common import STR_DTYPE, keep_latest_year, year_from_label
+
+logger = logging.getLogger(__name__)
+
+#: Every column of the tables read, in the order of data-standards.md §2.1.
+TABLE_COLUMNS_903: dict[str, tuple[str, ...]] = {
+    "header": ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"),
+    "episodes": (
+        "CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
+        "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN",
+    ),
+    "uasc": ("CHILD", "SEX", "DOB", "DUC"),
+    "missing": ("CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"),
+    "reviews": ("CHILD", "DOB", "REVIEW", "REVIEW_CODE"),
+}
+
+#: Columns without which a table is unusable (a file lacking one raises SourceFileError).
+#: Other known columns missing from a file are added as all-missing columns.
+REQUIRED_COLUMNS_903: dict[str, tuple[str, ...]] = {
+    "header": ("CHILD", "SEX", "DOB", "ETHNIC"),
+    "episodes": ("CHILD", "DECOM", "RNE", "LS", "PLACE", "DEC", "REC"),
+    "uasc": ("CHILD", "DUC"),
+    "missing": ("CHILD", "MISSING", "MIS_START", "MIS_END"),
+    "reviews": ("CHILD", "REVIEW"),
+}
+
+#: Tables every year folder must hold; the others are read when present.
+REQUIRED_TABLES_903: tuple[str, ...] = ("header", "episodes")
+
+#: Record keys for combining years: a key found in several years keeps the latest year's rows.
+DEDUPE_KEYS_903: dict[str, tuple[str, ...]] = {
+    "header": ("CHILD",),
+    "episodes": ("CHILD", "DECOM"),
+    "uasc": ("CHILD",),
+    "missing": ("CHILD", "MIS_START", "MISSING"),
+    "reviews": ("CHILD", "REVIEW"),
+}
+
+_MSG_MISSING_FILE = "required table '{table}' not found (expected {table}.csv)"
+_MSG_MISSING_COLUMNS = "missing required column(s) {columns}"
+_MSG_DUPLICATE_COLUMNS = "duplicate column(s) {columns} after normalising header names"
+_MSG_EMPTY = "file is empty (no header row)"
+_MSG_BINARY = "not a text CSV file (contains NUL bytes)"
+_MSG_NOT_FOLDER = "not a folder"
+_MSG_NO_YEARS = "no collection-year folders (named like 2025-26) found"
+
+_WS_RE = re.compile(r"\s+")
+
+
+def _normalise_column(name: str) -> str:
+    """``" place provider "`` -> ``"PLACE_PROVIDER"``; ``"\\ufeffChild"`` -> ``"CHILD"``."""
+    return _WS_RE.sub("_", name.replace("\ufeff", "").strip()).upper()
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    if b"\x00" in raw:
+        raise SourceFileError(str(path), _MSG_BINARY)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        logger.warning("%s is not UTF-8; reading it as Windows-1252", path)
+        return raw.decode("cp1252", errors="replace")
+
+
+def read_903_csv(path: Path, table: str) -> pd.DataFrame:
+    """Read one 903 CSV table into a string-valued DataFrame.
+
+    Header names are matched case-insensitively with surrounding whitespace ignored (inner runs
+    of whitespace become ``_``). Values are stripped; blanks become missing. Known columns
+    absent from the file are added empty; unknown columns are kept. A row with more fields than
+    the header keeps the extras, joined by commas, in ``_extra_fields``; a shorter row is padded.
+    Wholly blank lines are skipped (they are not records); ``_source_row`` still counts them so
+    it always equals the line's position after the header.
+
+    Raises
+    ------
+    SourceFileError
+        If the file cannot be decoded, is empty, repeats a column or lacks a required column.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise SourceFileError(str(path), f"cannot read file ({e.strerror or e})") from e
+    text = _decode(raw, path)
+    try:
+        records = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as e:
+        raise SourceFileError(str(path), f"not a readable CSV file ({e})") from e
+    if not records or not any(c.strip() for c in records[0]):
+        raise SourceFileError(str(path), _MSG_EMPTY)
+
+    columns = [_normalise_column(c) for c in records[0]]
+    dupes = sorted({c for c in columns if c and columns.count(c) > 1})
+    if dupes:
+        raise SourceFileError(str(path), _MSG_DUPLICATE_COLUMNS.format(columns=", ".join(dupes)))
+    required = REQUIRED_COLUMNS_903.get(table, ())
+    missing = [c for c in required if c not in columns]
+    if missing:
+        raise SourceFileError(str(path), _MSG_MISSING_COLUMNS.format(columns=", ".join(missing)))
+    # An unnamed trailing column (a trailing comma on the header line) is dropped if it is empty.
+    columns = [c or f"_unnamed_{i + 1}" for i, c in enumerate(columns)]
+
+    width = len(columns)
+    rows: list[list[str | None]] = []
+    row_numbers: list[int] = []
+    extras: list[str | None] = []
+    any_extra = False
+    for n, rec in enumerate(records[1:], start=1):
+        if not any(f.strip() for f in rec):
+            continue
+        values = [f.strip() or None for f in rec[:width]]
+        if len(values) < width:
+            values.extend([None] * (width - len(values)))
+        extra = ",".join(rec[width:]).strip() if len(rec) > width else ""
+        any_extra = any_extra or bool(extra)
+        extras.append(extra or None)
+        rows.append(values)
+        row_numbers.append(n)
+
+    df = pd.DataFrame.from_records(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
+    for c in [c for c in df.columns if c.startswith("_unnamed_")]:
+        if df[c].isna().all():
+            df = df.drop(columns=c)
+    for c in TABLE_COLUMNS_903.get(table, ()):
+        if c not in df.columns:
+            df[c] = None
+    known = [c for c in TABLE_COLUMNS_903.get(table, ()) if c in df.columns]
+    df = df[known + [c for c in df.columns if c not in known]].astype(STR_DTYPE)
+    if any_extra:
+        df["_extra_fields"] = pd.Series(extras, dtype=STR_DTYPE)
+    df["_source_file"] = pd.Series([str(path)] * len(df), dtype=STR_DTYPE)
+    df["_source_row"] = pd.Series(row_numbers, dtype="int64")
+    return df
+
+
+def _find_table_files(folder: Path) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for p in sorted(folder.iterdir()):
+        if not p.is_file() or p.suffix.lower() != ".csv":
+            continue
+        table = p.stem.strip().lower()
+        if table in TABLE_COLUMNS_903:
+            if table in found:
+                raise SourceFileError(str(p), f"two files for table '{table}' ({found[table].name})")
+            found[table] = p
+    return found
+
+
+def read_903_folder(path: Path) -> dict[str, pd.DataFrame]:
+    """Read the 903 CSV tables in one folder (one collection year).
+
+    Reads whichever of ``header``, ``episodes``, ``uasc``, ``missing``, ``reviews`` are present
+    (file names matched case-insensitively, ``.csv``). ``header`` and ``episodes`` are required.
+    Each table is as described in :func:`read_903_csv`.
+
+    Raises
+    ------
+    SourceFileError
+        If the folder does not exist, a required table is missing, or a file cannot be read.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise SourceFileError(str(folder), _MSG_NOT_FOLDER)
+    files = _find_table_files(folder)
+    for table in REQUIRED_TABLES_903:
+        if table not in files:
+            raise SourceFileError(str(folder), _MSG_MISSING_FILE.format(table=table))
+    tables = {table: read_903_csv(p, table) for table, p in files.items()}
+    logger.debug("903 %s: %s", folder, {t: len(df) for t, df in tables.items()})
+    return tables
+
+
+def find_903_year_folders(root: Path) -> dict[int, Path]:
+    """Collection-year folders (``2025-26`` -> 2026) under ``root`` or ``root/ssda903``."""
+    root = Path(root)
+    if (root / "ssda903").is_dir():
+        root = root / "ssda903"
+    if not root.is_dir():
+        raise SourceFileError(str(root), _MSG_NOT_FOLDER)
+    years: dict[int, Path] = {}
+    for p in sorted(root.iterdir()):
+        year = year_from_label(p.name) if p.is_dir() else None
+        if year is None:
+            continue
+        if year in years:
+            raise SourceFileError(str(p), f"two folders for collection year {year} ({years[year].name})")
+        years[year] = p
+    return dict(sorted(years.items()))
+
+
+def read_903_years(root: Path, years: Iterable[int] | None = None) -> dict[str, pd.DataFrame]:
+    """Read and combine the collection-year folders of an LA's 903 returns.
+
+    ``root`` is the ``ssda903`` folder (or the LA folder holding it); ``years`` limits the
+    collection years read (default: every year folder found). Each table gains an integer
+    ``collection_year`` column. Records continuing across years are resubmitted each year, so
+    for each key in :data:`DEDUPE_KEYS_903` (episodes: ``CHILD, DECOM``; missing:
+    ``CHILD, MIS_START, MISSING``; reviews: ``CHILD, REVIEW``; header and uasc: ``CHILD``) only
+    the rows of the latest year holding that key are kept (rows with a blank key part are always
+    kept; see :func:`~driftflag.ingest._common.keep_latest_year`). The number of rows dropped
+    per table is in ``df.attrs["dropped_resubmitted"]``.
+
+    Raises
+    ------
+    SourceFileError
+        If there are no year folders or any year cannot be read.
+    """
+    folders = find_903_year_folders(root)
+    if years is not None:
+        chosen = set(years)
+        folders = {y: p for y, p in folders.items() if y in chosen}
+    if not folders:
+        raise SourceFileError(str(root), _MSG_NO_YEARS)
+    per_table: dict[str, list[pd.DataFrame]] = {}
+    for year, folder in folders.items():
+        for table, df in read_903_folder(folder).items():
+            df.insert(0, "collection_year", year)
+            per_table.setdefault(table, []).append(df)
+    combined: dict[str, pd.DataFrame] = {}
+    for table, frames in per_table.items():
+        df = pd.concat(frames, ignore_index=True)
+        combined[table] = keep_latest_year(df, list(DEDUPE_KEYS_903[table]))
+        logger.debug(
+            "903 %s: %d rows, %d dropped as resubmitted",
+            table, len(combined[table]), combined[table].attrs["dropped_resubmitted"],
+        )
+    return combined
