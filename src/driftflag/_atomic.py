@@ -29,7 +29,10 @@ def staged_dir(dest: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    replace_dir(tmp, dest)
+    try:
+        replace_dir(tmp, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def replace_dir(src: Path, dest: Path) -> None:
@@ -40,7 +43,12 @@ def replace_dir(src: Path, dest: Path) -> None:
         if old.exists():
             shutil.rmtree(old)
         os.replace(dest, old)
-    os.replace(src, dest)
+    try:
+        os.replace(src, dest)
+    except BaseException:
+        if old is not None:
+            os.replace(old, dest)  # put the previous complete folder back
+        raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 

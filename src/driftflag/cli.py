@@ -35,7 +35,7 @@ _STATE = {"debug": False}
 def _fail(err: Exception) -> None:
     if _STATE["debug"]:
         raise err
-    console.print(f"driftflag: error: {err}", markup=False, highlight=False)
+    console.print(f"driftflag: error: {err}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
 
 

@@ -1,8 +1,8 @@
 """The canonical case model: one typed table per kind of event in a child's journey.
 
 The model sits close to what councils record and to the three returns (Annex A, SSDA903, CIN
-census; see ``docs/data-model.md`` for the column-by-column mapping). Every table carries
-``child_id`` so that any event can be joined back to the child; events that belong to a CIN
+census; see ``docs/data-model.md`` for the column-by-column mapping). Every table but
+``workers`` carries ``child_id`` so that any event can be joined back to the child; events that belong to a CIN
 episode (the census ``CINdetails`` block, opened by a referral) also carry ``referral_id``.
 
 Dates are ``datetime64[ns]`` at midnight (no times of day in any return); an open event has a
@@ -340,7 +340,7 @@ ALLOCATIONS = _table(
     CHILD_ID,
     _c("team", "string", "Allocated team.", required=True, returns={"AnnexA": "Allocated Team"}),
     _c("worker_id", "string", "Allocated worker identifier.", required=True,
-       returns={"903": "SWEpisodes.SW_ID", "AnnexA": "Allocated Worker"}),
+       returns={"903": "SWEpisodes.SW_ID"}),
     _c("start_date", "date", "Allocation start.", required=True, returns={"903": "SWEpisodes.SW_DECOM"}),
     _c("end_date", "date", "Allocation end (blank while current).", returns={"903": "SWEpisodes.SW_DEC"}),
     _c("end_reason", "string", "Why the allocation ended (903 SW_REASON codes).", codes="SW_REASON_CODES",
@@ -384,9 +384,15 @@ TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
 def conform(df: pd.DataFrame, table: Table) -> pd.DataFrame:
     """Return ``df`` with exactly the table's columns, in order, cast to the canonical dtypes.
 
-    Missing optional columns are added empty; unknown columns are dropped. Casting is strict:
-    a value that cannot be represented raises (callers validate before conforming).
+    Missing optional columns are added empty; a missing required column raises
+    :class:`~driftflag.errors.SchemaError`; unknown columns are dropped. Casting is strict: a
+    value that cannot be represented raises (callers validate before conforming).
     """
+    from driftflag.errors import SchemaError
+
+    absent = [c.name for c in table.columns if c.required and c.name not in df.columns]
+    if absent and len(df):
+        raise SchemaError(f"table {table.name}: required column(s) missing: {', '.join(absent)}")
     out = {}
     n = len(df)
     for col in table.columns:

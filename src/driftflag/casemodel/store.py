@@ -67,8 +67,9 @@ def file_sha256(path: Path) -> str:
 
 
 def _write_parquet(df: pd.DataFrame, path: Path) -> None:
+    """Write one table. Same data and same pandas/pyarrow versions give the same bytes (the
+    file metadata names the library versions, so bytes differ across library upgrades)."""
     table = pa.Table.from_pandas(df, preserve_index=False)
-    # Drop the pandas metadata blob's creator version so files stay byte-identical across runs.
     pq.write_table(table, path, compression="zstd", write_statistics=True)
 
 
@@ -90,12 +91,16 @@ def write_store(
     with staged_dir(path) as tmp:
         for name in TABLE_ORDER:
             _write_parquet(store.tables[name], tmp / f"{name}.parquet")
+        reserved = {"schema_version", "created_at", "row_counts", "sources"}
+        clash = reserved & set(extra or {})
+        if clash:
+            raise StoreError(f"manifest keys {sorted(clash)} are reserved")
         manifest = {
+            **(extra or {}),
             "schema_version": SCHEMA_VERSION,
             "created_at": created_at.isoformat(),
             "row_counts": store.row_counts(),
             "sources": sources or [],
-            **(extra or {}),
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         store.manifest = manifest
@@ -112,6 +117,8 @@ def read_store(path: Path, tables: list[str] | None = None) -> CaseStore:
         manifest = json.loads(mpath.read_text())
     except json.JSONDecodeError as e:
         raise StoreError(f"{mpath}: manifest is not valid JSON ({e.msg})") from e
+    if not isinstance(manifest, dict):
+        raise StoreError(f"{mpath}: manifest is not a JSON object")
     major = str(manifest.get("schema_version", "0")).split(".")[0]
     if major != SCHEMA_VERSION.split(".")[0]:
         raise StoreError(

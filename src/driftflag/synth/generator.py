@@ -40,7 +40,8 @@ class SynthResult:
 
 
 def _ids(prefix: str, n: int, width: int = 7) -> np.ndarray:
-    return np.char.add(prefix, np.char.zfill(np.arange(1, n + 1).astype(str), width)).astype(object)
+    """Identifiers PREFIX0000001... in order (an empty array when n is 0)."""
+    return np.array([f"{prefix}{i:0{width}d}" for i in range(1, n + 1)], dtype=object)
 
 
 def _censor(days: np.ndarray, end_day: int) -> np.ndarray:
