@@ -145,7 +145,7 @@ def calibration(
     except DriftflagError as e:
         _fail(e)
         return
-    out.print(render_report(report))
+    out.print(render_report(report), width=max(out.width, 130))
     if not report.all_within_tolerance:
         raise typer.Exit(code=1)
 

@@ -294,7 +294,9 @@ class MessyInjector:
             df = tables[name]
             cols = {c: df[c].to_numpy(dtype=object).copy() for c in df.columns
                     if not c.startswith("_")}
+            rids = df["_rid"].to_numpy()
             dups = []
+            touched = False
             for i in self._choose_rows(len(df), eligible):
                 hit = self._cell_fault(cols, i, SPEC_CIN[name])
                 if hit is None:
@@ -302,16 +304,19 @@ class MessyInjector:
                 if hit[3] == "duplicate_row":
                     dups.append(int(i))
                 else:
-                    pending.append((name, int(df["_rid"].iat[i]), *hit))
-            for c, v in cols.items():
-                df[c] = v
+                    touched = True
+                    pending.append((name, int(rids[i]), *hit))
+            if touched:
+                for c, v in cols.items():
+                    df[c] = pd.Series(v, index=df.index, dtype=object)
             return dups
 
         # 1. CINdetails first: a duplicated block is copied with everything nested in it, and
         #    the records of duplicated blocks get no other fault (the copy must stay exact).
         cin = tables["CINdetails"]
         dup_rows = cell_faults("CINdetails", None)
-        dup_keys = {(int(cin["_child"].iat[i]), int(cin["_cin"].iat[i])) for i in dup_rows}
+        dup_keys = set(zip(cin["_child"].to_numpy()[dup_rows].tolist(),
+                           cin["_cin"].to_numpy()[dup_rows].tolist(), strict=True))
         for name, df in tables.items():
             if "_cin" not in df.columns:
                 continue
@@ -340,16 +345,29 @@ class MessyInjector:
                 df["_cin"] = m["_new"].to_numpy()
             for c in TABLE_POS[name]:
                 df[c] = df[c].astype("int64")
-        for c, k in sorted(dup_keys):
-            new = remap.loc[(remap["_child"] == c) & (remap["_cin"] == k + 0.5), "_new"].iat[0]
-            path = xml_path("CINdetails", {"_child": c, "_cin": int(new)}, None)
-            self._log(file, "CINdetails", path, "", "", "", "duplicate_row")
-        where = {name: df.loc[df["_rid"] >= 0].set_index("_rid")[list(TABLE_POS[name])]
-                 for name, df in tables.items()}
-        for name, rid, column, orig, new, fault in pending:
-            r = where[name].loc[rid]
-            pos = {p: int(r[p]) for p in TABLE_POS[name]}
-            self._log(file, name, xml_path(name, pos, column), column, orig, new, fault)
+        if dup_keys:
+            copies = pd.DataFrame(sorted(dup_keys), columns=["_child", "_cin"])
+            copies["_cin"] = copies["_cin"] + 0.5
+            copies = copies.merge(remap, on=["_child", "_cin"], how="left")
+            for c, new in zip(copies["_child"].tolist(), copies["_new"].tolist(), strict=True):
+                path = xml_path("CINdetails", {"_child": int(c), "_cin": int(new)}, None)
+                self._log(file, "CINdetails", path, "", "", "", "duplicate_row")
+        if pending:
+            rows = pd.DataFrame(pending, columns=["table", "_rid", "column", "orig", "new", "fault"])
+            rows["_n"] = np.arange(len(rows))
+            resolved = []
+            for name, grp in rows.groupby("table", sort=False):
+                df = tables[name]
+                where = df.loc[df["_rid"] >= 0].set_index("_rid")[list(TABLE_POS[name])]
+                at = where.reindex(grp["_rid"].to_numpy()).to_numpy(dtype=np.int64).tolist()
+                for n_, column, orig, new_, fault, p in zip(
+                        grp["_n"].tolist(), grp["column"].tolist(), grp["orig"].tolist(),
+                        grp["new"].tolist(), grp["fault"].tolist(), at, strict=True):
+                    pos = dict(zip(TABLE_POS[name], p, strict=True))
+                    resolved.append((n_, name, xml_path(name, pos, column), column, orig,
+                                     new_, fault))
+            for _, name, path, column, orig, new, fault in sorted(resolved, key=lambda t: t[0]):
+                self._log(file, name, path, column, orig, new, fault)
         out = {}
         for name, df in tables.items():
             df = df.drop(columns=["_rid", "_frozen"])
