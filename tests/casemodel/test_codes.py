@@ -124,3 +124,11 @@ def test_bounds_agree_with_collection_year_of(year):
     assert codes.collection_year_of(last) == year
     assert codes.collection_year_of(date.fromordinal(first.toordinal() - 1)) == year - 1
     assert codes.collection_year_of(date.fromordinal(last.toordinal() + 1)) == year + 1
+
+
+def test_annex_a_letters_follow_the_ofsted_template():
+    # the public sample Annex_A.xlsx (liia-tools) has "d) WOTH", "f) MWBC", "l) ABAN", "r) OOTH"
+    from driftflag.casemodel.codes import ANNEX_A_ETHNICITY_LABEL as L
+
+    assert (L["WIRT"], L["WOTH"], L["MWBC"], L["ABAN"], L["OOTH"]) == (
+        "c) WIRT", "d) WOTH", "f) MWBC", "l) ABAN", "r) OOTH")

@@ -68,9 +68,16 @@ ETHNIC_MAJOR_GROUPS: tuple[str, ...] = ("White", "Mixed", "Asian", "Black", "Oth
 
 # Ofsted Annex A labels are "letter) CODE" (data-standards.md §1.1): a) WBRI ... r) OOTH, s) REFU,
 # s) NOBT (both last two share the letter s in the liia-tools template).
+#: The Annex A letters follow the Ofsted template as encoded by liia-tools, where Traveller of
+#: Irish heritage comes before Any other White background (c) WIRT, d) WOTH), unlike the DfE
+#: code order above; the public sample Annex_A.xlsx shows "d) WOTH".
+_ANNEX_A_ETHNICITY_ORDER: tuple[str, ...] = (
+    "WBRI", "WIRI", "WIRT", "WOTH", "WROM", "MWBC", "MWBA", "MWAS", "MOTH",
+    "AIND", "APKN", "ABAN", "AOTH", "BCRB", "BAFR", "BOTH", "CHNE", "OOTH",
+)
 ANNEX_A_ETHNICITY_LABEL: dict[str, str] = {
     code: f"{letter}) {code}"
-    for letter, code in zip("abcdefghijklmnopqr", ETHNICITY_CODES[:18], strict=True)
+    for letter, code in zip("abcdefghijklmnopqr", _ANNEX_A_ETHNICITY_ORDER, strict=True)
 }
 ANNEX_A_ETHNICITY_LABEL.update({"REFU": "s) REFU", "NOBT": "s) NOBT"})
 

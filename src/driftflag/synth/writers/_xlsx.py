@@ -28,8 +28,6 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from driftflag._atomic import write_bytes_atomic
-
 #: Workbook creation date written into docProps/core.xml (never the wall clock).
 FIXED_CREATED = datetime(2000, 1, 1, 0, 0, 0)
 DATE_FORMAT = "dd/mm/yyyy"
@@ -127,7 +125,7 @@ def _sheet_rows(sheet: XlsxSheet, date_style: int) -> str:
 
 
 def write_workbook(path: Path, sheets: list[XlsxSheet], *, created: datetime = FIXED_CREATED) -> Path:
-    """Write ``sheets`` to ``path`` (atomically) and return it."""
+    """Write ``sheets`` to ``path`` and return it."""
     path = Path(path)
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False,
@@ -163,5 +161,6 @@ def write_workbook(path: Path, sheets: list[XlsxSheet], *, created: datetime = F
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = info.external_attr
             dst.writestr(zi, data, compresslevel=_ZLIB_LEVEL)
-    write_bytes_atomic(path, out.getvalue())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(out.getvalue())  # the caller stages the whole LA folder atomically
     return path

@@ -244,7 +244,8 @@ def build_cin_census(store: CaseStore, collection_year: int, *, la_code: str = "
     allref = prep.ref
     rdate = allref["referral_date"].to_numpy(dtype="datetime64[ns]")
     cdate = allref["closure_date"].to_numpy(dtype="datetime64[ns]")
-    sel = np.flatnonzero((rdate <= end64) & (np.isnat(cdate) | (cdate >= np.datetime64(start))))
+    sel = np.flatnonzero((rdate <= end64) & (np.isnat(cdate) | (cdate >= np.datetime64(start)))
+                         & (prep.ref_child_row >= 0))  # a referral of an unknown child is skipped
     ref = allref.iloc[sel].reset_index(drop=True)  # already in (child, date, id) order
     kid = prep.ref_child[sel]
     new_child = np.ones(len(sel), dtype=bool)
