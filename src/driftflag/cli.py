@@ -32,6 +32,11 @@ out = Console()
 _STATE = {"debug": False}
 
 
+def _wide() -> Console:
+    """Console for tables: at least 130 columns when output is not a terminal (CI, pipes)."""
+    return out if out.is_terminal and out.width >= 130 else Console(width=max(out.width, 130))
+
+
 def _fail(err: Exception) -> None:
     if _STATE["debug"]:
         raise err
@@ -145,7 +150,7 @@ def calibration(
     except DriftflagError as e:
         _fail(e)
         return
-    out.print(render_report(report), width=max(out.width, 130))
+    _wide().print(render_report(report))
     if not report.all_within_tolerance:
         raise typer.Exit(code=1)
 

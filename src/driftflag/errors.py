@@ -33,3 +33,7 @@ class SourceFileError(DriftflagError):
 
 class CalibrationError(DriftflagError):
     """Calibration could not be computed from the files given."""
+
+
+class SnapshotError(DriftflagError):
+    """An as-of snapshot or panel cannot be computed as asked (bad dates, unknown indicator)."""
