@@ -60,6 +60,10 @@ def main(
 ) -> None:
     """driftflag command line."""
     _STATE["debug"] = debug
+    import os
+
+    # MLflow prints INFO lines (database migrations) on stderr; keep the terminal for our output.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "DEBUG" if verbose else "WARNING")
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -153,6 +157,59 @@ def calibration(
     _wide().print(render_report(report))
     if not report.all_within_tolerance:
         raise typer.Exit(code=1)
+
+
+def _workspace(option: Path | None) -> Path:
+    """The workspace every command shares: --workspace, else $DRIFTFLAG_WORKSPACE, else
+    ./driftflag-workspace (holds mlflow.db, MLflow artifacts and the pipeline cache)."""
+    try:
+        from driftflag.tracking import resolve_workspace
+    except ImportError:  # pragma: no cover - stage 4 not installed
+        import os
+
+        return Path(option or os.environ.get("DRIFTFLAG_WORKSPACE") or "driftflag-workspace").resolve()
+    return resolve_workspace(option)
+
+
+@app.command("run")
+def run_pipeline_cmd(
+    pipeline: Annotated[Path, typer.Argument(help="A pipeline file, e.g. pipelines/train.yaml.")],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override: NAME=VALUE for a variable, or steps.ID.with.KEY=VALUE."),
+    ] = None,
+    workspace: Annotated[
+        Path | None, typer.Option("--workspace", help="Workspace folder (default ./driftflag-workspace or $DRIFTFLAG_WORKSPACE).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Re-run steps even when their inputs have not changed.")] = False,
+    no_tracking: Annotated[bool, typer.Option("--no-tracking", help="Do not log to MLflow.")] = False,
+) -> None:
+    """Run a pipeline: validate the whole file first, then run each step (reusing unchanged ones)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from driftflag.pipeline import PipelineConfig, run_pipeline
+
+    try:
+        cfg = PipelineConfig.from_yaml(pipeline, set_ or [])
+        ws = Path(cfg.workspace).resolve() if cfg.workspace and workspace is None else _workspace(workspace)
+        uri = None if no_tracking else (cfg.tracking_uri or f"sqlite:///{ws / 'mlflow.db'}")
+        ws.mkdir(parents=True, exist_ok=True)
+        with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn(),
+                      console=console, transient=True) as bar:
+            task = bar.add_task(cfg.name, total=None)
+            outcomes = run_pipeline(cfg, workspace=ws, tracking_uri=uri, force=force,
+                                    progress=lambda m: bar.update(task, description=m))
+    except DriftflagError as e:
+        _fail(e)
+        return
+    table = Table(title=f"pipeline {cfg.name}", title_justify="left")
+    for col in ("step", "kind", "status", "summary"):
+        table.add_column(col)
+    for o in outcomes:
+        table.add_row(o.id, o.kind, o.status, o.summary)
+    _wide().print(table)
+    out.print(HUMAN_DECISION_NOTICE, style="dim", highlight=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,179 @@
+"""Run a pipeline: validate everything first, then run steps in order with reuse and tracking.
+
+* Every step runs inside one MLflow parent run (the pipeline) as a nested run, with its
+  parameters, its figures and whether it ran, was reused or failed. No child-level data is
+  logged: parameters are paths and settings, metrics are aggregates.
+* A step is **reused** when its content hash (kind, parameters, and the bytes of every input
+  path) matches the last successful run and its outputs are still there unchanged.
+* A failing step stops the pipeline with its one-line message; outputs of earlier steps are
+  left intact (every step writes atomically).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from driftflag._atomic import write_bytes_atomic
+from driftflag.errors import DriftflagError
+from driftflag.pipeline.config import PipelineConfig
+from driftflag.pipeline.steps import KINDS, StepContext, validate_step_params
+
+logger = logging.getLogger(__name__)
+
+
+class PipelineStepError(DriftflagError):
+    """A step failed; carries the step id and the cause."""
+
+    def __init__(self, step_id: str, cause: Exception):
+        self.step_id = step_id
+        self.cause = cause
+        super().__init__(f"step {step_id!r} failed: {cause}")
+
+
+@dataclass
+class StepOutcome:
+    id: str
+    kind: str
+    status: str  # "ran", "reused"
+    summary: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def _hash_path(h, path: Path) -> None:
+    path = Path(path)
+    if path.is_file():
+        h.update(b"F" + str(path.name).encode())
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    elif path.is_dir():
+        for p in sorted(x for x in path.rglob("*") if x.is_file()):
+            h.update(b"D" + str(p.relative_to(path)).encode())
+            _hash_path(h, p)
+    else:
+        h.update(b"missing:" + str(path).encode())
+
+
+def content_hash(kind: str, params_json: str, paths: list[Path]) -> str:
+    h = hashlib.sha256()
+    h.update(kind.encode() + b"\0" + params_json.encode())
+    for p in paths:
+        _hash_path(h, p)
+    return h.hexdigest()
+
+
+def run_pipeline(
+    cfg: PipelineConfig,
+    *,
+    workspace: Path,
+    tracking_uri: str | None,
+    progress: Callable[[str], None] | None = None,
+    force: bool = False,
+) -> list[StepOutcome]:
+    """Run every step of ``cfg``; raises :class:`PipelineStepError` on the first failure."""
+    step_params = [validate_step_params(s, where=f"steps ({s.id})") for s in cfg.steps]
+    cache_dir = Path(workspace) / "pipeline-cache" / cfg.name
+    ctx = StepContext(workspace=Path(workspace), tracking_uri=tracking_uri,
+                      progress=progress or (lambda _m: None))
+    outcomes: list[StepOutcome] = []
+    tracker = _Tracker(tracking_uri, cfg.name)
+    with tracker.parent():
+        for spec, params in zip(cfg.steps, step_params, strict=True):
+            kind = KINDS[spec.kind]
+            params_json = params.model_dump_json()
+            key = content_hash(spec.kind, params_json, kind.inputs(params))
+            record_path = cache_dir / f"{spec.id}.json"
+            ctx.progress(f"{spec.id} ({spec.kind})")
+            if not force and _reusable(record_path, key, kind.outputs(params)):
+                record = json.loads(record_path.read_text())
+                out = StepOutcome(spec.id, spec.kind, "reused", record.get("summary", ""),
+                                  record.get("metrics", {}))
+                tracker.step(spec.id, spec.kind, params, out)
+                outcomes.append(out)
+                continue
+            try:
+                result = kind.run(params, ctx)
+            except DriftflagError as e:
+                tracker.failed(spec.id, spec.kind, params, e)
+                raise PipelineStepError(spec.id, e) from e
+            except Exception as e:  # an unexpected library failure still stops cleanly
+                logger.exception("step %s failed", spec.id)
+                tracker.failed(spec.id, spec.kind, params, e)
+                raise PipelineStepError(spec.id, e) from e
+            out = StepOutcome(spec.id, spec.kind, "ran", result.summary, result.metrics)
+            record = {
+                "key": key,
+                "summary": result.summary,
+                "metrics": result.metrics,
+                "outputs": {str(p): content_hash("out", "", [p]) for p in kind.outputs(params)},
+            }
+            write_bytes_atomic(record_path, (json.dumps(record, indent=2, sort_keys=True) + "\n").encode())
+            tracker.step(spec.id, spec.kind, params, out)
+            outcomes.append(out)
+    return outcomes
+
+
+def _reusable(record_path: Path, key: str, outputs: list[Path]) -> bool:
+    if not record_path.is_file():
+        return False
+    try:
+        record = json.loads(record_path.read_text())
+    except json.JSONDecodeError:
+        return False
+    if record.get("key") != key:
+        return False
+    for p in outputs:
+        if not Path(p).exists():
+            return False
+        if record.get("outputs", {}).get(str(p)) != content_hash("out", "", [p]):
+            return False
+    return True
+
+
+class _Tracker:
+    """MLflow parent run with one nested run per step (no-op without a tracking URI)."""
+
+    def __init__(self, uri: str | None, name: str):
+        self.uri = uri
+        self.name = name
+        self.mlflow = None
+
+    def parent(self):
+        import contextlib
+
+        if not self.uri:
+            return contextlib.nullcontext()
+        import mlflow
+
+        self.mlflow = mlflow
+        mlflow.set_tracking_uri(self.uri)
+        exp = mlflow.get_experiment_by_name("driftflag-pipelines")
+        if exp is None:
+            mlflow.create_experiment("driftflag-pipelines")
+        mlflow.set_experiment("driftflag-pipelines")
+        return mlflow.start_run(run_name=f"pipeline:{self.name}", tags={"driftflag.pipeline": self.name})
+
+    def step(self, sid, kind, params, out: StepOutcome) -> None:
+        if self.mlflow is None:
+            return
+        m = self.mlflow
+        with m.start_run(run_name=sid, nested=True, tags={"driftflag.step_kind": kind,
+                                                          "driftflag.status": out.status}):
+            flat = {k: str(v) for k, v in params.model_dump(mode="json").items()}
+            m.log_params({k: v[:500] for k, v in flat.items()})
+            if out.metrics:
+                m.log_metrics({k.replace("@", "_at_"): float(v) for k, v in out.metrics.items()})
+
+    def failed(self, sid, kind, params, err) -> None:
+        if self.mlflow is None:
+            return
+        m = self.mlflow
+        with m.start_run(run_name=sid, nested=True, tags={"driftflag.step_kind": kind,
+                                                          "driftflag.status": "failed",
+                                                          "driftflag.error": str(err)[:500]}):
+            pass
