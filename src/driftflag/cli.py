@@ -64,6 +64,14 @@ def main(
 
     # MLflow prints INFO lines (database migrations) on stderr; keep the terminal for our output.
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "DEBUG" if verbose else "WARNING")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    if not verbose:
+        import warnings
+
+        # Library chatter a user cannot act on (an indicator with no values in a month, pandas /
+        # MLflow deprecations); shown with --verbose.
+        for module in ("sklearn", "mlflow", "shap", "pandas", "great_expectations"):
+            warnings.filterwarnings("ignore", module=module)
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -212,5 +220,63 @@ def run_pipeline_cmd(
     out.print(HUMAN_DECISION_NOTICE, style="dim", highlight=False)
 
 
+def _register_stage_commands() -> None:
+    """Commands whose code lives beside their library (each module imports nothing heavy)."""
+    from driftflag.indicators import commands as indicator_cmds
+
+    app.command("features")(indicator_cmds.features)
+    app.command("scorecard")(indicator_cmds.scorecard)
+
+    from driftflag.ingest import commands as ingest_cmds
+
+    app.command("ingest")(ingest_cmds.ingest)
+
+    from driftflag.models import commands as model_cmds
+
+    app.command("train")(model_cmds.train)
+    models_app = typer.Typer(help="List, inspect, promote and roll back registered models.",
+                             no_args_is_help=True)
+    models_app.command("list")(model_cmds.models_list)
+    models_app.command("show")(model_cmds.models_show)
+    models_app.command("promote")(model_cmds.models_promote)
+    models_app.command("rollback")(model_cmds.models_rollback)
+    app.add_typer(models_app, name="models")
+
+    from driftflag.worklist import commands as worklist_cmds
+
+    app.command("worklist")(worklist_cmds.worklist)
+    audits_app = typer.Typer(help="Bring completed audit workbooks back, and report on audits.",
+                             no_args_is_help=True)
+    audits_app.command("import")(worklist_cmds.audits_import)
+    audits_app.command("report")(worklist_cmds.audits_report)
+    app.add_typer(audits_app, name="audits")
+
+    from driftflag.fairness import commands as fairness_cmds
+
+    app.command("fairness")(fairness_cmds.fairness)
+
+    from driftflag.monitoring import commands as monitor_cmds
+
+    app.command("monitor")(monitor_cmds.monitor)
+
+
+_register_stage_commands()
+
+
+def entry() -> None:
+    """Console-script entry point: a bug still ends in one line, not a traceback, unless --debug."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except Exception as e:  # noqa: BLE001 - last resort; DriftflagError is handled per command
+        if _STATE["debug"] or "--debug" in sys.argv:
+            raise
+        console.print(
+            f"driftflag: internal error: {type(e).__name__}: {e} (rerun with --debug for the "
+            "traceback, and please report it)", markup=False, highlight=False, soft_wrap=True)
+        raise SystemExit(3) from None
+
+
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    entry()

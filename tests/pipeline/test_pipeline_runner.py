@@ -120,3 +120,30 @@ def test_each_run_is_a_parent_mlflow_run_with_nested_steps(tmp_path, monkeypatch
     calib = [r for r in children if r.info.run_name == "calibration"][0]
     assert any(k.startswith("calibration.") for k in calib.data.metrics)
     json.dumps(calib.data.params)  # params are plain settings, no child-level data
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("name", ["demo_la", "train", "monthly_audit", "monitor"])
+def test_shipped_pipelines_validate(name):
+    cfg = PipelineConfig.from_yaml(ROOT / "pipelines" / f"{name}.yaml")
+    assert cfg.base_dir == ROOT
+    assert cfg.steps
+
+
+def test_worklist_command_reads_the_policy_inside_the_monthly_pipeline():
+    from driftflag.worklist.policy import WorklistPolicy
+
+    pol = WorklistPolicy.from_yaml(ROOT / "pipelines" / "monthly_audit.yaml")
+    assert pol.size == 40
+
+
+def test_train_command_reads_its_config_from_the_train_pipeline(tmp_path):
+    from driftflag.pipeline.steps import train_params_from_pipeline
+
+    p = train_params_from_pipeline(ROOT / "pipelines" / "train.yaml", ["steps.train.with.config.k=30"],
+                                   store=tmp_path)
+    assert p.store == tmp_path.resolve()
+    assert p.training_config().k == 30
+    assert p.models_dir == ROOT / "models"

@@ -3,10 +3,15 @@
 Stage 1 readers are deliberately minimal: they parse every row into string-valued DataFrames
 with its source location, never drop a row silently, and raise
 :class:`~driftflag.errors.SourceFileError` only for files that cannot be read at all.
-Validation and quarantine come later.
+Stage 2 adds the Annex A and QA audit log readers, format detection by content, and the ingest
+run (:func:`driftflag.ingest.run.ingest`: staging onto the canonical tables, row-level rules
+and quarantine, reconciliation across returns and years, row accounting, Great Expectations);
+see ``docs/ingest.md``.
 """
 
 from driftflag.ingest._common import keep_latest_year, year_from_label, year_label
+from driftflag.ingest.annex_a import ANNEX_A_COLUMNS, read_annex_a
+from driftflag.ingest.audit_log import AUDIT_COLUMNS, read_audit_log
 from driftflag.ingest.cin_census import (
     CIN_TABLE_COLUMNS,
     CIN_TABLES,
@@ -14,6 +19,7 @@ from driftflag.ingest.cin_census import (
     read_cin_census,
     read_cin_years,
 )
+from driftflag.ingest.detect import SourceFile, detect_file, detect_sources
 from driftflag.ingest.ssda903 import (
     DEDUPE_KEYS_903,
     TABLE_COLUMNS_903,
@@ -24,6 +30,13 @@ from driftflag.ingest.ssda903 import (
 )
 
 __all__ = [
+    "ANNEX_A_COLUMNS",
+    "AUDIT_COLUMNS",
+    "SourceFile",
+    "detect_file",
+    "detect_sources",
+    "read_annex_a",
+    "read_audit_log",
     "CIN_TABLES",
     "CIN_TABLE_COLUMNS",
     "DEDUPE_KEYS_903",

@@ -42,6 +42,9 @@ class PipelineConfig(BaseModel):
     workspace: str | None = None
     tracking_uri: str | None = None
     steps: list[StepSpec] = Field(min_length=1)
+    #: Folder that relative paths in the file are resolved against: the project root when the
+    #: file sits in a ``pipelines/`` folder, else the file's own folder. Set by ``from_yaml``.
+    base_dir: Path | None = None
 
     @model_validator(mode="after")
     def _unique_ids(self) -> PipelineConfig:
@@ -67,6 +70,8 @@ class PipelineConfig(BaseModel):
         if not isinstance(raw, dict):
             raise ConfigError(f"{path}: a pipeline file is a mapping with name, vars and steps")
         raw = apply_overrides(raw, overrides or [], source=str(path))
+        here = path.resolve().parent
+        raw.setdefault("base_dir", str(here.parent if here.name == "pipelines" else here))
         raw = substitute(raw, raw.get("vars") or {}, source=str(path))
         try:
             cfg = cls.model_validate(raw)
@@ -75,7 +80,7 @@ class PipelineConfig(BaseModel):
         from driftflag.pipeline.steps import validate_step_params
 
         for i, step in enumerate(cfg.steps):
-            validate_step_params(step, where=f"{path}: steps[{i}] ({step.id})")
+            validate_step_params(step, where=f"{path}: steps[{i}] ({step.id})", base_dir=cfg.base_dir)
         return cfg
 
 

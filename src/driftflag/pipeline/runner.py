@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -76,7 +77,8 @@ def run_pipeline(
     force: bool = False,
 ) -> list[StepOutcome]:
     """Run every step of ``cfg``; raises :class:`PipelineStepError` on the first failure."""
-    step_params = [validate_step_params(s, where=f"steps ({s.id})") for s in cfg.steps]
+    step_params = [validate_step_params(s, where=f"steps ({s.id})", base_dir=cfg.base_dir)
+                   for s in cfg.steps]
     cache_dir = Path(workspace) / "pipeline-cache" / cfg.name
     ctx = StepContext(workspace=Path(workspace), tracking_uri=tracking_uri,
                       progress=progress or (lambda _m: None))
@@ -89,7 +91,7 @@ def run_pipeline(
             key = content_hash(spec.kind, params_json, kind.inputs(params))
             record_path = cache_dir / f"{spec.id}.json"
             ctx.progress(f"{spec.id} ({spec.kind})")
-            if not force and _reusable(record_path, key, kind.outputs(params)):
+            if not force and kind.cacheable and _reusable(record_path, key, kind.outputs(params)):
                 record = json.loads(record_path.read_text())
                 out = StepOutcome(spec.id, spec.kind, "reused", record.get("summary", ""),
                                   record.get("metrics", {}))
@@ -136,44 +138,58 @@ def _reusable(record_path: Path, key: str, outputs: list[Path]) -> bool:
 
 
 class _Tracker:
-    """MLflow parent run with one nested run per step (no-op without a tracking URI)."""
+    """MLflow parent run with one nested run per step (no-op without a tracking URI).
+
+    Uses ``MlflowClient`` rather than the fluent ``mlflow.start_run`` so no run is "active" in
+    the process while a step runs: steps that log runs of their own (``train``) are unaffected.
+    """
 
     def __init__(self, uri: str | None, name: str):
         self.uri = uri
         self.name = name
-        self.mlflow = None
+        self.client = None
+        self.parent_id: str | None = None
+        self.exp_id: str | None = None
 
+    @contextlib.contextmanager
     def parent(self):
-        import contextlib
-
         if not self.uri:
-            return contextlib.nullcontext()
-        import mlflow
+            yield
+            return
+        from mlflow import MlflowClient
 
-        self.mlflow = mlflow
-        mlflow.set_tracking_uri(self.uri)
-        exp = mlflow.get_experiment_by_name("driftflag-pipelines")
-        if exp is None:
-            mlflow.create_experiment("driftflag-pipelines")
-        mlflow.set_experiment("driftflag-pipelines")
-        return mlflow.start_run(run_name=f"pipeline:{self.name}", tags={"driftflag.pipeline": self.name})
+        self.client = MlflowClient(tracking_uri=self.uri)
+        exp = self.client.get_experiment_by_name("driftflag-pipelines")
+        self.exp_id = exp.experiment_id if exp else self.client.create_experiment("driftflag-pipelines")
+        run = self.client.create_run(self.exp_id, run_name=f"pipeline:{self.name}",
+                                     tags={"driftflag.pipeline": self.name})
+        self.parent_id = run.info.run_id
+        try:
+            yield
+        except BaseException:
+            self.client.set_terminated(self.parent_id, status="FAILED")
+            raise
+        self.client.set_terminated(self.parent_id, status="FINISHED")
+
+    def _child(self, sid: str, tags: dict[str, str]) -> str:
+        run = self.client.create_run(self.exp_id, run_name=sid,
+                                     tags={"mlflow.parentRunId": self.parent_id, **tags})
+        return run.info.run_id
 
     def step(self, sid, kind, params, out: StepOutcome) -> None:
-        if self.mlflow is None:
+        if self.client is None:
             return
-        m = self.mlflow
-        with m.start_run(run_name=sid, nested=True, tags={"driftflag.step_kind": kind,
-                                                          "driftflag.status": out.status}):
-            flat = {k: str(v) for k, v in params.model_dump(mode="json").items()}
-            m.log_params({k: v[:500] for k, v in flat.items()})
-            if out.metrics:
-                m.log_metrics({k.replace("@", "_at_"): float(v) for k, v in out.metrics.items()})
+        rid = self._child(sid, {"driftflag.step_kind": kind, "driftflag.status": out.status})
+        flat = {k: str(v)[:500] for k, v in params.model_dump(mode="json").items()}
+        for k, v in flat.items():
+            self.client.log_param(rid, k, v)
+        for k, v in out.metrics.items():
+            self.client.log_metric(rid, k.replace("@", "_at_"), float(v))
+        self.client.set_terminated(rid, status="FINISHED")
 
     def failed(self, sid, kind, params, err) -> None:
-        if self.mlflow is None:
+        if self.client is None:
             return
-        m = self.mlflow
-        with m.start_run(run_name=sid, nested=True, tags={"driftflag.step_kind": kind,
-                                                          "driftflag.status": "failed",
-                                                          "driftflag.error": str(err)[:500]}):
-            pass
+        rid = self._child(sid, {"driftflag.step_kind": kind, "driftflag.status": "failed",
+                                "driftflag.error": str(err)[:500]})
+        self.client.set_terminated(rid, status="FAILED")

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from driftflag.errors import ConfigError
 
@@ -35,6 +35,7 @@ class StepKind:
     inputs: Callable[[Any], list[Path]]
     outputs: Callable[[Any], list[Path]]
     help: str
+    cacheable: bool = True  # False: always re-run (e.g. a page that lists whatever exists)
 
 
 @dataclass
@@ -53,17 +54,22 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def step_kind(name: str, params: type[BaseModel], *, inputs, outputs, help: str):
+def step_kind(name: str, params: type[BaseModel], *, inputs, outputs, help: str,
+              cacheable: bool = True):
     def deco(fn):
         KINDS[name] = StepKind(name=name, params=params, run=fn, inputs=inputs, outputs=outputs,
-                               help=help)
+                               help=help, cacheable=cacheable)
         return fn
 
     return deco
 
 
-def validate_step_params(step, *, where: str) -> BaseModel:
-    """Check a step's kind exists and its ``with`` parameters fit that kind's model."""
+def validate_step_params(step, *, where: str, base_dir: Path | None = None) -> BaseModel:
+    """Check a step's kind exists and its ``with`` parameters fit that kind's model.
+
+    Relative paths are made absolute against ``base_dir`` (the project root for files in
+    ``pipelines/``), so a pipeline means the same thing whatever the current folder.
+    """
     from driftflag.pipeline.config import one_line
 
     kind = KINDS.get(step.kind)
@@ -71,9 +77,18 @@ def validate_step_params(step, *, where: str) -> BaseModel:
         raise ConfigError(
             f"{where}.kind: unknown step kind {step.kind!r}; allowed: {', '.join(sorted(KINDS))}")
     try:
-        return kind.params.model_validate(step.params)
+        params = kind.params.model_validate(step.params)
     except ValidationError as e:
         raise ConfigError(f"{where}.with.{one_line(e, step.params)}") from e
+    if base_dir is None:
+        return params
+    updates = {}
+    for name, value in params:
+        if isinstance(value, Path) and not value.is_absolute():
+            updates[name] = Path(base_dir) / value
+        elif isinstance(value, list) and value and all(isinstance(v, Path) for v in value):
+            updates[name] = [v if v.is_absolute() else Path(base_dir) / v for v in value]
+    return params.model_copy(update=updates) if updates else params
 
 
 # --- synth -------------------------------------------------------------------------------
@@ -120,3 +135,287 @@ def _calibration(p: CalibrationParams, ctx: StepContext) -> StepResult:
         raise CalibrationError(f"{n_out} calibration figure(s) out of tolerance: {keys}")
     return StepResult(outputs=[], metrics=metrics,
                       summary=f"{len(report.items) - n_out} of {len(report.items)} figures within tolerance")
+
+
+# --- train -----------------------------------------------------------------------------
+def _train_config_model():
+    from driftflag.models.training import TrainConfig
+
+    return TrainConfig
+
+
+class TrainParams(Params):
+    """The ``train`` step: the store to train on, the model specs and the training config."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    store: Path
+    models_dir: Path = Path("models")
+    config: dict[str, Any]
+
+    @model_validator(mode="after")
+    def _config_is_valid(self) -> TrainParams:
+        self.training_config()  # a bad training config fails before any work starts
+        return self
+
+    def training_config(self):
+        from driftflag.pipeline.config import one_line
+
+        TrainConfig = _train_config_model()  # noqa: N806
+        try:
+            return TrainConfig.model_validate(self.config)
+        except ValidationError as e:
+            raise ConfigError(f"config.{one_line(e, self.config)}") from e
+
+
+def _train_inputs(p: TrainParams) -> list[Path]:
+    return [p.store, p.models_dir]
+
+
+@step_kind("train", TrainParams, inputs=_train_inputs, outputs=lambda p: [],
+           help="train and evaluate the model specs over temporal folds; register challengers")
+def _train(p: TrainParams, ctx: StepContext) -> StepResult:
+    from driftflag.models.run import run_training
+
+    run = run_training(p.store, p.training_config(), models_dir=p.models_dir,
+                       workspace=ctx.workspace, progress=ctx.progress)
+    frame = run.summary_frame()
+    metrics = {f"{r.model}.{m}": float(r[m]) for _, r in frame.iterrows()
+               for m in ("roc_auc", "precision_at_k", "ece") if r[m] == r[m]}
+    best = frame.sort_values("precision_at_k", ascending=False).iloc[0]
+    return StepResult(outputs=[], metrics=metrics,
+                      summary=f"{len(frame)} models registered as challengers; best precision@k "
+                              f"{best['precision_at_k']:.3f} ({best['model']})")
+
+
+def train_params_from_pipeline(path: Path, overrides: list[str], *, store: Path | None) -> TrainParams:
+    """The ``train`` step of a pipeline file, with ``--store`` replacing its store."""
+    from driftflag.pipeline.config import PipelineConfig
+
+    cfg = PipelineConfig.from_yaml(path, overrides)
+    steps = [s for s in cfg.steps if s.kind == "train"]
+    if not steps:
+        raise ConfigError(f"{path}: no step of kind 'train' in this pipeline")
+    params = dict(steps[0].params)
+    if store is not None:
+        params["store"] = str(Path(store).resolve())
+    p = TrainParams.model_validate(params)
+    if not p.models_dir.is_absolute() and cfg.base_dir is not None:
+        p = p.model_copy(update={"models_dir": Path(cfg.base_dir) / p.models_dir})
+    return p
+
+
+# --- ingest ----------------------------------------------------------------------------
+class IngestParams(Params):
+    paths: list[Path] = Field(min_length=1)
+    store: Path
+    extract_date: date
+    format: str = "auto"
+    great_expectations: bool = True
+
+
+@step_kind("ingest", IngestParams, inputs=lambda p: list(p.paths), outputs=lambda p: [p.store],
+           help="read the returns into the case store, validate, quarantine bad rows")
+def _ingest(p: IngestParams, ctx: StepContext) -> StepResult:
+    from datetime import datetime, time
+
+    from driftflag.ingest.run import ingest
+
+    res = ingest(list(p.paths), p.store, extract_date=p.extract_date,
+                 created_at=datetime.combine(p.extract_date, time(0, 0)), format=p.format,
+                 run_gx=p.great_expectations)
+    acc = getattr(res, "accounting", None)
+    metrics: dict[str, float] = {}
+    summary = f"case store written to {p.store}"
+    if acc is not None and hasattr(acc, "sum"):
+        try:
+            tot = acc[["read", "accepted", "quarantined", "duplicates"]].sum()
+            metrics = {f"rows_{k}": float(v) for k, v in tot.items()}
+            summary += (f": {int(tot['read']):,} rows read = {int(tot['accepted']):,} accepted + "
+                        f"{int(tot['quarantined']):,} quarantined + {int(tot['duplicates']):,} duplicates")
+        except (KeyError, TypeError):
+            pass
+    return StepResult(outputs=[p.store], metrics=metrics, summary=summary)
+
+
+# --- promote ---------------------------------------------------------------------------
+class PromoteParams(Params):
+    target: str = "future_drift"
+    version: str | None = None
+    ece_max: float = 0.1
+    require: bool = False  # fail the pipeline when the gate refuses the challenger
+
+
+@step_kind("promote", PromoteParams, inputs=lambda p: [], outputs=lambda p: [],
+           help="apply the promotion gate to the challenger")
+def _promote(p: PromoteParams, ctx: StepContext) -> StepResult:
+    from driftflag.errors import DriftflagError
+    from driftflag.tracking import promote
+
+    gate = promote(ctx.workspace, p.target, p.version, ece_max=p.ece_max)
+    if not gate.promoted and p.require:
+        raise DriftflagError("promotion gate refused v" + str(gate.version) + ": "
+                             + "; ".join(gate.reasons))
+    state = "promoted to champion" if gate.promoted else "not promoted: " + "; ".join(gate.reasons)
+    return StepResult(outputs=[], summary=f"v{gate.version} {state}")
+
+
+# --- worklist ----------------------------------------------------------------------------
+class WorklistParams(Params):
+    """``policy`` is a policy file or the policy itself, inline (see pipelines/monthly_audit.yaml)."""
+
+    store: Path
+    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    out: Path
+    policy: dict[str, Any] | Path
+    target: str = "future_drift"
+    version: str | None = None
+
+    @model_validator(mode="after")
+    def _policy_is_valid(self) -> WorklistParams:
+        if isinstance(self.policy, dict):
+            from driftflag.worklist.policy import WorklistPolicy
+
+            try:
+                WorklistPolicy.model_validate(self.policy)
+            except ValidationError as e:
+                from driftflag.pipeline.config import one_line
+
+                raise ValueError(f"policy.{one_line(e, self.policy)}") from e
+        return self
+
+    def policy_object(self):
+        from driftflag.worklist.policy import WorklistPolicy
+
+        if isinstance(self.policy, dict):
+            return WorklistPolicy.model_validate(self.policy)
+        return WorklistPolicy.from_yaml(self.policy)
+
+
+@step_kind("worklist", WorklistParams,
+           inputs=lambda p: [p.store] + ([p.policy] if isinstance(p.policy, Path) else []),
+           outputs=lambda p: [p.out],
+           help="score, explain and sample the month's audit worklist")
+def _worklist(p: WorklistParams, ctx: StepContext) -> StepResult:
+    from driftflag.worklist.commands import run_worklist
+
+    wl, _key = run_worklist(p.store, p.month, p.out, policy=p.policy_object(), version=p.version,
+                            target=p.target, workspace=ctx.workspace)
+    s = wl.summary()
+    return StepResult(outputs=[p.out], metrics={"worklist_cases": float(s["cases"]),
+                                                "open_cases": float(s["open_cases"])},
+                      summary=f"{s['cases']} cases from {s['open_cases']} open cases")
+
+
+# --- fairness ----------------------------------------------------------------------------
+class FairnessParams(Params):
+    store: Path
+    out: Path
+    month: str | None = Field(None, pattern=r"^\d{4}-\d{2}$")
+    model: str = "champion"
+    k: int = Field(40, ge=1)
+    n_bootstrap: int = Field(1000, ge=50)
+    fail_on_fail: bool = False
+
+
+@step_kind("fairness", FairnessParams, inputs=lambda p: [p.store], outputs=lambda p: [p.out],
+           help="fairness audit and ethics panel pack for the champion model")
+def _fairness(p: FairnessParams, ctx: StepContext) -> StepResult:
+    from driftflag.errors import DriftflagError
+    from driftflag.fairness import FairnessConfig, build_fairness_report
+    from driftflag.fairness.commands import log_fairness_to_mlflow
+    from driftflag.worklist.scored import scored_caseload
+
+    sc = scored_caseload(p.store, model=p.model, month=p.month, workspace=ctx.workspace, k=p.k)
+    cfg = FairnessConfig(feature_columns=tuple(sc.feature_columns), n_bootstrap=p.n_bootstrap,
+                         model_card=sc.model_card, model_label=sc.model_label, month=sc.month)
+    report = build_fairness_report(sc.frame, cfg)
+    report.write(p.out)
+    if sc.run_id and sc.workspace:
+        log_fairness_to_mlflow(p.out, sc.run_id, sc.workspace, report.verdict.status)
+    if p.fail_on_fail and report.verdict.status == "fail":
+        raise DriftflagError("fairness verdict is fail: " + "; ".join(report.verdict.reasons[:3]))
+    return StepResult(outputs=[p.out], summary=f"verdict {report.verdict.status} ({sc.month})")
+
+
+# --- monitor -----------------------------------------------------------------------------
+class MonitorParams(Params):
+    store: Path
+    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    out: Path
+    model: str = "champion"
+    target: str = "future_drift"
+    config: dict[str, Any] = Field(default_factory=dict)  # MonitorConfig fields, inline
+
+    @model_validator(mode="after")
+    def _config_is_valid(self) -> MonitorParams:
+        from driftflag.monitoring import MonitorConfig
+
+        try:
+            MonitorConfig.model_validate(self.config)
+        except ValidationError as e:
+            from driftflag.pipeline.config import one_line
+
+            raise ValueError(f"config.{one_line(e, self.config)}") from e
+        return self
+
+
+@step_kind("monitor", MonitorParams, inputs=lambda p: [p.store], outputs=lambda p: [p.out],
+           help="data drift monitoring of the model's inputs and scores")
+def _monitor(p: MonitorParams, ctx: StepContext) -> StepResult:
+    import tempfile
+
+    import yaml
+
+    from driftflag.monitoring.commands import run_monitoring
+
+    cfg_path = None
+    if p.config:
+        fd, name = tempfile.mkstemp(suffix=".yaml")
+        with open(fd, "w") as fh:
+            yaml.safe_dump(p.config, fh)
+        cfg_path = Path(name)
+    try:
+        report, dest, _rid = run_monitoring(p.month, store=p.store, model=p.model, out=p.out,
+                                            target=p.target, workspace=ctx.workspace,
+                                            config=cfg_path, log_mlflow=ctx.tracking_uri is not None)
+    finally:
+        if cfg_path is not None:
+            cfg_path.unlink(missing_ok=True)
+    return StepResult(outputs=[p.out], summary=f"{report.verdict} ({len(report.flagged())} of "
+                                               f"{len(report.features)} inputs flagged)")
+
+
+# --- scorecard ---------------------------------------------------------------------------
+class ScorecardParams(Params):
+    store: Path
+    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    out: Path
+
+
+@step_kind("scorecard", ScorecardParams, inputs=lambda p: [p.store], outputs=lambda p: [p.out],
+           help="the monthly drift scorecard for QA leads (HTML and xlsx)")
+def _scorecard(p: ScorecardParams, ctx: StepContext) -> StepResult:
+    from driftflag.casemodel.store import read_store
+    from driftflag.reports.scorecard import build_scorecard
+
+    card = build_scorecard(read_store(p.store), p.month)
+    paths = card.write(p.out)
+    return StepResult(outputs=[p.out], summary=f"scorecard {p.month}: {len(paths)} files")
+
+
+# --- index -------------------------------------------------------------------------------
+class IndexParams(Params):
+    out: Path
+    demo_root: Path
+    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+
+
+@step_kind("index", IndexParams, inputs=lambda p: [], outputs=lambda p: [p.out],
+           help="reports/index.html linking every output, with a guide per user", cacheable=False)
+def _index(p: IndexParams, ctx: StepContext) -> StepResult:
+    from driftflag.reports.index import build_index, demo_links
+
+    links = demo_links(p.demo_root, p.month)
+    build_index(p.out, links)
+    found = sum(1 for link in links if Path(link.path).exists())
+    return StepResult(outputs=[p.out], summary=f"{p.out}: {found} of {len(links)} outputs linked")

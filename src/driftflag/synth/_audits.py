@@ -121,10 +121,10 @@ def monthly_truth(
     masked = referrals["masked"].to_numpy()[ri]
     pressure = pressure_of_child_at(child, as_of)
     z = stuckness[child]
-    logit = (-2.35 + 1.0 * z + 0.9 * (cp_days > 456) + 0.6 * (cp_days > 640)
+    logit = (-2.4 + 0.45 * z + 0.9 * (cp_days > 456) + 0.6 * (cp_days > 640)
              + 0.9 * (pp_days > 112) + 0.35 * np.minimum(miss90, 4)
-             + 0.25 * np.minimum(np.maximum(wc12 - 1, 0), 3) + 0.3 * pressure + 0.8 * masked
-             + 0.45 * (overdue & (service != "ASSESSMENT")))
+             + 0.25 * np.minimum(np.maximum(wc12 - 1, 0), 3) + 0.15 * pressure + 0.8 * masked
+             + 0.8 * (overdue & (service != "ASSESSMENT")))
     return pd.DataFrame({
         "child_no": child, "as_of": as_of, "referral_no": referrals["referral_no"].to_numpy()[ri],
         "service": service, "p_drift": sigmoid(logit),

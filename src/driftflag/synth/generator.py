@@ -111,7 +111,7 @@ def generate(cfg: SynthConfig, progress=None) -> SynthResult:
     iv["end"] = np.minimum(iv["end"].to_numpy(), end_day + 1)
     pr = wf.pressure_at(wf.team_for("IP", pop.district[iv["child_no"].to_numpy()]), iv["start"].to_numpy())
     vrng = _rng(cfg, "visits")
-    iv["gap"] = iv["base"] * np.exp(0.22 * z[iv["child_no"].to_numpy()] + 0.15 * pr
+    iv["gap"] = iv["base"] * np.exp(0.45 * z[iv["child_no"].to_numpy()] + 0.15 * pr
                                     + vrng.normal(0, 0.15, len(iv)))
     visits = _visits(vrng, iv).sort_values(["child_no", "visit_date"], kind="stable").reset_index(drop=True)
 

@@ -1,0 +1,40 @@
+"""Drift-and-delay indicators as they stood on a date: the registry, snapshots and panels.
+
+>>> from driftflag.indicators import load_registry, snapshot, panel   # doctest: +SKIP
+>>> reg = load_registry()                       # or load_registry("council.yaml")
+>>> snap = snapshot(store, "2025-11-30")        # one row per open child
+>>> months = panel(store, "2023-01-01", "2025-12-01")   # monthly snapshots, stacked
+>>> X = snap[reg.model_features()]              # protected characteristics excluded
+
+What each indicator means, its thresholds and their sources: ``driftflag/data/indicators.yaml``
+and ``docs/indicators.md``.
+"""
+
+from driftflag.indicators._snapshot import ID_COLUMNS, SERVICES, as_of_dates, panel, snapshot
+from driftflag.indicators.definitions import DEFINITIONS, FEATURE_GROUPS
+from driftflag.indicators.registry import (
+    CONFIRM_MARK,
+    Benchmark,
+    Indicator,
+    Registry,
+    Target,
+    Threshold,
+    load_registry,
+)
+
+__all__ = [
+    "CONFIRM_MARK",
+    "DEFINITIONS",
+    "FEATURE_GROUPS",
+    "ID_COLUMNS",
+    "SERVICES",
+    "Benchmark",
+    "Indicator",
+    "Registry",
+    "Target",
+    "Threshold",
+    "as_of_dates",
+    "load_registry",
+    "panel",
+    "snapshot",
+]

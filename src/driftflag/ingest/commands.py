@@ -1,0 +1,62 @@
+"""``driftflag ingest``: the typer command (registered in :mod:`driftflag.cli`).
+
+A thin shell: parse options, make one library call (:func:`driftflag.ingest.run.ingest`),
+render the summary with rich, set the exit code. A file that cannot be read at all stops the run
+with one line naming the file and the problem (exit 2) and the store is left as it was.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from driftflag.errors import ConfigError, DriftflagError
+
+
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Return files or folders (903 CSV, CIN census XML, "
+                                                     "Annex A xlsx/CSV, QA audit log, canonical Parquet/CSV).")],
+    store: Annotated[Path, typer.Option("--store", help="Case store folder to write (replaced atomically).")],
+    format: Annotated[str, typer.Option("--format", help="auto|ssda903|cin|annex-a|audits|canonical")] = "auto",
+    extract_date: Annotated[str | None, typer.Option(
+        "--extract-date", help="Date the data were extracted, YYYY-MM-DD (default: today). "
+                               "No event may be after it.")] = None,
+    gx: Annotated[bool, typer.Option("--gx/--no-gx", help="Run the Great Expectations suites and "
+                                                          "write Data Docs under STORE/gx.")] = True,
+) -> None:
+    """Read returns into the canonical case store, validate them and quarantine bad rows."""
+    from driftflag.cli import _fail
+    from driftflag.ingest.run import ingest as run_ingest
+    from driftflag.validate.summary import render_terminal
+
+    err = Console(stderr=True)
+    out = Console()
+    try:
+        try:
+            extract = date.fromisoformat(extract_date) if extract_date else date.today()
+        except ValueError as e:
+            raise ConfigError(f"--extract-date {extract_date!r} is not a date (YYYY-MM-DD)") from e
+        with Progress(TextColumn("[bold]{task.description:<32}"), BarColumn(),
+                      TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                      console=err, transient=True) as bar:
+            task = bar.add_task("detecting formats", total=None)
+
+            def step(msg: str, i: int, n: int) -> None:
+                bar.update(task, description=msg[:32], completed=i, total=max(n, 1))
+
+            result = run_ingest(paths, store, extract_date=extract, created_at=datetime.now().replace(microsecond=0),
+                                format=format, run_gx=gx, progress=step)
+    except DriftflagError as e:
+        _fail(e)
+        return
+    import json
+
+    summary = json.loads((result.store_path / "validation" / "summary.json").read_text())
+    render_terminal(summary, out)
+    out.print(f"Case store written to {result.store_path}; validation summary: "
+              f"{result.store_path / 'validation' / 'summary.html'}")

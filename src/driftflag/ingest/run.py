@@ -1,0 +1,401 @@
+"""``driftflag ingest``: returns in, one validated case store out, every row accounted for.
+
+Steps (each a pure function of DataFrames except the first and last):
+
+1. detect each file's format by content (:mod:`driftflag.ingest.detect`) and read it with its
+   reader (903 CSV, CIN census XML streamed, Annex A, audit log, canonical Parquet/CSV);
+2. stage every source row onto canonical tables (:mod:`driftflag.ingest.to_canonical`);
+3. apply the row-level rules (:mod:`driftflag.validate.rules`): a source row breaking an error
+   rule is quarantined whole; warnings are recorded;
+4. reconcile rows describing the same record (:mod:`driftflag.ingest.reconcile`), quarantining
+   events whose child is not in the store;
+5. count, for every source file, rows read = accepted + quarantined + duplicates, and refuse to
+   write if the identity fails;
+6. run the Great Expectations suites on the accepted tables (optional) and write the store, its
+   quarantine, the validation summary and the GX Data Docs atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from driftflag._atomic import staged_dir
+from driftflag.casemodel import codes
+from driftflag.casemodel.schema import SCHEMA_VERSION, TABLE_ORDER, TABLES
+from driftflag.casemodel.store import MANIFEST, CaseStore, _write_parquet, file_sha256
+from driftflag.errors import DriftflagError, SourceFileError
+from driftflag.ingest import reconcile as rc
+from driftflag.ingest import to_canonical as tc
+from driftflag.ingest.detect import SourceFile, detect_sources
+from driftflag.validate.rules import ISSUE_COLUMNS, check_table
+
+logger = logging.getLogger(__name__)
+
+QUARANTINE_DIR = "quarantine"
+VALIDATION_DIR = "validation"
+DUPLICATE_COLUMNS = ("table", "source_file", "source_table", "source_row", "reason")
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class IngestResult:
+    """What an ingest produced: the store, the per-file accounting and every issue."""
+
+    store_path: Path
+    store: CaseStore
+    accounting: pd.DataFrame
+    issues: pd.DataFrame
+    duplicates: pd.DataFrame
+    gx: dict[str, Any] | None = None
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> pd.DataFrame:
+        return self.issues.loc[self.issues["level"] == "error"]
+
+    @property
+    def warnings(self) -> pd.DataFrame:
+        return self.issues.loc[self.issues["level"] == "warning"]
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+def _year_of_cin(tables: dict[str, pd.DataFrame], fallback: int) -> int:
+    h = tables.get("Header")
+    if h is not None and len(h) and pd.notna(h["ReferenceDate"].iloc[0]):
+        d = pd.to_datetime(h["ReferenceDate"].iloc[0], errors="coerce")
+        if pd.notna(d):
+            return codes.collection_year_of(d.date())
+    return fallback
+
+
+def _annex_year(path: Path, extract: date) -> int:
+    import re
+
+    m = re.search(r"(\d{4})-(\d{2})-(\d{2})", path.name)
+    if m:
+        try:
+            return codes.collection_year_of(date(int(m.group(1)), int(m.group(2)), int(m.group(3))))
+        except ValueError:
+            pass
+    return codes.collection_year_of(extract)
+
+
+def read_source(src: SourceFile, extract: date) -> tuple[dict[str, pd.DataFrame], int]:
+    """Read one file and stage it; returns (parts per canonical table, rows read)."""
+    from driftflag.ingest.annex_a import read_annex_a
+    from driftflag.ingest.audit_log import read_audit_log
+    from driftflag.ingest.cin_census import read_cin_census
+    from driftflag.ingest.ssda903 import read_903_csv
+
+    year = src.year or 0
+    if src.format == "ssda903":
+        df = read_903_csv(src.path, src.table or "")
+        return tc.stage_903(src.table or "", df, year), len(df)
+    if src.format == "cin":
+        tables = read_cin_census(src.path)
+        year = src.year or _year_of_cin(tables, 0)
+        n = sum(len(tables[t]) for t in ("ChildIdentifiers", "CINdetails", "CINplanDates", "Section47",
+                                          "ChildProtectionPlans", "Reviews", "PreProceedings"))
+        n += tc.assessment_path(tables["Assessments"]["_source_path"]).nunique()
+        return tc.stage_cin(tables, year), n
+    if src.format == "annex-a":
+        lists = read_annex_a(src.path)
+        return tc.stage_annex_a(lists, _annex_year(src.path, extract)), sum(len(v) for v in lists.values())
+    if src.format == "audits":
+        df = read_audit_log(src.path)
+        return tc.stage_audits(df, codes.collection_year_of(extract)), len(df)
+    if src.format == "canonical":
+        try:
+            if src.path.suffix.lower() == ".parquet":
+                df = pd.read_parquet(src.path)
+            else:
+                df = pd.read_csv(src.path, dtype=str, keep_default_na=False, na_values=[""])
+        except Exception as e:  # pyarrow and the CSV parser raise many types on damaged files
+            raise SourceFileError(str(src.path), f"not a readable canonical table ({type(e).__name__})") from e
+        missing = [c for c in TABLES[src.table].key if c not in df.columns]  # type: ignore[index]
+        if missing:
+            raise SourceFileError(str(src.path), f"missing required column(s) {', '.join(missing)}")
+        return tc.stage_canonical(src.table or "", df, str(src.path), year), len(df)
+    raise SourceFileError(str(src.path), f"unsupported format {src.format}")
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+def _drop(frames: dict[str, pd.DataFrame], bad: set[str]) -> None:
+    if not bad:
+        return
+    idx = pd.Index(list(bad), dtype=object)
+    for t, df in frames.items():
+        if len(df):
+            frames[t] = df.loc[~df["_src"].isin(idx)]
+
+
+def _empty_issues() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype="str") for c in (*ISSUE_COLUMNS, "_src")})
+
+
+def _orphans(table: str, df: pd.DataFrame, col: str, known: pd.Index, what: str) -> pd.DataFrame:
+    from driftflag.validate.rules import _issues
+
+    bad = ~df[col].astype(object).isin(known.astype(object)).to_numpy()
+    msg = what + " " + df[col].astype("str").fillna("") + " of this " + table + " row is not in the store"
+    return _issues(table, df.reset_index(drop=True), bad, col, df[col].reset_index(drop=True), "orphan_event",
+                   msg.reset_index(drop=True))
+
+
+def _incomplete_children(accepted: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
+    """Children still lacking a required value after every return was combined."""
+    from driftflag.validate.rules import _issues
+
+    kids = accepted["children"].reset_index(drop=True)
+    out = []
+    gone = np.zeros(len(kids), dtype=bool)
+    for col in TABLES["children"].columns:
+        if col.required and col.name != "child_id":
+            m = kids[col.name].isna().to_numpy()
+            gone |= m
+            out.append(_issues("children", kids, m, col.name, kids[col.name].astype("str"), "missing_required",
+                               f"{col.name} of child " + kids["child_id"].astype("str")
+                               + " is blank in every return"))
+    accepted["children"] = kids.loc[~gone]
+    return out
+
+
+def build(
+    sources: list[SourceFile],
+    *,
+    extract_date: date,
+    progress: Progress | None = None,
+) -> tuple[CaseStore, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Read, check and reconcile ``sources``; returns (store, accounting, issues, duplicates).
+
+    Pure apart from reading the source files; nothing is written.
+
+    Raises
+    ------
+    SourceFileError
+        If a file cannot be read at all.
+    DriftflagError
+        If the row accounting does not balance (a bug, never silently ignored).
+    """
+    extract = pd.Timestamp(extract_date)
+    step = progress or (lambda _m, _i, _n: None)
+    parts: dict[str, list[pd.DataFrame]] = {}
+    read_counts: dict[str, int] = {}
+    for i, src in enumerate(sources):
+        step(f"reading {src.path.name}", i, len(sources))
+        staged, n = read_source(src, extract_date)
+        read_counts[str(src.path)] = read_counts.get(str(src.path), 0) + n
+        for t, df in staged.items():
+            if len(df):
+                parts.setdefault(t, []).append(df)
+    step("checking rows", len(sources), len(sources))
+
+    frames: dict[str, pd.DataFrame] = {}
+    issue_list: list[pd.DataFrame] = []
+    all_srcs: list[pd.DataFrame] = []
+    for t in TABLE_ORDER:
+        if t not in parts:
+            continue
+        staged = pd.concat(parts[t], ignore_index=True)
+        all_srcs.append(staged[["_src", "_source_file"]])
+        typed, issues = check_table(TABLES[t], staged, extract_date=extract)
+        frames[t] = typed
+        issue_list.extend(issues)
+    issues = pd.concat(issue_list, ignore_index=True) if issue_list else _empty_issues()
+    bad = set(issues.loc[issues["level"] == "error", "_src"])
+    _drop(frames, bad)
+
+    dup_list: list[pd.DataFrame] = []
+    more: list[pd.DataFrame] = []
+    for t, df in frames.items():
+        df = rc.add_ids(t, df.reset_index(drop=True))
+        exact, clash = rc.within_file(t, df)
+        if exact.any():
+            dup_list.append(df.loc[exact].assign(reason="duplicate_row", table=t))
+        if clash.any():
+            from driftflag.validate.rules import _issues
+
+            key = [k for k in rc.NATURAL_KEYS[t] if k in df.columns]
+            keytxt = df[key].astype("str").agg(" ".join, axis=1)
+            more.append(_issues(t, df, clash, ",".join(key), keytxt, "duplicate_key",
+                                "another row of this file has the same " + ", ".join(key) + " (" + keytxt
+                                + ") with different values"))
+        frames[t] = df.loc[~exact]
+    if more:
+        new = pd.concat(more, ignore_index=True)
+        issues = pd.concat([issues, new], ignore_index=True)
+        bad |= set(new["_src"])
+        _drop(frames, bad)
+
+    accepted: dict[str, pd.DataFrame] = {}
+
+    def settle(t: str) -> None:
+        if t not in frames:
+            return
+        kept, dups = rc.reconcile(t, frames[t])
+        accepted[t] = kept
+        if len(dups):
+            dup_list.append(dups.assign(table=t))
+
+    def quarantine_orphans(found: list[pd.DataFrame]) -> None:
+        nonlocal issues, bad
+        found = [f for f in found if len(f)]
+        if found:
+            new = pd.concat(found, ignore_index=True)
+            issues = pd.concat([issues, new], ignore_index=True)
+            bad |= set(new["_src"])
+            _drop(frames, bad)
+
+    settle("children")
+    if "children" in accepted:
+        quarantine_orphans(_incomplete_children(accepted))
+    if "children" in parts:
+        # Only when some source describes children: the audit log alone cannot be checked.
+        kids = pd.Index(accepted["children"]["child_id"]) if "children" in accepted else pd.Index([])
+        quarantine_orphans([_orphans(t, df, "child_id", kids, "child")
+                            for t, df in frames.items() if t not in ("children", "workers") and len(df)])
+    settle("cp_plans")
+    if "cp_reviews" in frames and len(frames["cp_reviews"]):
+        plans = pd.Index(accepted["cp_plans"]["cp_plan_id"]) if "cp_plans" in accepted else pd.Index([])
+        quarantine_orphans([_orphans("cp_reviews", frames["cp_reviews"], "cp_plan_id", plans,
+                                     "child protection plan")])
+    for t in TABLE_ORDER:
+        if t not in ("children", "cp_plans"):
+            settle(t)
+    # Events keep their CIN episode link only if that referral is in the store.
+    if "referrals" in accepted:
+        refs = pd.Index(accepted["referrals"]["referral_id"])
+        for t in ("assessments", "section47", "cin_plans", "cp_plans", "pre_proceedings"):
+            if t in accepted and "referral_id" in accepted[t]:
+                accepted[t]["referral_id"] = accepted[t]["referral_id"].where(
+                    accepted[t]["referral_id"].astype(object).isin(refs.astype(object)))
+
+    duplicates = pd.concat(dup_list, ignore_index=True) if dup_list else pd.DataFrame(columns=["_src", "table", "reason", "_source_file", "_source_table", "_source_row"])
+    srcs = pd.concat(all_srcs, ignore_index=True).drop_duplicates("_src") if all_srcs else pd.DataFrame(columns=["_src", "_source_file"])
+    accounting = _account(srcs, accepted, bad, read_counts, sources)
+    issues = issues.loc[(issues["level"] == "error")
+                        | ~issues["_src"].astype(object).isin(pd.Index(list(bad), dtype=object))].reset_index(drop=True)
+    issues = issues.sort_values(["table", "source_file", "source_table", "_src", "column", "rule"], kind="mergesort")
+    if "children" in accepted and any(s.format == "ssda903" for s in sources):
+        # The 903 UASC table lists every UASC child looked after; absence means not UASC.
+        accepted["children"]["uasc"] = accepted["children"]["uasc"].fillna(False) \
+            if "uasc" in accepted["children"] else False
+    store = CaseStore.from_frames({t: _sorted(t, df) for t, df in accepted.items()})
+    dups = duplicates.rename(columns={"_source_file": "source_file", "_source_table": "source_table",
+                                      "_source_row": "source_row"})
+    dups = dups[list(DUPLICATE_COLUMNS)].astype("str").sort_values(list(DUPLICATE_COLUMNS), kind="mergesort")
+    return store, accounting, issues.reset_index(drop=True), dups.reset_index(drop=True)
+
+
+def _sorted(t: str, df: pd.DataFrame) -> pd.DataFrame:
+    key = list(rc.NATURAL_KEYS[t])
+    return df.sort_values(key, kind="mergesort").drop(columns=[c for c in df.columns if c.startswith("_")])
+
+
+def _account(srcs: pd.DataFrame, accepted: dict[str, pd.DataFrame], bad: set[str],
+             read_counts: dict[str, int], sources: list[SourceFile]) -> pd.DataFrame:
+    """Per file: rows read, accepted, quarantined, duplicates (the identity is checked)."""
+    won = pd.Index(pd.concat([df["_src"] for df in accepted.values()], ignore_index=True).astype(object)
+                   if accepted else [], dtype=object)
+    s = srcs["_src"].astype(object)
+    status = np.where(s.isin(pd.Index(list(bad), dtype=object)), "quarantined",
+                      np.where(s.isin(won), "accepted", "duplicates"))
+    counts = pd.crosstab(srcs["_source_file"].to_numpy(), status)
+    rows = []
+    for src in sources:
+        f = str(src.path)
+        c = counts.loc[f] if f in counts.index else pd.Series(dtype=int)
+        row = {"file": f, "format": src.format, "rows_read": int(read_counts.get(f, 0))}
+        for k in ("accepted", "quarantined", "duplicates"):
+            row[k] = int(c.get(k, 0))
+        if row["rows_read"] != row["accepted"] + row["quarantined"] + row["duplicates"]:
+            raise DriftflagError(
+                f"{f}: row accounting does not balance: read {row['rows_read']} != accepted "
+                f"{row['accepted']} + quarantined {row['quarantined']} + duplicates {row['duplicates']}")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+def ingest(
+    paths: list[Path],
+    store: Path,
+    *,
+    extract_date: date,
+    created_at: datetime,
+    format: str = "auto",
+    run_gx: bool = True,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Ingest ``paths`` into the case store ``store`` (replaced atomically).
+
+    ``extract_date`` is the date the data were extracted (no event may be after it);
+    ``created_at`` is recorded in the manifest (explicit, so the same inputs and time give a
+    byte-identical store). Writes ``STORE/*.parquet``, ``manifest.json``,
+    ``quarantine/<table>.parquet``, ``validation/`` (warnings, duplicates, summary HTML and
+    JSON) and, with ``run_gx``, ``gx/`` (Great Expectations context and Data Docs).
+
+    Raises
+    ------
+    SourceFileError
+        If a file cannot be read at all; the store is left exactly as it was.
+    """
+    from driftflag.validate.summary import build_summary, render_html
+
+    sources = detect_sources([Path(p) for p in paths], format)
+    case, accounting, issues, dups = build(sources, extract_date=extract_date, progress=progress)
+    store = Path(store)
+    hashes = {str(s.path): file_sha256(s.path) for s in sources}
+    accounting.insert(2, "sha256", accounting["file"].map(hashes))
+    warn_counts = issues.loc[issues["level"] == "warning"].groupby("source_file")["_src"].nunique()
+    accounting["rows_with_warnings"] = accounting["file"].map(warn_counts).fillna(0).astype(int)
+    summary = build_summary(case, accounting, issues, dups, extract_date=extract_date)
+    gx_result = None
+    step = progress or (lambda _m, _i, _n: None)
+    with staged_dir(store) as tmp:
+        for name in TABLE_ORDER:
+            _write_parquet(case.tables[name], tmp / f"{name}.parquet")
+        qdir = tmp / QUARANTINE_DIR
+        qdir.mkdir()
+        errors = issues.loc[issues["level"] == "error"].drop(columns="_src")
+        for t, q in errors.groupby("table", sort=True):
+            _write_parquet(q.reset_index(drop=True).astype("str"), qdir / f"{t}.parquet")
+        vdir = tmp / VALIDATION_DIR
+        vdir.mkdir()
+        warns = issues.loc[issues["level"] == "warning"].drop(columns="_src").reset_index(drop=True)
+        _write_parquet(warns.astype("str"), vdir / "warnings.parquet")
+        _write_parquet(dups, vdir / "duplicates.parquet")
+        if run_gx:
+            step("Great Expectations", 0, 1)
+            from driftflag.validate._gx import run_suites
+
+            gx_result = run_suites(case, tmp / "gx", extract_date=extract_date)
+            summary["gx"] = gx_result
+        (vdir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
+        (vdir / "summary.html").write_text(render_html(summary))
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "created_at": created_at.isoformat(),
+            "extract_date": extract_date.isoformat(),
+            "row_counts": case.row_counts(),
+            "sources": accounting.to_dict(orient="records"),
+            "row_accounting": "rows_read = accepted + quarantined + duplicates (checked per file)",
+            "validation": {"errors": summary["totals"]["errors"], "warnings": summary["totals"]["warnings"],
+                           "quarantined_rows": summary["totals"]["quarantined_rows"],
+                           "gx_success": None if gx_result is None else gx_result["success"]},
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        case.manifest = manifest
+    return IngestResult(store, case, accounting, issues, dups, gx_result, manifest)

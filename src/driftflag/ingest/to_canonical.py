@@ -1,0 +1,427 @@
+"""Map each return's rows onto the canonical tables ("staging"), values still as text.
+
+Every source row becomes one or more *parts*: rows of canonical tables named with canonical
+column names, holding the text from the file (after format-specific translation: 903 ``SEX``
+1/2 -> M/F, CIN ``GenderCurrent``, Annex A labels ``a) WBRI`` / ``White British`` -> ``WBRI``).
+Parsing, code checks and quarantine are done by :mod:`driftflag.validate.rules` on these parts,
+so every return is checked by the same rules.
+
+Each part carries its provenance: ``_src`` (one id per source row: file, table or sheet or XML
+record, row number or XPath), ``_source_file``, ``_source_table``, ``_source_row``, ``_format``,
+``_year`` (collection year, for "newer replaces older"), ``_seq`` (order in the file) and link
+columns ``_ref_date`` (the referral date of the CIN episode an event belongs to) and
+``_cp_start`` (the start of the plan a CP review belongs to). ``_date_<FIELD>`` columns hold
+dates the return repeats but the canonical model takes from elsewhere (903 ``DOB`` on the
+missing and reviews tables, CIN ``CINdetails/DateOfInitialCPC``): they are checked like any
+date so that a broken one is still reported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from driftflag.casemodel import codes
+from driftflag.ingest._common import STR_DTYPE
+
+_PREFIX = re.compile(r"^\s*[a-z]{1,2}\d?\)\s*", re.IGNORECASE)
+_LEAD_CODE = re.compile(r"^([A-Za-z]*\d+[A-Za-z]*|[A-Z]{2,5})\s*(?::|-|–|$)")
+_WS = re.compile(r"\s+")
+
+SEX_WORDS: dict[str, str] = {
+    "m": "M", "male": "M", "1": "M", "f": "F", "female": "F", "2": "F", "u": "U",
+    "not stated/recorded": "U", "not stated": "U", "not recorded": "U", "neither": "U",
+    "unknown": "U", "indeterminate": "U", "0": "U", "9": "U",
+}
+#: 903 ``SEX``: 1/2 before 2024-25, M/F/U after (GenderCurrent's 0 and 9 are not 903 codes).
+SEX_903_WORDS: dict[str, str] = {"m": "M", "1": "M", "f": "F", "2": "F", "u": "U"}
+YES_NO_WORDS: dict[str, str] = {
+    "yes": "true", "y": "true", "true": "true", "1": "true", "no": "false", "n": "false",
+    "false": "false", "0": "false", "unknown": "", "not known": "",
+}
+
+
+def _norm_label(v: str) -> str:
+    return _WS.sub(" ", v).strip().lower()
+
+
+def label_to_code(s: pd.Series, valid: tuple[str, ...] | frozenset[str],
+                  labels: Mapping[str, str] | None = None, words: Mapping[str, str] | None = None) -> pd.Series:
+    """Annex A label -> code, tolerant of the forms councils use.
+
+    ``a) WBRI``, ``WBRI``, `` wbri `` and ``White British`` all give ``WBRI``; ``a) 1A:
+    Individual`` gives ``1A``; ``N1 - Abuse or neglect`` gives ``N1``. ``labels`` maps codes to
+    labels (``codes.ETHNICITY_LABELS``), used in reverse; ``words`` maps lower-case words to
+    codes directly. A value that cannot be translated is returned unchanged (the rule engine
+    then reports it as an unknown code). Works on the distinct values only, so it is cheap.
+    """
+    valid_upper = {str(c).upper(): str(c) for c in valid}
+    reverse: dict[str, str] = {}
+    for code, label in (labels or {}).items():
+        reverse[_norm_label(label)] = code
+        reverse[_norm_label(_PREFIX.sub("", label))] = code
+    words = {k.lower(): v for k, v in (words or {}).items()}
+
+    def one(v: str) -> str:
+        raw = _norm_label(v)
+        if raw in words:
+            return words[raw]
+        if raw in reverse:
+            return reverse[raw]
+        body = _PREFIX.sub("", raw)
+        if body in words:
+            return words[body]
+        if body in reverse:
+            return reverse[body]
+        if body.upper() in valid_upper:
+            return valid_upper[body.upper()]
+        m = _LEAD_CODE.match(body.upper())
+        if m and m.group(1) in valid_upper:
+            return valid_upper[m.group(1)]
+        return v
+
+    uniq = pd.unique(s.dropna())
+    mapping = {u: one(str(u)) for u in uniq}
+    return s.map(mapping).astype(STR_DTYPE)
+
+
+def yes_no(s: pd.Series) -> pd.Series:
+    """Annex A / audit log yes-no (``a) Yes``, ``Yes``, ``Y``, ``c) Unknown``) -> true/false/blank."""
+    out = label_to_code(s, ("true", "false"), words=YES_NO_WORDS)
+    return out.where(out != "")
+
+
+def _empty_like(n: int) -> pd.Series:
+    return pd.Series([None] * n, dtype=STR_DTYPE)
+
+
+def part(df: pd.DataFrame, columns: Mapping[str, str | pd.Series], *, fmt: str, year: int,
+         extra: Mapping[str, pd.Series | str] | None = None) -> pd.DataFrame:
+    """A staged part: canonical ``columns`` (``{canonical: source column or Series}``) plus
+    provenance taken from ``df`` (which has ``_source_file``/``_source_table``/``_source_row``)."""
+    n = len(df)
+    out: dict[str, pd.Series] = {}
+    for name, src in {**columns, **(extra or {})}.items():
+        if isinstance(src, pd.Series):
+            out[name] = src.reset_index(drop=True).astype(STR_DTYPE)
+        elif src in df.columns:
+            out[name] = df[src].reset_index(drop=True).astype(STR_DTYPE)
+        elif isinstance(src, str) and src.startswith("="):
+            out[name] = pd.Series([src[1:]] * n, dtype=STR_DTYPE)
+        else:
+            out[name] = _empty_like(n)
+    res = pd.DataFrame(out)
+    sf = df["_source_file"].reset_index(drop=True).astype(STR_DTYPE)
+    st = df["_source_table"].reset_index(drop=True).astype(STR_DTYPE)
+    sr = df["_source_row"].reset_index(drop=True).astype(str).astype(STR_DTYPE)
+    res["_source_file"] = sf
+    res["_source_table"] = st
+    res["_source_row"] = sr
+    # object dtype: isin() against millions of ids is a hash lookup (pyarrow strings are not)
+    res["_src"] = (sf + "\x1f" + st + "\x1f" + sr).astype(object)
+    res["_format"] = fmt
+    res["_year"] = np.int64(year)
+    res["_seq"] = np.arange(n, dtype=np.int64)
+    return res
+
+
+# --- SSDA903 ------------------------------------------------------------------------------------
+
+def stage_903(table: str, df: pd.DataFrame, year: int) -> dict[str, pd.DataFrame]:
+    """Parts of one 903 table (as read by :func:`driftflag.ingest.read_903_csv`)."""
+    df = df.copy()
+    df["_source_table"] = table
+    fmt = "ssda903"
+    if table == "header":
+        sex = label_to_code(df["SEX"], codes.SEX_CODES, words=SEX_903_WORDS)
+        return {"children": part(df, {"child_id": "CHILD", "sex": sex, "date_of_birth": "DOB",
+                                      "ethnicity": "ETHNIC", "upn": "UPN"}, fmt=fmt, year=year)}
+    if table == "uasc":
+        sex = label_to_code(df["SEX"], codes.SEX_CODES, words=SEX_903_WORDS)
+        # Its own format label so that reconciliation merges it into the header's child record
+        # (rows of one format replace each other; rows of different formats are merged).
+        return {"children": part(df, {"child_id": "CHILD", "sex": sex, "date_of_birth": "DOB",
+                                      "uasc": "=true", "uasc_ceased_date": "DUC"}, fmt="ssda903-uasc",
+                                 year=year)}
+    if table == "episodes":
+        cols = {c: c.upper() for c in ("decom", "rne", "ls", "cin", "place", "place_provider", "dec",
+                                        "rec", "reason_place_change", "home_post", "pl_post", "urn")}
+        return {"lac_episodes": part(df, {"child_id": "CHILD", **cols}, fmt=fmt, year=year)}
+    if table == "missing":
+        return {"missing_episodes": part(df, {"child_id": "CHILD", "missing_type": "MISSING",
+                                              "start_date": "MIS_START", "end_date": "MIS_END"},
+                                         fmt=fmt, year=year, extra={"_date_DOB": "DOB"})}
+    if table == "reviews":
+        return {"lac_reviews": part(df, {"child_id": "CHILD", "review_date": "REVIEW",
+                                         "review_code": "REVIEW_CODE"}, fmt=fmt, year=year,
+                                    extra={"_date_DOB": "DOB"})}
+    return {}
+
+
+# --- CIN census ---------------------------------------------------------------------------------
+
+_RECORD = {
+    "CINdetails": "CINdetails", "Assessments": "Assessments", "CINplanDates": "CINPlanDates",
+    "Section47": "Section47", "ChildProtectionPlans": "ChildProtectionPlans",
+    "Reviews": "CPPreviewDate", "PreProceedings": "PreProceedingsandFGDM",
+}
+
+
+def join_within(values: pd.Series, groups: pd.Series) -> pd.Series:
+    """Space-joined non-missing ``values`` per group (index: group), vectorised.
+
+    Used for the assessment factors and disability codes a child's record lists one element
+    at a time; a Python-level groupby over hundreds of thousands of groups is much slower.
+    """
+    df = pd.DataFrame({"g": groups.to_numpy(dtype=object), "v": values.to_numpy(dtype=object)})
+    df = df.loc[df["v"].notna()]
+    if df.empty:
+        return pd.Series([], dtype=STR_DTYPE)
+    df["v"] = df["v"].astype(str).str.strip().astype(object)
+    df["k"] = df.groupby("g", sort=False).cumcount()
+    wide = df.pivot(index="g", columns="k", values="v")
+    out = wide[0].astype(object)
+    for k in wide.columns[1:]:
+        nxt = wide[k]
+        out = out.where(nxt.isna(), out + " " + nxt.astype(object))
+    order = pd.unique(df["g"])
+    return out.reindex(order).astype(STR_DTYPE)
+
+
+def _cin_frame(df: pd.DataFrame, record: str) -> pd.DataFrame:
+    df = df.copy()
+    df["_source_table"] = record
+    df["_source_row"] = df["_source_path"]
+    return df
+
+
+def _link(df: pd.DataFrame, parent: pd.DataFrame, keys: list[str], col: str) -> pd.Series:
+    """Value of ``parent[col]`` for each row of ``df`` joined on ``keys`` (first parent row)."""
+    if df.empty:
+        return _empty_like(0)
+    p = parent.drop_duplicates(keys)[[*keys, col]]
+    return df[keys].merge(p, on=keys, how="left")[col].astype(STR_DTYPE).reset_index(drop=True)
+
+
+def assessment_path(paths: pd.Series) -> pd.Series:
+    """The reader gives one row per assessment factor (``.../Assessments[1]/...Factors[2]``);
+    the record is the ``Assessments`` element."""
+    return paths.str.replace(r"/(?:FactorsIdentifiedAtAssessment(?:\[\d+\])?/)?AssessmentFactors\[\d+\]$", "",
+                             regex=True)
+
+
+def stage_cin(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd.DataFrame]:
+    """Parts of one CIN census file (tables as read by :func:`read_cin_census`)."""
+    fmt = "cin"
+    out: dict[str, pd.DataFrame] = {}
+    ids = tables["ChildIdentifiers"].copy()
+    ids["_source_row"] = ids["_source_path"].str.replace(r"/ChildIdentifiers$", "", regex=True)
+    ids["_source_table"] = "Child"
+    chars = tables["ChildCharacteristics"].reset_index(drop=True)
+    eth = chars["Ethnicity"] if len(chars) == len(ids) else _empty_like(len(ids))
+    dis = tables["Disabilities"].copy()
+    dis["_child"] = dis["_source_path"].str.replace(r"/ChildCharacteristics/.*$", "", regex=True)
+    dis_codes = join_within(dis["Disability"].str.upper(), dis["_child"])
+    codes_s = ids["_source_row"].map(dis_codes).astype(STR_DTYPE)
+    has = pd.Series(np.where(codes_s.isna(), None, np.where(codes_s.str.fullmatch(r"(NONE ?)+").fillna(False),
+                                                             "false", "true")), dtype=STR_DTYPE)
+    sex_src = ids["Sex"].fillna(ids["GenderCurrent"])
+    sex = label_to_code(sex_src, codes.SEX_CODES, words=SEX_WORDS)
+    dob = ids["PersonBirthDate"].fillna(ids["ExpectedPersonBirthDate"])
+    out["children"] = part(ids, {"child_id": "LAchildID", "sex": sex, "date_of_birth": dob,
+                                 "ethnicity": eth, "upn": "UPN", "date_of_death": "PersonDeathDate",
+                                 "disability": has.astype(STR_DTYPE), "disability_codes": codes_s},
+                           fmt=fmt, year=year)
+    cin = _cin_frame(tables["CINdetails"], "CINdetails")
+    out["referrals"] = part(cin, {"child_id": "LAchildID", "referral_date": "CINreferralDate",
+                                  "referral_source": "ReferralSource", "referral_nfa": "ReferralNFA",
+                                  "primary_need": "PrimaryNeedCode", "closure_date": "CINclosureDate",
+                                  "closure_reason": "ReasonForClosure"}, fmt=fmt, year=year,
+                            extra={"_date_DateOfInitialCPC": "DateOfInitialCPC"})
+    keys = ["LAchildID", "CINdetailsID"]
+    ass = tables["Assessments"].copy()
+    ass["_source_path"] = assessment_path(ass["_source_path"])
+    if len(ass):
+        firsts = ass.drop_duplicates("_source_path").reset_index(drop=True)
+        fac = join_within(ass["AssessmentFactors"], ass["_source_path"])
+        firsts["factors"] = firsts["_source_path"].map(fac).astype(STR_DTYPE)
+    else:
+        firsts = ass.assign(factors=pd.Series([], dtype=STR_DTYPE))
+    ass = _cin_frame(firsts, "Assessments")
+    out["assessments"] = part(ass, {"child_id": "LAchildID", "start_date": "AssessmentActualStartDate",
+                                    "authorisation_date": "AssessmentAuthorisationDate",
+                                    "factors": "factors"}, fmt=fmt, year=year,
+                              extra={"_ref_date": _link(ass, cin, keys, "CINreferralDate")})
+    plans = _cin_frame(tables["CINplanDates"], "CINPlanDates")
+    out["cin_plans"] = part(plans, {"child_id": "LAchildID", "start_date": "CINPlanStartDate",
+                                    "end_date": "CINPlanEndDate"}, fmt=fmt, year=year,
+                            extra={"_ref_date": _link(plans, cin, keys, "CINreferralDate")})
+    s47 = _cin_frame(tables["Section47"], "Section47")
+    out["section47"] = part(s47, {"child_id": "LAchildID", "start_date": "S47ActualStartDate",
+                                  "icpc_target_date": "InitialCPCtarget", "icpc_date": "DateOfInitialCPC",
+                                  "icpc_not_required": "ICPCnotRequired"}, fmt=fmt, year=year,
+                            extra={"_ref_date": _link(s47, cin, keys, "CINreferralDate")})
+    cpp = _cin_frame(tables["ChildProtectionPlans"], "ChildProtectionPlans")
+    out["cp_plans"] = part(cpp, {"child_id": "LAchildID", "start_date": "CPPstartDate",
+                                 "end_date": "CPPendDate", "initial_category": "InitialCategoryOfAbuse",
+                                 "latest_category": "LatestCategoryOfAbuse",
+                                 "number_of_previous_cpp": "NumberOfPreviousCPP"}, fmt=fmt, year=year,
+                           extra={"_ref_date": _link(cpp, cin, keys, "CINreferralDate")})
+    rev = _cin_frame(tables["Reviews"], "CPPreviewDate")
+    out["cp_reviews"] = part(rev, {"child_id": "LAchildID", "review_date": "CPPreviewDate"}, fmt=fmt,
+                             year=year, extra={"_cp_start": _link(rev, cpp, ["LAchildID", "CPPID"], "CPPstartDate")})
+    pp = _cin_frame(tables["PreProceedings"], "PreProceedingsandFGDM")
+    out["pre_proceedings"] = part(pp, {
+        "child_id": "LAchildID", "start_date": "PPStartDate", "letter_before_proceedings_date": "LBPSentDate",
+        "fgdm_offered": "FGDMMeetingOffer", "fgdm_facilitated": "FGDMMeetingFac",
+        "initial_meeting_date": "InitialPPMeetingDate", "review_meetings_count": "ReviewMeetingsCount",
+        "decision_date": "StepDecisionDate", "outcome": "PPOutcome", "court_application_date": "CourtAppDate",
+    }, fmt=fmt, year=year, extra={"_ref_date": _link(pp, cin, keys, "CINreferralDate")})
+    return out
+
+
+# --- Annex A ------------------------------------------------------------------------------------
+
+_ABUSE_WORDS = {"neglect": "NEG", "physical abuse": "PHY", "physical": "PHY", "sexual abuse": "SAB",
+                "sexual": "SAB", "emotional abuse": "EMO", "emotional": "EMO",
+                "multiple/not recommended": "MUL", "multiple": "MUL"}
+
+
+def _common(df: pd.DataFrame) -> dict[str, pd.Series | str]:
+    return {
+        "child_id": "Child Unique ID",
+        "sex": label_to_code(df["Gender"], codes.SEX_CODES, words=SEX_WORDS),
+        "ethnicity": label_to_code(df["Ethnicity"], codes.ETHNICITY_CODES, codes.ETHNICITY_LABELS),
+        "date_of_birth": "Date of Birth",
+        "disability": yes_no(df["Does the Child have a Disability"]) if "Does the Child have a Disability" in df else "",
+    }
+
+
+def _present(df: pd.DataFrame, col: str) -> pd.DataFrame:
+    return df.loc[df[col].notna()].reset_index(drop=True)
+
+
+def stage_annex_a(lists: dict[str, pd.DataFrame], year: int) -> dict[str, pd.DataFrame]:
+    """Parts of an Annex A workbook: every row gives a ``children`` part; lists 3-8 give their
+    events, latest visits, latest reviews and the allocated team and worker (see docs/ingest.md)."""
+    fmt = "annex-a"
+    parts: dict[str, list[pd.DataFrame]] = {}
+
+    def add(table: str, frame: pd.DataFrame) -> None:
+        parts.setdefault(table, []).append(frame)
+
+    for name, df in lists.items():
+        df = df.reset_index(drop=True)
+        add("children", part(df, _common(df), fmt=fmt, year=year))
+        event_date = None
+        if name == "List 3":
+            event_date = "Date of referral"
+            add("referrals", part(df, {
+                "child_id": "Child Unique ID", "referral_date": event_date,
+                "referral_source": label_to_code(df["Referral Source"], codes.REFERRAL_SOURCE_CODES,
+                                                 codes.REFERRAL_SOURCE_LABELS),
+                "referral_nfa": yes_no(df["Referral NFA?"])}, fmt=fmt, year=year))
+        elif name == "List 4":
+            event_date = "Continuous Assessment Start Date"
+            add("assessments", part(df, {
+                "child_id": "Child Unique ID", "start_date": event_date,
+                "authorisation_date": "Continuous Assessment Date of Authorisation",
+                "child_seen": yes_no(df["Child Seen During Continuous Assessment"]),
+                "requires_support": yes_no(df["Was the child assessed as requiring LA children's social care support?"]),
+            }, fmt=fmt, year=year))
+        elif name == "List 5":
+            event_date = "Strategy discussion initiating Section 47 Enquiry Start Date"
+            add("section47", part(df, {
+                "child_id": "Child Unique ID", "start_date": event_date,
+                "icpc_not_required": yes_no(df["Was an Initial Child Protection Conference deemed unnecessary?"]),
+                "icpc_date": "Date of Initial Child Protection Conference",
+                "icpc_resulted_in_plan": yes_no(df["Did the Initial Child Protection Conference Result in a Child Protection Plan"]),
+            }, fmt=fmt, year=year))
+        elif name == "List 6":
+            event_date = "CIN Start Date"
+            add("referrals", part(df, {
+                "child_id": "Child Unique ID", "referral_date": event_date,
+                "primary_need": label_to_code(df["Primary Need Code"], codes.PRIMARY_NEED_CODES,
+                                              codes.PRIMARY_NEED_LABELS),
+                "closure_date": "CIN Closure Date",
+                "closure_reason": label_to_code(df["Reason for Closure"], codes.CLOSURE_REASON_CODES,
+                                                codes.CLOSURE_REASON_LABELS),
+            }, fmt=fmt, year=year))
+            v = _present(df, "Date Child Was Last Seen")
+            add("visits", part(v, {"child_id": "Child Unique ID", "visit_date": "Date Child Was Last Seen",
+                                   "visit_type": "=CIN"}, fmt=fmt, year=year))
+        elif name == "List 7":
+            event_date = "Child Protection Plan Start Date"
+            add("cp_plans", part(df, {
+                "child_id": "Child Unique ID", "start_date": event_date,
+                "end_date": "Child Protection Plan End Date",
+                "initial_category": label_to_code(df["Initial Category of Abuse"], codes.CATEGORY_OF_ABUSE_CODES,
+                                                  codes.ANNEX_A_ABUSE_LABEL, _ABUSE_WORDS),
+                "latest_category": label_to_code(df["Latest Category of Abuse"], codes.CATEGORY_OF_ABUSE_CODES,
+                                                 codes.ANNEX_A_ABUSE_LABEL, _ABUSE_WORDS),
+                "number_of_previous_cpp": "Number of Previous Child Protection Plans",
+            }, fmt=fmt, year=year))
+            r = _present(df, "Date of latest review conference")
+            add("cp_reviews", part(r, {"child_id": "Child Unique ID", "review_date": "Date of latest review conference"},
+                                   fmt=fmt, year=year, extra={"_cp_start": r[event_date]}))
+            v = _present(df, "Date of the Last Statutory Visit")
+            add("visits", part(v, {"child_id": "Child Unique ID", "visit_date": "Date of the Last Statutory Visit",
+                                   "visit_type": "=CP", "seen_alone": yes_no(v["Was the Child Seen Alone?"])},
+                               fmt=fmt, year=year))
+        elif name == "List 8":
+            event_date = "Date Started to be Looked After"
+            r = _present(df, "Date of Latest Statutory Review")
+            add("lac_reviews", part(r, {"child_id": "Child Unique ID", "review_date": "Date of Latest Statutory Review"},
+                                    fmt=fmt, year=year))
+            v = _present(df, "Date of Last Social Work Visit")
+            add("visits", part(v, {"child_id": "Child Unique ID", "visit_date": "Date of Last Social Work Visit",
+                                   "visit_type": "=LAC"}, fmt=fmt, year=year))
+        if event_date is not None and "Allocated Team" in df:
+            a = df.loc[df["Allocated Team"].notna() & df["Allocated Worker"].notna()
+                       & df[event_date].notna()].reset_index(drop=True)
+            add("allocations", part(a, {"child_id": "Child Unique ID", "team": "Allocated Team",
+                                        "worker_id": "Allocated Worker", "start_date": event_date},
+                                    fmt=fmt, year=year))
+    return {t: pd.concat(f, ignore_index=True) for t, f in parts.items()}
+
+
+# --- audit log, canonical -----------------------------------------------------------------------
+
+def stage_audits(df: pd.DataFrame, year: int) -> dict[str, pd.DataFrame]:
+    """Parts of the QA audit log (one ``audits`` part per row)."""
+    from driftflag.ingest.audit_log import AUDIT_COLUMNS
+
+    cols: dict[str, str | pd.Series] = {v: k for k, v in AUDIT_COLUMNS.items()}
+    cols["drift_found"] = yes_no(df["Drift Found"])
+    cols["actions_set"] = yes_no(df["Actions Set"])
+    return {"audits": part(df, cols, fmt="audits", year=year)}
+
+
+def stage_canonical(table: str, df: pd.DataFrame, source: str, year: int) -> dict[str, pd.DataFrame]:
+    """Parts of a council's own canonical table (Parquet or CSV): values turned back into text
+    so they pass through the same rules as the returns."""
+    from driftflag.casemodel.schema import TABLES
+
+    t = TABLES[table]
+    n = len(df)
+    data: dict[str, pd.Series] = {}
+    for c in t.columns:
+        if c.name not in df.columns:
+            continue
+        s = df[c.name].reset_index(drop=True)
+        if pd.api.types.is_datetime64_any_dtype(s):
+            s = s.dt.strftime("%Y-%m-%d")
+        elif pd.api.types.is_bool_dtype(s):
+            s = s.map({True: "true", False: "false"})
+        data[c.name] = s.astype(object).where(s.notna(), None).astype(STR_DTYPE)
+    frame = pd.DataFrame(data, index=range(n))
+    frame["_source_file"] = source
+    frame["_source_table"] = table
+    frame["_source_row"] = [str(i) for i in range(1, n + 1)]
+    staged = part(frame, {c: c for c in data}, fmt="canonical", year=year)
+    if table == "cp_reviews" and "cp_plan_id" in data:
+        staged["cp_plan_id"] = data["cp_plan_id"]
+    return {table: staged}

@@ -1,0 +1,118 @@
+"""Turn a :class:`~driftflag.models.spec.ModelSpec` into an unfitted scikit-learn ``Pipeline``.
+
+Every kind is a ``Pipeline`` (``style-guide.md`` §6.5) whose last step is named ``model``:
+
+* ``rule_baseline``: median imputation, then :class:`~driftflag.models.baseline.RuleBaseline`;
+* ``logistic_scorecard``: median imputation, ``StandardScaler``, L2 ``LogisticRegression``
+  (``l1_ratio=0``), read through :func:`odds_ratio_table`;
+* ``lightgbm``: ``LGBMClassifier`` with monotone constraints from polarity, ``deterministic=True``
+  and ``force_row_wise=True`` (same data and seed, same trees), ``n_jobs=2``, ``verbose=-1``.
+  LightGBM handles missing values itself, so it gets no imputer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from driftflag.models._errors import ModelSpecError
+from driftflag.models.spec import ModelSpec, _polarity_of, monotone_constraints
+
+__all__ = ["build", "calibrate", "odds_ratio_table"]
+
+
+def build(spec: ModelSpec, feature_names: Sequence[str], polarity: Mapping[str, Any]) -> Pipeline:
+    """An unfitted pipeline for ``spec`` on ``feature_names`` (already resolved and checked)."""
+    from sklearn.impute import SimpleImputer
+
+    spec.check_protected(feature_names)
+    hp = dict(spec.hyperparameters)
+    if spec.kind == "rule_baseline":
+        from driftflag.models.baseline import RuleBaseline
+
+        pol = {f: p for f in feature_names if (p := _polarity_of(polarity.get(f))) in
+               ("higher_is_worse", "higher_is_better")}
+        model = RuleBaseline(polarity=pol, **hp)
+        steps = [("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+                 ("model", model)]
+    elif spec.kind == "logistic_scorecard":
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.preprocessing import StandardScaler
+
+        model = LogisticRegression(l1_ratio=0.0, random_state=spec.random_state,
+                                   **{"max_iter": 1000, **hp})
+        steps = [("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+                 ("scale", StandardScaler()), ("model", model)]
+    elif spec.kind == "lightgbm":
+        from lightgbm import LGBMClassifier
+
+        constraints = monotone_constraints(feature_names, polarity) if spec.monotone else None
+        model = LGBMClassifier(
+            random_state=spec.random_state, deterministic=True, force_row_wise=True, n_jobs=2,
+            verbose=-1, monotone_constraints=constraints, **hp,
+        )
+        steps = [("model", model)]
+    else:  # pragma: no cover - the spec's Literal already refuses it
+        raise ModelSpecError(f"unknown model kind {spec.kind!r}")
+    return Pipeline(steps)
+
+
+def calibrate(fitted: Pipeline, X_cal: pd.DataFrame, y_cal, method: str):
+    """Calibrate an already-fitted pipeline on a later slice, without refitting it.
+
+    ``FrozenEstimator`` keeps the fitted model fixed (``ml-anchors-and-tooling.md`` §4.7); the
+    calibrator learns only the map from score to probability on ``X_cal``.
+    """
+    if method == "none":
+        return fitted
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+
+    if len(np.unique(np.asarray(y_cal))) < 2:
+        raise ModelSpecError("the calibration slice has only one outcome class; cannot calibrate")
+    return CalibratedClassifierCV(FrozenEstimator(fitted), method=method).fit(X_cal, y_cal)
+
+
+def odds_ratio_table(
+    fitted: Pipeline,
+    feature_names: Sequence[str] | None = None,
+    *,
+    units: Mapping[str, str] | None = None,
+    steps: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """The logistic scorecard read as odds ratios a QA lead can use.
+
+    The model is fitted on standardised inputs, so its coefficients are per standard deviation.
+    This table converts them back to the indicator's own unit: ``odds_ratio_per_step`` is how
+    the odds of the outcome multiply when the indicator rises by ``step`` of its ``unit`` (one
+    unit by default; e.g. ``steps={"days_since_last_visit": 30}`` gives "per 30 days"), holding
+    the others fixed. ``odds_ratio_per_sd`` is the same per typical (one SD) difference between
+    cases. Rows are sorted by the size of the per-SD effect.
+    """
+    model = fitted.named_steps.get("model")
+    scaler = fitted.named_steps.get("scale")
+    if model is None or not hasattr(model, "coef_") or scaler is None:
+        raise ModelSpecError("odds_ratio_table needs a fitted logistic_scorecard pipeline")
+    names = list(feature_names) if feature_names is not None else \
+        [str(n) for n in getattr(fitted, "feature_names_in_", range(len(model.coef_[0])))]
+    coef_sd = model.coef_[0]
+    sd = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    units = units or {}
+    steps = steps or {}
+    step = np.array([float(steps.get(n, 1.0)) for n in names])
+    coef_unit = coef_sd / sd
+    table = pd.DataFrame({
+        "feature": names,
+        "unit": [units.get(n, "unit") for n in names],
+        "step": step,
+        "odds_ratio_per_step": np.exp(coef_unit * step),
+        "odds_ratio_per_sd": np.exp(coef_sd),
+        "sd": sd,
+        "direction": np.where(coef_sd > 0, "raises", np.where(coef_sd < 0, "lowers", "none")),
+    })
+    return table.reindex(table["odds_ratio_per_sd"].map(lambda v: -abs(np.log(v))).sort_values(
+        kind="stable").index).reset_index(drop=True)

@@ -1,0 +1,159 @@
+"""CLI functions for ``driftflag train`` and ``driftflag models ...``, registered by ``cli.py``.
+
+Each parses options, makes one library call, renders, and turns a
+:class:`~driftflag.errors.DriftflagError` into the CLI's one-line error via ``cli._fail``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["models_list", "models_promote", "models_rollback", "models_show", "train"]
+
+_WS = typer.Option("--workspace", help="MLflow workspace folder (default $DRIFTFLAG_WORKSPACE "
+                   "or ./driftflag-workspace).")
+_TARGET = typer.Option("--target", help="Target whose registered model to use.")
+
+
+def _fail(err: Exception) -> None:
+    from driftflag.cli import _fail as fail
+
+    fail(err)
+
+
+def train(
+    store: Annotated[Path, typer.Option("--store", help="Case store folder (canonical Parquet tables).")],
+    pipeline: Annotated[
+        Path, typer.Option("--pipeline", help="Pipeline file whose `train` step holds the training config.")
+    ] = Path("pipelines/train.yaml"),
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override NAME=VALUE in the pipeline file.")] = None,
+    workspace: Annotated[Path | None, _WS] = None,
+) -> None:
+    """Train every model spec over temporal folds, log each run to MLflow as a challenger."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from driftflag import HUMAN_DECISION_NOTICE
+    from driftflag.errors import DriftflagError
+    from driftflag.models.run import run_training
+    from driftflag.models.splits import splits_table
+    from driftflag.pipeline.steps import train_params_from_pipeline
+    from driftflag.tracking import resolve_workspace
+
+    out = Console(width=max(Console().width, 130))
+    try:
+        params = train_params_from_pipeline(pipeline, set_ or [], store=store)
+        ws = resolve_workspace(workspace)
+        with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn(),
+                      console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("training", total=None)
+            run = run_training(params.store, params.training_config(), models_dir=params.models_dir,
+                               workspace=ws, progress=lambda m: bar.update(task, description=m))
+    except DriftflagError as e:
+        _fail(e)
+        return
+    out.print(splits_table(run.result.splits))
+    table = Table(title=f"{run.model_name}: pooled over the test folds (k = {params.training_config().k})",
+                  title_justify="left")
+    frame = run.summary_frame()
+    for col in frame.columns:
+        table.add_column(col, justify="left" if col in ("model", "version") else "right")
+    for _, r in frame.iterrows():
+        table.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in r.tolist()])
+    out.print(table)
+    out.print("Each version is registered with the alias 'challenger'; "
+              "`driftflag models promote` applies the promotion gate.")
+    out.print(HUMAN_DECISION_NOTICE, style="dim")
+
+
+def models_list(
+    target: Annotated[str, _TARGET] = "future_drift",
+    workspace: Annotated[Path | None, _WS] = None,
+) -> None:
+    """List registered model versions with their aliases and headline metrics."""
+    from rich.console import Console
+
+    from driftflag.errors import DriftflagError
+    from driftflag.tracking import list_versions, resolve_workspace
+
+    try:
+        df = list_versions(resolve_workspace(workspace), target)
+    except DriftflagError as e:
+        _fail(e)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"registered versions of driftflag-{target.replace('_', '-')}", title_justify="left")
+    for col in df.columns:
+        table.add_column(str(col))
+    for row in df.itertuples(index=False):
+        table.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
+    Console(width=max(Console().width, 130)).print(table)
+
+
+def models_show(
+    version: Annotated[str | None, typer.Argument(help="Version (default: champion).")] = None,
+    target: Annotated[str, _TARGET] = "future_drift",
+    workspace: Annotated[Path | None, _WS] = None,
+) -> None:
+    """Show a version's model card."""
+    from rich.console import Console
+
+    from driftflag.errors import DriftflagError
+    from driftflag.tracking import resolve_workspace, show
+
+    try:
+        info = show(resolve_workspace(workspace), target, version)
+    except DriftflagError as e:
+        _fail(e)
+        return
+    Console().print(info["model_card"], markup=False, highlight=False)
+
+
+def models_promote(
+    version: Annotated[str | None, typer.Argument(help="Version (default: challenger).")] = None,
+    target: Annotated[str, _TARGET] = "future_drift",
+    ece_max: Annotated[float, typer.Option("--ece-max", help="Largest calibration error allowed.")] = 0.1,
+    workspace: Annotated[Path | None, _WS] = None,
+) -> None:
+    """Make a version the champion if it passes the promotion gate."""
+    from rich.console import Console
+
+    from driftflag.errors import DriftflagError
+    from driftflag.tracking import promote, resolve_workspace
+
+    out = Console()
+    try:
+        gate = promote(resolve_workspace(workspace), target, version, ece_max=ece_max)
+    except DriftflagError as e:
+        _fail(e)
+        return
+    for check, ok in gate.checks.items():
+        out.print(f"{check}: {'pass' if ok else 'not run' if ok is None else 'FAIL'}")
+    if gate.promoted:
+        out.print(f"v{gate.version} is now champion")
+    else:
+        out.print(f"v{gate.version} not promoted: " + "; ".join(gate.reasons))
+        raise typer.Exit(code=1)
+
+
+def models_rollback(
+    target: Annotated[str, _TARGET] = "future_drift",
+    workspace: Annotated[Path | None, _WS] = None,
+) -> None:
+    """Point champion back at the version it replaced."""
+    from rich.console import Console
+
+    from driftflag.errors import DriftflagError
+    from driftflag.tracking import resolve_workspace, rollback
+
+    try:
+        v = rollback(resolve_workspace(workspace), target)
+    except DriftflagError as e:
+        _fail(e)
+        return
+    Console().print(f"champion is v{v} again")

@@ -1,0 +1,114 @@
+"""One training run end to end: panel, labels, temporal folds, MLflow logging, challenger.
+
+Shared by ``driftflag train`` and the ``train`` step of ``pipelines/train.yaml``, so both do
+exactly the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from driftflag.models.training import TrainConfig, TrainingResult
+
+
+@dataclass
+class TrainingRun:
+    """What a training run produced: the fold results and the registered versions."""
+
+    result: TrainingResult
+    registered: dict[str, str] = field(default_factory=dict)  # spec name -> version
+    run_ids: dict[str, str] = field(default_factory=dict)
+    model_name: str = ""
+
+    def summary_frame(self) -> pd.DataFrame:
+        """Pooled headline metrics, model by model (the side-by-side table)."""
+        mt = self.result.metric_table
+        rows = []
+        for name in self.registered:
+            row = {"model": name, "version": self.registered[name]}
+            for metric in ("roc_auc", "average_precision", "precision_at_k", "recall_at_k",
+                           "brier", "ece"):
+                try:
+                    row[metric] = mt.value(name, metric)
+                except (KeyError, ValueError):
+                    row[metric] = float("nan")
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+def run_training(
+    store_path: Path,
+    cfg: TrainConfig,
+    *,
+    models_dir: Path,
+    workspace: Path,
+    progress: Callable[[str], None] | None = None,
+) -> TrainingRun:
+    """Train every model spec named in ``cfg`` on the store and log each as a challenger."""
+    from driftflag.casemodel.store import read_store
+    from driftflag.indicators import load_registry, panel
+    from driftflag.models.spec import load_specs
+    from driftflag.models.training import train_models
+    from driftflag.targets import TargetConfig, future_drift
+    from driftflag.tracking import log_training_run
+
+    step = progress or (lambda _m: None)
+    specs = load_specs(models_dir, cfg.models)
+    cs = read_store(store_path)
+    reg = load_registry()
+    t = cfg.temporal
+    step("feature panel")
+    p = panel(cs, t.feature_start, t.feature_end)
+    step("labels")
+    labels = future_drift(cs, cohort=p[["child_id", "as_of"]],
+                          config=TargetConfig(horizon_months=cfg.horizon_months))
+    step("temporal folds")
+    result = train_models(p, labels, specs, t, registry=reg, k=cfg.k, n_boot=cfg.n_boot,
+                          random_state=cfg.random_state)
+    manifest = {"store": dict(cs.manifest), "registry": reg.label, "rows": result.meta["n_rows"]}
+    run = TrainingRun(result=result)
+    for spec in specs:
+        step(f"logging {spec.name}")
+        feats = result.meta["features_by_spec"][spec.name]
+        rows = result.predictions[result.predictions["model"] == spec.name]
+        res = log_training_run(
+            workspace=workspace, target=cfg.target, spec=spec, model=result.final_models[spec.name],
+            feature_names=feats, metric_table=result.metric_table, model_label=spec.name,
+            split_plan=result.split_plan(), data_manifest=manifest,
+            config=cfg.model_dump(mode="json"), test_y=rows["y_true"].to_numpy(),
+            test_scores=rows["score"].to_numpy(),
+            data_summary=f"{result.meta['n_rows']} monthly case snapshots, base rate "
+                         f"{result.meta['base_rate']:.3f}",
+        )
+        run.registered[spec.name] = str(res.version)
+        run.run_ids[spec.name] = res.run_id
+        run.model_name = res.registered_name
+        _log_monitoring_reference(workspace, res.run_id, spec, reg, p, result, feats)
+    return run
+
+
+def _log_monitoring_reference(workspace, run_id, spec, reg, panel_frame, result, feats) -> None:
+    """Log what ``driftflag monitor`` compares later months against: the training inputs'
+    distributions and scores (aggregates only, no child-level rows) and the one-hot vocabulary
+    the model was fitted with, so later months are encoded the same way."""
+    import json
+
+    from driftflag.models.training import prepare_features
+    from driftflag.monitoring import build_reference
+    from driftflag.tracking import use_workspace
+
+    raw = spec.resolve_features(reg.model_features())
+    X, _ = prepare_features(panel_frame, raw, result.categories)
+    X = X.reindex(columns=feats, fill_value=0.0)
+    score = result.final_models[spec.name].predict_proba(X)[:, 1]
+    ref = build_reference(panel_frame.assign(score=score), raw, "score",
+                          label=f"{spec.name} training panel")
+    client = use_workspace(workspace)
+    client.log_text(run_id, ref.to_json(), "monitoring/reference.json")
+    client.log_text(run_id, json.dumps({"features": raw, "model_columns": feats,
+                                        "categories": result.categories}, indent=1, sort_keys=True),
+                    "monitoring/encoding.json")

@@ -1,0 +1,203 @@
+"""Train every model spec on the feature panel over the temporal folds, and refit for use.
+
+``train_models`` is pure (no MLflow, no files): it takes the stage-3 panel (one row per open
+child per month), labels keyed by ``(child_id, as_of)``, the specs and the temporal config, and
+returns the test-fold predictions, a :class:`~driftflag.evaluation.MetricTable` (every model next
+to the rule baseline) and each spec refitted on every as-of date whose label window has closed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from driftflag.errors import ConfigError
+from driftflag.models._build import build, calibrate
+from driftflag.models._errors import TrainingError
+from driftflag.models.spec import ModelSpec
+from driftflag.models.splits import (
+    Split,
+    TemporalConfig,
+    add_months,
+    describe_splits,
+    temporal_splits,
+)
+
+__all__ = ["TrainConfig", "TrainingResult", "prepare_features", "train_models"]
+
+logger = logging.getLogger(__name__)
+
+
+def prepare_features(
+    panel: pd.DataFrame, features: Sequence[str], categories: Mapping[str, Sequence[str]] | None = None
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Numeric model matrix: booleans as 0/1 (missing stays NaN), text columns one-hot encoded.
+
+    One-hot columns are ``<feature>=<value>`` over a fixed vocabulary (``categories``, or the
+    sorted values seen in ``panel``), so every fold and the final model share the same columns.
+    """
+    cats = dict(categories or {})
+    cols: dict[str, pd.Series] = {}
+    missing = [f for f in features if f not in panel.columns]
+    if missing:
+        raise TrainingError(f"panel lacks feature column(s): {', '.join(missing)}")
+    for f in features:
+        s = panel[f]
+        if pd.api.types.is_bool_dtype(s) or str(s.dtype) == "boolean":
+            cols[f] = s.astype("Float64").astype("float64")
+        elif pd.api.types.is_numeric_dtype(s):
+            cols[f] = s.astype("float64")
+        else:
+            vocab = cats.setdefault(f, sorted(str(v) for v in s.dropna().unique()))
+            text = s.astype("str")
+            for v in vocab:
+                cols[f"{f}={v}"] = (text == v).astype("float64")
+    return pd.DataFrame(cols, index=panel.index), cats
+
+
+@dataclass
+class TrainingResult:
+    """Everything training produced, before anything is logged."""
+
+    predictions: pd.DataFrame
+    metric_table: Any
+    final_models: dict[str, Any]
+    feature_names: list[str]
+    categories: dict[str, list[str]]
+    splits: list[Split]
+    baseline: str | None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def split_plan(self) -> list[dict[str, Any]]:
+        return describe_splits(self.splits)
+
+
+def _fit_one(spec: ModelSpec, X: pd.DataFrame, y: np.ndarray, w: np.ndarray | None,
+             as_of: pd.Series, fit_dates, cal_dates, feature_names, polarity):
+    fit_mask = as_of.isin(pd.to_datetime(list(fit_dates))).to_numpy()
+    if len(np.unique(y[fit_mask])) < 2:
+        raise TrainingError(f"{spec.name}: training months hold only one outcome class")
+    pipe = build(spec, feature_names, polarity)
+    kw = {"model__sample_weight": w[fit_mask]} if w is not None else {}
+    pipe.fit(X[fit_mask], y[fit_mask], **kw)
+    if cal_dates:
+        cal_mask = as_of.isin(pd.to_datetime(list(cal_dates))).to_numpy()
+        return calibrate(pipe, X[cal_mask], y[cal_mask], spec.calibration.method)
+    return pipe
+
+
+def train_models(
+    panel: pd.DataFrame,
+    labels: pd.DataFrame,
+    specs: Sequence[ModelSpec],
+    temporal_cfg: TemporalConfig,
+    *,
+    registry: Any = None,
+    k: int | float = 25,
+    n_boot: int = 200,
+    random_state: int = 0,
+    weight_column: str | None = None,
+) -> TrainingResult:
+    """Cross-validate each spec over the temporal folds, then refit it on all closed labels.
+
+    ``labels`` has ``child_id``, ``as_of``, ``label`` (and ``weight_column`` if given, e.g.
+    ``ipw``); panel rows without a label are dropped. ``registry`` (stage 3's
+    ``load_registry()``) gives the default features and their polarity.
+    """
+    from driftflag.evaluation import MetricTable
+
+    if registry is None:
+        from driftflag.indicators import load_registry
+
+        registry = load_registry()
+    polarity = {ind.column: ind.polarity for ind in registry.indicators}
+    keep = ["child_id", "as_of", "label"] + ([weight_column] if weight_column else [])
+    df = panel.merge(labels[keep], on=["child_id", "as_of"], how="inner", validate="one_to_one")
+    if df.empty:
+        raise TrainingError("no panel row has a label: check the as-of dates of panel and labels")
+    df = df.sort_values(["as_of", "child_id"], kind="stable").reset_index(drop=True)
+    splits = temporal_splits(temporal_cfg)
+    baseline = next((s.name for s in specs if s.kind == "rule_baseline"), None)
+    preds, finals, names_by_spec = [], {}, {}
+    categories: dict[str, list[str]] = {}
+    y = df["label"].to_numpy(int)
+    w = df[weight_column].to_numpy(float) if weight_column else None
+    H = temporal_cfg.label_timespan_months
+    closed = [d for d in pd.to_datetime(df["as_of"].unique())
+              if add_months(d.date(), H) <= temporal_cfg.feature_end]
+    for spec in specs:
+        feats = spec.resolve_features(registry.model_features())
+        X, categories = prepare_features(df, feats, categories)
+        feature_names = list(X.columns)
+        pol = {**polarity}
+        names_by_spec[spec.name] = feature_names
+        for split in splits:
+            months = spec.calibration.months if spec.calibration.method != "none" else 0
+            fit_dates, cal_dates = split.calibration_slice(months)
+            model = _fit_one(spec, X, y, w, df["as_of"], fit_dates, cal_dates, feature_names, pol)
+            test = df["as_of"].isin(pd.to_datetime(list(split.test_as_of))).to_numpy()
+            scores = model.predict_proba(X[test])[:, 1]
+            preds.append(pd.DataFrame({
+                "model": spec.name, "fold": split.name, "as_of": df.loc[test, "as_of"].to_numpy(),
+                "child_id": df.loc[test, "child_id"].to_numpy(), "y_true": y[test], "score": scores,
+                "weight": w[test] if w is not None else 1.0,
+            }))
+            logger.info("%s fold %s: %d test rows", spec.name, split.name, int(test.sum()))
+        months = spec.calibration.months if spec.calibration.method != "none" else 0
+        all_dates = sorted(closed)
+        fit_dates, cal_dates = (all_dates[:-months], all_dates[-months:]) if months else (all_dates, [])
+        finals[spec.name] = _fit_one(spec, X, y, w, df["as_of"], fit_dates, cal_dates,
+                                     feature_names, pol)
+    predictions = pd.concat(preds, ignore_index=True)
+    table = MetricTable.from_predictions(predictions, k=k, baseline=baseline, n_boot=n_boot,
+                                         random_state=random_state)
+    return TrainingResult(predictions=predictions, metric_table=table, final_models=finals,
+                          feature_names=names_by_spec.get(specs[-1].name, []), categories=categories,
+                          splits=splits, baseline=baseline,
+                          meta={"features_by_spec": names_by_spec, "n_rows": len(df),
+                                "base_rate": float(y.mean())})
+
+
+class TrainConfig(BaseModel):
+    """``pipelines/train.yaml``: what ``driftflag train`` does. Read only by :meth:`from_yaml`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    target: Literal["future_drift"] = "future_drift"
+    horizon_months: int = Field(6, ge=1, le=36)
+    temporal: TemporalConfig
+    models: tuple[str, ...] = ("rule_baseline", "logistic_scorecard", "lightgbm")
+    k: int | float = 25
+    n_boot: int = Field(200, ge=10)
+    random_state: int = 0
+
+    @model_validator(mode="after")
+    def _horizon_matches(self) -> TrainConfig:
+        if self.temporal.label_timespan_months != self.horizon_months:
+            raise ValueError(
+                f"temporal.label_timespan_months ({self.temporal.label_timespan_months}) must equal "
+                f"horizon_months ({self.horizon_months}): the folds must leave room for the label window"
+            )
+        return self
+
+    @classmethod
+    def from_yaml(cls, path: Path) -> TrainConfig:
+        import yaml
+
+        try:
+            with Path(path).open(encoding="utf-8") as fh:
+                data = yaml.safe_load(fh) or {}
+            return cls.model_validate(data)
+        except OSError as e:
+            raise ConfigError(f"{path}: cannot read training config: {e}") from e
+        except ValidationError as e:
+            first = e.errors()[0]
+            loc = ".".join(str(x) for x in first["loc"]) or "config"
+            raise ConfigError(f"{path}: {loc}: {first['msg'].removeprefix('Value error, ')}") from e

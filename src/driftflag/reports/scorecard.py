@@ -1,0 +1,491 @@
+"""The monthly drift scorecard for QA leads: each indicator's count, rate, trend, target and RAG.
+
+:func:`build_scorecard` computes the end-of-month snapshots of the last 13 months and
+aggregates them per service (CIN, CP, LAC and all open cases) and per team; the result, a
+:class:`Scorecard`, offers views (:meth:`Scorecard.to_frame`, :meth:`Scorecard.to_html`,
+:meth:`Scorecard.to_excel`) and :meth:`Scorecard.write` saves the HTML and xlsx files
+atomically. Building never writes; the same store and month give byte-identical files.
+
+The format follows the commissioning-plan scorecard councils use (domain-requirements.md §2.3,
+S4:3826-3951): polarity, target, result with a RAG rating, last month, the same month last year,
+direction of travel and benchmarks. **RAG** ("percentage of targeted improvement achieved",
+S4:3947-3951):
+
+- Green: the target is met or exceeded.
+- Green Amber: not met, but 80% or more of the targeted improvement achieved.
+- Red Amber: not met, 65-80% achieved.
+- Red: not met, less than 65% achieved.
+
+The targeted improvement runs from the baseline (the same month last year) to the target. When
+there is no baseline, or the baseline already met the target (so no improvement was targeted),
+the result as a percentage of the target is used instead (target / result when smaller is
+better). This reproduces Barnet's published ratings for FS/S2, S5, S7, S8, C18 and the other
+Green indicators; FS/S11 (target 9.2%, last year 9.2%, result 10.4%) comes out Green Amber here
+where Barnet published Red.
+
+Rates use the open caseload of the service (or team) on the month's last day as denominator. The
+scorecard is management information: aggregates only, nothing is suppressed, and no child-level
+row is ever shown.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from driftflag import HUMAN_DECISION_NOTICE
+from driftflag._atomic import write_bytes_atomic
+from driftflag.casemodel import CaseStore
+from driftflag.errors import ConfigError
+from driftflag.indicators import Indicator, Registry, load_registry
+from driftflag.indicators._dates import day_to_timestamp, to_day
+
+logger = logging.getLogger(__name__)
+
+SERVICE_LEVELS: tuple[str, ...] = ("CIN", "CP", "LAC", "All")
+SERVICE_NAMES: dict[str, str] = {
+    "CIN": "Children in need (open CIN episode, no CP plan, not looked after)",
+    "CP": "Child protection plans",
+    "LAC": "Looked-after children",
+    "All": "All open cases",
+}
+UNALLOCATED = "Unallocated"
+RAG_RATINGS: tuple[str, ...] = ("Green", "Green Amber", "Red Amber", "Red")
+POLARITY_TEXT = {"higher_is_worse": "Smaller is better", "higher_is_better": "Bigger is better",
+                 "monitor": "Monitor"}
+SUMMARY_TEXT = {"rate": "% of caseload", "mean": "average", "median": "median"}
+SHARE_SUMMARY = "average % per child"
+#: Decimal places compared for the direction of travel (rates in %, averages of counts).
+DOT_DECIMALS = {"rate": 1, "mean": 2, "median": 1}
+TREND_MONTHS = 13
+
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
+
+
+# ---- RAG and direction of travel ------------------------------------------------------------
+def rag_rating(value: float | None, target: float | None, baseline: float | None,
+               polarity: str) -> tuple[str | None, float | None]:
+    """(RAG rating, % of targeted improvement achieved) by the rule in the module docstring.
+
+    Returns ``(None, None)`` for Monitor indicators, without a target or without a value.
+    """
+    if value is None or target is None or polarity == "monitor" or pd.isna(value):
+        return None, None
+    worse = polarity == "higher_is_worse"
+    met = value <= target if worse else value >= target
+    if met:
+        return "Green", 100.0
+    targeted = None if baseline is None or pd.isna(baseline) else (
+        baseline - target if worse else target - baseline)
+    if targeted is not None and targeted > 0:
+        achieved = baseline - value if worse else value - baseline
+        pct = 100.0 * achieved / targeted
+    elif worse:
+        pct = 100.0 * target / value if value > 0 else 0.0
+    else:
+        pct = 100.0 * value / target if target > 0 else 0.0
+    if pct >= 80:
+        return "Green Amber", pct
+    if pct >= 65:
+        return "Red Amber", pct
+    return "Red", pct
+
+
+def direction_of_travel(value: float | None, before: float | None, polarity: str,
+                        decimals: int = 1) -> str:
+    """Improving / Worsening / Same (Up / Down / Same for Monitor), or n/a without a comparator.
+
+    Values equal when rounded to ``decimals`` places are the Same.
+    """
+    if value is None or before is None or pd.isna(value) or pd.isna(before):
+        return "n/a"
+    a, b = round(float(value), decimals), round(float(before), decimals)
+    if a == b:
+        return "Same"
+    if polarity == "monitor":
+        return "Up" if a > b else "Down"
+    better = a < b if polarity == "higher_is_worse" else a > b
+    return "Improving" if better else "Worsening"
+
+
+# ---- aggregation ---------------------------------------------------------------------------
+def _summarise(df: pd.DataFrame, keys: list[str], ind: Indicator) -> pd.DataFrame:
+    """Count, denominator and headline value of one indicator per group."""
+    col = df[ind.column]
+    g = df.assign(_v=col.astype("Float64").astype(float)).groupby(keys, sort=True, dropna=False)["_v"]
+    out = pd.DataFrame({"caseload": g.size()})
+    if ind.scorecard == "rate":
+        out["count"] = g.sum()
+        out["value"] = np.where(out["caseload"] > 0, 100.0 * out["count"] / out["caseload"], np.nan)
+    else:
+        out["count"] = g.count()
+        out["value"] = g.mean() if ind.scorecard == "mean" else g.median()
+        if ind.unit == "share":
+            out["value"] = 100.0 * out["value"]
+    return out.reset_index()
+
+
+def _months(month: pd.Period) -> list[pd.Period]:
+    return [month - k for k in range(TREND_MONTHS - 1, -1, -1)]
+
+
+def _month_end(p: pd.Period) -> pd.Timestamp:
+    return p.to_timestamp(how="end").normalize()
+
+
+@dataclass
+class Scorecard:
+    """One month's drift scorecard (aggregates only).
+
+    ``rows`` has one row per (level, service, team, indicator): this month's count, caseload and
+    value, last month's and last year's values, directions of travel, target, RAG and benchmarks.
+    ``trend`` holds the 13 monthly values per service and indicator; ``caseloads`` the open
+    caseload per service and month.
+    """
+
+    month: pd.Period
+    as_of: pd.Timestamp
+    registry: Registry
+    rows: pd.DataFrame
+    trend: pd.DataFrame
+    caseloads: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.rows.copy()
+
+    def services(self) -> pd.DataFrame:
+        return self.rows[self.rows["level"] == "service"].reset_index(drop=True)
+
+    def teams(self) -> pd.DataFrame:
+        return self.rows[self.rows["level"] == "team"].reset_index(drop=True)
+
+    # --- renderings -------------------------------------------------------------------------
+    def to_html(self) -> str:
+        from jinja2 import Environment, PackageLoader, select_autoescape
+
+        env = Environment(loader=PackageLoader("driftflag", "templates"),
+                          autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+        env.filters["fmt"] = _fmt
+        env.filters["pct"] = lambda v: "" if v is None or pd.isna(v) else f"{v:.0f}%"
+        charts = _sparklines(self.trend, self.registry)
+        services = self.services()
+        sections = []
+        for svc in SERVICE_LEVELS:
+            rows = services[services["service"] == svc]
+            if rows.empty:
+                continue
+            sections.append({
+                "service": svc, "name": SERVICE_NAMES[svc],
+                "rows": [dict(r, chart=charts.get((svc, r["indicator_id"]), ""))
+                         for r in _records(rows)],
+            })
+        return env.get_template("scorecard.html").render(
+            card=self, sections=sections, team_sections=self._team_sections(),
+            caseloads=self._caseload_table(), definitions=self._definitions(),
+            notice=HUMAN_DECISION_NOTICE, rag_ratings=RAG_RATINGS, polarity_text=POLARITY_TEXT,
+        )
+
+    def _caseload_table(self) -> list[dict]:
+        c = self.caseloads
+        out = []
+        for svc in SERVICE_LEVELS:
+            s = c[c["service"] == svc].set_index("month")["caseload"]
+            out.append({"service": svc, "name": SERVICE_NAMES[svc],
+                        "now": int(s.get(str(self.month), 0)),
+                        "last_month": int(s.get(str(self.month - 1), 0)),
+                        "last_year": int(s.get(str(self.month - 12), 0))})
+        return out
+
+    def _team_sections(self) -> list[dict]:
+        teams = self.teams()
+        sections = []
+        for svc in ("CIN", "CP", "LAC"):
+            t = teams[teams["service"] == svc]
+            if t.empty:
+                continue
+            ids = [ind.id for ind in self.registry.for_service(svc)
+                   if ind.scorecard == "rate" and ind.id in set(t["indicator_id"])]
+            labels = {ind.id: ind.label for ind in self.registry}
+            table = []
+            for team, g in t.groupby("team", sort=True):
+                cells = {r["indicator_id"]: r for r in _records(g)}
+                table.append({
+                    "team": team, "caseload": int(g["caseload"].iloc[0]),
+                    "cells": [{k: cells[i][k] for k in ("value", "count", "rag")} for i in ids],
+                })
+            sections.append({"service": svc, "name": SERVICE_NAMES[svc],
+                             "columns": [{"id": i, "label": labels[i]} for i in ids], "rows": table})
+        return sections
+
+    def _definitions(self) -> list[dict]:
+        return [
+            {"id": ind.id, "label": ind.label, "definition": ind.definition,
+             "polarity": POLARITY_TEXT[ind.polarity], "summary": SUMMARY_TEXT[ind.scorecard],
+             "thresholds": [f"{k} = {_fmt(t.value)} {t.unit}: {t.citation}" for k, t in ind.thresholds.items()],
+             "target": None if ind.target is None else f"{_fmt(ind.target.value)}: {ind.target.citation}",
+             "sources": "; ".join(ind.sources), "not_measured": ind.not_measured}
+            for ind in self.registry if ind.scorecard != "none"
+        ]
+
+    def to_excel(self) -> bytes:
+        """The scorecard as an xlsx workbook (bytes; deterministic)."""
+        import xlsxwriter
+
+        buf = io.BytesIO()
+        wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False,
+                                       "nan_inf_to_errors": False})
+        wb.set_properties({"title": f"driftflag drift scorecard {self.month}",
+                           "created": datetime(self.as_of.year, self.as_of.month, self.as_of.day),
+                           "comments": HUMAN_DECISION_NOTICE})
+        bold = wb.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+        wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        num = wb.add_format({"num_format": "0.0"})
+        rag_fmt = {
+            "Green": wb.add_format({"bg_color": "#1a7f37", "font_color": "#ffffff"}),
+            "Green Amber": wb.add_format({"bg_color": "#9acd32"}),
+            "Red Amber": wb.add_format({"bg_color": "#f0a030"}),
+            "Red": wb.add_format({"bg_color": "#c62828", "font_color": "#ffffff"}),
+        }
+
+        def sheet(name: str, frame: pd.DataFrame, widths: dict[str, int] | None = None):
+            ws = wb.add_worksheet(name)
+            ws.freeze_panes(1, 0)
+            for j, col in enumerate(frame.columns):
+                ws.write(0, j, col, bold)
+                ws.set_column(j, j, (widths or {}).get(col, 14))
+            for i, rec in enumerate(frame.itertuples(index=False), start=1):
+                for j, v in enumerate(rec):
+                    col = frame.columns[j]
+                    if v is None or (isinstance(v, float) and np.isnan(v)):
+                        continue
+                    if col == "rag" and v in rag_fmt:
+                        ws.write_string(i, j, v, rag_fmt[v])
+                    elif isinstance(v, bool | np.bool_):
+                        ws.write_boolean(i, j, bool(v))
+                    elif isinstance(v, int | float | np.integer | np.floating):
+                        ws.write_number(i, j, float(v), num if isinstance(v, float | np.floating) else None)
+                    else:
+                        ws.write_string(i, j, str(v))
+            return ws
+
+        about = pd.DataFrame({"item": [
+            "Scorecard", "As at", "Indicator registry", "Notice", "Data", "RAG rule",
+        ] + [f"Note {i + 1}" for i in range(len(self.notes))], "value": [
+            f"driftflag drift scorecard, {self.month}", self.as_of.date().isoformat(),
+            self.registry.label, HUMAN_DECISION_NOTICE,
+            "Aggregate management information: counts and rates of open cases; no child-level rows.",
+            "Green: target met. Green Amber: 80% or more of the targeted improvement achieved. "
+            "Red Amber: 65-80%. Red: under 65% (S4:3947-3951). Baseline: same month last year.",
+        ] + self.notes})
+        sheet("About", about, {"item": 20, "value": 110})
+        cols = ["service", "indicator_id", "label", "polarity", "summary", "count", "caseload", "value",
+                "last_month", "last_year", "dot_month", "dot_year", "target", "rag",
+                "pct_targeted_improvement", "benchmarks", "target_source"]
+        sheet("By service", self.services()[cols], {"label": 45, "benchmarks": 45, "target_source": 45})
+        sheet("By team", self.teams()[["service", "team"] + cols[1:]], {"label": 45, "team": 28})
+        trend = self.trend.pivot_table(index=["service", "indicator_id"], columns="month",
+                                       values="value", sort=True).reset_index()
+        trend.columns = [str(c) for c in trend.columns]
+        sheet("Trend", trend)
+        sheet("Caseloads", self.caseloads.pivot_table(index="service", columns="month", values="caseload",
+                                                      sort=True).reset_index().rename(columns=str))
+        defs = pd.DataFrame([{**d, "thresholds": "\n".join(d["thresholds"])} for d in self._definitions()])
+        ws = sheet("Definitions", defs, {"definition": 80, "thresholds": 60, "sources": 40, "label": 35})
+        ws.set_column(0, len(defs.columns), None, wrap)
+        wb.close()
+        return buf.getvalue()
+
+    def write(self, out_dir: Path) -> list[Path]:
+        """Write ``scorecard_<month>.html`` and ``.xlsx`` into ``out_dir`` (atomically)."""
+        out_dir = Path(out_dir)
+        html = out_dir / f"scorecard_{self.month}.html"
+        xlsx = out_dir / f"scorecard_{self.month}.xlsx"
+        write_bytes_atomic(html, self.to_html().encode("utf-8"))
+        write_bytes_atomic(xlsx, self.to_excel())
+        return [html, xlsx]
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    """Rows as dicts with missing values (NaN, NA) as None, for templates."""
+    return [{k: (None if not isinstance(v, list | tuple) and pd.isna(v) else v) for k, v in r.items()}
+            for r in df.to_dict("records")]
+
+
+def _fmt(v) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return ""
+    if isinstance(v, int | np.integer):
+        return f"{int(v):,}"
+    f = float(v)
+    return f"{f:,.0f}" if f == round(f) and abs(f) >= 100 else f"{f:,.1f}"
+
+
+def _benchmarks(ind: Indicator) -> str:
+    return "; ".join(f"{b.name} {_fmt(b.value)} ({b.period}, {b.source})" for b in ind.benchmarks)
+
+
+def parse_month(month: str) -> pd.Period:
+    if not isinstance(month, str) or not _MONTH.match(month.strip()):
+        raise ConfigError(f"--month {month!r} is not a month (YYYY-MM)")
+    try:
+        return pd.Period(month.strip(), freq="M")
+    except ValueError as e:
+        raise ConfigError(f"--month {month!r} is not a month (YYYY-MM)") from e
+
+
+def build_scorecard(store: CaseStore, month: str | pd.Period, *,
+                    registry: Registry | None = None) -> Scorecard:
+    """The scorecard of ``month`` ("YYYY-MM"), measured as at the month's last day.
+
+    Uses the end-of-month snapshots of that month and the 12 before it (for last month, the same
+    month last year and the trend charts).
+    """
+    from driftflag.indicators._snapshot import Prepared, last_record_day
+
+    registry = registry or load_registry()
+    month = parse_month(month) if isinstance(month, str) else month
+    last = last_record_day(store)
+    first_day = month.to_timestamp(how="start")
+    if last is None:
+        raise ConfigError("the case store holds no dated records")
+    if to_day(first_day) > last:
+        raise ConfigError(f"month {month} starts after the last record in the store "
+                          f"({day_to_timestamp(last).date()})")
+    months = _months(month)
+    ends = [_month_end(m) for m in months]
+    prep = Prepared.from_store(store, registry, as_of_days=[to_day(e) for e in ends])
+    df = prep.frame(ends)
+    month_of = {e: str(m) for m, e in zip(months, ends, strict=True)}
+    df["month"] = df["as_of"].map(month_of)
+    if not (df["month"] == str(month)).any():
+        raise ConfigError(f"no case is open on {_month_end(month).date()}: nothing to report for {month}")
+    df["team"] = df["team"].fillna(UNALLOCATED)
+    notes = []
+    if to_day(_month_end(month)) > last:
+        notes.append(f"The store's last record is dated {day_to_timestamp(last).date()}, before the "
+                     f"end of {month}: this month's figures are as at that date's records.")
+    rows, trend, caseloads = _aggregate(df, registry, month)
+    logger.info("scorecard %s: %d rows", month, len(rows))
+    return Scorecard(month=month, as_of=_month_end(month), registry=registry, rows=rows,
+                     trend=trend, caseloads=caseloads, notes=notes)
+
+
+def _aggregate(df: pd.DataFrame, registry: Registry, month: pd.Period):
+    everyone = df.assign(service="All")
+    both = pd.concat([df, everyone], ignore_index=True)
+    caseloads = both.groupby(["service", "month"]).size().rename("caseload").reset_index()
+    frames = []
+    for ind in registry:
+        if ind.scorecard == "none":
+            continue
+        all_services = set(ind.services) == {"CIN", "CP", "LAC"}
+        svc = _summarise(both if all_services else df, ["service", "month"], ind)
+        svc = svc[svc["service"].isin(list(ind.services) + (["All"] if all_services else []))]
+        svc.insert(0, "level", "service")
+        svc.insert(2, "team", "")
+        team = _summarise(df, ["service", "team", "month"], ind)
+        team = team[team["service"].isin(ind.services)]
+        team.insert(0, "level", "team")
+        for part in (svc, team):
+            part["indicator_id"] = ind.id
+        frames += [svc, team]
+    long = pd.concat(frames, ignore_index=True)
+    trend = long[long["level"] == "service"][["service", "indicator_id", "month", "value"]]
+
+    key = ["level", "service", "team", "indicator_id"]
+    now = long[long["month"] == str(month)].set_index(key)
+    prev = long[long["month"] == str(month - 1)].set_index(key)["value"]
+    year = long[long["month"] == str(month - 12)].set_index(key)["value"]
+    rows = now.assign(last_month=prev.reindex(now.index), last_year=year.reindex(now.index))
+    rows = rows.reset_index().drop(columns="month")
+    info = {ind.id: ind for ind in registry}
+    records = []
+    for r in rows.to_dict("records"):
+        ind = info[r["indicator_id"]]
+        value = None if pd.isna(r["value"]) else float(r["value"])
+        last_year = None if pd.isna(r["last_year"]) else float(r["last_year"])
+        target = None if ind.target is None else ind.target.value
+        rag, pct = rag_rating(value, target, last_year, ind.polarity)
+        records.append({
+            **r,
+            "label": ind.label, "polarity": POLARITY_TEXT[ind.polarity],
+            "summary": SHARE_SUMMARY if ind.unit == "share" else SUMMARY_TEXT[ind.scorecard],
+            "unit": ind.unit,
+            "dot_month": direction_of_travel(value, r["last_month"], ind.polarity,
+                                             DOT_DECIMALS[ind.scorecard]),
+            "dot_year": direction_of_travel(value, last_year, ind.polarity, DOT_DECIMALS[ind.scorecard]),
+            "target": target, "rag": rag, "pct_targeted_improvement": pct,
+            "target_source": None if ind.target is None else ind.target.citation,
+            "benchmarks": _benchmarks(ind),
+        })
+    order = {ind.id: i for i, ind in enumerate(registry)}
+    svc_order = {s: i for i, s in enumerate(SERVICE_LEVELS)}
+    out = pd.DataFrame(records)
+    out["count"] = out["count"].astype(int)
+    out["caseload"] = out["caseload"].astype(int)
+    out = out.sort_values(
+        ["level", "service", "team", "indicator_id"],
+        key=lambda s: s.map(svc_order) if s.name == "service" else (
+            s.map(order) if s.name == "indicator_id" else s),
+        kind="stable").reset_index(drop=True)
+    columns = ["level", "service", "team", "indicator_id", "label", "polarity", "summary", "unit",
+               "count", "caseload", "value", "last_month", "last_year", "dot_month", "dot_year",
+               "target", "rag", "pct_targeted_improvement", "benchmarks", "target_source"]
+    return out[columns], trend.reset_index(drop=True), caseloads
+
+
+# ---- charts --------------------------------------------------------------------------------
+def _sparklines(trend: pd.DataFrame, registry: Registry) -> dict[tuple[str, str], str]:
+    """Small inline SVG trend charts, one per (service, indicator); deterministic output."""
+    import matplotlib
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+
+    out: dict[tuple[str, str], str] = {}
+    colour = {"higher_is_worse": "#8a3b12", "higher_is_better": "#1f5f99", "monitor": "#555555"}
+    info = {ind.id: ind for ind in registry}
+    with matplotlib.rc_context({"svg.hashsalt": "driftflag", "svg.fonttype": "none",
+                                "path.simplify": False}):
+        for (svc, ind_id), g in trend.groupby(["service", "indicator_id"], sort=True):
+            g = g.sort_values("month")
+            y = g["value"].to_numpy(dtype=float)
+            if np.all(np.isnan(y)):
+                continue
+            fig = Figure(figsize=(1.6, 0.36), dpi=72)
+            FigureCanvasSVG(fig)
+            ax = fig.add_axes((0.02, 0.1, 0.96, 0.8))
+            x = np.arange(len(y))
+            ax.plot(x, y, color=colour[info[ind_id].polarity], linewidth=1.2)
+            ax.plot(x[-1:], y[-1:], "o", color=colour[info[ind_id].polarity], markersize=2.5)
+            ax.set_xlim(-0.5, len(y) - 0.5)
+            ax.axis("off")
+            buf = io.StringIO()
+            fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None},
+                        transparent=True)
+            svg = buf.getvalue()
+            svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
+            uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+            label = f"{info[ind_id].label}: last {len(y)} months"
+            out[(svc, ind_id)] = f'<img src="{uri}" alt="{html.escape(label)}" width="115" height="26">'
+    return out
+
+
+__all__ = [
+    "RAG_RATINGS",
+    "SERVICE_LEVELS",
+    "Scorecard",
+    "build_scorecard",
+    "direction_of_travel",
+    "parse_month",
+    "rag_rating",
+]

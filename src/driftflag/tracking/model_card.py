@@ -1,0 +1,172 @@
+"""Model cards in markdown and HTML, from driftflag's own Jinja templates.
+
+Sections follow Mitchell et al. (2019), with the six explanation types of the ICO and Alan
+Turing Institute guidance and the fields of the UK Algorithmic Transparency Recording Standard
+(``ml-anchors-and-tooling.md`` §3.5, §4.6). The fairness section prints real disaggregated
+figures only when the fairness audit (stage 6) has produced them; otherwise it says the audit has
+not been run. No card ever contains a child-level row.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from driftflag import HUMAN_DECISION_NOTICE, __version__
+
+__all__ = ["ModelCard", "render_model_card", "TEMPLATE_DIR"]
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
+
+_TARGET_DESCRIPTIONS = {
+    "future_drift": "whether a drift milestone (repeat CP plan, re-referral within 12 months, "
+                    "3+ missing episodes, CP plan passing 18 months, PLO pre-proceedings passing "
+                    "16 weeks, care proceedings passing 26 weeks, 3rd placement in 12 months) "
+                    "happens in the months after the as-of date",
+    "audit_finding": "whether a practice manager's case audit found drift or delay, weighted by "
+                     "the inverse of each audit's inclusion probability",
+}
+
+_DEFAULT_LIMITATIONS = (
+    "Trained on one council's records; recording practice differs between councils and over time.",
+    "The label is a proxy for drift: milestones recorded in the case system, or audit findings, "
+    "which are themselves shaped by who was audited and how auditors grade.",
+    "History-based indicators are lower for children with less prior involvement; DfE evidence "
+    "is that Black and Asian children more often enter care without prior help, so they may be "
+    "under-flagged (domain-requirements.md §3.2). The fairness audit must check this.",
+    "Scores rank cases within a month; they are not the probability that anything will happen "
+    "to a particular child.",
+    "No static 'ever' features and no household-level aggregation are used without panel sign-off.",
+)
+
+
+def _fmt(v: Any, digits: int = 3) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    return f"{v:.{digits}f}" if isinstance(v, float) else str(v)
+
+
+def _cell(by_model: Mapping[str, Any], name: str | None, metric: str) -> str:
+    r = by_model.get(name)
+    if r is None:
+        return "–"
+    text = f"{_fmt(r.estimate)} ({_fmt(r.low)}–{_fmt(r.high)})"
+    if metric in ("precision_at_k", "recall_at_k") and r.worst != r.best:
+        text += f" [worst {_fmt(r.worst)}, best {_fmt(r.best)}]"
+    return text
+
+
+@dataclass
+class ModelCard:
+    """Everything a card shows; aggregate figures only."""
+
+    registered_name: str
+    spec_name: str
+    kind: str
+    target: str
+    run_id: str
+    features: Sequence[str]
+    hyperparameters: Mapping[str, Any]
+    metric_frame: Any  # MetricTable.to_frame() output
+    model_label: str
+    baseline_label: str | None
+    k: Any
+    splits: Sequence[Mapping[str, Any]]
+    data_summary: str
+    data_manifest_sha256: str
+    description: str = ""
+    calibration: str = "none"
+    random_state: int = 0
+    protected_features_allowed: Mapping[str, str] = field(default_factory=dict)
+    fairness: Sequence[Mapping[str, Any]] | None = None
+    limitations: Sequence[str] = _DEFAULT_LIMITATIONS
+
+    def _metric_rows(self) -> list[dict[str, str]]:
+        df = self.metric_frame
+        rows = []
+        for (fold, metric), grp in df.groupby(["fold", "metric"], sort=False):
+            by_model = {r.model: r for r in grp.itertuples(index=False)}
+
+            m = by_model.get(self.model_label)
+            diff = "–" if m is None or math.isnan(m.diff_vs_baseline) else \
+                f"{_fmt(m.diff_vs_baseline)} ({_fmt(m.diff_low)}–{_fmt(m.diff_high)})"
+            rows.append({"fold": str(fold), "metric": metric, "model": _cell(by_model, self.model_label, metric),
+                         "baseline": _cell(by_model, self.baseline_label, metric)
+                         if self.baseline_label else "–",
+                         "diff": diff})
+        return rows
+
+    def context(self) -> dict[str, Any]:
+        target_desc = _TARGET_DESCRIPTIONS.get(self.target, self.target)
+        ico = {
+            "rationale": "Each flag lists the indicators that raised the case's score (rule "
+                         "breaches, odds ratios or TreeSHAP contributions) in plain language.",
+            "responsibility": "The council's quality-assurance lead owns the worklist; a "
+                              "practice manager decides whether and how to audit; nobody acts "
+                              "on a family because of a flag. Contact the QA lead to query a "
+                              "flag.",
+            "data": f"Case records of the council's children's social care ({self.data_summary}); "
+                    "protected characteristics are used only to audit fairness.",
+            "fairness": "Ethnicity, disability, sex and age are excluded from the inputs and "
+                        "used to compare flag rates, false negative and false discovery rates "
+                        "between groups at the list threshold.",
+            "safety_and_performance": "Temporal validation on later months than the training "
+                                      "data, with precision@k and recall@k against a simple "
+                                      "rule baseline, bootstrap intervals and calibration error; "
+                                      "a model is promoted only when it beats the baseline and "
+                                      "the current champion beyond the interval.",
+            "impact": "A flag prompts an audit by a person and never decides anything about a "
+                      "child or family. Missed drift is the main harm, so recall is reported "
+                      "beside precision; intrusive scrutiny of flagged families is guarded "
+                      "against by the audit being of the council's practice, not of the family.",
+        }
+        atrs = [
+            ("Tier 1: name", f"driftflag {self.registered_name}"),
+            ("Tier 1: description", "Ranks open children's social care cases so that quality-"
+                                    "assurance case audits look first at those most likely to be "
+                                    "drifting."),
+            ("Tier 1: how the tool is used", HUMAN_DECISION_NOTICE),
+            ("Tier 1: why the tool is used", "Audit capacity is limited; drift is easy to miss "
+                                             "in large caseloads."),
+            ("Tier 2: owner and responsibility", ico["responsibility"]),
+            ("Tier 2: description and rationale", f"{self.kind} model predicting {target_desc}."),
+            ("Tier 2: decision-making process", "The worklist informs which cases are audited; "
+                                                "auditors may add or skip cases and record why."),
+            ("Tier 2: data", ico["data"]),
+            ("Tier 2: risks, mitigations and impact assessments",
+             "Fairness audit at the list threshold; model card limitations; DPIA and equality "
+             "impact assessment held by the council [to be completed by the council]."),
+            ("Tier 2: technical specification", f"{self.kind}; {len(self.features)} features; "
+                                                f"temporal validation over {len(self.splits)} folds."),
+        ]
+        return {
+            "registered_name": self.registered_name, "spec_name": self.spec_name, "kind": self.kind,
+            "description": self.description, "target": self.target,
+            "target_description": target_desc, "run_id": self.run_id,
+            "driftflag_version": __version__, "random_state": self.random_state,
+            "hyperparameters": dict(self.hyperparameters), "calibration": self.calibration,
+            "notice": HUMAN_DECISION_NOTICE, "data_summary": self.data_summary,
+            "data_manifest_sha256": self.data_manifest_sha256, "features": list(self.features),
+            "protected_features_allowed": dict(self.protected_features_allowed),
+            "splits": list(self.splits), "k": self.k, "model_label": self.model_label,
+            "baseline_label": self.baseline_label or "baseline",
+            "metric_rows": self._metric_rows(), "fairness": list(self.fairness or []),
+            "limitations": list(self.limitations), "ico": ico,
+            "atrs": [{"field": f, "value": v} for f, v in atrs],
+        }
+
+
+def render_model_card(card: ModelCard) -> tuple[str, str]:
+    """``(markdown, html)`` of the card."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), undefined=StrictUndefined,
+                      autoescape=select_autoescape(enabled_extensions=("html.j2",),
+                                                   default_for_string=False, default=False),
+                      keep_trailing_newline=True)
+    ctx = card.context()
+    return (env.get_template("model_card.md.j2").render(card=ctx),
+            env.get_template("model_card.html.j2").render(card=ctx))

@@ -1,0 +1,235 @@
+"""Log one training run to MLflow and register it as the ``challenger``.
+
+``tracking`` is the only driftflag package that imports MLflow, and only inside functions.
+What a run holds: the config, the data manifest and its SHA-256, the split plan, the spec's
+parameters, every metric per fold and pooled, ROC / precision-recall and calibration plots,
+the model card (markdown and HTML) and the model with a signature and a *synthetic* input example.
+Nothing child-level is logged: plots are drawn from aggregate curves, and the input example is
+drawn at random inside each feature's range, never copied from a case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from driftflag.tracking._errors import TrackingError
+from driftflag.tracking._workspace import artifact_root, tracking_uri
+from driftflag.tracking.model_card import ModelCard, render_model_card
+
+__all__ = ["RunResult", "log_training_run", "manifest_sha256", "model_name", "synthetic_input_example",
+           "use_workspace"]
+
+logger = logging.getLogger(__name__)
+
+CHALLENGER = "challenger"
+
+
+def model_name(target: str) -> str:
+    """Registered model name for a target: ``driftflag-<target>``."""
+    return f"driftflag-{target.replace('_', '-')}"
+
+
+def manifest_sha256(manifest: Mapping[str, Any]) -> str:
+    """SHA-256 of the manifest as canonical JSON (sorted keys), identifying the training data."""
+    text = json.dumps(manifest, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def synthetic_input_example(
+    feature_names: Sequence[str],
+    feature_ranges: Mapping[str, tuple[float, float]] | None = None,
+    *,
+    n_rows: int = 5,
+    random_state: int = 0,
+) -> pd.DataFrame:
+    """Made-up rows for MLflow's input example: uniform draws inside each feature's range.
+
+    Ranges default to [0, 1]; the values describe no child.
+    """
+    rng = np.random.default_rng(random_state)
+    ranges = feature_ranges or {}
+    data = {}
+    for f in feature_names:
+        lo, hi = ranges.get(f, (0.0, 1.0))
+        data[f] = np.round(rng.uniform(float(lo), float(hi), n_rows), 3)
+    return pd.DataFrame(data)
+
+
+def use_workspace(workspace: Path):
+    """Point MLflow at the workspace's SQLite store and return a client.
+
+    Sets the process's tracking and registry URIs explicitly, so nothing falls back to
+    ``./mlruns`` or a ``mlflow.db`` in the current folder.
+    """
+    import mlflow
+    from mlflow import MlflowClient
+
+    uri = tracking_uri(workspace)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def _experiment_id(client, name: str, workspace: Path) -> str:
+    exp = client.get_experiment_by_name(name)
+    if exp is not None:
+        return exp.experiment_id
+    return client.create_experiment(name, artifact_location=artifact_root(workspace))
+
+
+def _trusted_types(model: Any) -> list[str] | None:
+    """Types skops must be told to trust to reload this model (driftflag's own, numpy dtypes).
+
+    MLflow 3 saves scikit-learn models with skops, which refuses types it does not know. The
+    model was built by this process from driftflag code, so its own types are trusted.
+    """
+    try:
+        import skops.io as sio
+    except ImportError:  # older MLflow pickles instead; nothing to trust
+        return None
+    return list(sio.get_untrusted_types(data=sio.dumps(model))) or None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Identifiers of a logged run and the model version it registered."""
+
+    run_id: str
+    registered_name: str
+    version: str
+    model_uri: str
+
+
+def _plots(y_true: np.ndarray, scores: np.ndarray, sample_weight=None):
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
+    from driftflag.evaluation import reliability_curve
+
+    figs = {}
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 4))
+    if len(np.unique(y_true)) == 2:
+        fpr, tpr, _ = roc_curve(y_true, scores, sample_weight=sample_weight)
+        ax1.plot(fpr, tpr)
+        prec, rec, _ = precision_recall_curve(y_true, scores, sample_weight=sample_weight)
+        ax2.plot(rec, prec)
+    ax1.plot([0, 1], [0, 1], "--", color="grey")
+    ax1.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC (pooled test folds)")
+    ax2.set(xlabel="recall", ylabel="precision", title="Precision-recall (pooled test folds)")
+    fig.tight_layout()
+    figs["plots/roc_pr.png"] = fig
+    curve = reliability_curve(y_true, np.clip(scores, 0, 1), sample_weight).dropna()
+    fig2, ax = plt.subplots(figsize=(4.5, 4))
+    ax.plot([0, 1], [0, 1], "--", color="grey")
+    ax.plot(curve["mean_predicted"], curve["observed_rate"], "o-")
+    ax.set(xlabel="mean predicted", ylabel="observed rate", title="Calibration (10 equal-width bins)")
+    fig2.tight_layout()
+    figs["plots/calibration.png"] = fig2
+    return figs, plt
+
+
+def log_training_run(
+    *,
+    workspace: Path,
+    target: str,
+    spec: Any,
+    model: Any,
+    feature_names: Sequence[str],
+    metric_table: Any,
+    model_label: str,
+    split_plan: Sequence[Mapping[str, Any]],
+    data_manifest: Mapping[str, Any],
+    config: Mapping[str, Any],
+    test_y: np.ndarray,
+    test_scores: np.ndarray,
+    test_weight: np.ndarray | None = None,
+    data_summary: str = "",
+    feature_ranges: Mapping[str, tuple[float, float]] | None = None,
+    fairness: Sequence[Mapping[str, Any]] | None = None,
+    run_name: str | None = None,
+) -> RunResult:
+    """Log a trained model with its evaluation, register it, and alias it ``challenger``.
+
+    ``spec`` is a :class:`~driftflag.models.ModelSpec`; ``metric_table`` a
+    :class:`~driftflag.evaluation.MetricTable` holding ``model_label`` (and its baseline);
+    ``test_y`` / ``test_scores`` the pooled test labels and scores, used only for aggregate plots.
+    """
+    import mlflow
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    workspace = Path(workspace)
+    client = use_workspace(workspace)
+    name = model_name(target)
+    exp_id = _experiment_id(client, name, workspace)
+    digest = manifest_sha256(data_manifest)
+    frame = metric_table.to_frame()
+    example = synthetic_input_example(feature_names, feature_ranges, random_state=spec.random_state)
+    try:
+        example_out = model.predict_proba(example)[:, 1]
+    except Exception as e:  # noqa: BLE001 - any failure here means the model cannot be served
+        raise TrackingError(f"model cannot score the synthetic input example: {e}") from e
+    signature = infer_signature(example, example_out)
+    import sklearn
+
+    pip_reqs = [f"scikit-learn=={sklearn.__version__}"]
+    if spec.kind == "lightgbm":
+        import lightgbm
+
+        pip_reqs.append(f"lightgbm=={lightgbm.__version__}")
+
+    with mlflow.start_run(experiment_id=exp_id, run_name=run_name or spec.name) as run:
+        run_id = run.info.run_id
+        mlflow.set_tags({"driftflag.target": target, "driftflag.spec": spec.name,
+                         "driftflag.kind": spec.kind, "driftflag.data_manifest_sha256": digest,
+                         "driftflag.k": str(metric_table.k)})
+        params = {"kind": spec.kind, "n_features": len(feature_names), "k": metric_table.k,
+                  "random_state": spec.random_state, "calibration": spec.calibration.method,
+                  **{f"hp.{k}": v for k, v in spec.hyperparameters.items()}}
+        mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+        mlflow.log_dict(dict(config), "config.json")
+        mlflow.log_dict(spec.model_dump(mode="json"), "model_spec.json")
+        mlflow.log_dict({"sha256": digest, "manifest": dict(data_manifest)}, "data_manifest.json")
+        mlflow.log_dict({"splits": list(split_plan)}, "split_plan.json")
+        mlflow.log_dict({"features": list(feature_names)}, "features.json")
+        mlflow.log_metrics(metric_table.to_metrics_dict(model_label))
+        mlflow.log_text(frame.to_csv(index=False), "metrics/metric_table.csv")
+        figs, plt = _plots(np.asarray(test_y, float), np.asarray(test_scores, float), test_weight)
+        for path, fig in figs.items():
+            mlflow.log_figure(fig, path)
+            plt.close(fig)
+        card = ModelCard(
+            registered_name=name, spec_name=spec.name, kind=spec.kind, target=target,
+            run_id=run_id, features=list(feature_names), hyperparameters=spec.hyperparameters,
+            metric_frame=frame, model_label=model_label, baseline_label=metric_table.baseline,
+            k=metric_table.k, splits=list(split_plan), data_summary=data_summary or "see data manifest",
+            data_manifest_sha256=digest, description=spec.description,
+            calibration=spec.calibration.method, random_state=spec.random_state,
+            protected_features_allowed=spec.protected_features_allowed, fairness=fairness,
+        )
+        md, html = render_model_card(card)
+        mlflow.log_text(md, "model_card.md")
+        mlflow.log_text(html, "model_card.html")
+        info = mlflow.sklearn.log_model(
+            model, name="model", signature=signature, input_example=example,
+            registered_model_name=name, pip_requirements=pip_reqs,
+            await_registration_for=60, skops_trusted_types=_trusted_types(model),
+        )
+    version = str(info.registered_model_version)
+    client.set_registered_model_alias(name, CHALLENGER, version)
+    client.set_model_version_tag(name, version, "driftflag.spec", spec.name)
+    client.set_model_version_tag(name, version, "driftflag.run_id", run_id)
+    logger.info("logged run %s as %s version %s (challenger)", run_id, name, version)
+    return RunResult(run_id=run_id, registered_name=name, version=version, model_uri=info.model_uri)

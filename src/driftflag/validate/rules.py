@@ -1,0 +1,279 @@
+"""Row-level rules: parse staged text into canonical types and say exactly what is wrong.
+
+This is what makes row accounting exact: every check is a vectorised pandas mask over a staged
+table (see :mod:`driftflag.ingest.to_canonical`), and every failing cell becomes one *issue* row
+(source file, source row or XML path, column, value, rule, level, plain-English message).
+*Error* rules send the whole source row to ``STORE/quarantine/<table>.parquet``; *warning*
+rules keep the row (the offending optional value is blanked) and record the warning.
+Great Expectations (:mod:`driftflag.validate._gx`) then re-checks the accepted tables.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from driftflag.casemodel import codes
+from driftflag.casemodel.schema import Table
+
+ISSUE_COLUMNS: tuple[str, ...] = (
+    "table", "source_file", "source_table", "source_row", "column", "value", "rule", "level", "message",
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A row-level rule: its id (the ``rule`` column), level, what it checks and what to fix."""
+
+    id: str
+    level: str  # "error" or "warning"
+    description: str
+    fix: str
+
+
+RULES: dict[str, Rule] = {r.id: r for r in (
+    Rule("blank_id", "error", "The child identifier is blank.",
+         "Every record must carry the child's ID (903 CHILD, CIN LAchildID, Annex A Child Unique ID)."),
+    Rule("missing_required", "error", "A required value is blank.",
+         "Fill the field in the case management system; the return requires it."),
+    Rule("unparseable_date", "error", "A date cannot be read (not a real calendar date).",
+         "Correct the date: 903 and Annex A use dd/mm/yyyy, the CIN census yyyy-mm-dd."),
+    Rule("unknown_code", "error", "A required code is not in the code list for the field.",
+         "Use a code from the DfE / Ofsted list for this field (data-standards.md §1-3)."),
+    Rule("unknown_optional_code", "warning", "An optional code is not in its code list; it was blanked.",
+         "Use a code from the list or leave the field blank."),
+    Rule("not_a_number", "warning", "A count or number cannot be read; it was blanked.",
+         "Enter a whole number (counts) or a decimal (probabilities)."),
+    Rule("date_order", "error", "An end date is before its start date.",
+         "Check the two dates: they are probably swapped or mistyped."),
+    Rule("after_extract_date", "error", "A date is after the extract date.",
+         "Future dates cannot have happened yet: correct the date or the extract date."),
+    Rule("implausible_dob", "error", "The date of birth is implausible (over 30 years before the "
+         "extract or more than 10 months after it).", "Correct the date of birth."),
+    Rule("duplicate_key", "error", "Another row of the same file has the same key with different values.",
+         "Remove or correct the conflicting row so each record appears once."),
+    Rule("orphan_event", "error", "The event's child (or CP plan) is not in the store.",
+         "Make sure the child's own record (903 header, CIN ChildIdentifiers, Annex A row) is "
+         "present and valid; its rejection is listed under the child."),
+    Rule("missing_child_detail", "warning", "An Annex A row has no date of birth or gender "
+         "(Annex A leaves them blank for an unborn child); the other returns supply them.",
+         "Nothing, if the child is in the CIN census or 903; otherwise record the date of birth."),
+    Rule("place_code_year", "warning", "PLACE is valid in some collection year but not in this one.",
+         "Use the placement codes of the collection year (2025-26 split Z1 into Z11-Z14)."),
+)}
+
+#: (start, end) pairs checked with ``date_order``.
+DATE_PAIRS: dict[str, tuple[tuple[str, str], ...]] = {
+    "referrals": (("referral_date", "closure_date"),),
+    "assessments": (("start_date", "authorisation_date"),),
+    "section47": (("start_date", "icpc_date"),),
+    "cin_plans": (("start_date", "end_date"),),
+    "cp_plans": (("start_date", "end_date"),),
+    "lac_episodes": (("decom", "dec"),),
+    "missing_episodes": (("start_date", "end_date"),),
+    "pre_proceedings": (("start_date", "decision_date"),),
+    "care_proceedings": (("application_date", "final_order_date"),),
+    "allocations": (("start_date", "end_date"),),
+    "workers": (("start_date", "end_date"),),
+    "children": (("date_of_birth", "date_of_death"),),
+}
+#: Dates allowed after the extract date (an unborn child's expected date of birth).
+FUTURE_OK = {("children", "date_of_birth")}
+MAX_AGE_YEARS = 30
+MAX_UNBORN_DAYS = 300
+
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f"}
+_WS = re.compile(r"\s+")
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def code_list(name: str) -> frozenset[str]:
+    return frozenset(str(c).upper() for c in getattr(codes, name))
+
+
+def code_spelling(name: str) -> dict[str, str]:
+    """Upper-cased code -> its spelling in the list (``GOOD`` -> ``Good``)."""
+    return {str(c).upper(): str(c) for c in getattr(codes, name)}
+
+
+def clean_text(s: pd.Series) -> pd.Series:
+    """Strip, collapse inner whitespace (including non-breaking spaces); blank -> missing."""
+    s = s.astype("str") if s.dtype == object else s
+    out = s.str.replace("\xa0", " ", regex=False).str.strip()
+    if out.str.contains(r"\s{2,}", regex=True, na=False).any():
+        out = out.str.replace(r"\s+", " ", regex=True)
+    return out.where(out.notna() & (out != ""))
+
+
+def parse_dates(s: pd.Series) -> pd.Series:
+    """dd/mm/yyyy, yyyy-mm-dd (with an optional time), or an Excel serial day number -> dates.
+
+    Anything else, and impossible dates such as 31/02/2024, give NaT.
+    """
+    s = s.reset_index(drop=True)
+    out = pd.to_datetime(s, format="%d/%m/%Y", errors="coerce")
+    todo = out.isna() & s.notna()
+    if todo.any():
+        sub = s[todo]
+        iso = sub.str.match(_ISO, na=False)
+        if iso.any():
+            out.loc[iso[iso].index] = pd.to_datetime(sub[iso].str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+        ser = sub.str.fullmatch(r"\d{4,5}(\.0+)?", na=False) & ~iso
+        if ser.any():
+            days = pd.to_numeric(sub[ser], errors="coerce")
+            out.loc[ser[ser].index] = pd.Timestamp("1899-12-30") + pd.to_timedelta(days, unit="D")
+        dash = sub.str.fullmatch(r"\d{1,2}[-.]\d{1,2}[-.]\d{4}", na=False)
+        if dash.any():
+            norm = sub[dash].str.replace(r"[-.]", "/", regex=True)
+            out.loc[dash[dash].index] = pd.to_datetime(norm, format="%d/%m/%Y", errors="coerce")
+    return out.astype("datetime64[ns]")
+
+
+def parse_bools(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Text -> nullable booleans; second value marks text that is not a yes/no."""
+    low = s.str.lower().str.strip()
+    val = pd.Series(pd.NA, index=s.index, dtype="boolean")
+    val[low.isin(_TRUE).fillna(False).to_numpy()] = True
+    val[low.isin(_FALSE).fillna(False).to_numpy()] = False
+    bad = s.notna() & val.isna()
+    return val, bad
+
+
+def _issues(table: str, df: pd.DataFrame, mask: pd.Series | np.ndarray, column: str, values: pd.Series,
+            rule: str, message: pd.Series | str) -> pd.DataFrame:
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return pd.DataFrame(columns=[*ISSUE_COLUMNS, "_src"])
+    sub = df.loc[mask]
+    vals = values[mask].astype("str").fillna("")
+    msg = message[mask] if isinstance(message, pd.Series) else pd.Series(message, index=sub.index)
+    return pd.DataFrame({
+        "table": table, "source_file": sub["_source_file"].to_numpy(),
+        "source_table": sub["_source_table"].to_numpy(), "source_row": sub["_source_row"].to_numpy(),
+        "column": column, "value": vals.to_numpy(), "rule": rule, "level": RULES[rule].level,
+        "message": np.asarray(msg, dtype=object), "_src": sub["_src"].to_numpy(),
+    })
+
+
+def _q(v: pd.Series) -> pd.Series:
+    return "'" + v.astype("str").fillna("") + "'"
+
+
+def check_table(table: Table, staged: pd.DataFrame, *, extract_date: pd.Timestamp,
+                ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """Parse a staged table into canonical dtypes and collect its row-level issues.
+
+    Returns the typed frame (canonical columns present in ``staged`` plus the provenance
+    columns; values failing a warning rule blanked) and a list of issue frames (columns
+    :data:`ISSUE_COLUMNS` plus ``_src``). Rows with an error issue are not removed here.
+    """
+    df = staged.reset_index(drop=True)
+    name = table.name
+    out = df[[c for c in df.columns if c.startswith("_")]].copy()
+    issues: list[pd.DataFrame] = []
+    oldest = extract_date - pd.DateOffset(years=MAX_AGE_YEARS)
+    for col in table.columns:
+        if col.name not in df.columns:
+            continue
+        raw = clean_text(df[col.name].astype("str"))
+        blank = raw.isna()
+        if col.required:
+            rule = "blank_id" if col.name == "child_id" else "missing_required"
+            soft = np.zeros(len(df), dtype=bool)
+            if name == "children" and rule == "missing_required":
+                # Annex A repeats the child on every list and blanks an unborn child's details:
+                # the child's record is checked again once all returns are combined.
+                soft = (df["_format"] == "annex-a").to_numpy()
+                issues.append(_issues(name, df, blank & soft, col.name, raw, "missing_child_detail",
+                                      f"{col.name} is blank on this Annex A row"))
+            issues.append(_issues(name, df, blank & ~soft, col.name, raw, rule,
+                                  f"{col.name} is blank but required in {name}"))
+        if col.kind == "date":
+            val = parse_dates(raw)
+            bad = val.isna() & ~blank
+            issues.append(_issues(name, df, bad, col.name, raw, "unparseable_date",
+                                  col.name + " " + _q(raw) + " is not a date"))
+            if (name, col.name) not in FUTURE_OK:
+                late = (val > extract_date).fillna(False)
+                issues.append(_issues(name, df, late, col.name, raw, "after_extract_date",
+                                      col.name + " " + _q(raw) + f" is after the extract date {extract_date.date()}"))
+            if col.name == "date_of_birth":
+                odd = ((val < oldest) | (val > extract_date + pd.Timedelta(days=MAX_UNBORN_DAYS))).fillna(False)
+                issues.append(_issues(name, df, odd, col.name, raw, "implausible_dob",
+                                      "date of birth " + _q(raw) + " is implausible"))
+            out[col.name] = val
+        elif col.kind == "bool":
+            val, bad = parse_bools(raw)
+            rule = "unknown_code" if col.required else "unknown_optional_code"
+            issues.append(_issues(name, df, bad, col.name, raw, rule,
+                                  col.name + " " + _q(raw) + " is not yes/no"))
+            out[col.name] = val
+        elif col.kind in ("int", "float"):
+            num = pd.to_numeric(raw, errors="coerce")
+            bad = (num.isna() & ~blank) | ~np.isfinite(num.fillna(0)) | (num.abs() > 1e9).fillna(False)
+            if col.kind == "int":
+                bad = bad | ((num % 1) != 0).fillna(False) | (num < 0).fillna(False)
+            issues.append(_issues(name, df, bad, col.name, raw, "not_a_number",
+                                  col.name + " " + _q(raw) + " is not a valid number"))
+            num = num.where(~bad)
+            out[col.name] = num.round().astype("Int64") if col.kind == "int" else num.astype("float64")
+        else:
+            val = raw
+            if col.codes:
+                valid = code_list(col.codes)
+                if col.name in ("factors", "disability_codes"):
+                    toks = val.str.upper().str.split()
+                    ex = toks.explode()
+                    badtok = ex.notna() & ~ex.isin(valid)
+                    bad = badtok.groupby(level=0).any().reindex(val.index, fill_value=False)
+                    val = toks.map(lambda t: " ".join(t) if isinstance(t, list) else None).astype("str")
+                else:
+                    val = val.str.upper()
+                    bad = val.notna() & ~val.isin(valid)
+                    spelling = code_spelling(col.codes)
+                    if any(k != v for k, v in spelling.items()):
+                        val = val.map(spelling).where(~bad, val).astype("str")
+                rule = "unknown_code" if col.required else "unknown_optional_code"
+                issues.append(_issues(name, df, bad, col.name, raw, rule,
+                                      col.name + " " + _q(raw) + f" is not in the {col.codes} code list"))
+                if not col.required:
+                    val = val.where(~bad)
+                if col.name == "place" and "_year" in df.columns:
+                    issues.append(_place_year(name, df, val))
+            out[col.name] = val.astype("str")
+    for start, end in DATE_PAIRS.get(name, ()):
+        if start in out.columns and end in out.columns:
+            bad = (out[end] < out[start]).fillna(False)
+            issues.append(_issues(name, df, bad, end, df[end].astype("str"), "date_order",
+                                  end + " " + _q(df[end]) + " is before " + start + " " + _q(df[start])))
+    for extra in [c for c in df.columns if c.startswith("_date_")]:
+        raw = clean_text(df[extra].astype("str"))
+        bad = parse_dates(raw).isna() & raw.notna()
+        field = extra.removeprefix("_date_")
+        issues.append(_issues(name, df, bad, field, raw, "unparseable_date",
+                              field + " " + _q(raw) + " is not a date"))
+    for link in ("_ref_date", "_cp_start"):
+        if link in df.columns:
+            out[link] = parse_dates(clean_text(df[link].astype("str")))
+    # warnings blank the value; an error anywhere removes the row later
+    return out, [i for i in issues if len(i)]
+
+
+def _place_year(name: str, df: pd.DataFrame, place: pd.Series) -> pd.DataFrame:
+    years = df["_year"].to_numpy()
+    bad = np.zeros(len(df), dtype=bool)
+    if not (df["_format"] == "ssda903").any():
+        return pd.DataFrame(columns=[*ISSUE_COLUMNS, "_src"])
+    for y in np.unique(years):
+        if y <= 0:
+            continue
+        ok = set(codes.place_codes(int(y)))
+        m = (years == y) & place.notna().to_numpy() & place.isin(codes.ALL_PLACE_CODES).to_numpy() & \
+            ~place.isin(ok).to_numpy() & (df["_format"] == "ssda903").to_numpy()
+        bad |= m
+    return _issues(name, df, bad, "place", place, "place_code_year",
+                   "PLACE " + _q(place) + " is not a code of collection year " + df["_year"].astype(str))

@@ -1,0 +1,135 @@
+"""One adapter that explains any driftflag model's scores as log-odds contributions.
+
+Every explanation has the same shape whatever the model: a DataFrame aligned with the model
+matrix, one column per model feature holding that feature's contribution to the case's
+**log-odds** (the model margin), plus a ``base_value`` column, such that for every row
+``contributions.sum(axis=1) + base_value == margin`` (to 1e-6; tests check it).
+
+* **LightGBM**: TreeSHAP (``shap.TreeExplainer``, ``feature_perturbation="tree_path_dependent"``,
+  raw output). shap's binary-classification output has flipped between a list of two arrays, a
+  ``(n, features, 2)`` array and a ``(n, features)`` array across releases, and ``expected_value``
+  between a scalar and a pair (``ml-anchors-and-tooling.md`` §4.2); :func:`_normalise_shap`
+  reduces all of them to ``(n, features)`` for the positive class. Tests cross-check against
+  LightGBM's own ``Booster.predict(X, pred_contrib=True)``.
+* **Logistic regression** (``impute -> StandardScaler -> LogisticRegression`` as
+  ``driftflag.models.build()`` makes it): exact. Contribution = coefficient x standardised value,
+  base value = intercept (the scaler's means are inside the standardised values). Without a
+  scaler the contribution is coefficient x value and the base value the intercept.
+
+A calibrated model (``CalibratedClassifierCV`` over a ``FrozenEstimator``) is explained through
+the model it calibrates: the contributions explain the uncalibrated margin, which the
+calibration maps monotonically to the probability, so the ranking of reasons is the same.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from driftflag.errors import DriftflagError
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ExplainError", "explain", "model_margin", "unwrap_model"]
+
+
+class ExplainError(DriftflagError):
+    """The model cannot be explained (unknown kind, or inputs that do not fit it)."""
+
+
+def unwrap_model(model: Any) -> tuple[list[Any], Any]:
+    """(pre-processing steps, final estimator) of a fitted model, through calibration wrappers."""
+    seen = 0
+    while hasattr(model, "calibrated_classifiers_") or type(model).__name__ == "FrozenEstimator":
+        model = model.estimator
+        seen += 1
+        if seen > 5:  # pragma: no cover - defensive
+            raise ExplainError("model wrappers nest too deeply to explain")
+    steps = list(getattr(model, "steps", []))
+    if steps:
+        return [s for _, s in steps[:-1] if s is not None and s != "passthrough"], steps[-1][1]
+    return [], model
+
+
+def _transform(pre: list[Any], X: pd.DataFrame) -> pd.DataFrame:
+    """Run the pipeline's pre-processing as the pipeline does (the first step sees the frame,
+    later steps the previous step's array), returning a frame with the original columns."""
+    out: Any = X
+    for step in pre:
+        out = step.transform(out)
+    if out is X:
+        return X
+    return pd.DataFrame(np.asarray(out, dtype=float), index=X.index, columns=X.columns)
+
+
+def _normalise_shap(values: Any, expected: Any, n: int, f: int) -> tuple[np.ndarray, float]:
+    """Any shap binary-classification output -> ``(n, f)`` positive-class log-odds and a scalar."""
+    if isinstance(values, list):
+        values = values[-1]
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim == 3:
+        arr = arr[:, :, -1]
+    if arr.shape != (n, f):
+        raise ExplainError(f"unexpected shap output shape {arr.shape} for {n} cases x {f} features")
+    exp = np.asarray(expected, dtype=float).ravel()
+    return arr, float(exp[-1])
+
+
+def model_margin(model: Any, X: pd.DataFrame) -> np.ndarray:
+    """The model's log-odds (raw margin) for each row, before any calibration."""
+    pre, est = unwrap_model(model)
+    Z = _transform(pre, X)
+    if hasattr(est, "booster_"):
+        return np.asarray(est.booster_.predict(Z, raw_score=True), dtype=float)
+    if hasattr(est, "decision_function"):
+        # after a pre-processing step the estimator was fitted on arrays, as in the pipeline
+        return np.asarray(est.decision_function(Z.to_numpy() if pre else Z), dtype=float).ravel()
+    raise ExplainError(f"cannot compute a margin for a {type(est).__name__}")
+
+
+def explain(model: Any, X: pd.DataFrame) -> pd.DataFrame:
+    """Log-odds contributions of every feature for every row, plus ``base_value``.
+
+    Parameters
+    ----------
+    model
+        A fitted LightGBM or logistic-regression model, bare or in a ``Pipeline`` (optionally
+        inside ``CalibratedClassifierCV``).
+    X
+        The model matrix (columns as the model was fitted), index aligned with the caseload.
+
+    Returns
+    -------
+    DataFrame with the columns of ``X`` and ``base_value``; ``attrs["model_kind"]`` is
+    ``"lightgbm"`` or ``"logistic"``.
+    """
+    pre, est = unwrap_model(model)
+    Z = _transform(pre, X)
+    n, f = Z.shape
+    if hasattr(est, "booster_"):
+        import warnings
+
+        import shap
+
+        explainer = shap.TreeExplainer(est.booster_, feature_perturbation="tree_path_dependent")
+        with warnings.catch_warnings():  # "output has changed to a list": _normalise_shap handles it
+            warnings.simplefilter("ignore", UserWarning)
+            raw = explainer.shap_values(Z)
+        values, base = _normalise_shap(raw, explainer.expected_value, n, f)
+        kind = "lightgbm"
+    elif hasattr(est, "coef_") and hasattr(est, "intercept_"):
+        coef = np.asarray(est.coef_, dtype=float).reshape(-1)
+        if coef.shape[0] != f:
+            raise ExplainError(f"the logistic model has {coef.shape[0]} coefficients for {f} features")
+        values = Z.to_numpy(dtype=float) * coef
+        base = float(np.asarray(est.intercept_, dtype=float).ravel()[-1])
+        kind = "logistic"
+    else:
+        raise ExplainError(f"cannot explain a {type(est).__name__}: only LightGBM and logistic models")
+    out = pd.DataFrame(values, index=X.index, columns=X.columns)
+    out["base_value"] = base
+    out.attrs["model_kind"] = kind
+    return out

@@ -1,0 +1,353 @@
+"""The worklist as a QA lead uses it: an Excel workbook, a CSV and an HTML page.
+
+Workbook (``worklist.xlsx``):
+
+* **Summary**: the human-decision notice, the month, policy, model and registry versions, how
+  inclusion probabilities were computed, and counts by selection reason, service and team.
+* **One sheet per team** (sorted by name): one row per case, frozen header, filters, readable
+  widths; child id, worker, team, service, key indicator values, risk score and percentile,
+  selection reason, the top three reasons; then empty columns for the auditor (grade, drift
+  found, actions set, auditor, audit date, notes) with drop-down validation.
+* a hidden **_worklist** sheet naming the month and policy, read back by ``audits import``.
+
+Same inputs give byte-identical files: rows sorted, the workbook's created date fixed to the
+worklist month, no timestamps anywhere (xlsxwriter writes fixed zip entry dates).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html as _html
+import io
+import re
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from driftflag import HUMAN_DECISION_NOTICE
+from driftflag._atomic import staged_dir
+from driftflag.casemodel.codes import AUDIT_GRADES
+from driftflag.worklist.policy import SERVICE_LABELS
+
+__all__ = [
+    "AUDIT_COLUMNS",
+    "DISPLAY_COLUMNS",
+    "META_SHEET",
+    "display_frame",
+    "render_html",
+    "write_all",
+    "write_csv",
+    "write_excel",
+]
+
+META_SHEET = "_worklist"
+YES_NO = ("Yes", "No")
+
+PART_LABELS = {
+    "reaudit": "Re-audit",
+    "previously_audited": "Previously audited (Ofsted)",
+    "thematic": "Thematic",
+    "highest_risk": "Highest risk",
+    "rule_flagged": "Rule-flagged",
+    "random": "Random control",
+}
+
+#: (header, source column, how to show it) for the case columns, in order.
+_KEY_INDICATORS: tuple[tuple[str, str, str], ...] = (
+    ("Days since last visit", "days_since_last_visit", "int"),
+    ("Months on CP plan", "cp_plan_days", "months"),
+    ("Missing episodes (90 days)", "missing_episodes_90d", "int"),
+    ("Placements (12 months)", "placements_12m", "int"),
+    ("Weeks in PLO", "plo_weeks", "int"),
+    ("Weeks in proceedings", "care_proceedings_weeks", "int"),
+    ("Worker changes (12 months)", "worker_changes_12m", "int"),
+)
+
+#: Empty columns the auditor fills in, read back by ``driftflag audits import``.
+AUDIT_COLUMNS: tuple[str, ...] = ("Grade", "Drift found", "Actions set", "Auditor", "Audit date", "Notes")
+
+DISPLAY_COLUMNS: tuple[str, ...] = (
+    "Child ID", "Team", "Service", "Worker", "Risk score", "Risk percentile",
+    *(h for h, _, _ in _KEY_INDICATORS),
+    "Selection", "Why selected", "Reason 1", "Reason 2", "Reason 3",
+    "Inclusion probability", "Probability method", *AUDIT_COLUMNS,
+)
+
+_WIDTHS = {"Why selected": 60, "Reason 1": 48, "Reason 2": 48, "Reason 3": 48, "Notes": 40,
+           "Probability method": 20, "Grade": 22, "Audit date": 13, "Auditor": 18}
+
+
+def _month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    start = pd.Timestamp(f"{month}-01")
+    return start, start + pd.offsets.MonthEnd(0)
+
+
+def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The worklist in the QA lead's words: one row per case, the columns of the workbook."""
+    n = len(frame)
+
+    def col(name: str) -> pd.Series:
+        return frame[name] if name in frame.columns else pd.Series([pd.NA] * n, index=frame.index)
+
+    worker = col("worker_name").astype("object")
+    worker = worker.where(worker.notna(), col("worker_id").astype("object")) if "worker_id" in frame else worker
+    out = {
+        "Child ID": frame["child_id"].astype("str"),
+        "Team": frame["team"].astype("str"),
+        "Service": frame["service"].astype("str").map(lambda s: SERVICE_LABELS.get(s, s)),
+        "Worker": worker.fillna("").astype("str"),
+        "Risk score": frame["score"].astype(float).round(3),
+        "Risk percentile": frame["risk_percentile"].astype(float).round(1),
+    }
+    for header, src, how in _KEY_INDICATORS:
+        v = pd.to_numeric(col(src), errors="coerce").astype("float64")
+        if how == "months":
+            v = np.floor(v / (365.25 / 12))
+        out[header] = v.round(0).astype("Int64")
+    out["Selection"] = frame["selection_part"].map(PART_LABELS).astype("str")
+    out["Why selected"] = frame["selection_reason"].astype("str")
+    for k in (1, 2, 3):
+        out[f"Reason {k}"] = col(f"reason_{k}").fillna("").astype("str")
+    out["Inclusion probability"] = frame["inclusion_probability"].astype(float).round(6)
+    out["Probability method"] = frame["inclusion_probability_method"].astype("str")
+    for c in AUDIT_COLUMNS:
+        out[c] = ""
+    return pd.DataFrame(out, index=frame.index)[list(DISPLAY_COLUMNS)].reset_index(drop=True)
+
+
+def _sheet_names(teams: list[str]) -> dict[str, str]:
+    """Excel-safe, unique sheet names (31 characters, no []:*?/\\)."""
+    names: dict[str, str] = {}
+    used = {"summary", META_SHEET.lower()}
+    for t in teams:
+        base = re.sub(r"[\[\]:*?/\\]", "-", t).strip("'")[:31] or "Team"
+        name, i = base, 2
+        while name.lower() in used:
+            suffix = f" ({i})"
+            name = base[: 31 - len(suffix)] + suffix
+            i += 1
+        used.add(name.lower())
+        names[t] = name
+    return names
+
+
+def _summary_tables(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    def counts(col: pd.Series, label: str) -> pd.DataFrame:
+        c = col.value_counts().sort_index()
+        return pd.DataFrame({label: c.index.astype("str"), "Cases": c.to_numpy(dtype=np.int64)})
+
+    return [
+        ("Cases by selection reason", counts(frame["selection_part"].map(PART_LABELS), "Selection")),
+        ("Cases by service", counts(frame["service"].map(lambda s: SERVICE_LABELS.get(s, s)), "Service")),
+        ("Cases by team", counts(frame["team"].astype("str"), "Team")),
+    ]
+
+
+def _facts(wl) -> list[tuple[str, str]]:
+    d = wl.design
+    return [
+        ("Month", wl.month),
+        ("As of", f"{wl.month}-01"),
+        ("Sampling policy", wl.policy.name),
+        ("Model", wl.model_label),
+        ("Indicator registry", wl.registry_label or "not recorded"),
+        ("Cases on the worklist", str(len(wl.frame))),
+        ("Open cases", str(d.get("open_cases", ""))),
+        ("Excluded (audited recently)", str(d.get("excluded_recently_audited", ""))),
+        ("Inclusion probabilities", str(d.get("inclusion_probability_method", ""))),
+    ]
+
+
+def write_excel(wl, path: Path, *, frame: pd.DataFrame | None = None) -> Path:
+    """Write the workbook to ``path`` (see the module docstring)."""
+    import xlsxwriter
+
+    frame = wl.frame if frame is None else frame
+    disp = display_frame(frame)
+    start, end = _month_bounds(wl.month)
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False,
+                                   "strings_to_formulas": False, "strings_to_urls": False})
+    wb.set_properties({"title": f"driftflag audit worklist {wl.month}", "author": "driftflag",
+                       "comments": HUMAN_DECISION_NOTICE,
+                       "created": datetime(start.year, start.month, 1)})
+    bold = wb.add_format({"bold": True})
+    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
+                          "valign": "top"})
+    audit_head = wb.add_format({"bold": True, "bg_color": "#FFF2CC", "border": 1, "text_wrap": True,
+                                "valign": "top"})
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+    top = wb.add_format({"valign": "top"})
+    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd", "valign": "top", "bg_color": "#FFFBEA"})
+    audit_cell = wb.add_format({"valign": "top", "bg_color": "#FFFBEA", "text_wrap": True})
+    notice = wb.add_format({"bold": True, "text_wrap": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"})
+
+    ws = wb.add_worksheet("Summary")
+    ws.set_column(0, 0, 34)
+    ws.set_column(1, 1, 60)
+    ws.write(0, 0, f"Case audit worklist {wl.month}", wb.add_format({"bold": True, "font_size": 14}))
+    ws.merge_range(1, 0, 1, 1, HUMAN_DECISION_NOTICE, notice)
+    ws.set_row(1, 45)
+    r = 3
+    for k, v in _facts(wl):
+        ws.write(r, 0, k, bold)
+        ws.write(r, 1, v)
+        r += 1
+    for title, table in _summary_tables(frame):
+        r += 1
+        ws.write(r, 0, title, bold)
+        r += 1
+        ws.write_row(r, 0, list(table.columns), head)
+        for row in table.itertuples(index=False):
+            r += 1
+            ws.write(r, 0, row[0])
+            ws.write_number(r, 1, int(row[1]))
+        r += 1
+        ws.write(r, 0, "Total", bold)
+        ws.write_number(r, 1, int(table["Cases"].sum()), bold)
+        r += 1
+    r += 1
+    ws.write(r, 0, "How to record an audit", bold)
+    ws.write(r + 1, 0, "Fill the yellow columns on each team's sheet, then run "
+             "`driftflag audits import <this workbook> --store <store>`.")
+
+    audit_set = set(AUDIT_COLUMNS)
+    cols = list(disp.columns)
+    teams = sorted(disp["Team"].unique().tolist())
+    for team, sheet in _sheet_names(teams).items():
+        rows = disp[disp["Team"] == team]
+        ws = wb.add_worksheet(sheet)
+        for j, c in enumerate(cols):
+            ws.write(0, j, c, audit_head if c in audit_set else head)
+            values = rows[c]
+            longest = max([len(c)] + [len(str(v)) for v in values.head(200)])
+            width = _WIDTHS.get(c, min(max(longest + 2, 9), 40))
+            fmt = wrap if c in ("Why selected", "Reason 1", "Reason 2", "Reason 3") else top
+            if c == "Audit date":
+                fmt = date_fmt
+            elif c in audit_set:
+                fmt = audit_cell
+            ws.set_column(j, j, width, fmt)
+        for i, row in enumerate(rows.itertuples(index=False), start=1):
+            for j, v in enumerate(row):
+                if cols[j] in audit_set:
+                    continue
+                if v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+                    continue
+                if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+                    ws.write_number(i, j, float(v))
+                else:
+                    ws.write_string(i, j, str(v))
+        last = max(len(rows), 1)
+        ws.freeze_panes(1, 1)
+        ws.autofilter(0, 0, last, len(cols) - 1)
+        cidx = {c: cols.index(c) for c in AUDIT_COLUMNS}
+        ws.data_validation(1, cidx["Grade"], last, cidx["Grade"], {
+            "validate": "list", "source": list(AUDIT_GRADES),
+            "input_title": "Audit grade", "input_message": "Good, Requires improvement or Inadequate"})
+        for c in ("Drift found", "Actions set"):
+            ws.data_validation(1, cidx[c], last, cidx[c], {"validate": "list", "source": list(YES_NO)})
+        ws.data_validation(1, cidx["Audit date"], last, cidx["Audit date"], {
+            "validate": "date", "criteria": "between",
+            "minimum": start.to_pydatetime(), "maximum": end.to_pydatetime(),
+            "input_title": "Audit date", "input_message": f"A date in {wl.month}",
+            "error_message": f"The audit date must be in {wl.month}"})
+    meta = wb.add_worksheet(META_SHEET)
+    for i, (k, v) in enumerate([("month", wl.month), ("policy", wl.policy.name),
+                                ("cases", str(len(frame))), ("format", "driftflag-worklist-1")]):
+        meta.write_string(i, 0, k)
+        meta.write_string(i, 1, v)
+    meta.hide()
+    wb.close()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+def write_csv(wl, path: Path, *, frame: pd.DataFrame | None = None) -> Path:
+    """The workbook's columns as one CSV (all teams; UTF-8, ``\\n`` line ends)."""
+    disp = display_frame(wl.frame if frame is None else frame)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(disp.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
+    return path
+
+
+def _chart_svg(values: pd.Series, labels: dict[str, str]) -> str:
+    """A small horizontal bar chart of the largest log-odds contributions (inline SVG)."""
+    v = values[values != 0]
+    v = v.reindex(v.abs().sort_values(ascending=False, kind="stable").index)[:6]
+    if v.empty:
+        return ""
+    scale = 110 / max(float(v.abs().max()), 1e-9)
+    mid, h = 250, 18
+    parts = [f'<svg class="chart" width="380" height="{h * len(v) + 6}" role="img" '
+             'aria-label="Largest contributions to the risk score (log-odds)">']
+    for i, (name, x) in enumerate(v.items()):
+        w = abs(float(x)) * scale
+        x0 = mid if x >= 0 else mid - w
+        colour = "#c0392b" if x >= 0 else "#2e86c1"
+        label = _html.escape(labels.get(str(name), str(name))[:38])
+        y = 3 + i * h
+        parts.append(f'<text x="{mid - 115}" y="{y + 12}" font-size="11" text-anchor="end">{label}</text>'
+                     if x >= 0 else
+                     f'<text x="{mid - w - 4}" y="{y + 12}" font-size="11" text-anchor="end">{label}</text>')
+        parts.append(f'<rect x="{x0:.1f}" y="{y}" width="{w:.1f}" height="{h - 5}" fill="{colour}">'
+                     f'<title>{float(x):+.3f}</title></rect>')
+    parts.append(f'<line x1="{mid}" x2="{mid}" y1="0" y2="{h * len(v) + 6}" stroke="#555"/></svg>')
+    return "".join(parts)
+
+
+def render_html(wl, *, frame: pd.DataFrame | None = None, contributions: pd.DataFrame | None = None) -> str:
+    """One HTML page: facts, a sortable table of every case and a card per case."""
+    import jinja2
+
+    from driftflag.worklist.reasons import GROUP_OF, is_protected_feature
+
+    frame = wl.frame if frame is None else frame
+    contributions = wl.contributions if contributions is None else contributions
+    disp = display_frame(frame).drop(columns=list(AUDIT_COLUMNS))
+    labels: dict[str, str] = {}
+    charts = [""] * len(frame)
+    if contributions is not None and len(contributions):
+        c = contributions.reset_index(drop=True).drop(columns=["base_value"], errors="ignore")
+        c = c[[k for k in c.columns if not is_protected_feature(str(k))]]
+        grp = [GROUP_OF.get(str(k).split("=")[0], str(k).split("=")[0]) for k in c.columns]
+        by_group = c.T.groupby(np.asarray(grp), sort=True).sum().T
+        labels = {g: g.replace("_", " ") for g in by_group.columns}
+        charts = [_chart_svg(by_group.iloc[i], labels) for i in range(len(by_group))]
+    cards = []
+    for i, row in enumerate(disp.astype("str").replace({"<NA>": "", "nan": ""}).to_dict(orient="records")):
+        cards.append({"row": row, "chart": charts[i] if i < len(charts) else ""})
+    env = jinja2.Environment(loader=jinja2.PackageLoader("driftflag", "templates"),
+                             autoescape=jinja2.select_autoescape(["html"]), keep_trailing_newline=True)
+    template = env.get_template("worklist.html")
+    return template.render(
+        title=f"Case audit worklist {wl.month}", notice=HUMAN_DECISION_NOTICE, facts=_facts(wl),
+        columns=list(disp.columns), rows=disp.astype("str").replace({"<NA>": "", "nan": ""}).to_dict(orient="records"),
+        cards=cards, tables=[(t, tb.to_dict(orient="records"), list(tb.columns))
+                             for t, tb in _summary_tables(frame)],
+    )
+
+
+def write_all(wl, out_dir: Path, *, pseudonym_key: bytes | None = None) -> Path:
+    """Write the workbook, CSV, HTML and (with a key) the pseudonymised copy, atomically."""
+    from driftflag.worklist.pseudonymise import pseudonymise_frame
+
+    with staged_dir(out_dir) as tmp:
+        write_excel(wl, tmp / "worklist.xlsx")
+        write_csv(wl, tmp / "worklist.csv")
+        (tmp / "worklist.html").write_text(render_html(wl), encoding="utf-8")
+        if pseudonym_key is not None:
+            shared = pseudonymise_frame(wl.frame, pseudonym_key)
+            write_excel(wl, tmp / "shared" / "worklist_shared.xlsx", frame=shared)
+            write_csv(wl, tmp / "shared" / "worklist_shared.csv", frame=shared)
+            (tmp / "shared" / "worklist_shared.html").write_text(
+                render_html(wl, frame=shared, contributions=wl.contributions), encoding="utf-8")
+    return out_dir
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file (used by tests and the benchmark to check determinism)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

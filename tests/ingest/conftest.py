@@ -1,0 +1,31 @@
+"""Shared fixtures for the ingest tests: small synthetic LAs written in the real formats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EXTERNAL = REPO_ROOT / ".." / "shared" / "fixtures" / "external"
+EXTRACT = "2026-03-31"
+
+
+def _make_la(root: Path, **kw) -> Path:
+    from driftflag.synth import SynthConfig
+    from driftflag.synth.run import run_synth
+
+    run_synth(SynthConfig(**kw), root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def clean_la(tmp_path_factory) -> Path:
+    """A small clean synthetic LA (returns + its canonical store)."""
+    return _make_la(tmp_path_factory.mktemp("la") / "la", children=500, years=3, seed=3)
+
+
+@pytest.fixture(scope="session")
+def messy_la(tmp_path_factory) -> Path:
+    """A small synthetic LA with injected faults and their ledger."""
+    return _make_la(tmp_path_factory.mktemp("messy") / "la", children=400, years=3, seed=4, messy=0.04)

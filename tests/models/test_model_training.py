@@ -1,0 +1,67 @@
+"""train_models on a small synthetic LA's feature panel: folds, baseline comparison, no leakage."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from driftflag.models import ModelSpec, TemporalConfig, load_specs
+from driftflag.models.training import prepare_features, train_models
+
+pytestmark = pytest.mark.slow
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+
+
+@pytest.fixture(scope="module")
+def trained():
+    from driftflag.indicators import load_registry, panel
+    from driftflag.synth import SynthConfig, generate
+    from driftflag.targets import future_drift
+
+    res = generate(SynthConfig(children=800, years=4, seed=3))
+    p = panel(res.store, "2023-04-01", "2026-03-01")
+    labels = future_drift(res.store, cohort=p[["child_id", "as_of"]])
+    cfg = TemporalConfig(feature_start=date(2023, 4, 1), feature_end=date(2026, 3, 31), n_folds=3)
+    specs = load_specs(MODELS_DIR, ["rule_baseline", "logistic_scorecard", "lightgbm"])
+    return train_models(p, labels, specs, cfg, registry=load_registry(), k=10, n_boot=20), p
+
+
+def test_every_model_is_scored_on_every_fold_next_to_the_baseline(trained):
+    result, _ = trained
+    frame = result.metric_table.to_frame()
+    assert set(frame["model"]) == {"rule_baseline", "logistic_scorecard", "lightgbm"}
+    assert set(frame["fold"]) == {"2025-07", "2025-08", "2025-09", "pooled"}
+    assert result.baseline == "rule_baseline"
+    assert set(result.final_models) == {"rule_baseline", "logistic_scorecard", "lightgbm"}
+    auc = result.metric_table.value("lightgbm", "roc_auc")
+    assert auc > 0.6
+
+
+def test_test_rows_are_only_test_months(trained):
+    result, _ = trained
+    for split in result.splits:
+        rows = result.predictions[result.predictions["fold"] == split.name]
+        assert set(rows["as_of"].dt.date) <= set(split.test_as_of)
+
+
+def test_protected_audit_columns_are_never_features(trained):
+    result, _ = trained
+    for names in result.meta["features_by_spec"].values():
+        assert not any(n.startswith("audit_") for n in names)
+
+
+def test_prepare_features_one_hot_is_stable(trained):
+    _, p = trained
+    X1, cats = prepare_features(p.iloc[:50], ["cp_category", "visit_overdue"])
+    X2, _ = prepare_features(p.iloc[50:60], ["cp_category", "visit_overdue"], cats)
+    assert list(X1.columns) == list(X2.columns)
+    assert X1["visit_overdue"].dtype == "float64"
+
+
+def test_a_spec_with_a_protected_feature_is_refused_before_training():
+    from driftflag.models import ProtectedFeatureError
+
+    with pytest.raises(ProtectedFeatureError, match="audit_ethnicity"):
+        ModelSpec(name="m", kind="lightgbm", features=["audit_ethnicity"])

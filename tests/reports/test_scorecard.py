@@ -1,0 +1,207 @@
+"""The monthly drift scorecard: RAG rules, counts and rates, determinism, outputs, CLI wiring."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import openpyxl
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from driftflag.casemodel import write_store
+from driftflag.errors import ConfigError
+from driftflag.indicators import load_registry
+from driftflag.indicators.commands import features, scorecard
+from driftflag.reports.scorecard import build_scorecard, direction_of_travel, rag_rating
+
+REG = load_registry()
+
+
+# ---- RAG: the commissioning-plan rule, checked on Barnet's published ratings (S4:3826-3951) ---
+@pytest.mark.parametrize("ref, polarity, target, result, last_year, expected", [
+    ("FS/S2", "higher_is_worse", 15.6, 14.8, 12.3, "Green"),
+    ("FS/C18", "higher_is_worse", 10.0, 10.6, None, "Green Amber"),   # new: 10/10.6 = 94%
+    ("FS/S5", "higher_is_better", 10, 8, 12, "Green Amber"),          # 8/10 = 80%
+    ("FS/S7", "higher_is_better", 63, 60, 60, "Red"),                 # 0% of 3 points achieved
+    ("FS/S8", "higher_is_better", 65, 86, 76, "Green"),
+    ("FS/S15", "higher_is_better", 55, 59.8, 55.0, "Green"),
+    ("FS/C14", "higher_is_worse", 326, 226, 281, "Green"),
+    # Barnet published Red for FS/S11 (target 9.2, last year 9.2, result 10.4); no improvement
+    # was targeted, so the rule falls back to 9.2/10.4 = 88%: Green Amber. Documented.
+    ("FS/S11", "higher_is_worse", 9.2, 10.4, 9.2, "Green Amber"),
+])
+def test_rag_reproduces_the_barnet_scorecard(ref, polarity, target, result, last_year, expected):
+    assert rag_rating(result, target, last_year, polarity)[0] == expected, ref
+
+
+@pytest.mark.parametrize("result, expected, pct", [
+    (10.0, "Green", 100.0),   # baseline 20, target 10: met
+    (12.0, "Green Amber", 80.0),   # 8 of 10 points
+    (13.5, "Red Amber", 65.0),
+    (14.0, "Red", 60.0),
+    (25.0, "Red", -50.0),     # worse than the baseline
+])
+def test_rag_percentage_of_targeted_improvement(result, expected, pct):
+    rag, achieved = rag_rating(result, 10.0, 20.0, "higher_is_worse")
+    assert rag == expected
+    assert achieved == pytest.approx(pct)
+
+
+def test_no_rag_for_monitor_or_without_target_or_value():
+    assert rag_rating(5.0, 10.0, 3.0, "monitor") == (None, None)
+    assert rag_rating(5.0, None, 3.0, "higher_is_worse") == (None, None)
+    assert rag_rating(None, 10.0, 3.0, "higher_is_worse") == (None, None)
+
+
+@pytest.mark.parametrize("value, before, polarity, expected", [
+    (10.0, 12.0, "higher_is_worse", "Improving"),
+    (12.0, 10.0, "higher_is_worse", "Worsening"),
+    (12.0, 10.0, "higher_is_better", "Improving"),
+    (12.0, 10.0, "monitor", "Up"),
+    (10.02, 10.04, "higher_is_worse", "Same"),
+    (10.0, None, "higher_is_worse", "n/a"),
+])
+def test_direction_of_travel(value, before, polarity, expected):
+    assert direction_of_travel(value, before, polarity) == expected
+
+
+# ---- a hand-built store with known counts ------------------------------------------------------
+def tiny_store():
+    from indicators.stores import make_store
+
+    plans = [
+        # on 30 Nov 2025: A and B over 18 months (started on or before 30 May 2024), C and D not
+        {"child_id": "A", "start_date": "2024-01-15"},
+        {"child_id": "B", "start_date": "2024-05-30"},
+        {"child_id": "C", "start_date": "2025-10-01"},
+        {"child_id": "D", "start_date": "2025-11-30"},
+        # E's plan ended on 10 Nov: on 31 Oct A, B, C and E were on plans, only A for 18 months
+        {"child_id": "E", "start_date": "2025-01-01", "end_date": "2025-11-10"},
+    ]
+    allocations = [{"child_id": c, "team": "Team 1" if c in "AB" else "Team 2", "worker_id": "W1",
+                    "start_date": "2024-01-15"} for c in "ABCDE"]
+    return make_store(cp_plans=plans, allocations=allocations,
+                      referrals=[{"child_id": "F", "referral_date": "2025-11-03"}])
+
+
+def test_counts_rates_and_comparisons_on_a_tiny_store():
+    card = build_scorecard(tiny_store(), "2025-11")
+    assert card.as_of == pd.Timestamp("2025-11-30")
+    svc = card.services().set_index(["service", "indicator_id"])
+    row = svc.loc[("CP", "cp_plan_over_18m")]
+    assert (row["count"], row["caseload"], row["value"]) == (2, 4, 50.0)
+    assert row["last_month"] == 25.0  # 31 Oct 2025: A of A, B, C, E (B reached 18 months on 30 Nov)
+    assert row["polarity"] == "Monitor" and pd.isna(row["rag"])
+    all_row = svc.loc[("All", "rereferral_12m")]
+    assert all_row["caseload"] == 5  # four on plans and F, open on a referral
+    teams = card.teams()
+    t = teams[(teams["indicator_id"] == "cp_plan_over_18m") & (teams["service"] == "CP")]
+    assert dict(zip(t["team"], t["value"], strict=True)) == {"Team 1": 100.0, "Team 2": 0.0}
+    caseloads = card.caseloads.set_index(["service", "month"])["caseload"]
+    assert caseloads[("CP", "2025-11")] == 4 and caseloads[("CP", "2025-10")] == 4
+
+
+def test_scorecard_has_no_child_level_rows():
+    card = build_scorecard(tiny_store(), "2025-11")
+    assert "child_id" not in card.to_frame().columns
+    text = re.sub(r'<img [^>]*>', "", card.to_html())
+    for cid in ("\"A\"", ">A<", ">F<"):
+        assert cid not in text
+
+
+@lru_cache(maxsize=1)
+def small_la():
+    from driftflag.synth import SynthConfig, generate
+
+    return generate(SynthConfig(children=600, years=3, seed=4)).store
+
+
+def test_outputs_are_deterministic_and_readable(tmp_path):
+    card = build_scorecard(small_la(), "2025-11")
+    a = card.write(tmp_path / "a")
+    b = build_scorecard(small_la(), "2025-11").write(tmp_path / "b")
+    assert [p.name for p in a] == ["scorecard_2025-11.html", "scorecard_2025-11.xlsx"]
+    for x, y in zip(a, b, strict=True):
+        assert x.read_bytes() == y.read_bytes(), x.name
+    html = a[0].read_text()
+    assert "Drift scorecard: November 2025" in html
+    assert "never decides anything about a child or family" in html
+    assert html.count("<img src=\"data:image/svg+xml;base64,") >= 20
+    assert REG.label in html
+    wb = openpyxl.load_workbook(a[1])
+    assert wb.sheetnames == ["About", "By service", "By team", "Trend", "Caseloads", "Definitions"]
+    header = [c.value for c in wb["By service"][1]]
+    for col in ("service", "indicator_id", "count", "caseload", "value", "last_month", "last_year",
+                "dot_year", "target", "rag", "benchmarks"):
+        assert col in header
+    assert wb["By service"].max_row == len(card.services()) + 1
+
+
+def test_every_scorecard_indicator_appears_for_its_services():
+    card = build_scorecard(small_la(), "2025-11")
+    svc = card.services()
+    for ind in REG:
+        if ind.scorecard == "none":
+            assert ind.id not in set(svc["indicator_id"])
+            continue
+        shown = set(svc.loc[svc["indicator_id"] == ind.id, "service"])
+        assert set(ind.services) <= shown, ind.id
+
+
+def test_writing_leaves_other_files_alone(tmp_path):
+    (tmp_path / "keep.txt").write_text("mine")
+    build_scorecard(tiny_store(), "2025-11").write(tmp_path)
+    assert (tmp_path / "keep.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt", "scorecard_2025-11.html",
+                                                          "scorecard_2025-11.xlsx"]
+
+
+@pytest.mark.parametrize("month, message", [
+    ("2025-13", "--month '2025-13' is not a month (YYYY-MM)"),
+    ("Nov 2025", "--month 'Nov 2025' is not a month (YYYY-MM)"),
+    ("2026-01", "month 2026-01 starts after the last record in the store (2025-11-30)"),
+    ("2023-12", "no case is open on 2023-12-31: nothing to report for 2023-12"),
+])
+def test_bad_months_are_refused(month, message):
+    with pytest.raises(ConfigError) as e:
+        build_scorecard(tiny_store(), month)
+    assert str(e.value) == message
+
+
+# ---- command-line wiring (the commands are registered in driftflag.cli by the maintainers) ----
+def _app():
+    app = typer.Typer()
+    app.command()(features)
+    app.command()(scorecard)
+    return app
+
+
+def test_cli_features_and_scorecard(tmp_path):
+    from datetime import datetime
+
+    import pyarrow.parquet as pq
+
+    store = write_store(tiny_store(), tmp_path / "store", created_at=datetime(2025, 12, 1))
+    runner = CliRunner()
+    r = runner.invoke(_app(), ["features", "--store", str(store), "--from", "2025-10", "--to", "2025-11",
+                               "--out", str(tmp_path / "f.parquet")])
+    assert r.exit_code == 0, r.output
+    assert "2 monthly snapshots" in r.output
+    f = pq.read_table(tmp_path / "f.parquet")
+    assert b"driftflag.registry" in f.schema.metadata
+    assert sorted(set(f.column("as_of").to_pandas().dt.date.astype(str))) == ["2025-10-01", "2025-11-01"]
+    r = runner.invoke(_app(), ["scorecard", "--store", str(store), "--month", "2025-11",
+                               "--out", str(tmp_path / "card")])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "card" / "scorecard_2025-11.xlsx").is_file()
+    r = runner.invoke(_app(), ["scorecard", "--store", str(store), "--month", "11/2025",
+                               "--out", str(tmp_path / "card")])
+    assert r.exit_code == 2
+    assert "driftflag: error: --month '11/2025' is not a month (YYYY-MM)" in r.output
+    r = runner.invoke(_app(), ["features", "--store", str(store), "--from", "2025-11", "--to", "2025-10",
+                               "--out", str(tmp_path / "g.parquet")])
+    assert r.exit_code == 2
+    assert "--to 2025-10 is before --from 2025-11" in r.output

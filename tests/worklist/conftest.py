@@ -1,0 +1,133 @@
+"""Shared fixtures for the worklist tests: a hand-made caseload, a seeded synthetic LA, models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from driftflag.worklist.policy import WorklistPolicy
+
+
+def make_caseload(n: int = 400, seed: int = 0, teams: int = 5, workers_per_team: int = 8) -> pd.DataFrame:
+    """A scored caseload with the interface's columns; scores and flags are random."""
+    rng = np.random.default_rng(seed)
+    team = rng.integers(0, teams, n)
+    worker = team * workers_per_team + rng.integers(0, workers_per_team, n)
+    service = rng.choice(["CIN", "CP", "LAC"], n, p=[0.6, 0.2, 0.2])
+    df = pd.DataFrame({
+        "child_id": [f"C{i:05d}" for i in range(n)],
+        "as_of": pd.Timestamp("2025-11-01"),
+        "service": service,
+        "team": [f"Team {t}" for t in team],
+        "worker_id": [f"SW{w:03d}" for w in worker],
+        "worker_name": [f"Worker {w}" for w in worker],
+        "score": np.round(rng.beta(1, 6, n), 6),
+        "visit_overdue": pd.array(rng.random(n) < 0.15, dtype="boolean"),
+        "cp_review_overdue": pd.array((service == "CP") & (rng.random(n) < 0.2), dtype="boolean"),
+        "missing_episodes_90d": np.where(rng.random(n) < 0.08, rng.integers(1, 6, n), 0).astype(float),
+        "missing_open_now": pd.array(rng.random(n) < 0.01, dtype="boolean"),
+        "plo_weeks": np.where(rng.random(n) < 0.05, rng.integers(1, 40, n), np.nan),
+        "care_proceedings_weeks": np.nan,
+        "cp_category": np.where(service == "CP", rng.choice(["NEG", "EMO", "PHY"], n), None),
+        "audit_disability": pd.array(rng.random(n) < 0.1, dtype="boolean"),
+        "placement": np.where(service == "LAC", rng.choice(["U1", "U4", "K2"], n), None),
+    })
+    return df
+
+
+def policy(**kw) -> WorklistPolicy:
+    base = dict(name="test", size=40, shares={"highest_risk": 0.3, "rule_flagged": 0.2, "random": 0.5},
+                strata=["service", "team"], exclude_audited_within_months=3, reaudit_actions_after_months=3,
+                seed=7, simulations=400)
+    base.update(kw)
+    return WorklistPolicy.model_validate(base)
+
+
+@pytest.fixture(scope="session")
+def synth_la():
+    from driftflag.synth import SynthConfig, generate
+
+    return generate(SynthConfig(children=3000, years=6, seed=1))
+
+
+@pytest.fixture(scope="session")
+def synth_caseload(synth_la):
+    from driftflag.worklist.caseload import build_caseload
+
+    return build_caseload(synth_la.store, "2025-11")
+
+
+@pytest.fixture(scope="session")
+def feature_frame(synth_la, synth_caseload):
+    """Numeric model matrix from the snapshot and a label drawn from the true drift probability."""
+    from driftflag.indicators import load_registry
+    from driftflag.worklist.caseload import model_matrix
+
+    reg = load_registry()
+    cl = synth_caseload
+    feats = [f for f in reg.model_features()
+             if pd.api.types.is_numeric_dtype(cl[f]) or str(cl[f].dtype) == "boolean"]
+    X = model_matrix(cl, feats + ["cp_category=NEG", "cp_category=EMO"])
+    dm = synth_la.truth["drift_monthly"]
+    p = cl["child_id"].map(dm[dm["as_of"] == "2025-11-01"].set_index("child_id")["p_drift"]).fillna(0.1)
+    y = (np.random.default_rng(0).random(len(cl)) < p.to_numpy()).astype(int)
+    return X, y
+
+
+@pytest.fixture(scope="session")
+def logistic_model(feature_frame):
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = feature_frame
+    return Pipeline([("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+                     ("scale", StandardScaler()), ("model", LogisticRegression(max_iter=1000))]).fit(X, y)
+
+
+@pytest.fixture(scope="session")
+def lgbm_model(feature_frame):
+    from lightgbm import LGBMClassifier
+    from sklearn.pipeline import Pipeline
+
+    X, y = feature_frame
+    return Pipeline([("model", LGBMClassifier(n_estimators=50, num_leaves=7, deterministic=True,
+                                              verbose=-1, n_jobs=1, random_state=0))]).fit(X, y)
+
+
+@pytest.fixture(scope="session")
+def store_template(tmp_path_factory, synth_la):
+    """The synthetic LA's case store on disk (copy it before changing it)."""
+    from datetime import datetime
+
+    from driftflag.casemodel import write_store
+
+    path = tmp_path_factory.mktemp("la") / "store"
+    write_store(synth_la.store, path, created_at=datetime(2026, 3, 31))
+    return path
+
+
+@pytest.fixture()
+def store_path(tmp_path, store_template):
+    import shutil
+
+    dest = tmp_path / "store"
+    shutil.copytree(store_template, dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def synth_worklist(synth_la, synth_caseload, logistic_model):
+    from pathlib import Path
+
+    from driftflag.indicators import load_registry
+    from driftflag.worklist.caseload import score_caseload
+    from driftflag.worklist.sampling import sample_worklist
+
+    root = Path(__file__).resolve().parents[2]
+    pol = WorklistPolicy.from_yaml(root / "pipelines" / "monthly_audit.yaml")
+    scored, contrib = score_caseload(synth_la.store, "2025-11", logistic_model, caseload=synth_caseload)
+    return sample_worklist(scored, pol, "2025-11", synth_la.store["audits"], contributions=contrib,
+                           registry=load_registry(), model_label="test logistic")

@@ -1,0 +1,67 @@
+"""The explanation adapter: one shape for both models, additive, and agreeing with LightGBM."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from driftflag.worklist.explain import ExplainError, _normalise_shap, explain, model_margin
+
+
+def test_lightgbm_contributions_match_pred_contrib(lgbm_model, feature_frame):
+    X, _ = feature_frame
+    c = explain(lgbm_model, X)
+    assert c.attrs["model_kind"] == "lightgbm"
+    assert list(c.columns) == [*X.columns, "base_value"]
+    booster = lgbm_model.named_steps["model"].booster_
+    own = booster.predict(X, pred_contrib=True)           # expected value in the last column
+    assert np.abs(c[X.columns].to_numpy() - own[:, :-1]).max() <= 1e-6
+    assert np.abs(c["base_value"].to_numpy() - own[:, -1]).max() <= 1e-6
+
+
+@pytest.mark.parametrize("which", ["lgbm_model", "logistic_model"])
+def test_contributions_add_up_to_the_margin(which, request, feature_frame):
+    model = request.getfixturevalue(which)
+    X, _ = feature_frame
+    c = explain(model, X)
+    total = c.drop(columns="base_value").sum(axis=1) + c["base_value"]
+    assert np.abs(total.to_numpy() - model_margin(model, X)).max() <= 1e-6
+    # and the margin is the model's probability on the log-odds scale
+    p = model.predict_proba(X)[:, 1]
+    assert np.abs(1 / (1 + np.exp(-total.to_numpy())) - p).max() <= 1e-6
+
+
+def test_logistic_contributions_are_coef_times_standardised_value(logistic_model, feature_frame):
+    X, _ = feature_frame
+    c = explain(logistic_model, X)
+    z = logistic_model[:-1].transform(X)
+    coef = logistic_model.named_steps["model"].coef_[0]
+    assert np.allclose(c[X.columns].to_numpy(), z * coef, atol=1e-12)
+    assert np.allclose(c["base_value"], logistic_model.named_steps["model"].intercept_[0])
+
+
+def test_calibrated_model_is_explained_through_the_model_it_calibrates(logistic_model, feature_frame):
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+
+    X, y = feature_frame
+    cal = CalibratedClassifierCV(FrozenEstimator(logistic_model), method="sigmoid").fit(X, y)
+    a, b = explain(cal, X), explain(logistic_model, X)
+    assert np.allclose(a.to_numpy(), b.to_numpy())
+
+
+@pytest.mark.parametrize("shape", ["list", "3d", "2d"])
+def test_every_shap_output_shape_is_normalised(shape):
+    v = np.arange(12, dtype=float).reshape(4, 3)
+    raw = {"list": [-v, v], "3d": np.stack([-v, v], axis=2), "2d": v}[shape]
+    expected = {"list": [-0.5, 0.5], "3d": np.array([-0.5, 0.5]), "2d": 0.5}[shape]
+    out, base = _normalise_shap(raw, expected, 4, 3)
+    assert np.array_equal(out, v) and base == 0.5
+
+
+def test_unknown_model_is_refused(feature_frame):
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = feature_frame
+    with pytest.raises(ExplainError, match="only LightGBM and logistic"):
+        explain(DecisionTreeClassifier(max_depth=2).fit(X.fillna(0), y), X.fillna(0))

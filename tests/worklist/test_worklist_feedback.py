@@ -1,0 +1,133 @@
+"""Audit feedback round trip: fill the workbook, import, see the audits in the store and report;
+a malformed workbook is rejected row by row and the store is unchanged."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from driftflag.casemodel import read_store
+from driftflag.errors import StoreError
+from driftflag.worklist.feedback import (
+    AuditImportError,
+    audits_report,
+    import_audits,
+    save_worklist,
+)
+from driftflag.worklist.outputs import META_SHEET
+
+
+def store_digest(path):
+    return {p.relative_to(path).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+def fill(src, dest, *, bad=None, limit=None):
+    """Fill the auditor columns of every case row (``bad``: {row index: {column: value}})."""
+    wb = load_workbook(src)
+    n = 0
+    grades = ["Good", "Requires improvement", "Inadequate"]
+    for ws in wb.worksheets:
+        if ws.title in ("Summary", META_SHEET):
+            continue
+        header = [c.value for c in ws[1]]
+        col = {h: i + 1 for i, h in enumerate(header)}
+        for r in range(2, ws.max_row + 1):
+            if limit is not None and n >= limit:
+                break
+            values = {"Grade": grades[n % 3], "Drift found": "Yes" if n % 2 else "No",
+                      "Actions set": "Yes" if n % 3 else "No", "Auditor": f"PM{n % 4}",
+                      "Audit date": datetime(2025, 11, 3 + n % 20)}
+            values.update((bad or {}).get(n, {}))
+            for k, v in values.items():
+                ws.cell(r, col[k]).value = v
+            n += 1
+    wb.save(dest)
+    return n
+
+
+@pytest.fixture()
+def issued(tmp_path, store_path, synth_worklist):
+    out = tmp_path / "out"
+    synth_worklist.write(out)
+    save_worklist(synth_worklist, store_path)
+    return out / "worklist.xlsx"
+
+
+def test_round_trip(tmp_path, store_path, issued, synth_worklist):
+    before = len(read_store(store_path, tables=["audits"])["audits"])
+    done = tmp_path / "done.xlsx"
+    n = fill(issued, done, limit=25)
+    res = import_audits(done, store_path)
+    assert len(res.imported) == n == 25
+    assert res.not_audited == len(synth_worklist.frame) - 25
+    audits = read_store(store_path, tables=["audits"])["audits"]
+    assert len(audits) == before + 25
+    new = audits[audits["audit_id"].str.startswith("WL2025-11-")]
+    assert len(new) == 25 and new["audit_date"].between("2025-11-01", "2025-11-30").all()
+    wl = synth_worklist.frame.set_index("child_id")
+    assert (new["inclusion_probability"].to_numpy()
+            == wl.loc[new["child_id"], "inclusion_probability"].to_numpy()).all()
+    assert set(new["selection_reason"]) <= {"random", "targeted", "thematic", "re-audit"}
+    assert (store_path / "worklists" / "2025-11" / "worklist.parquet").is_file()  # kept by the rewrite
+
+    rep = audits_report(store_path, "2025-06", "2025-11")
+    parts = set(rep.by_part["part"])
+    assert parts & {"highest_risk", "rule_flagged", "random"}
+    assert rep.by_part["audits"].sum() >= 25
+    est = rep.estimates.set_index("measure")["value"]
+    assert 0 <= est["model precision on audited cases, weighted"] <= 1
+    assert 0 <= est["drift prevalence, inverse-probability weighted"] <= 1
+    assert rep.agreement.columns.tolist()[:4] == ["flag", "Good", "Requires improvement", "Inadequate"]
+    assert "over-optimistic" in rep.to_text()
+
+    # importing the same workbook again is a duplicate import: rejected, store unchanged
+    snapshot = store_digest(store_path)
+    with pytest.raises(AuditImportError, match="duplicate import"):
+        import_audits(done, store_path)
+    assert store_digest(store_path) == snapshot
+
+
+def test_malformed_workbook_is_rejected_row_by_row_and_store_unchanged(tmp_path, store_path, issued):
+    snapshot = store_digest(store_path)
+    bad = tmp_path / "bad.xlsx"
+    fill(issued, bad, limit=6, bad={
+        0: {"Grade": "Outstanding"},
+        1: {"Audit date": datetime(2025, 12, 2)},
+        2: {"Drift found": "maybe"},
+        3: {"Auditor": None},
+    })
+    wb = load_workbook(bad)
+    ws = wb.worksheets[1]
+    ws.cell(2, 1).value = "NOT-A-CASE"
+    wb.save(bad)
+    with pytest.raises(AuditImportError) as e:
+        import_audits(bad, store_path)
+    problems = e.value.problems
+    reasons = " | ".join(str(p) for p in problems)
+    assert "value 'Outstanding': the grade must be one of Good, Requires improvement, Inadequate" in reasons
+    assert "column 'Audit date' value '2025-12-02': must be inside 2025-11" in reasons
+    assert "column 'Drift found' value 'maybe'" in reasons
+    assert "column 'Auditor' value '': the auditor must be named" in reasons
+    assert "value 'NOT-A-CASE': this case is not on the 2025-11 worklist" in reasons
+    assert all(p.row >= 2 and p.sheet for p in problems)
+    assert str(e.value).startswith(str(bad))
+    assert store_digest(store_path) == snapshot
+
+
+def test_import_needs_the_stored_worklist(tmp_path, store_path, synth_worklist):
+    out = tmp_path / "o"
+    synth_worklist.write(out)
+    with pytest.raises(StoreError, match="no worklist stored for 2025-11"):
+        import_audits(out / "worklist.xlsx", store_path)
+
+
+def test_report_on_the_councils_audit_log(store_path):
+    rep = audits_report(store_path, "2024-01", "2025-11")
+    assert rep.by_part["part"].str.endswith("(audit log)").all()
+    assert rep.notes and "no stored worklist" in rep.notes[0]
+    assert isinstance(rep.optimism, pd.DataFrame)
