@@ -83,7 +83,7 @@ def run_pipeline(
     ctx = StepContext(workspace=Path(workspace), tracking_uri=tracking_uri,
                       progress=progress or (lambda _m: None))
     outcomes: list[StepOutcome] = []
-    tracker = _Tracker(tracking_uri, cfg.name)
+    tracker = _Tracker(tracking_uri, cfg.name, Path(workspace))
     with tracker.parent():
         for spec, params in zip(cfg.steps, step_params, strict=True):
             kind = KINDS[spec.kind]
@@ -144,9 +144,10 @@ class _Tracker:
     the process while a step runs: steps that log runs of their own (``train``) are unaffected.
     """
 
-    def __init__(self, uri: str | None, name: str):
+    def __init__(self, uri: str | None, name: str, workspace: Path):
         self.uri = uri
         self.name = name
+        self.workspace = workspace
         self.client = None
         self.parent_id: str | None = None
         self.exp_id: str | None = None
@@ -160,7 +161,12 @@ class _Tracker:
 
         self.client = MlflowClient(tracking_uri=self.uri)
         exp = self.client.get_experiment_by_name("driftflag-pipelines")
-        self.exp_id = exp.experiment_id if exp else self.client.create_experiment("driftflag-pipelines")
+        if exp is None:  # artifacts under the workspace, never a ./mlruns folder in the CWD
+            art = (self.workspace / "artifacts" / "driftflag-pipelines").resolve()
+            self.exp_id = self.client.create_experiment("driftflag-pipelines",
+                                                        artifact_location=art.as_uri())
+        else:
+            self.exp_id = exp.experiment_id
         run = self.client.create_run(self.exp_id, run_name=f"pipeline:{self.name}",
                                      tags={"driftflag.pipeline": self.name})
         self.parent_id = run.info.run_id
