@@ -1,0 +1,102 @@
+"""Issue 8 acceptance: the demo's pipelines run end to end on a small LA and produce every output.
+
+Runs the same three pipeline files as ``make demo`` (synthetic LA, train, monthly audit) with
+``--set`` overrides that point them at a temporary folder and a small LA. The promotion gate
+may refuse a challenger on so little data, so the month is run with a named model version.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from driftflag.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    d = tmp_path_factory.mktemp("demo")
+    ws = d / "workspace"
+
+    def run(pipeline: str, *sets: str):
+        args = ["run", str(ROOT / "pipelines" / pipeline), "--workspace", str(ws)]
+        for s in sets:
+            args += ["--set", s]
+        res = runner.invoke(app, args)
+        assert res.exit_code == 0, res.output
+        return res.output
+
+    run("demo_la.yaml", f"la={d / 'la'}", "children=4000", "years=5",
+        "steps.calibration.with.fail_out_of_tolerance=false")
+    out_train = run("train.yaml", f"la={d / 'la'}", f"store={d / 'store'}",
+                    f"fairness_out={d / 'fairness'}", "feature_start=2023-04-01",
+                    "steps.train.with.config.n_boot=20", "steps.fairness.with.model='3'",
+                    "steps.fairness.with.n_bootstrap=100")
+    out_month = run("monthly_audit.yaml", f"store={d / 'store'}", f"out={d / 'month'}",
+                    "month=2026-03", "steps.worklist.with.version='3'",
+                    "steps.monitor.with.model='3'",
+                    f"steps.index.with.out={d / 'index.html'}", f"steps.index.with.demo_root={d}")
+    return d, out_train, out_month
+
+
+def test_every_output_exists(demo):
+    d, out_train, out_month = demo
+    for rel in ("la/synth_manifest.json", "store/manifest.json", "store/validation/summary.html",
+                "fairness/fairness.html", "fairness/fairness.json",
+                "month/scorecard/scorecard_2026-03.html", "month/scorecard/scorecard_2026-03.xlsx",
+                "month/worklist/worklist.xlsx", "month/worklist/worklist.csv",
+                "month/worklist/worklist.html", "month/monitoring/2026-03/monitor.html",
+                "workspace/mlflow.db", "index.html"):
+        assert (d / rel).exists(), rel
+    assert "3 models registered as challengers" in out_train
+    assert not (Path.cwd() / "mlruns").exists()
+
+
+def test_outputs_say_flags_never_decide(demo):
+    d, _, _ = demo
+    notice = "never decides anything about a child or family"
+    for rel in ("index.html", "fairness/fairness.html", "month/worklist/worklist.html"):
+        assert notice in (d / rel).read_text(), rel
+    wb = openpyxl.load_workbook(d / "month/worklist/worklist.xlsx", read_only=True)
+    text = " ".join(str(c) for row in wb.worksheets[0].iter_rows(values_only=True) for c in row if c)
+    assert notice in text
+
+
+def test_index_links_every_output(demo):
+    d, _, _ = demo
+    page = (d / "index.html").read_text()
+    for name in ("worklist.xlsx", "scorecard_2026-03.html", "fairness.html", "monitor.html",
+                 "summary.html"):
+        assert name in page, name
+
+
+def test_second_run_reuses_unchanged_steps(demo):
+    d, _, _ = demo
+    res = runner.invoke(app, ["run", str(ROOT / "pipelines" / "demo_la.yaml"), "--workspace",
+                              str(d / "workspace"), "--set", f"la={d / 'la'}", "--set",
+                              "children=4000", "--set", "years=5", "--set",
+                              "steps.calibration.with.fail_out_of_tolerance=false"])
+    assert res.exit_code == 0, res.output
+    assert res.output.count("reused") >= 2
+
+
+def test_no_child_identifier_in_shared_reports(demo):
+    d, _, _ = demo
+    ids = set(json.loads((d / "la" / "synth_manifest.json").read_text())["row_counts"])  # sanity
+    assert ids
+    import pandas as pd
+
+    children = pd.read_parquet(d / "store" / "children.parquet")["child_id"].astype(str)
+    sample = set(children.sample(200, random_state=0))
+    for rel in ("fairness/fairness.json", "fairness/fairness.html",
+                "month/monitoring/2026-03/monitor.html", "index.html"):
+        text = (d / rel).read_text()
+        leaked = [c for c in sample if c in text]
+        assert not leaked, (rel, leaked[:3])
