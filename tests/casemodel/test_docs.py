@@ -11,7 +11,7 @@ from driftflag.casemodel._docs import PARTIAL_COVERAGE_NOTES, render_data_model_
 from driftflag.casemodel.schema import TABLE_ORDER, TABLES
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "data-model.md"
-REGENERATE = "run `.venv/bin/python scripts/gen_data_model_docs.py` and commit docs/data-model.md"
+REGENERATE = "run `.venv/bin/python scripts/gen_docs.py` and commit docs/data-model.md"
 
 
 @pytest.fixture(scope="module")

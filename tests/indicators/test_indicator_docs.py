@@ -8,7 +8,7 @@ from driftflag.indicators import load_registry
 from driftflag.indicators._docs import render_indicator_markdown
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "indicators.md"
-REGENERATE = "run `.venv/bin/python scripts/gen_indicator_docs.py` and commit docs/indicators.md"
+REGENERATE = "run `.venv/bin/python scripts/gen_docs.py` and commit docs/indicators.md"
 
 
 def test_committed_doc_is_up_to_date():

@@ -1,7 +1,7 @@
 """Render ``docs/indicators.md`` from the indicator registry.
 
 The indicator reference is generated, never edited by hand, so it cannot drift from
-``driftflag/data/indicators.yaml``: ``scripts/gen_indicator_docs.py`` writes it and
+``driftflag/data/indicators.yaml``: ``scripts/gen_docs.py`` writes it and
 ``tests/indicators/test_indicator_docs.py`` checks that the committed file equals
 :func:`render_indicator_markdown`. The hand-written parts are the prose constants below.
 Rendering is pure: the same registry gives the same text.
@@ -18,7 +18,7 @@ POLARITY = {"higher_is_worse": "smaller is better", "higher_is_better": "bigger 
 INTRO = """\
 # Drift indicators
 
-> Generated from `src/driftflag/data/indicators.yaml` by `scripts/gen_indicator_docs.py`; do not
+> Generated from `src/driftflag/data/indicators.yaml` by `scripts/gen_docs.py`; do not
 > edit by hand. Citations: `S4:3281` is line 3281 of `../shared/reference/seeds/S4_*.txt`;
 > `DR §1.2` is `../shared/reference/domain-requirements.md` section 1.2; `DS §6.1` is
 > `../shared/reference/data-standards.md` section 6.1. Values marked *[council to confirm]* are
