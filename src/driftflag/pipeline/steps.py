@@ -226,14 +226,14 @@ def _ingest(p: IngestParams, ctx: StepContext) -> StepResult:
     acc = getattr(res, "accounting", None)
     metrics: dict[str, float] = {}
     summary = f"case store written to {p.store}"
-    if acc is not None and hasattr(acc, "sum"):
-        try:
-            tot = acc[["read", "accepted", "quarantined", "duplicates"]].sum()
-            metrics = {f"rows_{k}": float(v) for k, v in tot.items()}
-            summary += (f": {int(tot['read']):,} rows read = {int(tot['accepted']):,} accepted + "
-                        f"{int(tot['quarantined']):,} quarantined + {int(tot['duplicates']):,} duplicates")
-        except (KeyError, TypeError):
-            pass
+    cols = {"rows_read": "read", "accepted": "accepted", "quarantined": "quarantined",
+            "duplicates": "duplicates"}
+    if acc is not None and set(cols) <= set(getattr(acc, "columns", [])):
+        tot = acc[list(cols)].sum()
+        metrics = {f"rows_{v}": float(tot[k]) for k, v in cols.items()}
+        summary = (f"{int(tot['rows_read']):,} rows read = {int(tot['accepted']):,} accepted + "
+                   f"{int(tot['quarantined']):,} quarantined + {int(tot['duplicates']):,} "
+                   f"duplicates ({len(acc)} files)")
     return StepResult(outputs=[p.store], metrics=metrics, summary=summary)
 
 
