@@ -160,7 +160,19 @@ ASSESSMENT_FACTOR_CODES: tuple[str, ...] = (
     "14A", "15A", "16A", "17A", "18B", "18C", "19B", "19C", "20", "21", "22A", "23A", "24A",
 )
 
-# --- SSDA903 (data-standards.md §2.2) ----------------------------------------------------------
+# --- SSDA903 (data-standards.md §2.1 tables, §2.2 codes) ---------------------------------------
+#: Exact columns of the 903 CSV tables driftflag reads and writes, in file order (§2.1).
+SSDA903_COLUMNS: dict[str, tuple[str, ...]] = {
+    "header": ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"),
+    "episodes": (
+        "CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
+        "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN",
+    ),
+    "uasc": ("CHILD", "SEX", "DOB", "DUC"),
+    "missing": ("CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"),
+    "reviews": ("CHILD", "DOB", "REVIEW", "REVIEW_CODE"),
+}
+
 RNE_CODES: tuple[str, ...] = ("S", "L", "P", "T", "B", "U")
 #: Reasons for a new episode that are placement changes (§2.3, the csc-data-synthesizer logic).
 RNE_PLACEMENT_CHANGE: frozenset[str] = frozenset({"P", "T", "B", "U"})

@@ -23,22 +23,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from driftflag.casemodel.codes import SSDA903_COLUMNS
 from driftflag.errors import SourceFileError
 from driftflag.ingest._common import STR_DTYPE, keep_latest_year, year_from_label
 
 logger = logging.getLogger(__name__)
 
 #: Every column of the tables read, in the order of data-standards.md §2.1.
-TABLE_COLUMNS_903: dict[str, tuple[str, ...]] = {
-    "header": ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"),
-    "episodes": (
-        "CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
-        "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN",
-    ),
-    "uasc": ("CHILD", "SEX", "DOB", "DUC"),
-    "missing": ("CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"),
-    "reviews": ("CHILD", "DOB", "REVIEW", "REVIEW_CODE"),
-}
+TABLE_COLUMNS_903: dict[str, tuple[str, ...]] = SSDA903_COLUMNS
 
 #: Columns without which a table is unusable (a file lacking one raises SourceFileError).
 #: Other known columns missing from a file are added as all-missing columns.

@@ -54,17 +54,8 @@ if TYPE_CHECKING:
     from driftflag.casemodel import CaseStore
     from driftflag.synth.messy import MessyInjector
 
-#: Exact column lists, data-standards.md §2.1, in file order.
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "header": ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"),
-    "episodes": (
-        "CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
-        "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN",
-    ),
-    "uasc": ("CHILD", "SEX", "DOB", "DUC"),
-    "missing": ("CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"),
-    "reviews": ("CHILD", "DOB", "REVIEW", "REVIEW_CODE"),
-}
+#: Exact column lists, data-standards.md §2.1, in file order (shared with the reader).
+COLUMNS: dict[str, tuple[str, ...]] = codes.SSDA903_COLUMNS
 TABLES: tuple[str, ...] = tuple(COLUMNS)
 
 _Z_SPLIT = {"Z11": "Z1", "Z12": "Z1", "Z13": "Z1", "Z14": "Z1"}
