@@ -113,7 +113,9 @@ def synth(
             bias=bias, end=date.fromisoformat(end),
         )
     except ValidationError as e:
-        _fail(DriftflagError(_one_line(e)))
+        from driftflag.pipeline.config import one_line
+
+        _fail(DriftflagError(one_line(e)))
         return
     except ValueError as e:
         _fail(DriftflagError(f"--end {end!r} is not a date (YYYY-MM-DD): {e}"))
@@ -134,14 +136,6 @@ def synth(
         return
     out.print(summary, highlight=False)
     out.print(HUMAN_DECISION_NOTICE, style="dim", highlight=False)
-
-
-def _one_line(e) -> str:
-    """First problem of a pydantic ValidationError as one line naming the field."""
-    err = e.errors()[0]
-    loc = ".".join(str(x) for x in err.get("loc", ())) or "value"
-    msg = str(err.get("msg", e)).removeprefix("Value error, ")
-    return f"{loc}: {msg}"
 
 
 @app.command()
@@ -168,14 +162,9 @@ def calibration(
 
 
 def _workspace(option: Path | None) -> Path:
-    """The workspace every command shares: --workspace, else $DRIFTFLAG_WORKSPACE, else
-    ./driftflag-workspace (holds mlflow.db, MLflow artifacts and the pipeline cache)."""
-    try:
-        from driftflag.tracking import resolve_workspace
-    except ImportError:  # pragma: no cover - stage 4 not installed
-        import os
+    """The workspace every command shares (see :func:`driftflag.tracking.resolve_workspace`)."""
+    from driftflag.tracking import resolve_workspace
 
-        return Path(option or os.environ.get("DRIFTFLAG_WORKSPACE") or "driftflag-workspace").resolve()
     return resolve_workspace(option)
 
 

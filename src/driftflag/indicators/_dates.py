@@ -21,10 +21,11 @@ test is one comparison on a numpy array. Conventions, used by every indicator an
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+
+from driftflag.casemodel.calendar import england_bank_holidays
 
 #: Day number standing for "no date" on an end (an open episode): later than any real date.
 OPEN = np.int64(2**40)
@@ -80,19 +81,6 @@ def add_months(days: np.ndarray | int, n: int) -> np.ndarray:
 def months_before(day: int, n: int) -> int:
     """The day ``n`` calendar months before ``day`` (clipped to month end)."""
     return int(add_months(np.array([day]), -n)[0])
-
-
-@lru_cache(maxsize=16)
-def england_bank_holidays(first_year: int, last_year: int) -> np.ndarray:
-    """England and Wales bank holidays in ``[first_year, last_year]`` as ``datetime64[D]``.
-
-    From the ``holidays`` library (the idea of :func:`driftflag.synth._util.england_bank_holidays`,
-    kept here so that indicators do not depend on the simulator).
-    """
-    import holidays
-
-    hol = holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1))
-    return np.array(sorted(hol.keys()), dtype="datetime64[D]")
 
 
 class WorkingDays:

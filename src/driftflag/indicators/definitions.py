@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 
 from driftflag.casemodel.codes import RNE_PLACEMENT_CHANGE
+from driftflag.casemodel.derived import PERMANENCE_PLANS as _PERMANENCE_PLANS
+from driftflag.casemodel.derived import permanence_plan_codes
 from driftflag.indicators._dates import NONE, OPEN, add_months
 from driftflag.indicators._snapshot import AsOf, Coded, Events, take
 
@@ -46,8 +48,7 @@ EARLY_HELP_SOURCE = "5D"
 STEP_DOWN_REASON = "RC9"
 
 AGE_BANDS: tuple[str, ...] = ("Unborn", "Under 1", "1-4", "5-9", "10-15", "16-17", "18+")
-PERMANENCE_PLANS: tuple[str, ...] = ("ADOPTION", "RETURN", "FOSTERING", "SUPPORTED", "RESIDENTIAL",
-                                     "OTHER")
+PERMANENCE_PLANS: tuple[str, ...] = _PERMANENCE_PLANS
 
 
 def _memo(fn):
@@ -445,24 +446,9 @@ def legal_status(x: AsOf, th: Thresholds) -> Coded:
 
 def permanence_codes(place: pd.Series, ls: pd.Series, *, aged_16_plus: bool) -> np.ndarray:
     """Derived permanence plan of each episode (codes into :data:`PERMANENCE_PLANS`); the case
-    model has none, so it follows the synthetic Annex A writer.
-
-    ADOPTION: placed for adoption (A3-A6) or a placement or freeing order (E1, D1); RETURN: placed
-    with parents (P1) or accommodated under s20 (V2); FOSTERING: foster placements (U*);
-    SUPPORTED: 16 or over in supported or other accommodation (K3, H5, P2, Z*); RESIDENTIAL:
-    children's homes and residential schools (K1, K2, R1, S1); otherwise OTHER.
-    """
-    place = place.astype("str").fillna("")
-    ls = ls.astype("str").fillna("")
-    first = place.str[:1]
-    conditions = [
-        (place.isin(["A3", "A4", "A5", "A6"]) | ls.isin(["E1", "D1"])).to_numpy(bool),
-        ((place == "P1") | (ls == "V2")).to_numpy(bool),
-        (first == "U").to_numpy(bool),
-        (aged_16_plus & (place.isin(["K3", "H5", "P2"]) | (first == "Z"))).to_numpy(bool),
-        place.isin(["K1", "K2", "R1", "S1"]).to_numpy(bool),
-    ]
-    return np.select(conditions, [0, 1, 2, 3, 4], 5).astype(np.int64)
+    model has none: :func:`driftflag.casemodel.derived.permanence_plan_codes` holds the rule."""
+    return permanence_plan_codes(place.astype(object).to_numpy(), ls.astype(object).to_numpy(),
+                                 aged_16_plus)
 
 
 @indicator

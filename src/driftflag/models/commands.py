@@ -51,13 +51,14 @@ def train(
         with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn(),
                       console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("training", total=None)
-            run = run_training(params.store, params.training_config(), models_dir=params.models_dir,
+            cfg = params.training_config()
+            run = run_training(params.store, cfg, models_dir=params.models_dir,
                                workspace=ws, progress=lambda m: bar.update(task, description=m))
     except DriftflagError as e:
         _fail(e)
         return
     out.print(splits_table(run.result.splits))
-    table = Table(title=f"{run.model_name}: pooled over the test folds (k = {params.training_config().k})",
+    table = Table(title=f"{run.model_name}: pooled over the test folds (k = {cfg.k})",
                   title_justify="left")
     frame = run.summary_frame()
     for col in frame.columns:

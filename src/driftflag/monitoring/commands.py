@@ -10,7 +10,7 @@ model version.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -116,7 +116,7 @@ def run_monitoring(
     reference: Path | None = None,
     current: Path | None = None,
     audits: Path | None = None,
-    config: Path | None = None,
+    config: Path | Any | None = None,
     target: str = "future_drift",
     workspace: Path | None = None,
     log_mlflow: bool = True,
@@ -124,6 +124,7 @@ def run_monitoring(
     """Monitor one month; returns (report, report folder, MLflow run id or None).
 
     The library call behind ``driftflag monitor`` and the pipelines' ``monitor`` step.
+    ``config`` is a YAML path or a ``MonitorConfig``; without it, the registry's defaults.
     """
     from driftflag.monitoring._config import MonitorConfig
     from driftflag.monitoring._monitor import monitor as run_monitor
@@ -131,7 +132,9 @@ def run_monitoring(
 
     as_of = _month_start(month)
     label = as_of.strftime("%Y-%m")
-    if config is not None:
+    if isinstance(config, MonitorConfig):
+        cfg = config
+    elif config is not None:
         cfg = MonitorConfig.from_yaml(config)
     else:
         from driftflag.indicators import load_registry

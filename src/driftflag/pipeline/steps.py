@@ -147,7 +147,6 @@ def _train_config_model():
 class TrainParams(Params):
     """The ``train`` step: the store to train on, the model specs and the training config."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
     store: Path
     models_dir: Path = Path("models")
     config: dict[str, Any]
@@ -362,25 +361,13 @@ class MonitorParams(Params):
 @step_kind("monitor", MonitorParams, inputs=lambda p: [p.store], outputs=lambda p: [p.out],
            help="data drift monitoring of the model's inputs and scores")
 def _monitor(p: MonitorParams, ctx: StepContext) -> StepResult:
-    import tempfile
-
-    import yaml
-
+    from driftflag.monitoring import MonitorConfig
     from driftflag.monitoring.commands import run_monitoring
 
-    cfg_path = None
-    if p.config:
-        fd, name = tempfile.mkstemp(suffix=".yaml")
-        with open(fd, "w") as fh:
-            yaml.safe_dump(p.config, fh)
-        cfg_path = Path(name)
-    try:
-        report, dest, _rid = run_monitoring(p.month, store=p.store, model=p.model, out=p.out,
-                                            target=p.target, workspace=ctx.workspace,
-                                            config=cfg_path, log_mlflow=ctx.tracking_uri is not None)
-    finally:
-        if cfg_path is not None:
-            cfg_path.unlink(missing_ok=True)
+    config = MonitorConfig.model_validate(p.config) if p.config else None
+    report, _dest, _rid = run_monitoring(p.month, store=p.store, model=p.model, out=p.out,
+                                         target=p.target, workspace=ctx.workspace, config=config,
+                                         log_mlflow=ctx.tracking_uri is not None)
     return StepResult(outputs=[p.out], summary=f"{report.verdict} ({len(report.flagged())} of "
                                                f"{len(report.features)} inputs flagged)")
 

@@ -382,6 +382,6 @@ def simulate_journeys(
 
 
 def _holidays(cfg: SynthConfig) -> np.ndarray:
-    from driftflag.synth._util import england_bank_holidays
+    from driftflag.casemodel.calendar import england_bank_holidays
 
     return england_bank_holidays(cfg.start.year - 1, cfg.end.year + 12)

@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-from driftflag.casemodel.codes import ETHNIC_MAJOR_GROUPS
+from driftflag.casemodel.codes import ETHNIC_MAJOR_GROUP, ETHNIC_MAJOR_GROUPS
 from driftflag.synth._util import choice, day
 from driftflag.synth.config import Profile, SynthConfig
 
@@ -95,9 +96,7 @@ def simulate_population(cfg: SynthConfig, prof: Profile, rng: np.random.Generato
         ethnicity[m] = choice(rng, codes, p, int(m.sum()))
     ue = choice(rng, UASC_ETHNICITY[0], UASC_ETHNICITY[1], n)
     ethnicity = np.where(uasc, ue, ethnicity)
-    from driftflag.casemodel.codes import ETHNIC_MAJOR_GROUP
-
-    group = np.array([ETHNIC_MAJOR_GROUP.get(e, "Not known") for e in ethnicity], dtype=object)
+    group = pd.Series(ethnicity).map(ETHNIC_MAJOR_GROUP).fillna("Not known").to_numpy(dtype=object)
 
     disabled = rng.random(n) < prof.disability_share * np.where(male, 1.3, 0.7)
     dis_codes = np.where(

@@ -7,7 +7,6 @@ missing date (an open event). Conversion to ``datetime64[ns]`` happens once, at 
 from __future__ import annotations
 
 from datetime import date
-from functools import lru_cache
 
 import numpy as np
 
@@ -26,15 +25,6 @@ def to_datetime(days: np.ndarray) -> np.ndarray:
     out = days.astype("datetime64[D]").astype("datetime64[ns]")
     out[days == NA] = np.datetime64("NaT")
     return out
-
-
-@lru_cache(maxsize=8)
-def england_bank_holidays(first_year: int, last_year: int) -> np.ndarray:
-    """England and Wales bank holidays as ``datetime64[D]``, from the ``holidays`` library."""
-    import holidays
-
-    hol = holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1))
-    return np.array(sorted(hol.keys()), dtype="datetime64[D]")
 
 
 def add_working_days(start: np.ndarray, n: np.ndarray, holidays: np.ndarray) -> np.ndarray:

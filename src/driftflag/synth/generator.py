@@ -61,9 +61,9 @@ def _visits(rng, intervals: pd.DataFrame) -> pd.DataFrame:
     gaps = rng.gamma(4.0, gap[idx] / 4.0)
     starts_at = np.concatenate([[0], np.cumsum(nmax)[:-1]])
     cum = segment_cumsum(gaps, starts_at)
-    vday = start[idx] + np.round(cum * 0.6).astype(np.int64)  # first visit early in the plan
-    vday = start[idx] + np.round(cum).astype(np.int64) - np.round(gaps[starts_at][np.repeat(
-        np.arange(len(start)), nmax)] * 0.7).astype(np.int64)
+    # the first visit comes early in the plan: shift every visit back by 70% of the first gap
+    first_gap = np.repeat(gaps[starts_at], nmax)
+    vday = start[idx] + np.round(cum).astype(np.int64) - np.round(first_gap * 0.7).astype(np.int64)
     keep = (vday >= start[idx]) & (vday < end[idx])
     idx, vday = idx[keep], vday[keep]
     return pd.DataFrame({

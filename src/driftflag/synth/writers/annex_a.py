@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from driftflag.casemodel import codes
+from driftflag.casemodel.derived import PERMANENCE_PLANS, permanence_plan_codes
 from driftflag.synth.writers._common import (
     ages_in_years,
     as_timestamp,
@@ -545,22 +546,10 @@ def _list7(cx: _Context) -> XlsxSheet:
 
 
 def _permanence_plan(place: np.ndarray, ls: np.ndarray, age: np.ndarray) -> np.ndarray:
-    """Derived permanence plan (the canonical model has none): adoption for placed-for-adoption
-    or placement/freeing orders; return to family when placed with parents or accommodated under
-    s20; long-term fostering for foster placements; supported living for 16+ in supported or
-    other accommodation; long-term residential for children's homes; otherwise other."""
-    lab = codes.ANNEX_A_PERMANENCE_PLAN
-    first = np.array([p[:1] for p in place], dtype=object)
-    older = np.nan_to_num(age, nan=0.0) >= 16
-    return np.select(
-        [np.isin(place, ["A3", "A4", "A5", "A6"]) | np.isin(ls, ["E1", "D1"]),
-         (place == "P1") | (ls == "V2"),
-         first == "U",
-         older & (np.isin(place, ["K3", "H5", "P2"]) | (first == "Z")),
-         np.isin(place, ["K1", "K2", "R1", "S1"])],
-        [lab["ADOPTION"], lab["RETURN"], lab["FOSTERING"], lab["SUPPORTED"], lab["RESIDENTIAL"]],
-        default=lab["OTHER"],
-    ).astype(object)
+    """Annex A label of the derived permanence plan (rule in driftflag.casemodel.derived)."""
+    labels = np.array([codes.ANNEX_A_PERMANENCE_PLAN[k] for k in PERMANENCE_PLANS], dtype=object)
+    older = np.nan_to_num(np.asarray(age, dtype=float), nan=0.0) >= 16
+    return labels[permanence_plan_codes(place, ls, older)]
 
 
 def _list8(cx: _Context) -> XlsxSheet:
