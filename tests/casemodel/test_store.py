@@ -104,7 +104,7 @@ def test_manifest(tmp_path, case_store):
     assert manifest["seed"] == 1
     assert read_store(dest).manifest == manifest
     assert sorted(p.name for p in dest.iterdir()) == sorted(
-        [MANIFEST, *(f"{n}.parquet" for n in TABLE_ORDER)]
+        [".driftflag-store", MANIFEST, *(f"{n}.parquet" for n in TABLE_ORDER)]
     )
 
 

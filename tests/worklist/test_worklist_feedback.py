@@ -73,7 +73,7 @@ def test_round_trip(tmp_path, store_path, issued, synth_worklist):
     assert (new["inclusion_probability"].to_numpy()
             == wl.loc[new["child_id"], "inclusion_probability"].to_numpy()).all()
     assert set(new["selection_reason"]) <= {"random", "targeted", "thematic", "re-audit"}
-    assert (store_path / "worklists" / "2025-11" / "worklist.parquet").is_file()  # kept by the rewrite
+    assert (store_path / "records" / "worklists" / "2025-11" / "worklist.parquet").is_file()
 
     rep = audits_report(store_path, "2025-06", "2025-11")
     parts = set(rep.by_part["part"])

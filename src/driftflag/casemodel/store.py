@@ -3,19 +3,31 @@
 Layout::
 
     STORE/
+      .driftflag-store     marker: this folder is a driftflag store (kind, version, contents)
       manifest.json        schema version, row counts, source file hashes, creation time
       children.parquet     one file per canonical table (see driftflag.casemodel.schema)
       referrals.parquet
       ...
+      records/             what people recorded (audit ledger, issued worklists): kept across
+                           every re-ingest (driftflag.casemodel.ledger)
 
-Stores are written atomically (built in a temporary sibling folder, then renamed), so a failed
-run leaves the previous store exactly as it was.
+Stores are written atomically (built in a temporary sibling folder, then swapped in, carrying
+``records/`` over), so a failed run leaves the previous store exactly as it was; driftflag
+writes a store only where there is nothing, an empty folder or a store (see driftflag._atomic).
+A store written before markers existed (a ``manifest.json`` with ``schema_version``) is
+recognised and migrated when next written: marked, its ``worklists/`` moved under ``records/``
+and the audits it had imported from workbooks copied into the ledger.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
+import os
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,11 +37,25 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from driftflag._atomic import replace_dir, staged_dir
+from driftflag._atomic import (
+    STORE_MARKER,
+    marker_of,
+    recover,
+    replace_dir,
+    staged_dir,
+    write_marker,
+)
+from driftflag.casemodel import ledger
 from driftflag.casemodel.schema import SCHEMA_VERSION, TABLE_ORDER, TABLES, conform
 from driftflag.errors import StoreError
 
+logger = logging.getLogger(__name__)
+
 MANIFEST = "manifest.json"
+#: Audit ids given by ``driftflag audits import`` (``WL<month>-<child>``): in a store written
+#: before the ledger existed, these rows of ``audits.parquet`` came from workbooks.
+_IMPORTED_AUDIT_ID = re.compile(r"^WL\d{4}-\d{2}-")
+_LEGACY_WORKLISTS = "worklists"
 
 
 @dataclass
@@ -88,7 +114,7 @@ def write_store(
     simulation's extract date for synthetic data.
     """
     path = Path(path)
-    with staged_dir(path) as tmp:
+    with staged_store(path, created=created_at) as tmp:
         for name in TABLE_ORDER:
             _write_parquet(store.tables[name], tmp / f"{name}.parquet")
         reserved = {"schema_version", "created_at", "row_counts", "sources"}
@@ -107,9 +133,91 @@ def write_store(
     return path
 
 
-def read_store(path: Path, tables: list[str] | None = None) -> CaseStore:
-    """Read a case store; raises :class:`StoreError` with the problem if it is not one."""
+def is_legacy_store(path: Path) -> bool:
+    """A store written before markers: ``manifest.json`` with a ``schema_version``, no marker."""
     path = Path(path)
+    if marker_of(path) is not None or not (path / MANIFEST).is_file():
+        return False
+    try:
+        return "schema_version" in json.loads((path / MANIFEST).read_text())
+    except (OSError, ValueError, TypeError):
+        return False
+
+
+def ensure_store(path: Path | str) -> list[str]:
+    """Check ``path`` is a store before records are written to it; migrate an older store.
+
+    Returns one line per migration step done (empty for a current store). Raises
+    :class:`StoreError` for a folder that is not a store.
+    """
+    path = Path(path)
+    if not path.is_dir() and not path.exists():
+        for message in recover(path):
+            logger.warning("%s", message)
+    m = marker_of(path) if path.is_dir() else None
+    if m is not None:
+        if m.get("kind") != "store":
+            raise StoreError(f"{path}: is a driftflag {m.get('kind')}, not a case store")
+        return []
+    if not is_legacy_store(path):
+        raise StoreError(f"{path}: not a driftflag case store (no {MANIFEST})")
+    done = []
+    audits_file = path / "audits.parquet"
+    if audits_file.is_file():
+        a = pd.read_parquet(audits_file)
+        imported = a[a["audit_id"].astype("str").str.match(_IMPORTED_AUDIT_ID)]
+        known = set(ledger.audit_history(path)["audit_id"].astype("str"))
+        imported = imported[~imported["audit_id"].astype("str").isin(known)]
+        if len(imported):
+            ledger.append_audits(path, imported, source="audits imported before the ledger (migrated)",
+                                 recorded_by="driftflag migration")
+            done.append(f"{path}: {len(imported)} imported audits copied into the audit ledger")
+    legacy = path / _LEGACY_WORKLISTS
+    if legacy.is_dir():
+        for month in sorted(legacy.iterdir()):
+            target = ledger.worklist_dir(path, month.name)
+            if month.is_dir() and not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.rename(month, target)
+                done.append(f"{path}: worklist {month.name} moved to {target.relative_to(path)}")
+        with contextlib.suppress(OSError):
+            legacy.rmdir()
+    names = [p.name for p in path.iterdir() if p.name != STORE_MARKER]
+    write_marker(path, "store", contents=[*names, ledger.RECORDS_DIR], keep=[ledger.RECORDS_DIR])
+    done.append(f"{path}: marked as a driftflag store ({STORE_MARKER})")
+    for line in done:
+        logger.warning("%s", line)
+    return done
+
+
+@contextlib.contextmanager
+def staged_store(path: Path | str, *, inputs: Iterable[Path] = (),
+                 created: datetime | None = None) -> Iterator[Path]:
+    """A folder to build a store in; on success it replaces ``path``, keeping ``records/``.
+
+    Refuses (``DestinationError``, before any work) a ``path`` that is a file, an unmarked
+    non-empty folder, another kind of output or one of ``inputs``; migrates an older store.
+    """
+    path = Path(path)
+    for message in recover(path):
+        logger.warning("%s", message)
+    if is_legacy_store(path):
+        ensure_store(path)
+    with staged_dir(path, kind="store", inputs=inputs, legacy=MANIFEST, keep=(ledger.RECORDS_DIR,),
+                    created=created) as tmp:
+        yield tmp
+
+
+def read_store(path: Path, tables: list[str] | None = None) -> CaseStore:
+    """Read a case store; raises :class:`StoreError` with the problem if it is not one.
+
+    The ``audits`` table is the ingested audits with the audit ledger's current view over them
+    (:func:`driftflag.casemodel.ledger.with_ledger`), so every reader sees imported audits.
+    """
+    path = Path(path)
+    if not path.exists():
+        for message in recover(path):  # an interrupted swap may have left it under another name
+            logger.warning("%s", message)
     mpath = path / MANIFEST
     if not mpath.is_file():
         raise StoreError(f"{path}: not a driftflag case store (no {MANIFEST})")
@@ -131,7 +239,10 @@ def read_store(path: Path, tables: list[str] | None = None) -> CaseStore:
         if not f.is_file():
             raise StoreError(f"{path}: table {name} is missing ({f.name})")
         frames[name] = conform(pd.read_parquet(f), TABLES[name])
+    if "audits" in frames:
+        frames["audits"] = ledger.with_ledger(frames["audits"], path)
     return CaseStore(tables=frames, manifest=manifest)
 
 
-__all__ = ["CaseStore", "read_store", "write_store", "file_sha256", "replace_dir"]
+__all__ = ["CaseStore", "ensure_store", "file_sha256", "is_legacy_store", "read_store", "replace_dir",
+           "staged_store", "write_store"]

@@ -28,10 +28,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftflag._atomic import staged_dir
 from driftflag.casemodel import codes
 from driftflag.casemodel.schema import SCHEMA_VERSION, TABLE_ORDER, TABLES
-from driftflag.casemodel.store import MANIFEST, CaseStore, _write_parquet, file_sha256
+from driftflag.casemodel.store import MANIFEST, CaseStore, _write_parquet, file_sha256, staged_store
 from driftflag.errors import DriftflagError, SourceFileError
 from driftflag.ingest import reconcile as rc
 from driftflag.ingest import to_canonical as tc
@@ -364,7 +363,7 @@ def ingest(
     summary = build_summary(case, accounting, issues, dups, extract_date=extract_date)
     gx_result = None
     step = progress or (lambda _m, _i, _n: None)
-    with staged_dir(store) as tmp:
+    with staged_store(store, inputs=paths, created=created_at) as tmp:
         for name in TABLE_ORDER:
             _write_parquet(case.tables[name], tmp / f"{name}.parquet")
         qdir = tmp / QUARANTINE_DIR

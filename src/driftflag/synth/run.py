@@ -73,7 +73,7 @@ def run_synth(
     step = progress or (lambda _s: None)
     from driftflag.synth import writers
 
-    with staged_dir(out_dir) as tmp:
+    with staged_dir(out_dir, kind="synthetic LA", legacy="canonical/manifest.json") as tmp:
         result: SynthResult = generate(cfg, progress=step)
         store = result.store
         step("case store")

@@ -1,14 +1,17 @@
 """The audit feedback loop: keep each worklist in the store, import completed workbooks, report.
 
 * :func:`save_worklist` stores a worklist and its inclusion probabilities under
-  ``STORE/worklists/<month>/worklist.parquet`` (atomically), so imports can check a case was on
-  that month's worklist and later evaluation can weight audits by ``1 / inclusion_probability``.
+  ``STORE/records/worklists/<month>/worklist.parquet`` (atomically; ``records/`` survives every
+  re-ingest), so imports can check a case was on that month's worklist and later evaluation can
+  weight audits by ``1 / inclusion_probability``.
 * :func:`import_audits` reads a completed workbook, validates every row (grade in the allowed
   set, drift found Yes/No, auditor named, date inside the month, case on that worklist, not
-  already imported, not twice in the workbook) and appends the audits to the store's ``audits``
-  table. Any rejected row rejects the whole import (never half-imports): the store is left
-  byte-for-byte unchanged and :class:`AuditImportError` lists every problem by sheet, row,
-  column and value. The store is rewritten atomically (copied, changed, renamed into place).
+  already imported, not twice in the workbook) and appends the audits to the store's audit
+  ledger (:mod:`driftflag.casemodel.ledger`, append-only, kept across re-ingests). Any rejected
+  row rejects the whole import (never half-imports): the store is left byte-for-byte unchanged
+  and :class:`AuditImportError` lists every problem by sheet, row, column and value. With
+  ``corrections=True`` an already imported audit may be imported again: the new grade is a new
+  ledger record superseding the old one, never an overwrite.
 * :func:`audits_report` compares audit findings across the parts of the sample (highest risk,
   rule-flagged, random control ...), estimates the model's precision on audited cases with
   inverse-probability weights, cross-tabulates flags and grades, and measures over-optimism
@@ -20,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -31,6 +33,7 @@ import pandas as pd
 
 from driftflag import HUMAN_DECISION_NOTICE
 from driftflag._atomic import staged_dir
+from driftflag.casemodel import ledger
 from driftflag.casemodel.codes import AUDIT_GRADES
 from driftflag.errors import DriftflagError, SchemaError, StoreError
 from driftflag.worklist.outputs import AUDIT_COLUMNS, META_SHEET, YES_NO
@@ -49,7 +52,7 @@ __all__ = [
     "save_worklist",
 ]
 
-WORKLISTS_DIR = "worklists"
+WORKLISTS_DIR = "worklists"  # the folder of stores written before records/ (read, never written)
 _GRADE_ORDER = {g: i for i, g in enumerate(AUDIT_GRADES)}  # Good < Requires improvement < Inadequate
 
 
@@ -89,24 +92,27 @@ class ImportResult:
 
 # --- the stored worklist ------------------------------------------------------------------
 def _worklist_path(store_path: Path, month: str) -> Path:
-    return Path(store_path) / WORKLISTS_DIR / month / "worklist.parquet"
+    path = ledger.worklist_dir(store_path, month) / "worklist.parquet"
+    older = Path(store_path) / WORKLISTS_DIR / month / "worklist.parquet"
+    return older if not path.is_file() and older.is_file() else path
 
 
 def save_worklist(worklist, store_path: Path | str) -> Path:
-    """Store the worklist frame (with inclusion probabilities) under ``STORE/worklists/<month>/``."""
+    """Store the worklist frame (with inclusion probabilities) under ``STORE/records/worklists/<month>/``."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from driftflag.casemodel.store import ensure_store
+
     store_path = Path(store_path)
-    if not (store_path / "manifest.json").is_file():
-        raise StoreError(f"{store_path}: not a driftflag case store (no manifest.json)")
+    ensure_store(store_path)
     keep = [c for c in worklist.frame.columns if not c.startswith("audit_")]  # no protected data
     frame = worklist.frame[keep].copy()
     for c in frame.columns:
         if frame[c].dtype == object:
             frame[c] = frame[c].astype("str")
-    dest = store_path / WORKLISTS_DIR / worklist.month
-    with staged_dir(dest) as tmp:
+    dest = ledger.worklist_dir(store_path, worklist.month)
+    with staged_dir(dest, kind="issued worklist", legacy="worklist.parquet") as tmp:
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp / "worklist.parquet",
                        compression="zstd")
         (tmp / "policy.json").write_text(json.dumps(worklist.policy.model_dump(mode="json"), indent=2,
@@ -183,9 +189,15 @@ def _yes_no(v: Any) -> bool | None:
     return {"yes": True, "y": True, "true": True, "no": False, "n": False, "false": False}.get(t)
 
 
-def import_audits(workbook: Path | str, store_path: Path | str) -> ImportResult:
-    """Validate a completed workbook and append its audits to the store (all or nothing)."""
+def import_audits(workbook: Path | str, store_path: Path | str, *, corrections: bool = False,
+                  recorded_by: str | None = None) -> ImportResult:
+    """Validate a completed workbook and append its audits to the audit ledger (all or nothing).
+
+    ``corrections``: an audit already in the ledger is recorded again as a correction (a new
+    record superseding the old; rows that change nothing are skipped) instead of refused.
+    """
     from driftflag.casemodel import read_store
+    from driftflag.casemodel.store import ensure_store
 
     workbook, store_path = Path(workbook), Path(store_path)
     month, rows = _read_workbook(workbook)
@@ -198,6 +210,7 @@ def import_audits(workbook: Path | str, store_path: Path | str) -> ImportResult:
     store = read_store(store_path, tables=["audits"])
     wl = load_worklist(store_path, month).set_index("child_id")
     existing = set(store["audits"]["audit_id"].astype("str"))
+    correctable = set(ledger.current_audits(store_path)["audit_id"].astype("str")) if corrections else set()
 
     problems: list[RowProblem] = []
     records: list[dict[str, Any]] = []
@@ -219,8 +232,9 @@ def import_audits(workbook: Path | str, store_path: Path | str) -> ImportResult:
         elif cid in seen:
             bad("Child ID", f"the case appears twice (also sheet {seen[cid][0]!r} row {seen[cid][1]})")
         audit_id = f"WL{month}-{cid}"
-        if audit_id in existing:
-            bad("Child ID", f"the audit of this case for {month} is already in the store (duplicate import)")
+        if audit_id in existing and audit_id not in correctable:
+            bad("Child ID", f"the audit of this case for {month} is already in the store (duplicate import"
+                + ("" if corrections else "; import with corrections to record a corrected grade") + ")")
         grade = _cell_text(rec.get("Grade"))
         if grade not in AUDIT_GRADES:
             bad("Grade", f"the grade must be one of {', '.join(AUDIT_GRADES)}")
@@ -254,27 +268,33 @@ def import_audits(workbook: Path | str, store_path: Path | str) -> ImportResult:
     new = pd.DataFrame.from_records(records, columns=[
         "audit_id", "child_id", "audit_date", "auditor", "team", "service", "grade", "drift_found",
         "selection_reason", "inclusion_probability", "actions_set"])
+    if corrections and len(new):
+        new = _changed_only(new, store["audits"])
     if len(new):
-        _append_audits(store_path, store["audits"], new.sort_values("audit_id", kind="stable"))
+        ensure_store(store_path)
+        ledger.append_audits(store_path, new.sort_values("audit_id", kind="stable"),
+                             source=f"workbook {workbook.name}", recorded_by=recorded_by)
     logger.info("imported %d audits for %s (%d rows not audited)", len(new), month, not_audited)
     return ImportResult(month=month, imported=new, not_audited=not_audited)
 
 
-def _append_audits(store_path: Path, old: pd.DataFrame, new: pd.DataFrame) -> None:
-    """Copy the store, rewrite ``audits.parquet`` and the manifest's row count, swap it in."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
+def _changed_only(new: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``new`` that differ from the current record of their audit (re-imports that change
+    nothing add no correction)."""
     from driftflag.casemodel import TABLES, conform
 
-    combined = conform(pd.concat([old, conform(new, TABLES["audits"])], ignore_index=True), TABLES["audits"])
-    manifest = json.loads((store_path / "manifest.json").read_text())
-    manifest.setdefault("row_counts", {})["audits"] = int(len(combined))
-    with staged_dir(store_path) as tmp:
-        shutil.copytree(store_path, tmp, dirs_exist_ok=True)
-        pq.write_table(pa.Table.from_pandas(combined, preserve_index=False), tmp / "audits.parquet",
-                       compression="zstd", write_statistics=True)
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    fresh = conform(new, TABLES["audits"])
+    cur = current.set_index(current["audit_id"].astype("str"))
+    keep = []
+    for i, row in fresh.iterrows():
+        aid = str(row["audit_id"])
+        if aid not in cur.index:
+            keep.append(i)
+            continue
+        old = cur.loc[aid]
+        if any(not (pd.isna(row[c]) and pd.isna(old[c])) and str(row[c]) != str(old[c]) for c in fresh.columns):
+            keep.append(i)
+    return new.loc[keep].reset_index(drop=True)
 
 
 # --- report ---------------------------------------------------------------------------------
