@@ -253,20 +253,24 @@ def replace_dir(src: Path, dest: Path, *, keep: Iterable[str] = ()) -> None:
     _carry(dest, src, keep)
     _checkpoint("carried")
     if _exchange(src, dest):
-        _checkpoint("exchanged")
-        shutil.rmtree(src)  # now the old folder, emptied of everything not ours
+        try:
+            _checkpoint("exchanged")
+        finally:
+            shutil.rmtree(src)  # now the old folder, emptied of everything not ours
         return
     old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
     os.rename(dest, old)
-    _checkpoint("moved-old")
     try:
+        _checkpoint("moved-old")
         os.rename(src, dest)
     except BaseException:
-        _carry(src, old, keep)
+        _return_moved(src, old)
         os.rename(old, dest)  # put the previous complete folder back
         raise
-    _checkpoint("renamed-new")
-    shutil.rmtree(old)
+    try:
+        _checkpoint("renamed-new")
+    finally:
+        shutil.rmtree(old)
 
 
 @contextlib.contextmanager

@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 
 from driftflag._atomic import (
     STORE_MARKER,
+    check_destination,
     marker_of,
     recover,
     replace_dir,
@@ -190,6 +191,11 @@ def ensure_store(path: Path | str) -> list[str]:
     return done
 
 
+def check_store_destination(path: Path | str, inputs: Iterable[Path] = ()) -> None:
+    """Raise ``DestinationError`` now (before any reading) if a store may not be written at ``path``."""
+    check_destination(Path(path), "store", inputs=inputs, legacy=MANIFEST)
+
+
 @contextlib.contextmanager
 def staged_store(path: Path | str, *, inputs: Iterable[Path] = (),
                  created: datetime | None = None) -> Iterator[Path]:
@@ -215,9 +221,8 @@ def read_store(path: Path, tables: list[str] | None = None) -> CaseStore:
     (:func:`driftflag.casemodel.ledger.with_ledger`), so every reader sees imported audits.
     """
     path = Path(path)
-    if not path.exists():
-        for message in recover(path):  # an interrupted swap may have left it under another name
-            logger.warning("%s", message)
+    for message in recover(path):  # an interrupted swap may have left parts under another name
+        logger.warning("%s", message)
     mpath = path / MANIFEST
     if not mpath.is_file():
         raise StoreError(f"{path}: not a driftflag case store (no {MANIFEST})")
@@ -244,5 +249,5 @@ def read_store(path: Path, tables: list[str] | None = None) -> CaseStore:
     return CaseStore(tables=frames, manifest=manifest)
 
 
-__all__ = ["CaseStore", "ensure_store", "file_sha256", "is_legacy_store", "read_store", "replace_dir",
+__all__ = ["CaseStore", "check_store_destination", "ensure_store", "file_sha256", "is_legacy_store", "read_store", "replace_dir",
            "staged_store", "write_store"]

@@ -30,7 +30,14 @@ import pandas as pd
 
 from driftflag.casemodel import codes
 from driftflag.casemodel.schema import SCHEMA_VERSION, TABLE_ORDER, TABLES
-from driftflag.casemodel.store import MANIFEST, CaseStore, _write_parquet, file_sha256, staged_store
+from driftflag.casemodel.store import (
+    MANIFEST,
+    CaseStore,
+    _write_parquet,
+    check_store_destination,
+    file_sha256,
+    staged_store,
+)
 from driftflag.errors import DriftflagError, SourceFileError
 from driftflag.ingest import reconcile as rc
 from driftflag.ingest import to_canonical as tc
@@ -353,6 +360,7 @@ def ingest(
     """
     from driftflag.validate.summary import build_summary, render_html
 
+    check_store_destination(store, paths)  # refuse before reading anything
     sources = detect_sources([Path(p) for p in paths], format)
     case, accounting, issues, dups = build(sources, extract_date=extract_date, progress=progress)
     store = Path(store)
