@@ -131,3 +131,41 @@ def test_report_on_the_councils_audit_log(store_path):
     assert rep.by_part["part"].str.endswith("(audit log)").all()
     assert rep.notes and "no stored worklist" in rep.notes[0]
     assert isinstance(rep.optimism, pd.DataFrame)
+
+
+def test_imported_audits_and_worklists_survive_a_rewrite_of_the_store(tmp_path, store_path, issued, synth_la):
+    from driftflag.casemodel import write_store
+
+    done = tmp_path / "done.xlsx"
+    fill(issued, done, limit=5)
+    import_audits(done, store_path)
+    imported = read_store(store_path, tables=["audits"])["audits"]
+    imported = imported[imported["audit_id"].str.startswith("WL")]
+    write_store(synth_la.store, store_path, created_at=datetime(2026, 1, 1))  # what a re-ingest does
+    after = read_store(store_path, tables=["audits"])["audits"]
+    pd.testing.assert_frame_equal(after[after["audit_id"].str.startswith("WL")].reset_index(drop=True),
+                                  imported.reset_index(drop=True))
+    assert (store_path / "records" / "worklists" / "2025-11" / "worklist.parquet").is_file()
+    with pytest.raises(AuditImportError, match="duplicate import"):  # the ledger still knows them
+        import_audits(done, store_path)
+
+
+def test_a_corrected_grade_is_a_new_record_not_an_overwrite(tmp_path, store_path, issued):
+    from driftflag.casemodel import ledger
+
+    done = tmp_path / "done.xlsx"
+    fill(issued, done, limit=3)
+    first = import_audits(done, store_path).imported
+    fixed = tmp_path / "fixed.xlsx"
+    fill(issued, fixed, limit=3, bad={0: {"Grade": "Inadequate", "Drift found": "Yes"}})
+    with pytest.raises(AuditImportError, match="import with corrections"):
+        import_audits(fixed, store_path)
+    res = import_audits(fixed, store_path, corrections=True, recorded_by="QA lead")
+    assert res.imported["audit_id"].tolist() == [first["audit_id"].iloc[0]]  # unchanged rows skipped
+    history = ledger.audit_history(store_path)
+    assert len(history) == 4
+    correction = history.iloc[-1]
+    assert correction["recorded_by"] == "QA lead" and correction["supersedes"] == history.iloc[0]["record_id"]
+    assert history.iloc[0]["grade"] == "Good"  # the first record is still there
+    audits = read_store(store_path, tables=["audits"])["audits"].set_index("audit_id")
+    assert audits.loc[first["audit_id"].iloc[0], "grade"] == "Inadequate"
