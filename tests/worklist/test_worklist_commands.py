@@ -36,7 +36,7 @@ def test_worklist_then_import_and_report(tmp_path, store_path, logistic_model, m
     assert r.exit_code == 0, r.output
     assert HUMAN_DECISION_NOTICE in r.output
     assert (out / "worklist.xlsx").is_file() and (out / "shared" / "worklist_shared.csv").is_file()
-    assert (store_path / "worklists" / "2025-11" / "worklist.parquet").is_file()
+    assert (store_path / "records" / "worklists" / "2025-11" / "worklist.parquet").is_file()
 
     r = runner.invoke(make_app(), ["audits", "import", str(out / "worklist.xlsx"), "--store", str(store_path)])
     assert r.exit_code == 0, r.output

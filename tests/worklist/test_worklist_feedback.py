@@ -158,7 +158,7 @@ def test_a_corrected_grade_is_a_new_record_not_an_overwrite(tmp_path, store_path
     first = import_audits(done, store_path).imported
     fixed = tmp_path / "fixed.xlsx"
     fill(issued, fixed, limit=3, bad={0: {"Grade": "Inadequate", "Drift found": "Yes"}})
-    with pytest.raises(AuditImportError, match="import with corrections"):
+    with pytest.raises(AuditImportError, match="import with --corrections"):
         import_audits(fixed, store_path)
     res = import_audits(fixed, store_path, corrections=True, recorded_by="QA lead")
     assert res.imported["audit_id"].tolist() == [first["audit_id"].iloc[0]]  # unchanged rows skipped

@@ -119,12 +119,15 @@ def worklist(
 def audits_import(
     workbook: Annotated[Path, typer.Argument(help="The completed worklist workbook.")],
     store: Annotated[Path, typer.Option("--store", help="Case store folder.")],
+    corrections: Annotated[bool, typer.Option(
+        "--corrections", help="Record changed grades of audits already imported as corrections "
+        "(new ledger records superseding the old ones; nothing is overwritten).")] = False,
 ) -> None:
     """Import the audit grades from a completed worklist workbook (all rows or none)."""
     from driftflag.worklist.feedback import import_audits
 
     try:
-        res = import_audits(workbook, store)
+        res = import_audits(workbook, store, corrections=corrections)
     except DriftflagError as e:
         _fail(e)
         return

@@ -234,7 +234,7 @@ def import_audits(workbook: Path | str, store_path: Path | str, *, corrections: 
         audit_id = f"WL{month}-{cid}"
         if audit_id in existing and audit_id not in correctable:
             bad("Child ID", f"the audit of this case for {month} is already in the store (duplicate import"
-                + ("" if corrections else "; import with corrections to record a corrected grade") + ")")
+                + ("" if corrections else "; import with --corrections to record a corrected grade") + ")")
         grade = _cell_text(rec.get("Grade"))
         if grade not in AUDIT_GRADES:
             bad("Grade", f"the grade must be one of {', '.join(AUDIT_GRADES)}")
