@@ -149,13 +149,34 @@ def test_files_people_put_in_an_output_folder_survive_its_rewrite(tmp_path):
     assert _tree(out) == before
 
 
+LEGACY_WORKLIST = ("worklist.xlsx", "worklist.csv", "worklist.html", "shared")
+
+
 def test_an_output_of_an_older_driftflag_is_recognised_and_marked(tmp_path):
     out = tmp_path / "o"
     out.mkdir()
     (out / "worklist.xlsx").write_text("old")
-    with staged_dir(out, kind="worklist", legacy="worklist.xlsx") as tmp:
+    (out / "shared").mkdir()
+    with staged_dir(out, kind="worklist", legacy=LEGACY_WORKLIST) as tmp:
         (tmp / "worklist.xlsx").write_text("new")
-    assert (out / "worklist.xlsx").read_text() == "new" and marker_of(out)["kind"] == "worklist"
+    assert _tree(out) == {"worklist.xlsx": b"new", OUTPUT_MARKER: (out / OUTPUT_MARKER).read_bytes()}
+    assert marker_of(out)["kind"] == "worklist"
+
+
+def test_a_folder_merely_holding_a_file_of_that_name_is_not_an_older_output(tmp_path):
+    docs = tmp_path / "Documents"
+    docs.mkdir()
+    (docs / "worklist.xlsx").write_text("my own list")
+    (docs / "budget.xlsx").write_text("mine")
+    before = _tree(docs)
+    with pytest.raises(DestinationError, match="also holds budget.xlsx"), \
+            staged_dir(docs, kind="worklist", legacy=LEGACY_WORKLIST):
+        pass
+    assert _tree(docs) == before
+    (docs / "budget.xlsx").unlink()
+    (docs / "manifest.json").write_text("{}")  # not a store either: no schema_version, extra entries
+    with pytest.raises(DestinationError):
+        _ingest([tmp_path / "nothing.csv"], docs)
 
 
 def test_a_failed_run_removes_only_its_staging_folder(tmp_path):

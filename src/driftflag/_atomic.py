@@ -6,8 +6,8 @@ writes as a whole (a case store, a worklist, a monitoring or fairness pack, a sy
 * **marked**: it holds a marker file (``.driftflag-store`` for a store, ``.driftflag-output``
   otherwise) naming its kind, the driftflag version and the top-level entries driftflag wrote.
   driftflag replaces only a missing folder, an empty one, or one carrying the marker of the same
-  kind (or, for folders written before markers existed, the ``legacy`` file that identifies
-  them). A file, a symbolic link, another kind of output, an unmarked non-empty folder or a
+  kind (or, for folders written before markers existed, one holding only what that kind
+  wrote). A file, a symbolic link, another kind of output, an unmarked non-empty folder or a
   path equal to, inside or containing one of the run's inputs is refused with one line, before
   any work is done;
 * **built beside the destination** in ``.NAME.tmp-PID-XXXX`` and swapped in. Entries of the old
@@ -118,11 +118,20 @@ def write_marker(folder: Path, kind: str, *, contents: Iterable[str] | None = No
     return path
 
 
-def _is_ours(folder: Path, kind: str, legacy: str | None) -> bool:
+def _is_ours(folder: Path, kind: str, legacy: Iterable[str] | None) -> bool:
     m = marker_of(folder)
     if m is not None:
         return m.get("kind") == kind
-    return legacy is not None and (folder / legacy).exists()
+    return _unexpected(folder, legacy) == []
+
+
+def _unexpected(folder: Path, legacy: Iterable[str] | None) -> list[str] | None:
+    """For an unmarked folder: None if it is not an older driftflag output at all (no signature,
+    the first ``legacy`` name); else the entries an older driftflag would not have written."""
+    names = (legacy,) if isinstance(legacy, str) else tuple(legacy or ())
+    if not names or not (folder / names[0]).exists():
+        return None
+    return sorted(p.name for p in folder.iterdir() if p.name not in set(names))
 
 
 def _listed(folder: Path) -> set[str] | None:
@@ -142,7 +151,7 @@ def _describe(path: Path) -> str:
 
 
 def check_destination(dest: Path, kind: str, *, inputs: Iterable[Path] = (),
-                      legacy: str | None = None) -> None:
+                      legacy: Iterable[str] | None = None) -> None:
     """Raise :class:`DestinationError` unless driftflag may replace ``dest`` with a ``kind``."""
     dest = Path(dest)
     what = "store" if kind == "store" else "output folder"
@@ -166,6 +175,11 @@ def check_destination(dest: Path, kind: str, *, inputs: Iterable[Path] = (),
         return
     if not any(dest.iterdir()):
         return
+    extra = _unexpected(dest, legacy) if marker_of(dest) is None else None
+    if extra:
+        raise DestinationError(f"{dest}: looks like a {kind} of an older driftflag but also holds "
+                               f"{', '.join(extra[:5])}{' ...' if len(extra) > 5 else ''}; move those "
+                               "away first (nothing was written)")
     raise DestinationError(f"{dest}: is {_describe(dest)} and not empty; driftflag writes a {kind} "
                            f"only to a new or empty folder or over its own {kind} (nothing was written)")
 
@@ -275,13 +289,13 @@ def replace_dir(src: Path, dest: Path, *, keep: Iterable[str] = ()) -> None:
 
 @contextlib.contextmanager
 def staged_dir(dest: Path, *, kind: str = "output", inputs: Iterable[Path] = (),
-               legacy: str | None = None, keep: Iterable[str] = (),
+               legacy: Iterable[str] | None = None, keep: Iterable[str] = (),
                created: datetime | str | None = None) -> Iterator[Path]:
     """Yield a fresh folder beside ``dest``; on success it replaces ``dest`` and is marked.
 
     ``kind`` names the output (``store``, ``worklist``, ``monitor`` ...); ``inputs`` are the
-    run's input paths, never to be replaced; ``legacy`` is a file that identifies a ``kind``
-    folder written before markers existed; ``keep`` names entries of the old folder carried into
+    run's input paths, never to be replaced; ``legacy`` names what a ``kind`` folder written
+    before markers existed holds (the first name must be there, nothing else may be); ``keep`` names entries of the old folder carried into
     the new one (a store's ``records/``). On any exception the staging folder is removed and
     ``dest`` is untouched. :class:`DestinationError` is raised before any work if ``dest`` is not
     driftflag's to replace.
@@ -300,7 +314,7 @@ def staged_dir(dest: Path, *, kind: str = "output", inputs: Iterable[Path] = (),
         write_marker(tmp, kind, contents=(), staging=True)
         yield tmp
         check_destination(dest, kind, inputs=inputs, legacy=legacy)  # nothing changed meanwhile
-        if dest.is_dir() and marker_of(dest) is None and legacy is not None and (dest / legacy).exists():
+        if dest.is_dir() and marker_of(dest) is None and _unexpected(dest, legacy) == []:
             write_marker(dest, kind)  # an output of an older driftflag: mark it (all of it is ours)
         write_marker(tmp, kind, contents=[*(p.name for p in tmp.iterdir() if p.name not in MARKERS), *keep],
                      created=created, **({"keep": list(keep)} if keep else {}))

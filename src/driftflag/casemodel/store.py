@@ -57,6 +57,9 @@ MANIFEST = "manifest.json"
 #: before the ledger existed, these rows of ``audits.parquet`` came from workbooks.
 _IMPORTED_AUDIT_ID = re.compile(r"^WL\d{4}-\d{2}-")
 _LEGACY_WORKLISTS = "worklists"
+#: What a store written before markers holds at its top level (``manifest.json`` first).
+LEGACY_STORE_NAMES: tuple[str, ...] = (MANIFEST, *(f"{t}.parquet" for t in TABLE_ORDER), "quarantine",
+                                       "validation", "gx", _LEGACY_WORKLISTS, ledger.RECORDS_DIR)
 
 
 @dataclass
@@ -139,6 +142,8 @@ def is_legacy_store(path: Path) -> bool:
     path = Path(path)
     if marker_of(path) is not None or not (path / MANIFEST).is_file():
         return False
+    if any(p.name not in LEGACY_STORE_NAMES for p in path.iterdir()):
+        return False
     try:
         return "schema_version" in json.loads((path / MANIFEST).read_text())
     except (OSError, ValueError, TypeError):
@@ -193,7 +198,7 @@ def ensure_store(path: Path | str) -> list[str]:
 
 def check_store_destination(path: Path | str, inputs: Iterable[Path] = ()) -> None:
     """Raise ``DestinationError`` now (before any reading) if a store may not be written at ``path``."""
-    check_destination(Path(path), "store", inputs=inputs, legacy=MANIFEST)
+    check_destination(Path(path), "store", inputs=inputs, legacy=LEGACY_STORE_NAMES)
 
 
 @contextlib.contextmanager
@@ -209,7 +214,7 @@ def staged_store(path: Path | str, *, inputs: Iterable[Path] = (),
         logger.warning("%s", message)
     if is_legacy_store(path):
         ensure_store(path)
-    with staged_dir(path, kind="store", inputs=inputs, legacy=MANIFEST, keep=(ledger.RECORDS_DIR,),
+    with staged_dir(path, kind="store", inputs=inputs, legacy=LEGACY_STORE_NAMES, keep=(ledger.RECORDS_DIR,),
                     created=created) as tmp:
         yield tmp
 

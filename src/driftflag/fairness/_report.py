@@ -232,7 +232,7 @@ class FairnessReport:
         out_dir = Path(out_dir)
         charts = render_charts(self)
         html = render_html(self, charts)
-        with staged_dir(out_dir, kind="fairness", legacy="fairness.json") as tmp:
+        with staged_dir(out_dir, kind="fairness", legacy=("fairness.json", "fairness.html", "charts")) as tmp:
             (tmp / "charts").mkdir()
             for name, svg in charts.items():
                 (tmp / "charts" / f"{name}.svg").write_text(svg, encoding="utf-8")

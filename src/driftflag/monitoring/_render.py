@@ -87,7 +87,7 @@ def write_report(report: MonitorReport, out_dir: Path | str, *, title: str = "Da
 
     out_dir = Path(out_dir)
     data = report.to_dict()
-    with staged_dir(out_dir, kind="monitor", legacy="monitor.json") as tmp:
+    with staged_dir(out_dir, kind="monitor", legacy=("monitor.json", "monitor.html", "by_feature.csv", "charts")) as tmp:
         (tmp / "charts").mkdir()
         charts = []
         for name, chart in report.charts.items():

@@ -73,7 +73,8 @@ def run_synth(
     step = progress or (lambda _s: None)
     from driftflag.synth import writers
 
-    with staged_dir(out_dir, kind="synthetic LA", legacy="canonical/manifest.json") as tmp:
+    with staged_dir(out_dir, kind="synthetic LA", legacy=("synth_manifest.json", "canonical", "ssda903",
+                                                          "cin_census", "annex_a", "audits", "truth")) as tmp:
         result: SynthResult = generate(cfg, progress=step)
         store = result.store
         step("case store")

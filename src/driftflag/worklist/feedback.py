@@ -112,7 +112,7 @@ def save_worklist(worklist, store_path: Path | str) -> Path:
         if frame[c].dtype == object:
             frame[c] = frame[c].astype("str")
     dest = ledger.worklist_dir(store_path, worklist.month)
-    with staged_dir(dest, kind="issued worklist", legacy="worklist.parquet") as tmp:
+    with staged_dir(dest, kind="issued worklist", legacy=("worklist.parquet", "policy.json")) as tmp:
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp / "worklist.parquet",
                        compression="zstd")
         (tmp / "policy.json").write_text(json.dumps(worklist.policy.model_dump(mode="json"), indent=2,

@@ -335,7 +335,7 @@ def write_all(wl, out_dir: Path, *, pseudonym_key: bytes | None = None) -> Path:
     """Write the workbook, CSV, HTML and (with a key) the pseudonymised copy, atomically."""
     from driftflag.worklist.pseudonymise import pseudonymise_frame
 
-    with staged_dir(out_dir, kind="worklist", legacy="worklist.xlsx") as tmp:
+    with staged_dir(out_dir, kind="worklist", legacy=("worklist.xlsx", "worklist.csv", "worklist.html", "shared")) as tmp:
         write_excel(wl, tmp / "worklist.xlsx")
         write_csv(wl, tmp / "worklist.csv")
         (tmp / "worklist.html").write_text(render_html(wl), encoding="utf-8")
