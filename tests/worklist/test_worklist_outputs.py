@@ -30,7 +30,7 @@ def written(tmp_path_factory, synth_worklist):
 
 def test_writes_the_files(written):
     assert set(digests(written)) == {
-        "worklist.xlsx", "worklist.csv", "worklist.html",
+        ".driftflag-output", "worklist.xlsx", "worklist.csv", "worklist.html",
         "shared/worklist_shared.xlsx", "shared/worklist_shared.csv", "shared/worklist_shared.html"}
 
 
