@@ -18,7 +18,7 @@ from typing import Literal
 
 from driftflag.casemodel.schema import TABLES
 from driftflag.errors import ConfigError, SourceFileError
-from driftflag.ingest._common import year_from_label
+from driftflag.ingest._common import nul_reason, year_from_label
 from driftflag.ingest._tabular import OLE_MAGIC, XLSX_MAGIC, norm_header
 from driftflag.ingest.annex_a import is_annex_a_header, list_name
 from driftflag.ingest.audit_log import is_audit_header
@@ -107,8 +107,9 @@ def detect_file(path: Path, format: str = "auto") -> SourceFile:
         if format not in ("auto", "cin"):
             raise SourceFileError(str(path), f"an XML file, not {format}")
         return SourceFile(path, "cin", None, year)
-    if b"\x00" in head:
-        raise SourceFileError(str(path), "not a recognised return (binary file)")
+    reason = nul_reason(head)
+    if reason:
+        raise SourceFileError(str(path), f"not a recognised return: {reason}")
     header = _header_row(path)
     if format in ("auto", "ssda903"):
         table = _903_table(header)
@@ -141,6 +142,8 @@ def _detect_workbook(path: Path, format: str, year: int | None) -> SourceFile:
         if format in ("auto", "audits"):
             for ws in wb.worksheets:
                 try:
+                    if hasattr(ws, "reset_dimensions"):
+                        ws.reset_dimensions()  # a stale <dimension ref="A1"/> would hide the header
                     rows = list(ws.iter_rows(min_row=1, max_row=10, values_only=True))
                 except Exception as e:
                     raise SourceFileError(str(path), f"sheet '{ws.title}' cannot be read ({type(e).__name__})") from e
