@@ -147,22 +147,43 @@ def check_zip_limits(path: Path) -> None:
                 f"possible zip bomb (set {ENV_XLSX_MAX_RATIO} to raise it)")
 
 
-_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row(?=[\s/>])([^>]*)>")
+_ROW_NUMBER = re.compile(rb"""(?:^|\s)r\s*=\s*["']([^"']*)["']""")
 
 
-def count_row_elements(path: Path, member: str) -> int:
-    """How many ``<row>`` elements the sheet XML holds (streamed, constant memory)."""
+def sheet_row_numbers(path: Path, member: str) -> tuple[int, int | None]:
+    """(how many ``<row>`` elements the sheet XML holds, the first row number not after the one
+    before it or None), streamed in constant memory.
+
+    openpyxl numbers a row without ``r`` as the previous one plus one, and silently skips a
+    row whose number is not after the previous row's: such a sheet cannot be read safely.
+    """
     n = 0
+    prev = 0
+    bad: int | None = None
     tail = b""
     with zipfile.ZipFile(path) as z, z.open(member) as f:
         while True:
             chunk = f.read(1 << 20)
             buf = tail + chunk
-            cut = len(buf) if not chunk else max(len(buf) - 64, 0)
-            n += sum(1 for m in _ROW_TAG.finditer(buf) if m.start() < cut)
-            tail = buf[cut:]
+            cut = len(buf) if not chunk else max(len(buf) - 4096, 0)
+            end = 0
+            for m in _ROW_TAG.finditer(buf):
+                if m.start() >= cut:
+                    break
+                n += 1
+                end = m.end()
+                r = _ROW_NUMBER.search(m.group(1))
+                try:
+                    num = int(float(r.group(1))) if r else prev + 1
+                except ValueError:
+                    num = prev + 1
+                if num <= prev and bad is None:
+                    bad = num
+                prev = num
+            tail = buf[max(cut, end):]
             if not chunk:
-                return n
+                return n, bad
 
 
 def open_workbook(path: Path):
@@ -211,12 +232,15 @@ def sheet_records(path: Path, ws) -> Records:
     member = getattr(ws, "_worksheet_path", None)
     if member:
         try:
-            expected = count_row_elements(Path(path), member)
+            expected, out_of_order = sheet_row_numbers(Path(path), member)
         except (zipfile.BadZipFile, KeyError, OSError, EOFError) as e:
             raise SourceFileError(str(path), f"sheet '{title}' cannot be read ({type(e).__name__})") from e
+        if out_of_order is not None:
+            raise SourceFileError(str(path), f"sheet '{title}': row {out_of_order} comes after a later row in the "
+                                  "sheet XML (damaged or hand-edited file; open and save it in Excel)")
         if len(rows) < expected:
             raise SourceFileError(str(path), f"sheet '{title}' holds {expected} rows but only {len(rows)} could be "
-                                  "read (rows out of order or damaged sheet XML)")
+                                  "read (damaged sheet XML)")
     return Records(rows, list(range(1, len(rows) + 1)), kind="xlsx")
 
 
