@@ -10,15 +10,15 @@ them is detected. A file named explicitly that is none of the formats stops the 
 from __future__ import annotations
 
 import csv
-import io
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from driftflag.casemodel.schema import TABLES
 from driftflag.errors import ConfigError, SourceFileError
-from driftflag.ingest._common import nul_reason, year_from_label
+from driftflag.ingest._common import nul_reason, one_line, year_from_label
 from driftflag.ingest._tabular import OLE_MAGIC, XLSX_MAGIC, norm_header
 from driftflag.ingest.annex_a import is_annex_a_header, list_name
 from driftflag.ingest.audit_log import is_audit_header
@@ -53,8 +53,10 @@ def _header_row(path: Path) -> list[str]:
     with open(path, "rb") as fh:
         raw = fh.read(64 * 1024)
     text = raw.decode("utf-8-sig", errors="replace")
+    # The first physical line only: a stray quote must not pull later lines into the header.
+    line = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
     try:
-        first = next(csv.reader(io.StringIO(text, newline="")), [])
+        first = next(csv.reader([line]), [])
     except csv.Error:
         return []
     return first
@@ -125,7 +127,7 @@ def detect_file(path: Path, format: str = "auto") -> SourceFile:
         table = _canonical_table(path, header)
         if table is not None:
             return SourceFile(path, "canonical", table, year)
-    shown = ", ".join(h.strip() for h in header[:6]) or "none"
+    shown = one_line(", ".join(h.strip() for h in header[:6]), 120) or "none"
     raise SourceFileError(str(path), f"not a recognised return (header row: {shown})")
 
 
