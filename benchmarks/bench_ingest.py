@@ -1,7 +1,7 @@
 """Benchmark: ingest and validate a synthetic LA in its three return formats (plus the audit log).
 
     .venv/bin/python benchmarks/bench_ingest.py [--children 150000] [--years 10] [--no-gx]
-    .venv/bin/python benchmarks/bench_ingest.py --fuzz 3000    # thousands of fuzz mutations
+    .venv/bin/python benchmarks/bench_ingest.py --fuzz 5000 --children 200 --years 2  # hostile variants
 
 Generates the LA once under ``reports/bench_ingest/la`` (reused when present), then times
 ``driftflag.ingest.run.ingest`` and reports peak resident memory (``ru_maxrss`` of this process,
@@ -31,7 +31,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=ROOT / "reports" / "bench_ingest")
     ap.add_argument("--no-gx", action="store_true")
-    ap.add_argument("--fuzz", type=int, default=0, help="run N random mutations instead")
+    ap.add_argument("--fuzz", type=int, default=0, help="run N hostile variants of real-format files instead")
+    ap.add_argument("--fuzz-seed", type=int, default=0)
     a = ap.parse_args()
     la = a.out / f"la_{a.children}_{a.years}"
     if not (la / "canonical").is_dir():
@@ -43,7 +44,7 @@ def main() -> int:
         print(f"generated {la} in {time.perf_counter() - t:.1f}s; rerun to measure ingest alone")
         return 0
     if a.fuzz:
-        return _fuzz(la, a.fuzz, a.out)
+        return _fuzz(la, a.fuzz, a.out, a.fuzz_seed)
     from driftflag.ingest.run import ingest
 
     t = time.perf_counter()
@@ -58,31 +59,50 @@ def main() -> int:
     return 0
 
 
-def _fuzz(la: Path, n: int, out: Path) -> int:
+def _fuzz(la: Path, n: int, out: Path, seed: int = 0) -> int:
+    """N hostile variants of real-format files (the suite's seeds, edits and checks from
+    tests/ingest/test_ingest_fuzz.py); prints the figures for benchmarks/README.md."""
+    import collections
+    import os
     import random
     import shutil
 
     sys.path.insert(0, str(ROOT / "tests" / "ingest"))
-    from test_ingest_fuzz import _check, mutate
+    from test_ingest_fuzz import build_seeds, calibrate, random_case, run_case
 
-    rng = random.Random(0)
-    year = sorted((la / "ssda903").iterdir())[-1]
-    originals = [year / "episodes.csv", year / "missing.csv", next((la / "annex_a").iterdir())]
     work = out / "fuzz"
+    shutil.rmtree(work, ignore_errors=True)
+    seeds = build_seeds(la)
+    calibrate(seeds, work)
+    rng = random.Random(seed)
+    outcomes: collections.Counter[str] = collections.Counter()
+    bugs: collections.Counter[str] = collections.Counter()
+    per_kind: collections.Counter[str] = collections.Counter()
+    load0 = os.getloadavg()
     t = time.perf_counter()
-    for _ in range(n):
-        src = rng.choice(originals)
-        data = src.read_bytes()[:200_000]
-        kind = rng.choice(["flip", "truncate", "delimiter", "header", "huge", "blank"])
-        if src.suffix == ".xlsx" and kind in ("delimiter", "header", "huge"):
-            kind = "flip"
-        shutil.rmtree(work, ignore_errors=True)
-        (work / "2025-26").mkdir(parents=True)
-        f = work / "2025-26" / src.name
-        f.write_bytes(mutate(data, kind, rng.randrange(1 << 30), rng.randrange(1000)))
-        _check([f])
-    print(f"{n} mutations, no traceback, {time.perf_counter() - t:.1f}s")
-    return 0
+    for i in range(n):
+        s, kind, data = random_case(seeds, rng)
+        o = run_case(s, data, work / "case", kind=kind)
+        outcomes[o.outcome] += 1
+        per_kind[f"{s.kind}:{kind}"] += 1
+        if o.outcome == "bug":
+            key = o.detail.split(":")[0]
+            bugs[key] += 1
+            if bugs[key] <= 3:
+                print(f"BUG case {i} {s.name} / {kind}: {o.detail[:300]}", flush=True)
+                (work / f"bug-{i}-{s.name}-{kind}.bin").write_bytes(data)
+        if (i + 1) % 500 == 0:
+            print(f"{i + 1} cases, {time.perf_counter() - t:.0f}s, {dict(outcomes)}", flush=True)
+    dt = time.perf_counter() - t
+    load1 = os.getloadavg()
+    print(f"{n} cases in {dt:.0f}s ({dt / n * 1000:.0f} ms a case), seeds {len(seeds)}: {dict(outcomes)}")
+    print(f"internal errors: {sum(v for k, v in bugs.items() if k.startswith('internal error'))}; "
+          f"silent losses: {bugs['silent loss']}; files changed outside the store: "
+          f"{bugs['files changed outside the store']}; other property failures: "
+          f"{sum(v for k, v in bugs.items() if not k.startswith(('internal error', 'silent loss', 'files changed')))}")
+    print(f"load average at start {load0[0]:.1f}, at end {load1[0]:.1f} ({os.cpu_count()} cores)")
+    print("edits:", dict(sorted(per_kind.items())))
+    return 1 if bugs else 0
 
 
 if __name__ == "__main__":

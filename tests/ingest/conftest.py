@@ -29,3 +29,10 @@ def clean_la(tmp_path_factory) -> Path:
 def messy_la(tmp_path_factory) -> Path:
     """A small synthetic LA with injected faults and their ledger."""
     return _make_la(tmp_path_factory.mktemp("messy") / "la", children=400, years=3, seed=4, messy=0.04)
+
+
+@pytest.fixture(scope="session")
+def tiny_la(tmp_path_factory) -> Path:
+    """A tiny clean synthetic LA (200 children, 2 years): the seed files of the hostile-input
+    and fuzz tests, small so every mutated ingest takes a fraction of a second."""
+    return _make_la(tmp_path_factory.mktemp("tiny") / "la", children=200, years=2, seed=3)

@@ -67,15 +67,19 @@ def test_ragged_and_blank_rows_are_kept_with_source_rows(tmp_path):
     path = _write(
         tmp_path / "episodes.csv",
         "CHILD,DECOM,RNE,LS,PLACE,DEC,REC\n"
-        "1,01/04/2020,S,C2,U1\n"          # short: padded
+        "1,01/04/2020,S,C2,U1\n"          # short: kept, marked (never padded silently)
         "\n"                               # blank line: not a record
-        "2,01/04/2020,S,C2,U1,,,oops,x\n",  # long: extras kept
+        "2,01/04/2020,S,C2,U1,,,oops,x\n"  # long: extras kept and marked
+        "3,01/04/2020,S,C2,U1,,,,\n",      # trailing empty fields are not values
     )
     df = read_903_csv(path, "episodes")
-    assert df["CHILD"].tolist() == ["1", "2"]
-    assert df["_source_row"].tolist() == [1, 3]
+    assert df["CHILD"].tolist() == ["1", "2", "3"]
+    assert df["_source_row"].tolist() == [1, 3, 4]
     assert pd.isna(df.loc[0, "REC"])
     assert df["_extra_fields"].tolist()[1] == "oops,x"
+    assert df["_read_rule"].tolist()[:2] == ["short_row", "long_row"] and pd.isna(df.loc[2, "_read_rule"])
+    assert df.loc[0, "_read_column"] == "DEC"  # the first missing column
+    assert df.loc[1, "_read_value"] == "oops,x"
 
 
 def test_missing_required_column_names_file_and_column(tmp_path):
@@ -93,7 +97,7 @@ def test_missing_required_file(tmp_path):
 
 @pytest.mark.parametrize(
     ("content", "reason"),
-    [(b"", "file is empty"), (b"\x00\x01binary", "not a text CSV file")],
+    [(b"", "file is empty"), (b"\x00\x01binary", r"not a text file \(NUL byte at byte offset 0, line 1\)")],
 )
 def test_unreadable_file(tmp_path, content, reason):
     path = tmp_path / "episodes.csv"

@@ -65,3 +65,37 @@ def keep_latest_year(df: pd.DataFrame, keys: list[str], year_col: str = "collect
     out = df.loc[keep].reset_index(drop=True)
     out.attrs["dropped_resubmitted"] = int((~keep).sum())
     return out
+
+
+def one_line(text: object, limit: int = 200) -> str:
+    """``text`` on one line (runs of whitespace, newlines included, become one space), cut to
+    ``limit`` characters: error messages quote values from the file and must stay one line."""
+    s = " ".join(str(text).split())
+    return s if len(s) <= limit else s[: limit - 3] + "..."
+
+
+def nul_reason(raw: bytes) -> str | None:
+    """Why ``raw`` is not a text file, naming the first NUL byte's offset and line, or None.
+
+    A return is text (CSV or XML); a NUL byte means a binary or damaged file, and saying where it
+    is lets the council find the damage.
+    """
+    at = raw.find(b"\x00")
+    if at < 0:
+        return None
+    line = raw.count(b"\n", 0, at) + 1
+    return f"not a text file (NUL byte at byte offset {at}, line {line})"
+
+
+def file_nul_reason(path) -> str | None:
+    """:func:`nul_reason` for a whole file, streamed (a census file can be hundreds of MB)."""
+    offset = lines = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            at = chunk.find(b"\x00")
+            if at >= 0:
+                line = lines + chunk.count(b"\n", 0, at) + 1
+                return f"not a text file (NUL byte at byte offset {offset + at}, line {line})"
+            offset += len(chunk)
+            lines += chunk.count(b"\n")
+    return None

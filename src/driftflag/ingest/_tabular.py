@@ -10,18 +10,21 @@ at all.
 from __future__ import annotations
 
 import csv
-import io
+import logging
+import os
 import re
 import warnings
 import zipfile
-from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
 import pandas as pd
 
-from driftflag.errors import SourceFileError
-from driftflag.ingest._common import STR_DTYPE
+from driftflag.errors import ConfigError, SourceFileError
+from driftflag.ingest._common import STR_DTYPE, nul_reason, one_line
+
+logger = logging.getLogger(__name__)
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 #: Rows scanned for the header row (councils sometimes put a title above the table).
@@ -53,12 +56,141 @@ def cell_text(v: object) -> str | None:
     return s or None
 
 
-def _sheet_rows(ws) -> Iterator[tuple]:
-    yield from ws.iter_rows(values_only=True)
+@dataclass(frozen=True)
+class RowProblem:
+    """Why one physical row could not be read as written (it is quarantined, never dropped).
+
+    ``field`` is the 0-based position of the offending field, or None for the row as a whole.
+    """
+
+    rule: str
+    field: int | None
+    value: str
+
+
+@dataclass
+class Records:
+    """The rows of one sheet or CSV file as text cells, with where each came from.
+
+    ``numbers[i]`` is the physical line (CSV) or sheet row (xlsx) of ``rows[i]``, 1-based, so
+    ``_source_row`` can name the line a person finds in the file. ``problems`` holds the rows
+    that could not be read as written (an unbalanced quote), by index into ``rows``. CSV rows
+    are also checked against the header's width when turned into a frame (``kind == "csv"``).
+    """
+
+    rows: list[list[str | None]]
+    numbers: list[int]
+    problems: dict[int, RowProblem] = field(default_factory=dict)
+    kind: str = "csv"
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i):
+        return self.rows[i]
+
+    def __iter__(self):
+        return iter(self.rows)
+
+
+#: Default limits on an xlsx workbook's zip members, checked before anything is decompressed.
+#: Override with the environment variables below (e.g. for a very large Annex A).
+XLSX_MAX_MEMBER_MIB = 200
+XLSX_MAX_RATIO = 100
+XLSX_MAX_MEMBERS = 10_000
+ENV_XLSX_MAX_MEMBER_MIB = "DRIFTFLAG_XLSX_MAX_MEMBER_MIB"
+ENV_XLSX_MAX_RATIO = "DRIFTFLAG_XLSX_MAX_RATIO"
+#: Members smaller than this are not checked for their ratio (tiny XML compresses very well).
+_RATIO_MIN_BYTES = 1 << 20
+
+
+def _limit(env: str, default: int) -> int:
+    raw = os.environ.get(env)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError as e:
+        raise ConfigError(f"{env}={raw!r} is not a whole number") from e
+    if value <= 0:
+        raise ConfigError(f"{env}={raw!r} must be positive")
+    return value
+
+
+def check_zip_limits(path: Path) -> None:
+    """Refuse a workbook whose zip members are too large or compress suspiciously well.
+
+    The declared sizes in the zip directory are checked before openpyxl decompresses anything,
+    so a 46 MiB sheet or a zip bomb is refused in milliseconds instead of after a minute and
+    hundreds of MB. Python's zip reader never returns more than the declared size, so a member
+    lying about its size fails its CRC check (a damaged-file error) instead of growing.
+    """
+    max_member = _limit(ENV_XLSX_MAX_MEMBER_MIB, XLSX_MAX_MEMBER_MIB)
+    max_ratio = _limit(ENV_XLSX_MAX_RATIO, XLSX_MAX_RATIO)
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+        raise SourceFileError(str(path), f"not a readable xlsx workbook (truncated or damaged: {type(e).__name__})") from e
+    if len(infos) > XLSX_MAX_MEMBERS:
+        raise SourceFileError(str(path), f"workbook has {len(infos)} zip members (limit {XLSX_MAX_MEMBERS}); not an Excel workbook")
+    for info in infos:
+        name = one_line(info.filename, 80)
+        if info.file_size > max_member * (1 << 20):
+            raise SourceFileError(
+                str(path), f"workbook member {name} is {info.file_size / (1 << 20):.0f} MiB uncompressed, above the "
+                f"limit of {max_member} MiB (set {ENV_XLSX_MAX_MEMBER_MIB} to raise it)")
+        if info.file_size >= _RATIO_MIN_BYTES and info.file_size > max_ratio * max(info.compress_size, 1):
+            ratio = info.file_size / max(info.compress_size, 1)
+            raise SourceFileError(
+                str(path), f"workbook member {name} expands {ratio:.0f} times (limit {max_ratio}): refused as a "
+                f"possible zip bomb (set {ENV_XLSX_MAX_RATIO} to raise it)")
+
+
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row(?=[\s/>])([^>]*)>")
+_ROW_NUMBER = re.compile(rb"""(?:^|\s)r\s*=\s*["']([^"']*)["']""")
+
+
+def sheet_row_numbers(path: Path, member: str) -> tuple[int, int | None]:
+    """(how many ``<row>`` elements the sheet XML holds, the first row number not after the one
+    before it or None), streamed in constant memory.
+
+    openpyxl numbers a row without ``r`` as the previous one plus one, and silently skips a
+    row whose number is not after the previous row's: such a sheet cannot be read safely.
+    """
+    n = 0
+    prev = 0
+    bad: int | None = None
+    tail = b""
+    with zipfile.ZipFile(path) as z, z.open(member) as f:
+        while True:
+            chunk = f.read(1 << 20)
+            buf = tail + chunk
+            cut = len(buf) if not chunk else max(len(buf) - 4096, 0)
+            end = 0
+            for m in _ROW_TAG.finditer(buf):
+                if m.start() >= cut:
+                    break
+                n += 1
+                end = m.end()
+                r = _ROW_NUMBER.search(m.group(1))
+                try:
+                    num = int(float(r.group(1))) if r else prev + 1
+                except ValueError:
+                    num = prev + 1
+                if num <= prev and bad is None:
+                    bad = num
+                prev = num
+            tail = buf[max(cut, end):]
+            if not chunk:
+                return n, bad
 
 
 def open_workbook(path: Path):
-    """Open an xlsx workbook read-only with cached formula values, or raise SourceFileError."""
+    """Open an xlsx workbook read-only with cached formula values, or raise SourceFileError.
+
+    The zip members' declared sizes are checked first (:func:`check_zip_limits`).
+    """
     import openpyxl
 
     try:
@@ -69,6 +201,7 @@ def open_workbook(path: Path):
         raise SourceFileError(str(path), "encrypted or legacy .xls workbook; save it as an unprotected .xlsx")
     if not head.startswith(XLSX_MAGIC):
         raise SourceFileError(str(path), "not an xlsx workbook")
+    check_zip_limits(Path(path))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -79,33 +212,124 @@ def open_workbook(path: Path):
         raise SourceFileError(str(path), f"not a readable xlsx workbook ({type(e).__name__})") from e
 
 
-def sheet_records(path: Path, ws) -> list[list[str | None]]:
-    """Every row of a sheet as text cells (damaged sheet XML raises SourceFileError)."""
+def sheet_records(path: Path, ws) -> Records:
+    """Every row of a sheet as text cells (damaged sheet XML raises SourceFileError).
+
+    The sheet's ``<dimension>`` is ignored (``reset_dimensions``): openpyxl's read-only mode
+    trusts it, and a stale ``A1`` read 0 of 612 rows. The rows read are then counted against
+    the ``<row>`` elements in the sheet XML, so a row openpyxl skips (rows out of order) stops
+    the read with one line instead of vanishing.
+    """
+    title = one_line(ws.title, 60)
     try:
-        return [[cell_text(v) for v in row] for row in _sheet_rows(ws)]
+        if hasattr(ws, "reset_dimensions"):
+            ws.reset_dimensions()
+        rows = [[cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
     except SourceFileError:
         raise
     except Exception as e:
-        raise SourceFileError(str(path), f"sheet '{ws.title}' cannot be read ({type(e).__name__})") from e
+        raise SourceFileError(str(path), f"sheet '{title}' cannot be read ({type(e).__name__})") from e
+    member = getattr(ws, "_worksheet_path", None)
+    if member:
+        try:
+            expected, out_of_order = sheet_row_numbers(Path(path), member)
+        except (zipfile.BadZipFile, KeyError, OSError, EOFError) as e:
+            raise SourceFileError(str(path), f"sheet '{title}' cannot be read ({type(e).__name__})") from e
+        if out_of_order is not None:
+            raise SourceFileError(str(path), f"sheet '{title}': row {out_of_order} comes after a later row in the "
+                                  "sheet XML (damaged or hand-edited file; open and save it in Excel)")
+        if len(rows) < expected:
+            raise SourceFileError(str(path), f"sheet '{title}' holds {expected} rows but only {len(rows)} could be "
+                                  "read (damaged sheet XML)")
+    return Records(rows, list(range(1, len(rows) + 1)), kind="xlsx")
 
 
-def csv_records(path: Path) -> list[list[str | None]]:
-    """Every row of a CSV file as text cells (UTF-8 with or without BOM, else Windows-1252)."""
+def decode_text(path: Path) -> str:
+    """The text of a CSV file (UTF-8 with or without BOM, else Windows-1252); NUL bytes refused."""
     try:
         raw = Path(path).read_bytes()
     except OSError as e:
         raise SourceFileError(str(path), f"cannot read file ({e.strerror or e})") from e
-    if b"\x00" in raw:
-        raise SourceFileError(str(path), "not a text CSV file (contains NUL bytes)")
+    reason = nul_reason(raw)
+    if reason:
+        raise SourceFileError(str(path), reason)
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
+        logger.warning("%s is not UTF-8; reading it as Windows-1252", path)
+        return raw.decode("cp1252", errors="replace")
+
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def _physical_lines(text: str) -> list[str]:
+    lines = _NEWLINE.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _read_alone(line: str) -> tuple[list[str], RowProblem]:
+    """A line whose quotes do not balance, read on its own (the quote runs to the line's end)."""
     try:
-        csv.field_size_limit(1 << 30)
-        return [[c.strip() or None for c in rec] for rec in csv.reader(io.StringIO(text, newline=""))]
-    except csv.Error as e:
-        raise SourceFileError(str(path), f"not a readable CSV file ({e})") from e
+        fields = next(csv.reader([line]), [])
+    except csv.Error:
+        fields = line.split(",")
+    q = line.find('"')
+    pos = line[:q].count(",") if q >= 0 else None
+    return fields, RowProblem("unbalanced_quote", pos, one_line(line[q:] if q >= 0 else line, 80))
+
+
+def parse_csv(text: str, *, multiline_values: bool) -> Records:
+    """Split CSV text into records, one per physical line unless a value legitimately spans lines.
+
+    A quoted value may hold a newline only when ``multiline_values`` (free text in a workbook
+    export) and only when its record closes before the end of the file with no more fields than
+    the widest single-line record so far (a stray quote closed by another one lines later almost
+    never gives that width). Otherwise the opening line is a record of its own with
+    an ``unbalanced_quote`` problem and reading restarts on the next line: one stray quote can
+    no longer swallow the rest of the file into one value. Wholly blank lines are kept as empty
+    records (callers skip them) so positions stay physical line numbers.
+    """
+    csv.field_size_limit(1 << 30)
+    lines = _physical_lines(text)
+    rows: list[list[str | None]] = []
+    numbers: list[int] = []
+    problems: dict[int, RowProblem] = {}
+    widest = 0
+    i, n = 0, len(lines)
+    while i < n:
+        reader = csv.reader((lines[j] + "\n" for j in range(i, n)), strict=True)
+        used = 0
+        broken: int | None = None
+        try:
+            for rec in reader:
+                first = i + used
+                span = reader.line_num - used
+                used = reader.line_num
+                if span > 1 and not (multiline_values and len(rec) == widest):
+                    broken = first
+                    break
+                if span == 1:
+                    widest = max(widest, len(rec))
+                rows.append([c.strip() or None for c in rec])
+                numbers.append(first + 1)
+        except csv.Error:
+            broken = i + used
+        if broken is None:
+            break
+        fields, problem = _read_alone(lines[broken])
+        problems[len(rows)] = problem
+        rows.append([c.strip() or None for c in fields])
+        numbers.append(broken + 1)
+        i = broken + 1
+    return Records(rows, numbers, problems, kind="csv")
+
+
+def csv_records(path: Path) -> Records:
+    """Every record of a CSV export of a workbook (quoted values may span lines)."""
+    return parse_csv(decode_text(path), multiline_values=True)
 
 
 def find_header_row(records: list[list[str | None]], must_match: set[str]) -> int | None:
@@ -117,8 +341,41 @@ def find_header_row(records: list[list[str | None]], must_match: set[str]) -> in
     return None
 
 
+#: Columns a reader adds to say why a row could not be read as written (None when it could);
+#: staging carries them onto every part and the rule engine quarantines the row.
+READ_PROBLEM_COLUMNS = ("_read_rule", "_read_column", "_read_value", "_read_message")
+
+
+def width_problem(rec: list, width: int) -> RowProblem | None:
+    """``short_row`` when a CSV record has fewer fields than its header (a truncated file or a
+    lost delimiter: padding it would invent blanks), ``long_row`` when it has values beyond the
+    header (they belong to no column). Trailing empty fields are not values."""
+    if len(rec) < width:
+        return RowProblem("short_row", len(rec), f"{len(rec)} of {width} fields")
+    extra = [c for c in rec[width:] if c is not None and str(c).strip()]
+    if extra:
+        return RowProblem("long_row", width, one_line(",".join(str(c) for c in rec[width:]), 80))
+    return None
+
+
+def problem_text(problem: RowProblem, line: int, header: list, width: int) -> tuple[str, str, str, str]:
+    """(rule, column, value, message) of a read problem, for the ``_read_*`` columns."""
+    pos = problem.field
+    column = (str(header[pos]) if pos is not None and pos < len(header) and header[pos]
+              else f"column {pos + 1}" if pos is not None else "row")
+    column = one_line(column, 60)
+    if problem.rule == "unbalanced_quote":
+        msg = (f"line {line}: a quote opened in {column} is not closed on this line; the line was read "
+               "on its own so the lines after it are kept")
+    elif problem.rule == "short_row":
+        msg = f"line {line} has {problem.value} of the header (the file may be truncated); {column} onwards are missing"
+    else:
+        msg = f"line {line} has values beyond the header's {width} columns: {problem.value}"
+    return problem.rule, column, problem.value, msg
+
+
 def records_to_frame(
-    records: list[list[str | None]],
+    records: Records,
     header_row: int,
     columns: dict[int, str],
     *,
@@ -128,21 +385,41 @@ def records_to_frame(
     """Frame of the rows after ``header_row``, keeping columns ``{position: canonical name}``.
 
     Wholly blank rows are skipped (not records); ``_source_row`` is the data row number after
-    the header (1 = first row under it), as in the 903 reader, so it matches the messy ledger.
+    the header (1 = the line or sheet row just under it), as in the 903 reader, so it matches the
+    messy ledger and a person can find the row. Rows that could not be read as written (see
+    :class:`Records`; CSV rows are checked against the header's width) carry the
+    :data:`READ_PROBLEM_COLUMNS`.
     """
     names = list(columns.values())
     positions = list(columns)
     data: dict[str, list] = {n: [] for n in names}
     rows: list[int] = []
-    for n, rec in enumerate(records[header_row + 1:], start=1):
-        if not any(c for c in rec):
+    header = records.rows[header_row]
+    width = max((i + 1 for i, c in enumerate(header) if c), default=0)
+    base = records.numbers[header_row]
+    problems: list[tuple[str, str, str, str] | None] = []
+    for i in range(header_row + 1, len(records.rows)):
+        rec = records.rows[i]
+        problem = records.problems.get(i)
+        if problem is None and not any(c for c in rec):
             continue
-        width = len(rec)
+        if problem is None and records.kind == "csv":
+            problem = width_problem(rec, width)
+        n = records.numbers[i]
+        problems.append(problem_text(problem, n, header, width) if problem else None)
+        w = len(rec)
         for pos, name in zip(positions, names, strict=True):
-            data[name].append(rec[pos] if pos < width else None)
-        rows.append(n)
+            data[name].append(rec[pos] if pos < w else None)
+        rows.append(n - base)
     df = pd.DataFrame({n: pd.array(v, dtype=STR_DTYPE) for n, v in data.items()}, columns=names)
     df["_source_file"] = pd.Series([source_file] * len(df), dtype=STR_DTYPE)
     df["_source_table"] = pd.Series([source_table] * len(df), dtype=STR_DTYPE)
     df["_source_row"] = pd.Series([str(r) for r in rows], dtype=STR_DTYPE)
+    add_problem_columns(df, problems)
     return df
+
+
+def add_problem_columns(df: pd.DataFrame, problems: list[tuple[str, str, str, str] | None]) -> None:
+    """Add :data:`READ_PROBLEM_COLUMNS` to ``df`` (one entry per row, None when read cleanly)."""
+    for k, col in enumerate(READ_PROBLEM_COLUMNS):
+        df[col] = pd.Series([p[k] if p else None for p in problems], dtype=STR_DTYPE, index=df.index)

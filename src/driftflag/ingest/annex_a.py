@@ -24,6 +24,8 @@ import pandas as pd
 
 from driftflag.errors import SourceFileError
 from driftflag.ingest._tabular import (
+    READ_PROBLEM_COLUMNS,
+    Records,
     csv_records,
     find_header_row,
     norm_header,
@@ -105,12 +107,12 @@ def match_columns(header: list[str | None], wanted: tuple[str, ...]) -> dict[int
     return out
 
 
-def _frame(path: Path, records: list, name: str, table_label: str) -> pd.DataFrame:
+def _frame(path: Path, records: Records, name: str, table_label: str) -> pd.DataFrame:
     wanted = ANNEX_A_COLUMNS[name]
     hdr = find_header_row(records, {norm_header(c) for c in wanted} | set(_ALIASES))
     if hdr is None:
         if not any(any(c for c in r) for r in records):
-            return records_to_frame([[]], 0, {}, source_file=str(path), source_table=table_label).pipe(
+            return records_to_frame(Records([[]], [1]), 0, {}, source_file=str(path), source_table=table_label).pipe(
                 _complete, wanted)
         raise SourceFileError(str(path), f"{table_label}: no header row with Annex A column names")
     cols = match_columns(records[hdr], wanted)
@@ -125,7 +127,7 @@ def _complete(df: pd.DataFrame, wanted: tuple[str, ...]) -> pd.DataFrame:
     for c in wanted:
         if c not in df.columns:
             df[c] = pd.Series([None] * len(df), dtype=df["_source_file"].dtype, index=df.index)
-    return df[[*wanted, "_source_file", "_source_table", "_source_row"]]
+    return df[[*wanted, "_source_file", "_source_table", "_source_row", *READ_PROBLEM_COLUMNS]]
 
 
 def read_annex_a(path: Path) -> dict[str, pd.DataFrame]:

@@ -14,7 +14,10 @@ from pathlib import Path
 import pandas as pd
 
 from driftflag.errors import SourceFileError
+from driftflag.ingest._common import one_line
 from driftflag.ingest._tabular import (
+    READ_PROBLEM_COLUMNS,
+    Records,
     csv_records,
     find_header_row,
     norm_header,
@@ -46,10 +49,10 @@ def is_audit_header(names: list[str | None]) -> bool:
     return "auditid" in norms and bool(norms & {"grade", "auditdate"})
 
 
-def _frame(path: Path, records: list, label: str) -> pd.DataFrame:
+def _frame(path: Path, records: Records, label: str) -> pd.DataFrame:
     hdr = find_header_row(records, {"auditid"})
     if hdr is None:
-        raise SourceFileError(str(path), f"{label}: no header row with an 'Audit ID' column")
+        raise SourceFileError(str(path), f"{one_line(label, 60)}: no header row with an 'Audit ID' column")
     cols: dict[int, str] = {}
     for i, h in enumerate(records[hdr]):
         name = _NORM.get(norm_header(h)) if h else None
@@ -57,12 +60,12 @@ def _frame(path: Path, records: list, label: str) -> pd.DataFrame:
             cols[i] = name
     missing = [c for c in REQUIRED if c not in cols.values()]
     if missing:
-        raise SourceFileError(str(path), f"{label}: missing required column(s) {', '.join(missing)}")
+        raise SourceFileError(str(path), f"{one_line(label, 60)}: missing required column(s) {', '.join(missing)}")
     df = records_to_frame(records, hdr, cols, source_file=str(path), source_table=label)
     for c in AUDIT_COLUMNS:
         if c not in df.columns:
             df[c] = pd.Series([None] * len(df), dtype=df["_source_file"].dtype, index=df.index)
-    return df[[*AUDIT_COLUMNS, "_source_file", "_source_table", "_source_row"]]
+    return df[[*AUDIT_COLUMNS, "_source_file", "_source_table", "_source_row", *READ_PROBLEM_COLUMNS]]
 
 
 def read_audit_log(path: Path) -> pd.DataFrame:

@@ -34,7 +34,13 @@ import pandas as pd
 from lxml import etree
 
 from driftflag.errors import SourceFileError
-from driftflag.ingest._common import STR_DTYPE, keep_latest_year, year_from_label
+from driftflag.ingest._common import (
+    STR_DTYPE,
+    file_nul_reason,
+    keep_latest_year,
+    one_line,
+    year_from_label,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -100,9 +106,26 @@ def _local(tag: object) -> str:
 
 
 def _text(el: etree._Element | None) -> str | None:
+    """The element's whole text, stripped (blank -> None).
+
+    ``el.text`` stops at the first child node, so ``100<?x?>0001`` would read as ``100``: the
+    text after a processing instruction, comment or nested element is joined on (XPath
+    ``string()``), and an entity reference left unresolved is kept as written (``&x;``) so the
+    value is quarantined as it stands rather than silently shortened.
+    """
     if el is None:
         return None
-    t = el.text
+    if len(el) == 0:
+        t = el.text
+    else:
+        parts = [el.text or ""]
+        for ch in el:
+            if isinstance(ch, etree._Entity):
+                parts.append(ch.text or "")
+            elif isinstance(ch.tag, str):
+                parts.append("".join(ch.itertext(with_tail=False)))
+            parts.append(ch.tail or "")
+        t = "".join(parts)
     if t is None:
         return None
     t = t.strip()
@@ -376,9 +399,10 @@ def read_cin_census(path: Path, tables: Iterable[str] | None = None) -> dict[str
             while el.getprevious() is not None:
                 del parent[0]
     except etree.XMLSyntaxError as e:
-        raise SourceFileError(str(path), _MSG_NOT_XML.format(detail=e.msg or e)) from e
+        reason = file_nul_reason(path)
+        raise SourceFileError(str(path), reason or _MSG_NOT_XML.format(detail=one_line(e.msg or e))) from e
     except OSError as e:
-        raise SourceFileError(str(path), f"cannot read file ({e})") from e
+        raise SourceFileError(str(path), f"cannot read file ({one_line(e)})") from e
     root = context.root
     if root is None:
         raise SourceFileError(str(path), _MSG_NOT_XML.format(detail="no root element"))

@@ -10,15 +10,15 @@ them is detected. A file named explicitly that is none of the formats stops the 
 from __future__ import annotations
 
 import csv
-import io
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from driftflag.casemodel.schema import TABLES
 from driftflag.errors import ConfigError, SourceFileError
-from driftflag.ingest._common import year_from_label
+from driftflag.ingest._common import nul_reason, one_line, year_from_label
 from driftflag.ingest._tabular import OLE_MAGIC, XLSX_MAGIC, norm_header
 from driftflag.ingest.annex_a import is_annex_a_header, list_name
 from driftflag.ingest.audit_log import is_audit_header
@@ -53,8 +53,10 @@ def _header_row(path: Path) -> list[str]:
     with open(path, "rb") as fh:
         raw = fh.read(64 * 1024)
     text = raw.decode("utf-8-sig", errors="replace")
+    # The first physical line only: a stray quote must not pull later lines into the header.
+    line = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
     try:
-        first = next(csv.reader(io.StringIO(text, newline="")), [])
+        first = next(csv.reader([line]), [])
     except csv.Error:
         return []
     return first
@@ -107,8 +109,9 @@ def detect_file(path: Path, format: str = "auto") -> SourceFile:
         if format not in ("auto", "cin"):
             raise SourceFileError(str(path), f"an XML file, not {format}")
         return SourceFile(path, "cin", None, year)
-    if b"\x00" in head:
-        raise SourceFileError(str(path), "not a recognised return (binary file)")
+    reason = nul_reason(head)
+    if reason:
+        raise SourceFileError(str(path), f"not a recognised return: {reason}")
     header = _header_row(path)
     if format in ("auto", "ssda903"):
         table = _903_table(header)
@@ -124,7 +127,7 @@ def detect_file(path: Path, format: str = "auto") -> SourceFile:
         table = _canonical_table(path, header)
         if table is not None:
             return SourceFile(path, "canonical", table, year)
-    shown = ", ".join(h.strip() for h in header[:6]) or "none"
+    shown = one_line(", ".join(h.strip() for h in header[:6]), 120) or "none"
     raise SourceFileError(str(path), f"not a recognised return (header row: {shown})")
 
 
@@ -141,6 +144,8 @@ def _detect_workbook(path: Path, format: str, year: int | None) -> SourceFile:
         if format in ("auto", "audits"):
             for ws in wb.worksheets:
                 try:
+                    if hasattr(ws, "reset_dimensions"):
+                        ws.reset_dimensions()  # a stale <dimension ref="A1"/> would hide the header
                     rows = list(ws.iter_rows(min_row=1, max_row=10, values_only=True))
                 except Exception as e:
                     raise SourceFileError(str(path), f"sheet '{ws.title}' cannot be read ({type(e).__name__})") from e

@@ -14,8 +14,6 @@ Layout of a synthetic LA (one folder per collection year, label ``2025-26`` for 
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import re
 from collections.abc import Iterable
@@ -26,6 +24,13 @@ import pandas as pd
 from driftflag.casemodel.codes import SSDA903_COLUMNS
 from driftflag.errors import SourceFileError
 from driftflag.ingest._common import STR_DTYPE, keep_latest_year, year_from_label
+from driftflag.ingest._tabular import (
+    add_problem_columns,
+    decode_text,
+    parse_csv,
+    problem_text,
+    width_problem,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +63,6 @@ _MSG_MISSING_FILE = "required table '{table}' not found (expected {table}.csv)"
 _MSG_MISSING_COLUMNS = "missing required column(s) {columns}"
 _MSG_DUPLICATE_COLUMNS = "duplicate column(s) {columns} after normalising header names"
 _MSG_EMPTY = "file is empty (no header row)"
-_MSG_BINARY = "not a text CSV file (contains NUL bytes)"
 _MSG_NOT_FOLDER = "not a folder"
 _MSG_NO_YEARS = "no collection-year folders (named like 2025-26) found"
 
@@ -70,45 +74,37 @@ def _normalise_column(name: str) -> str:
     return _WS_RE.sub("_", name.replace("\ufeff", "").strip()).upper()
 
 
-def _decode(raw: bytes, path: Path) -> str:
-    if b"\x00" in raw:
-        raise SourceFileError(str(path), _MSG_BINARY)
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        logger.warning("%s is not UTF-8; reading it as Windows-1252", path)
-        return raw.decode("cp1252", errors="replace")
-
-
 def read_903_csv(path: Path, table: str) -> pd.DataFrame:
     """Read one 903 CSV table into a string-valued DataFrame.
 
     Header names are matched case-insensitively with surrounding whitespace ignored (inner runs
     of whitespace become ``_``). Values are stripped; blanks become missing. Known columns
-    absent from the file are added empty; unknown columns are kept. A row with more fields than
-    the header keeps the extras, joined by commas, in ``_extra_fields``; a shorter row is padded.
-    Wholly blank lines are skipped (they are not records); ``_source_row`` still counts them so
-    it always equals the line's position after the header.
+    absent from the file are added empty; unknown columns are kept.
+
+    Every non-blank physical line after the header is one row (903 values never hold a
+    newline), so ``len(df)`` is the number of data lines a person counts in the file and
+    ``_source_row`` is the line's position after the header (wholly blank lines are skipped
+    but counted). A line that cannot be read as written keeps its values and carries the
+    ``_read_*`` columns (:data:`~driftflag.ingest._tabular.READ_PROBLEM_COLUMNS`), so the rule
+    engine quarantines it: an unbalanced quote (read on its own; the lines after it are read
+    normally instead of vanishing into one value), fewer fields than the header (a truncated
+    file; never padded silently) or values beyond the header (also kept, joined by commas, in
+    ``_extra_fields``).
 
     Raises
     ------
     SourceFileError
-        If the file cannot be decoded, is empty, repeats a column or lacks a required column.
+        If the file cannot be decoded (a NUL byte: its offset and line are named), is empty,
+        repeats a column or lacks a required column.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise SourceFileError(str(path), f"cannot read file ({e.strerror or e})") from e
-    text = _decode(raw, path)
-    try:
-        records = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as e:
-        raise SourceFileError(str(path), f"not a readable CSV file ({e})") from e
-    if not records or not any(c.strip() for c in records[0]):
-        raise SourceFileError(str(path), _MSG_EMPTY)
-
-    columns = [_normalise_column(c) for c in records[0]]
+    parsed = parse_csv(decode_text(path), multiline_values=False)
+    records = parsed.rows
+    if not records or not any(records[0]) or 0 in parsed.problems:
+        raise SourceFileError(str(path), _MSG_EMPTY if not records or not any(records[0])
+                              else "the header row has an unbalanced quote")
+    header = [c or "" for c in records[0]]
+    columns = [_normalise_column(c) for c in header]
     dupes = sorted({c for c in columns if c and columns.count(c) > 1})
     if dupes:
         raise SourceFileError(str(path), _MSG_DUPLICATE_COLUMNS.format(columns=", ".join(dupes)))
@@ -120,21 +116,30 @@ def read_903_csv(path: Path, table: str) -> pd.DataFrame:
     columns = [c or f"_unnamed_{i + 1}" for i, c in enumerate(columns)]
 
     width = len(columns)
+    named = max((i + 1 for i, c in enumerate(header) if c), default=0)
+    base = parsed.numbers[0]
     rows: list[list[str | None]] = []
     row_numbers: list[int] = []
     extras: list[str | None] = []
+    problems: list[tuple[str, str, str, str] | None] = []
     any_extra = False
-    for n, rec in enumerate(records[1:], start=1):
-        if not any(f.strip() for f in rec):
+    for i in range(1, len(records)):
+        rec = records[i]
+        problem = parsed.problems.get(i)
+        if problem is None and not any(rec):
             continue
-        values = [f.strip() or None for f in rec[:width]]
+        if problem is None:
+            problem = width_problem(rec, named)
+        line = parsed.numbers[i]
+        problems.append(problem_text(problem, line, columns, named) if problem else None)
+        values = rec[:width]
         if len(values) < width:
-            values.extend([None] * (width - len(values)))
-        extra = ",".join(rec[width:]).strip() if len(rec) > width else ""
+            values = values + [None] * (width - len(values))
+        extra = ",".join(c or "" for c in rec[width:]).strip(", ") if len(rec) > width else ""
         any_extra = any_extra or bool(extra)
         extras.append(extra or None)
         rows.append(values)
-        row_numbers.append(n)
+        row_numbers.append(line - base)
 
     df = pd.DataFrame.from_records(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
     for c in [c for c in df.columns if c.startswith("_unnamed_")]:
@@ -149,6 +154,7 @@ def read_903_csv(path: Path, table: str) -> pd.DataFrame:
         df["_extra_fields"] = pd.Series(extras, dtype=STR_DTYPE)
     df["_source_file"] = pd.Series([str(path)] * len(df), dtype=STR_DTYPE)
     df["_source_row"] = pd.Series(row_numbers, dtype="int64")
+    add_problem_columns(df, problems)
     return df
 
 

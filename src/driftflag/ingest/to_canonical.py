@@ -26,6 +26,7 @@ import pandas as pd
 
 from driftflag.casemodel import codes
 from driftflag.ingest._common import STR_DTYPE
+from driftflag.ingest._tabular import READ_PROBLEM_COLUMNS
 
 _PREFIX = re.compile(r"^\s*[a-z]{1,2}\d?\)\s*", re.IGNORECASE)
 _LEAD_CODE = re.compile(r"^([A-Za-z]*\d+[A-Za-z]*|[A-Z]{2,5})\s*(?::|-|–|$)")
@@ -120,6 +121,9 @@ def part(df: pd.DataFrame, columns: Mapping[str, str | pd.Series], *, fmt: str, 
     res["_source_file"] = sf
     res["_source_table"] = st
     res["_source_row"] = sr
+    for c in READ_PROBLEM_COLUMNS:  # why the reader could not read the row as written
+        if c in df.columns:
+            res[c] = df[c].reset_index(drop=True).astype(STR_DTYPE)
     # object dtype: isin() against millions of ids is a hash lookup (pyarrow strings are not)
     res["_src"] = (sf + "\x1f" + st + "\x1f" + sr).astype(object)
     res["_format"] = fmt

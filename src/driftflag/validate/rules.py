@@ -47,6 +47,18 @@ RULES: dict[str, Rule] = {r.id: r for r in (
          "Use a code from the list or leave the field blank."),
     Rule("not_a_number", "warning", "A count or number cannot be read; it was blanked.",
          "Enter a whole number (counts) or a decimal (probabilities)."),
+    Rule("date_out_of_range", "error", "A date is outside the years a date can hold (1678-2261), often a "
+         "placeholder such as 31/12/9999 for 'no end date'.",
+         "Leave an unknown or open-ended date blank instead of a placeholder, or correct the year."),
+    Rule("unbalanced_quote", "error", "A line of a CSV file opens a quoted value that it does not close; "
+         "the line was read on its own so the lines after it are kept.",
+         "Remove the stray double quote (or close it) on that line of the file and send it again."),
+    Rule("short_row", "error", "A CSV line has fewer values than the header (the file may be truncated, "
+         "or a delimiter was lost); its missing values were not invented.",
+         "Check the end of the file and the line's delimiters; resend the complete file."),
+    Rule("long_row", "error", "A CSV line has values beyond the header's columns (a stray delimiter); "
+         "which value belongs to which column cannot be known.",
+         "Remove the extra delimiter or quote the value that contains it."),
     Rule("date_order", "error", "An end date is before its start date.",
          "Check the two dates: they are probably swapped or mistyped."),
     Rule("after_extract_date", "error", "A date is after the extract date.",
@@ -109,27 +121,55 @@ def clean_text(s: pd.Series) -> pd.Series:
     return out.where(out.notna() & (out != ""))
 
 
+#: Years a date can hold as a pandas nanosecond timestamp (1677-09-21 to 2262-04-11), whole years.
+MIN_YEAR, MAX_YEAR = 1678, 2261
+_DMY = re.compile(r"^\s*\d{1,2}[/.-]\d{1,2}[/.-](\d{4,})\s*$")
+_YMD = re.compile(r"^\s*(\d{4,})-\d{1,2}-\d{1,2}")
+
+
+def date_out_of_range(s: pd.Series) -> pd.Series:
+    """Whether each text is written as a date (dd/mm/yyyy or yyyy-mm-dd) whose year is outside
+    :data:`MIN_YEAR`-:data:`MAX_YEAR`: ``31/12/9999`` is a placeholder, not an unreadable date,
+    and it must be quarantined with that reason rather than end the run."""
+    s = s.reset_index(drop=True).astype("str")
+    year = s.str.extract(_DMY, expand=False).fillna(s.str.extract(_YMD, expand=False))
+    y = pd.to_numeric(year, errors="coerce")
+    return ((y < MIN_YEAR) | (y > MAX_YEAR)).fillna(False).astype(bool)
+
+
+def _as_ns(values: pd.Series) -> pd.Series:
+    """Parsed dates as nanosecond datetimes; anything not representable becomes NaT."""
+    if not pd.api.types.is_datetime64_any_dtype(values):
+        values = pd.to_datetime(values, errors="coerce")
+    lo, hi = pd.Timestamp(f"{MIN_YEAR}-01-01"), pd.Timestamp(f"{MAX_YEAR}-12-31")
+    ok = ((values >= lo) & (values <= hi)).fillna(False)
+    return values.where(ok).astype("datetime64[ns]")
+
+
 def parse_dates(s: pd.Series) -> pd.Series:
     """dd/mm/yyyy, yyyy-mm-dd (with an optional time), or an Excel serial day number -> dates.
 
-    Anything else, and impossible dates such as 31/02/2024, give NaT.
+    Anything else, impossible dates such as 31/02/2024 and dates outside
+    :data:`MIN_YEAR`-:data:`MAX_YEAR` (see :func:`date_out_of_range`) give NaT; never raises.
     """
-    s = s.reset_index(drop=True)
-    out = pd.to_datetime(s, format="%d/%m/%Y", errors="coerce")
+    s = s.reset_index(drop=True).astype("str")
+    s = s.where(~date_out_of_range(s))
+    out = _as_ns(pd.to_datetime(s, format="%d/%m/%Y", errors="coerce"))
     todo = out.isna() & s.notna()
     if todo.any():
         sub = s[todo]
         iso = sub.str.match(_ISO, na=False)
         if iso.any():
-            out.loc[iso[iso].index] = pd.to_datetime(sub[iso].str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+            out.loc[iso[iso].index] = _as_ns(pd.to_datetime(sub[iso].str.slice(0, 10), format="%Y-%m-%d",
+                                                            errors="coerce"))
         ser = sub.str.fullmatch(r"\d{4,5}(\.0+)?", na=False) & ~iso
         if ser.any():
             days = pd.to_numeric(sub[ser], errors="coerce")
-            out.loc[ser[ser].index] = pd.Timestamp("1899-12-30") + pd.to_timedelta(days, unit="D")
+            out.loc[ser[ser].index] = _as_ns(pd.Timestamp("1899-12-30") + pd.to_timedelta(days, unit="D"))
         dash = sub.str.fullmatch(r"\d{1,2}[-.]\d{1,2}[-.]\d{4}", na=False)
         if dash.any():
             norm = sub[dash].str.replace(r"[-.]", "/", regex=True)
-            out.loc[dash[dash].index] = pd.to_datetime(norm, format="%d/%m/%Y", errors="coerce")
+            out.loc[dash[dash].index] = _as_ns(pd.to_datetime(norm, format="%d/%m/%Y", errors="coerce"))
     return out.astype("datetime64[ns]")
 
 
@@ -194,7 +234,10 @@ def check_table(table: Table, staged: pd.DataFrame, *, extract_date: pd.Timestam
                                   f"{col.name} is blank but required in {name}"))
         if col.kind == "date":
             val = parse_dates(raw)
-            bad = val.isna() & ~blank
+            far = date_out_of_range(raw).to_numpy()
+            bad = (val.isna() & ~blank).to_numpy() & ~far
+            issues.append(_issues(name, df, far, col.name, raw, "date_out_of_range",
+                                  col.name + " " + _q(raw) + f" is outside the years {MIN_YEAR}-{MAX_YEAR}"))
             issues.append(_issues(name, df, bad, col.name, raw, "unparseable_date",
                                   col.name + " " + _q(raw) + " is not a date"))
             if (name, col.name) not in FUTURE_OK:
@@ -252,15 +295,40 @@ def check_table(table: Table, staged: pd.DataFrame, *, extract_date: pd.Timestam
                                   end + " " + _q(df[end]) + " is before " + start + " " + _q(df[start])))
     for extra in [c for c in df.columns if c.startswith("_date_")]:
         raw = clean_text(df[extra].astype("str"))
-        bad = parse_dates(raw).isna() & raw.notna()
+        far = date_out_of_range(raw).to_numpy()
+        bad = (parse_dates(raw).isna() & raw.notna()).to_numpy() & ~far
         field = extra.removeprefix("_date_")
+        issues.append(_issues(name, df, far, field, raw, "date_out_of_range",
+                              field + " " + _q(raw) + f" is outside the years {MIN_YEAR}-{MAX_YEAR}"))
         issues.append(_issues(name, df, bad, field, raw, "unparseable_date",
                               field + " " + _q(raw) + " is not a date"))
+    issues.append(read_problems(name, df))
     for link in ("_ref_date", "_cp_start"):
         if link in df.columns:
             out[link] = parse_dates(clean_text(df[link].astype("str")))
     # warnings blank the value; an error anywhere removes the row later
     return out, [i for i in issues if len(i)]
+
+
+def read_problems(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Issues for rows the reader could not read as written (``_read_*`` columns set by the
+    readers: an unbalanced quote, a short or long CSV line), each naming its column and value."""
+    if "_read_rule" not in df.columns:
+        return pd.DataFrame(columns=[*ISSUE_COLUMNS, "_src"])
+    mask = df["_read_rule"].notna().to_numpy()
+    if not mask.any():
+        return pd.DataFrame(columns=[*ISSUE_COLUMNS, "_src"])
+    sub = df.loc[mask]
+    rules = sub["_read_rule"].astype(str).to_numpy()
+    return pd.DataFrame({
+        "table": name, "source_file": sub["_source_file"].to_numpy(),
+        "source_table": sub["_source_table"].to_numpy(), "source_row": sub["_source_row"].to_numpy(),
+        "column": sub["_read_column"].astype("str").fillna("").to_numpy(),
+        "value": sub["_read_value"].astype("str").fillna("").to_numpy(), "rule": rules,
+        "level": [RULES[r].level for r in rules],
+        "message": sub["_read_message"].astype("str").fillna("").to_numpy(dtype=object),
+        "_src": sub["_src"].to_numpy(),
+    })
 
 
 def _place_year(name: str, df: pd.DataFrame, place: pd.Series) -> pd.DataFrame:
