@@ -157,6 +157,9 @@ class _Tracker:
         if not self.uri:
             yield
             return
+        from driftflag._telemetry import disable_telemetry
+
+        disable_telemetry()
         from mlflow import MlflowClient
 
         self.client = MlflowClient(tracking_uri=self.uri)
