@@ -11,7 +11,9 @@ for people goes through this module:
 * :func:`single_line` - a whole message (that may embed such values) as one bounded line;
 * :func:`cell` - a rich table cell that is never parsed as markup and never reads "nan"/"None";
 * :func:`neutralise_formulas` - a frame's text cells made inert for spreadsheets (OWASP:
-  prefix a single quote), numbers left as numbers.
+  prefix a single quote), numbers left as numbers;
+* :func:`people_csv` - the one way driftflag writes a CSV for people: neutralised, every text
+  cell quoted (a bare carriage return inside a value would otherwise split the row).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ __all__ = [
     "is_missing",
     "neutralise_formula",
     "neutralise_formulas",
+    "people_csv",
     "say",
     "shown",
     "single_line",
@@ -141,3 +144,20 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
             out[name] = col.astype("object").map(neutralise_formula)
     out.columns = [neutralise_formula(c) for c in out.columns]
     return out
+
+
+def people_csv(frame: pd.DataFrame, path=None, *, index: bool = False) -> str:
+    """``frame`` as CSV text for people (written to ``path`` too when given, UTF-8).
+
+    Text cells go through :func:`neutralise_formulas` and are always quoted; numbers are
+    written bare, so ``-0.5`` stays a number; line ends are ``\\n``. Python's csv module does
+    not quote a value holding a lone ``\\r`` under minimal quoting, and a spreadsheet starts a
+    new row there.
+    """
+    import csv
+    from pathlib import Path
+
+    text = neutralise_formulas(frame).to_csv(index=index, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+    if path is not None:
+        Path(path).write_text(text, encoding="utf-8", newline="")
+    return text
