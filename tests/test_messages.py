@@ -241,3 +241,42 @@ def test_mlflow_telemetry_is_off_before_mlflow_is_imported(tmp_path, body):
                        capture_output=True, text=True, env=_clean_env(), timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.strip().splitlines()[-1] == "('true', 'true') True True"
+
+
+# --- other printing places --------------------------------------------------------------------
+
+def test_headerless_return_is_not_printed(tmp_path):
+    from driftflag.cli import app
+
+    header = tmp_path / "header.csv"
+    header.write_text("1000000,F,04/05/2008,WBRI,,,\n1000007,M,23/11/2016,WBRI,,,\n")
+    r = CliRunner().invoke(app, ["ingest", str(header), "--store", str(tmp_path / "s"), "--no-gx"])
+    assert r.exit_code == 2
+    line = r.stderr.strip()
+    assert "first row holds values, not column names (7 columns)" in line
+    assert "04/05/2008" not in line and "WBRI" not in line and "1000000" not in line
+
+
+def test_unrecognised_header_names_its_columns_escaped(tmp_path):
+    from driftflag.cli import app
+
+    f = tmp_path / "mystery.csv"
+    f.write_text("[/notes],Name\x07,Other\n1,2,3\n")
+    r = CliRunner().invoke(app, ["ingest", str(f), "--store", str(tmp_path / "s"), "--no-gx"])
+    assert r.exit_code == 2
+    assert "header row: [/notes], Name\\x07, Other" in r.stderr
+
+
+def test_tables_never_print_nan_or_none(monkeypatch, tmp_path):
+    import driftflag.tracking
+    from driftflag import cli
+
+    monkeypatch.setattr(cli.out, "width", 200)
+    versions = pd.DataFrame({"version": ["1", "2"], "aliases": [None, "[champion]"],
+                             "auc": [0.71234, float("nan")], "created": [pd.NaT, pd.Timestamp("2025-11-01")]})
+    monkeypatch.setattr(driftflag.tracking, "list_versions", lambda ws, target: versions)
+    r = CliRunner().invoke(cli.app, ["models", "list", "--workspace", str(tmp_path / "ws")])
+    assert r.exit_code == 0, r.output
+    words = r.stdout.replace("│", " ").split()
+    assert "0.712" in words and "[champion]" in words
+    assert not {"nan", "None", "NaT", "<NA>"} & set(words)
