@@ -280,3 +280,14 @@ def test_tables_never_print_nan_or_none(monkeypatch, tmp_path):
     words = r.stdout.replace("│", " ").split()
     assert "0.712" in words and "[champion]" in words
     assert not {"nan", "None", "NaT", "<NA>"} & set(words)
+
+
+def test_text_table_has_no_missing_markers_and_one_line_cells():
+    from driftflag._text import text_table
+
+    df = pd.DataFrame({"part": ["Random", None, "two\nlines"], "rate": [0.5, float("nan"), 0.25],
+                       "n": pd.array([1, None, 3], dtype="Int64"), "when": [pd.NaT, pd.Timestamp("2025-11-01"), pd.NaT]})
+    text = text_table(df)
+    assert len(text.splitlines()) == 4
+    assert not {"nan", "NaN", "None", "NaT", "<NA>"} & set(text.split())
+    assert "two\\nlines" in text and "0.50" in text

@@ -34,6 +34,7 @@ __all__ = [
     "say",
     "shown",
     "single_line",
+    "text_table",
 ]
 
 #: Longest value shown in a message: enough to recognise a code, a date or an id; too short to
@@ -123,6 +124,18 @@ def say(console, text: Any, *, style: str | None = None, one_line: bool = False)
 
     console.print(Text(single_line(text, MESSAGE_LIMIT if one_line else 10 * MESSAGE_LIMIT), style=style or ""),
                   soft_wrap=one_line)
+
+
+def text_table(frame: pd.DataFrame) -> str:
+    """``frame`` as a plain-text table for a terminal: text cells through :func:`shown` (one
+    line each), missing values as ``-`` (never "nan", "None" or "<NA>"), floats as pandas
+    prints them."""
+    out = frame.copy()
+    for name in out.columns:
+        if out[name].dtype.kind != "f":
+            out[name] = out[name].astype(object).map(
+                lambda v: "-" if is_missing(v) else shown(v, 60) if isinstance(v, str) else v)
+    return out.to_string(index=False, na_rep="-")
 
 
 def neutralise_formula(value: Any) -> Any:
