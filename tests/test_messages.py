@@ -291,3 +291,14 @@ def test_text_table_has_no_missing_markers_and_one_line_cells():
     assert len(text.splitlines()) == 4
     assert not {"nan", "NaN", "None", "NaT", "<NA>"} & set(text.split())
     assert "two\\nlines" in text and "0.50" in text
+
+
+def test_log_lines_are_one_line():
+    import logging
+
+    from driftflag.cli import _OneLineFormatter
+
+    rec = logging.LogRecord("driftflag.ingest", logging.WARNING, __file__, 1,
+                            "%s is not UTF-8", ("returns/a\nFAKE forged line.csv",), None)
+    line = _OneLineFormatter("%(levelname)s %(name)s: %(message)s").format(rec)
+    assert line == "WARNING driftflag.ingest: returns/a\\nFAKE forged line.csv is not UTF-8"

@@ -50,6 +50,14 @@ def _fail(err: Exception) -> None:
     raise typer.Exit(code=2)
 
 
+class _OneLineFormatter(logging.Formatter):
+    """Log messages as one escaped line (a path or value with a newline cannot forge a log line);
+    a traceback, shown only with --verbose, keeps its lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        return single_line(super().formatMessage(record), 2000)
+
+
 def _version(value: bool) -> None:
     if value:
         out.print(f"driftflag {__version__}")
@@ -79,11 +87,9 @@ def main(
         # MLflow deprecations); shown with --verbose.
         for module in ("sklearn", "mlflow", "shap", "pandas", "great_expectations"):
             warnings.filterwarnings("ignore", module=module)
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_OneLineFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler])
 
 
 @app.command()

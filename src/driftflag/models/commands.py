@@ -50,7 +50,7 @@ def train(
     try:
         params = train_params_from_pipeline(pipeline, set_ or [], store=store)
         ws = resolve_workspace(workspace)
-        with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn(),
+        with Progress(SpinnerColumn(), TextColumn("{task.description}", style="bold", markup=False), TimeElapsedColumn(),
                       console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("training", total=None)
             cfg = params.training_config()
