@@ -3,6 +3,8 @@ identifiers needed (issue 11), and telemetry off wherever driftflag sets MLflow 
 
 from __future__ import annotations
 
+import copy
+import functools
 import io
 import json
 import os
@@ -115,6 +117,24 @@ def test_terminal_summary_prints_hostile_values_as_typed(value):
     out = buf.getvalue()
     assert "[n/a]/header.csv" in out  # not erased as an unknown style
     assert shown(value) in out
+
+
+@functools.cache
+def _base_summary() -> dict:
+    return _summary(["X"])
+
+
+@given(st.text(min_size=1, max_size=80))
+@settings(max_examples=100, deadline=None)
+def test_terminal_summary_never_fails_on_any_value(value):
+    summary = copy.deepcopy(_base_summary())
+    issue = _issues([value]).iloc[0].to_dict()
+    summary["by_rule"][0]["examples"] = [example(issue)]
+    con, buf = _console(width=400)
+    render_terminal(summary, con)
+    example_cells = [line for line in buf.getvalue().splitlines() if "header.csv, header row 1" in line]
+    assert len(example_cells) == 1  # the example stays on one line of the table
+    assert shown(value) in example_cells[0]
 
 
 def test_example_is_only_the_identifiers_and_is_bounded():
