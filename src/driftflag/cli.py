@@ -3,6 +3,10 @@
 Each command parses its options, makes one library call, renders the result and sets the exit
 code. Errors a user can fix (:class:`driftflag.errors.DriftflagError`) are printed as one line,
 ``driftflag: error: <message>``, with exit code 2; ``--debug`` shows the traceback instead.
+
+Messages carry values from the returns and paths people typed, so nothing printed is read as
+rich markup and every message is one line (:mod:`driftflag._text`). MLflow's usage telemetry
+is switched off before any command runs (:mod:`driftflag._telemetry`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import typer
 from rich.console import Console
 
 from driftflag import HUMAN_DECISION_NOTICE, __version__
+from driftflag._telemetry import disable_telemetry
+from driftflag._text import cell, say, single_line
 from driftflag.errors import DriftflagError
 
 app = typer.Typer(
@@ -40,8 +46,16 @@ def _wide() -> Console:
 def _fail(err: Exception) -> None:
     if _STATE["debug"]:
         raise err
-    console.print(f"driftflag: error: {err}", markup=False, highlight=False, soft_wrap=True)
+    say(console, f"driftflag: error: {err}", one_line=True)
     raise typer.Exit(code=2)
+
+
+class _OneLineFormatter(logging.Formatter):
+    """Log messages as one escaped line (a path or value with a newline cannot forge a log line);
+    a traceback, shown only with --verbose, keeps its lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        return single_line(super().formatMessage(record), 2000)
 
 
 def _version(value: bool) -> None:
@@ -60,6 +74,7 @@ def main(
 ) -> None:
     """driftflag command line."""
     _STATE["debug"] = debug
+    disable_telemetry()
     import os
 
     # MLflow prints INFO lines (database migrations) on stderr; keep the terminal for our output.
@@ -72,11 +87,9 @@ def main(
         # MLflow deprecations); shown with --verbose.
         for module in ("sklearn", "mlflow", "shap", "pandas", "great_expectations"):
             warnings.filterwarnings("ignore", module=module)
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_OneLineFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler])
 
 
 @app.command()
@@ -122,19 +135,19 @@ def synth(
         return
     try:
         with Progress(
-            TextColumn("[bold]{task.description:<18}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(), console=console, transient=True,
+            TextColumn("{task.description:<18}", style="bold", markup=False), BarColumn(),
+            TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=console, transient=True,
         ) as bar:
             task = bar.add_task("simulating", total=len(STEPS))
 
             def step(msg: str) -> None:
-                bar.update(task, advance=1, description=msg)
+                bar.update(task, advance=1, description=single_line(msg, 60))
 
             summary = run_synth(cfg, out_dir, force=force, progress=step)
     except DriftflagError as e:
         _fail(e)
         return
-    out.print(summary, highlight=False)
+    out.print(summary, highlight=False, markup=False, emoji=False)
     out.print(HUMAN_DECISION_NOTICE, style="dim", highlight=False)
 
 
@@ -192,19 +205,19 @@ def run_pipeline_cmd(
         ws = Path(cfg.workspace).resolve() if cfg.workspace and workspace is None else _workspace(workspace)
         uri = None if no_tracking else (cfg.tracking_uri or f"sqlite:///{ws / 'mlflow.db'}")
         ws.mkdir(parents=True, exist_ok=True)
-        with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn(),
-                      console=console, transient=True) as bar:
-            task = bar.add_task(cfg.name, total=None)
+        with Progress(SpinnerColumn(), TextColumn("{task.description}", style="bold", markup=False),
+                      TimeElapsedColumn(), console=console, transient=True) as bar:
+            task = bar.add_task(single_line(cfg.name, 60), total=None)
             outcomes = run_pipeline(cfg, workspace=ws, tracking_uri=uri, force=force,
-                                    progress=lambda m: bar.update(task, description=m))
+                                    progress=lambda m: bar.update(task, description=single_line(m, 80)))
     except DriftflagError as e:
         _fail(e)
         return
-    table = Table(title=f"pipeline {cfg.name}", title_justify="left")
+    table = Table(title=cell(f"pipeline {cfg.name}"), title_justify="left")
     for col in ("step", "kind", "status", "summary"):
         table.add_column(col)
     for o in outcomes:
-        table.add_row(o.id, o.kind, o.status, o.summary)
+        table.add_row(cell(o.id), cell(o.kind), cell(o.status), cell(o.summary, limit=300))
     _wide().print(table)
     out.print(HUMAN_DECISION_NOTICE, style="dim", highlight=False)
 
@@ -261,9 +274,8 @@ def entry() -> None:
     except Exception as e:  # noqa: BLE001 - last resort; DriftflagError is handled per command
         if _STATE["debug"] or "--debug" in sys.argv:
             raise
-        console.print(
-            f"driftflag: internal error: {type(e).__name__}: {e} (rerun with --debug for the "
-            "traceback, and please report it)", markup=False, highlight=False, soft_wrap=True)
+        say(console, f"driftflag: internal error: {type(e).__name__}: {single_line(e, 300)} (rerun with --debug for the "
+                     "traceback, and please report it)", one_line=True)
         raise SystemExit(3) from None
 
 

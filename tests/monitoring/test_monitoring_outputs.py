@@ -156,3 +156,21 @@ def test_command_reports_a_missing_model_as_one_line(ws, tmp_path):
                                       "--workspace", str(ws), "--no-mlflow"])
     assert res.exit_code == 2
     assert "driftflag: error: no model driftflag-future-drift@champion" in res.output
+
+
+def test_by_feature_csv_neutralises_formula_like_text(tmp_path):
+    import csv
+
+    frames = _frames(0, 600).rename(columns={"status": "=status"})
+    frames["=status"] = frames["=status"].map({"C1": "+C1", "C2": "@C2", "V2": "-V2"})
+    reference = build_reference(frames, ["plan_days", "=status"], "score", label="toy")
+    report = monitor(_frames(2, 600, shift=0.6).rename(columns={"status": "=status"}), reference,
+                     month="2025-11")
+    out = report.write(tmp_path / "m")
+    with open(out / "by_feature.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    cells = [c for row in rows for c in row]
+    assert "'=status" in cells
+    assert not any(c.startswith(("=", "+", "@")) for c in cells)
+    assert all(float(c) < 0 for c in cells if c.startswith("-"))  # only negative numbers
+    assert pd.read_csv(out / "by_feature.csv").select_dtypes("number").shape[1] >= 1

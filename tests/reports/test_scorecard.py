@@ -205,3 +205,18 @@ def test_cli_features_and_scorecard(tmp_path):
                                "--out", str(tmp_path / "g.parquet")])
     assert r.exit_code == 2
     assert "--to 2025-10 is before --from 2025-11" in r.output
+
+
+def test_formula_like_team_names_stay_text(tmp_path):
+    from indicators.stores import make_store
+
+    plans = [{"child_id": c, "start_date": "2024-01-15"} for c in "AB"]
+    allocations = [{"child_id": "A", "team": "=HYPERLINK(\"http://x\")", "worker_id": "W1", "start_date": "2024-01-15"},
+                   {"child_id": "B", "team": "@SUM(A1)", "worker_id": "W1", "start_date": "2024-01-15"}]
+    store = make_store(cp_plans=plans, allocations=allocations,
+                       referrals=[{"child_id": "F", "referral_date": "2025-11-03"}])
+    paths = build_scorecard(store, "2025-11").write(tmp_path)
+    wb = openpyxl.load_workbook(paths[1])
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert not any(c.data_type == "f" for c in cells)
+    assert {"=HYPERLINK(\"http://x\")", "@SUM(A1)"} <= {c.value for c in wb["By team"]["B"]}

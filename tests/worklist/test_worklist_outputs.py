@@ -7,6 +7,8 @@ import zipfile
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from driftflag import HUMAN_DECISION_NOTICE
@@ -123,3 +125,123 @@ def test_key_comes_from_the_environment_or_a_file(tmp_path, monkeypatch):
     f = tmp_path / "key"
     f.write_bytes(KEY + b"\n")
     assert load_pseudonym_key(f) == KEY
+
+
+# --- hostile values from the returns (issue 11) -----------------------------------------------
+
+FORMULAS = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
+
+
+def _hostile_worklist(teams: list[str] | None = None):
+    """A small worklist whose ids, teams and workers start like formulas (no model needed)."""
+    from conftest import policy
+    from driftflag.worklist.sampling import Worklist
+
+    n = len(FORMULAS)
+    teams = teams or [f"{v} team" for v in FORMULAS]
+    frame = pd.DataFrame({
+        "child_id": FORMULAS, "team": [teams[i % len(teams)] for i in range(n)],
+        "service": ["CIN"] * n, "worker_id": ["W1"] * n, "worker_name": FORMULAS,
+        "score": [-0.5, 0.1, 0.2, 0.3, 0.4, 0.5], "risk_percentile": [1.0, 20.0, 40.0, 60.0, 80.0, 99.0],
+        "days_since_last_visit": [-3, 1, 2, 3, 4, 5],
+        "selection_part": ["random"] * n, "selection_reason": ["-random control"] * n,
+        "reason_1": FORMULAS, "inclusion_probability": [0.5] * n, "inclusion_probability_method": ["exact"] * n,
+    })
+    return Worklist(frame=frame, month="2025-11", policy=policy(), design={"open_cases": n},
+                    model_label="=model")
+
+
+def _assert_no_formula_cells(path):
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    header, body = rows[0], rows[1:]
+    for row in body:
+        for name, value in zip(header, row, strict=True):
+            if value.startswith(("=", "+", "-", "@", "\t", "\r")):
+                # only numbers may start with a minus sign
+                assert name in ("Risk score", "Days since last visit") and float(value) < 0, (name, value)
+    return header, body
+
+
+def test_worklist_csv_neutralises_formulas_and_keeps_numbers(tmp_path):
+    wl = _hostile_worklist()
+    wl.write(tmp_path / "out")
+    header, body = _assert_no_formula_cells(tmp_path / "out" / "worklist.csv")
+    col = dict(zip(header, zip(*body, strict=True), strict=True))
+    assert list(col["Child ID"]) == ["'" + v for v in FORMULAS]  # nothing lost: a quote in front
+    assert col["Risk score"][0] == "-0.5" and col["Days since last visit"][0] == "-3"
+    csv = pd.read_csv(tmp_path / "out" / "worklist.csv")
+    assert csv["Risk score"].dtype.kind == "f" and csv["Risk score"].iloc[0] == -0.5
+
+
+def test_shared_csv_neutralises_formulas(tmp_path):
+    wl = _hostile_worklist()
+    wl.write(tmp_path / "out", pseudonym_key=KEY)
+    header, body = _assert_no_formula_cells(tmp_path / "out" / "shared" / "worklist_shared.csv")
+    teams = [r[header.index("Team")] for r in body]
+    assert all(t.startswith("'") for t in teams)
+
+
+def test_workbook_writes_formula_like_values_as_text(tmp_path):
+    wl = _hostile_worklist()
+    wl.write(tmp_path / "out")
+    wb = load_workbook(tmp_path / "out" / "worklist.xlsx")
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert not any(c.data_type == "f" for c in cells)  # no formula anywhere
+    assert {c.value for c in cells} >= {v for v in FORMULAS if v.isprintable()}
+
+
+APOSTROPHE_31 = "Children in Need Team North We's Locality"  # character 31 is "'" (the issue)
+
+
+@pytest.mark.parametrize("teams", [
+    [APOSTROPHE_31],
+    ["'quoted'", "[North]: a/b*c?d\\e", "History", "summary", "_worklist"],
+    ["A" * 40, "a" * 40 + "x", "A" * 31],  # collide once cut, and case-insensitively
+    ["Team\x00one", "Team\none", "   ", "''"],
+])
+def test_workbook_with_awkward_team_names_opens(tmp_path, teams):
+    wl = _hostile_worklist(teams)
+    wl.write(tmp_path / "out")
+    wb = load_workbook(tmp_path / "out" / "worklist.xlsx")
+    team_sheets = wb.sheetnames[1:-1]
+    assert len(team_sheets) == len(set(wl.frame["team"]))
+    assert sum(wb[s].max_row - 1 for s in team_sheets) == len(wl.frame)
+
+
+def _excel_accepts(name: str) -> bool:
+    return (0 < len(name.encode("utf-16-le")) // 2 <= 31 and not any(c in "[]:*?/\\" for c in name)
+            and not name.startswith("'") and not name.endswith("'") and name.isprintable())
+
+
+@given(st.lists(st.text(max_size=50), min_size=1, max_size=12, unique=True))
+@settings(max_examples=300, deadline=None)
+def test_sheet_names_are_valid_and_unique_for_any_team_names(teams):
+    from driftflag.worklist.outputs import _sheet_names
+
+    names = _sheet_names(teams)
+    assert set(names) == set(teams)
+    assert all(_excel_accepts(n) for n in names.values())
+    folded = [n.casefold() for n in names.values()] + [n.lower() for n in names.values()]
+    assert len({n.lower() for n in names.values()}) == len(names)
+    assert len({n.casefold() for n in names.values()}) == len(names)
+    assert not {"summary", "_worklist", "history"} & set(folded)
+
+
+@given(st.lists(st.text(min_size=1, max_size=40), min_size=1, max_size=4, unique=True))
+@settings(max_examples=15, deadline=None)
+def test_xlsxwriter_accepts_the_sheet_names(teams):
+    import io
+
+    import xlsxwriter
+
+    from driftflag.worklist.outputs import _sheet_names
+
+    wb = xlsxwriter.Workbook(io.BytesIO(), {"in_memory": True})
+    wb.add_worksheet("Summary")
+    for name in _sheet_names(teams).values():
+        wb.add_worksheet(name)  # raises on an invalid or duplicate name
+    wb.add_worksheet("_worklist")
+    wb.close()

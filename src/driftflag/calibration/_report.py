@@ -204,7 +204,7 @@ def render_report(report: CalibrationReport) -> Table:
     """A ``rich`` table of the report: one row per figure, ✓/✗, and a footer count."""
     start_year = report.year - 1
     table = Table(
-        title=(
+        title=Text(  # a folder name is not markup
             f"Calibration of {report.la_dir.name or report.la_dir} against England, "
             f"collection year {report.year_label} (1 Apr {start_year} - 31 Mar {report.year})"
         ),

@@ -36,9 +36,10 @@ def _fail(err: Exception) -> None:
 
 
 def _echo(text: str) -> None:
+    from driftflag._text import say
     from driftflag.cli import out
 
-    out.print(text, highlight=False, markup=False, soft_wrap=True)
+    say(out, text, one_line=True)
 
 
 def features(

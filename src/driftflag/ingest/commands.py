@@ -2,7 +2,8 @@
 
 A thin shell: parse options, make one library call (:func:`driftflag.ingest.run.ingest`),
 render the summary with rich, set the exit code. A file that cannot be read at all stops the run
-with one line naming the file and the problem (exit 2) and the store is left as it was.
+with one line naming the file and the problem (exit 2) and the store is left as it was. File
+names and values are printed as plain text, never as rich markup (:mod:`driftflag._text`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ def ingest(
                                                           "write Data Docs under STORE/gx.")] = True,
 ) -> None:
     """Read returns into the canonical case store, validate them and quarantine bad rows."""
+    from driftflag._text import say, single_line
     from driftflag.cli import _fail
     from driftflag.ingest.run import ingest as run_ingest
     from driftflag.validate.summary import render_terminal
@@ -41,13 +43,13 @@ def ingest(
             extract = date.fromisoformat(extract_date) if extract_date else date.today()
         except ValueError as e:
             raise ConfigError(f"--extract-date {extract_date!r} is not a date (YYYY-MM-DD)") from e
-        with Progress(TextColumn("[bold]{task.description:<32}"), BarColumn(),
+        with Progress(TextColumn("{task.description:<32}", style="bold", markup=False), BarColumn(),
                       TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
                       console=err, transient=True) as bar:
             task = bar.add_task("detecting formats", total=None)
 
             def step(msg: str, i: int, n: int) -> None:
-                bar.update(task, description=msg[:32], completed=i, total=max(n, 1))
+                bar.update(task, description=single_line(msg, 32), completed=i, total=max(n, 1))
 
             result = run_ingest(paths, store, extract_date=extract, created_at=datetime.now().replace(microsecond=0),
                                 format=format, run_gx=gx, progress=step)
@@ -58,5 +60,5 @@ def ingest(
 
     summary = json.loads((result.store_path / "validation" / "summary.json").read_text())
     render_terminal(summary, out)
-    out.print(f"Case store written to {result.store_path}; validation summary: "
-              f"{result.store_path / 'validation' / 'summary.html'}")
+    say(out, f"Case store written to {result.store_path}; validation summary: "
+             f"{result.store_path / 'validation' / 'summary.html'}")

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from driftflag._text import shown
 from driftflag.casemodel.schema import TABLES
 from driftflag.errors import ConfigError, SourceFileError
-from driftflag.ingest._common import nul_reason, one_line, year_from_label
+from driftflag.ingest._common import nul_reason, year_from_label
 from driftflag.ingest._tabular import OLE_MAGIC, XLSX_MAGIC, norm_header
 from driftflag.ingest.annex_a import is_annex_a_header, list_name
 from driftflag.ingest.audit_log import is_audit_header
@@ -60,6 +61,20 @@ def _header_row(path: Path) -> list[str]:
     except csv.Error:
         return []
     return first
+
+
+_DATA_LIKE = re.compile(r"^[\d\s./:+-]+$")
+
+
+def _describe_header(header: list[str]) -> str:
+    """The first row for an error message: its column names, or only its width when it holds
+    data (a file without a header row would otherwise print a child's record)."""
+    cells = [h.strip() for h in header]
+    if not any(cells):
+        return "no header row"
+    if any(_DATA_LIKE.match(c) for c in cells if c):
+        return f"the first row holds values, not column names ({len(cells)} columns)"
+    return "header row: " + ", ".join(shown(c) for c in cells[:6]) + (", …" if len(cells) > 6 else "")
 
 
 def _903_table(header: list[str]) -> str | None:
@@ -127,8 +142,7 @@ def detect_file(path: Path, format: str = "auto") -> SourceFile:
         table = _canonical_table(path, header)
         if table is not None:
             return SourceFile(path, "canonical", table, year)
-    shown = one_line(", ".join(h.strip() for h in header[:6]), 120) or "none"
-    raise SourceFileError(str(path), f"not a recognised return (header row: {shown})")
+    raise SourceFileError(str(path), f"not a recognised return ({_describe_header(header)})")
 
 
 def _detect_workbook(path: Path, format: str, year: int | None) -> SourceFile:

@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from driftflag._text import cell, say
+
 __all__ = ["models_list", "models_promote", "models_rollback", "models_show", "train"]
 
 _WS = typer.Option("--workspace", help="MLflow workspace folder (default $DRIFTFLAG_WORKSPACE "
@@ -48,7 +50,7 @@ def train(
     try:
         params = train_params_from_pipeline(pipeline, set_ or [], store=store)
         ws = resolve_workspace(workspace)
-        with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn(),
+        with Progress(SpinnerColumn(), TextColumn("{task.description}", style="bold", markup=False), TimeElapsedColumn(),
                       console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("training", total=None)
             cfg = params.training_config()
@@ -64,7 +66,7 @@ def train(
     for col in frame.columns:
         table.add_column(col, justify="left" if col in ("model", "version") else "right")
     for _, r in frame.iterrows():
-        table.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in r.tolist()])
+        table.add_row(*[cell(v, digits=3) for v in r.tolist()])
     out.print(table)
     out.print("Each version is registered with the alias 'challenger'; "
               "`driftflag models promote` applies the promotion gate.")
@@ -92,7 +94,7 @@ def models_list(
     for col in df.columns:
         table.add_column(str(col))
     for row in df.itertuples(index=False):
-        table.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
+        table.add_row(*[cell(v, digits=3) for v in row])
     Console(width=max(Console().width, 130)).print(table)
 
 
@@ -112,7 +114,9 @@ def models_show(
     except DriftflagError as e:
         _fail(e)
         return
-    Console().print(info["model_card"], markup=False, highlight=False)
+    from rich.text import Text
+
+    Console().print(Text(info["model_card"]))  # plain text: no markup, emoji codes or highlighting
 
 
 def models_promote(
@@ -134,11 +138,11 @@ def models_promote(
         _fail(e)
         return
     for check, ok in gate.checks.items():
-        out.print(f"{check}: {'pass' if ok else 'not run' if ok is None else 'FAIL'}")
+        say(out, f"{check}: {'pass' if ok else 'not run' if ok is None else 'FAIL'}")
     if gate.promoted:
-        out.print(f"v{gate.version} is now champion")
+        say(out, f"v{gate.version} is now champion")
     else:
-        out.print(f"v{gate.version} not promoted: " + "; ".join(gate.reasons))
+        say(out, f"v{gate.version} not promoted: " + "; ".join(gate.reasons))
         raise typer.Exit(code=1)
 
 

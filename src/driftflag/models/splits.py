@@ -253,8 +253,10 @@ def splits_table(splits: list[Split]):
     for col in ("fold", "train_first_as_of", "train_last_as_of", "n_train_as_of",
                 "train_label_end", "test_first_as_of", "test_last_as_of", "label_window_end"):
         table.add_column(col)
+    from driftflag._text import cell
+
     for r in rows:
-        table.add_row(*(str(r[c]) for c in (
+        table.add_row(*(cell(r[c]) for c in (
             "fold", "train_first_as_of", "train_last_as_of", "n_train_as_of", "train_label_end",
             "test_first_as_of", "test_last_as_of", "label_window_end")))
     return table

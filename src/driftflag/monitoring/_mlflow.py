@@ -39,6 +39,9 @@ def log_report(report: MonitorReport, tracking_uri: str, *, run_id: str | None =
     """
     import time
 
+    from driftflag._telemetry import disable_telemetry
+
+    disable_telemetry()
     from mlflow import MlflowClient
     from mlflow.entities import Metric
 

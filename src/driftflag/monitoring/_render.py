@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from driftflag._atomic import staged_dir
+from driftflag._text import people_csv
 
 if TYPE_CHECKING:
     from driftflag.monitoring._monitor import MonitorReport
@@ -101,5 +102,5 @@ def write_report(report: MonitorReport, out_dir: Path | str, *, title: str = "Da
             cfg=report.config, n_tests=int(report.features[["p_value"]].notna().sum().iloc[0]) * 3)
         (tmp / "monitor.html").write_text(html, encoding="utf-8")
         (tmp / "monitor.json").write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
-        report.features.to_csv(tmp / "by_feature.csv", index=False)
+        people_csv(report.features, tmp / "by_feature.csv")
     return out_dir

@@ -179,6 +179,7 @@ def monitor(
     from rich.console import Console
 
     from driftflag import HUMAN_DECISION_NOTICE
+    from driftflag._text import say
     from driftflag.errors import DriftflagError
 
     console = Console()
@@ -187,14 +188,14 @@ def monitor(
             month, store=store, model=model, out=out, reference=reference, current=current,
             audits=audits, config=config, target=target, workspace=workspace, log_mlflow=log_mlflow)
         label = dest.name
-        console.print(f"data drift monitoring {label}: [bold]{report.verdict}[/bold] "
-                      f"({len(report.flagged())} of {len(report.features)} inputs flagged)")
+        say(console, f"data drift monitoring {label}: {report.verdict} "
+                     f"({len(report.flagged())} of {len(report.features)} inputs flagged)")
         for reason in report.reasons:
-            console.print(f"  - {reason}", markup=False, highlight=False)
-        console.print(f"report: {dest / 'monitor.html'}")
+            say(console, f"  - {reason}")
+        say(console, f"report: {dest / 'monitor.html'}")
         if rid:
-            console.print(f"logged to MLflow run {rid}")
-        console.print(HUMAN_DECISION_NOTICE)
+            say(console, f"logged to MLflow run {rid}")
+        say(console, HUMAN_DECISION_NOTICE)
     except DriftflagError as e:
         from driftflag.cli import _fail
 

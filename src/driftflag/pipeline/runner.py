@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from driftflag._atomic import write_bytes_atomic
+from driftflag._text import single_line
 from driftflag.errors import DriftflagError
 from driftflag.pipeline.config import PipelineConfig
 from driftflag.pipeline.steps import KINDS, StepContext, validate_step_params
@@ -104,7 +105,8 @@ def run_pipeline(
                 tracker.failed(spec.id, spec.kind, params, e)
                 raise PipelineStepError(spec.id, e) from e
             except Exception as e:  # an unexpected library failure still stops cleanly
-                logger.exception("step %s failed", spec.id)
+                # the traceback only with --verbose: the error itself is the one line printed
+                logger.debug("step %s failed", spec.id, exc_info=True)
                 tracker.failed(spec.id, spec.kind, params, e)
                 raise PipelineStepError(spec.id, e) from e
             out = StepOutcome(spec.id, spec.kind, "ran", result.summary, result.metrics)
@@ -157,6 +159,9 @@ class _Tracker:
         if not self.uri:
             yield
             return
+        from driftflag._telemetry import disable_telemetry
+
+        disable_telemetry()
         from mlflow import MlflowClient
 
         self.client = MlflowClient(tracking_uri=self.uri)
@@ -197,5 +202,5 @@ class _Tracker:
         if self.client is None:
             return
         rid = self._child(sid, {"driftflag.step_kind": kind, "driftflag.status": "failed",
-                                "driftflag.error": str(err)[:500]})
+                                "driftflag.error": single_line(err, 500)})
         self.client.set_terminated(rid, status="FAILED")

@@ -242,7 +242,9 @@ class Scorecard:
         import xlsxwriter
 
         buf = io.BytesIO()
+        # team names come from the returns: text is always written as text, never a formula
         wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False,
+                                       "strings_to_formulas": False, "strings_to_urls": False,
                                        "nan_inf_to_errors": False})
         wb.set_properties({"title": f"driftflag drift scorecard {self.month}",
                            "created": datetime(self.as_of.year, self.as_of.month, self.as_of.day),

@@ -7,13 +7,16 @@ whatever folder the command runs in. driftflag therefore always passes an explic
 ``<workspace>/artifacts``.
 
 The workspace is, in order: the ``--workspace`` option, the ``DRIFTFLAG_WORKSPACE`` environment
-variable, ``./driftflag-workspace`` under the current folder.
+variable, ``./driftflag-workspace`` under the current folder. Setting a workspace up also
+switches MLflow's usage telemetry off (:func:`driftflag._telemetry.disable_telemetry`).
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from driftflag._telemetry import disable_telemetry
 
 __all__ = ["ENV_WORKSPACE", "artifact_root", "resolve_workspace", "tracking_uri"]
 
@@ -23,6 +26,7 @@ DEFAULT_WORKSPACE = "driftflag-workspace"
 
 def resolve_workspace(option: str | Path | None = None, *, create: bool = True) -> Path:
     """The absolute workspace folder (created with ``artifacts/`` unless ``create=False``)."""
+    disable_telemetry()
     chosen = option or os.environ.get(ENV_WORKSPACE) or Path.cwd() / DEFAULT_WORKSPACE
     path = Path(chosen).expanduser().resolve()
     if create:
@@ -32,6 +36,7 @@ def resolve_workspace(option: str | Path | None = None, *, create: bool = True) 
 
 def tracking_uri(workspace: Path) -> str:
     """``sqlite:///<absolute workspace>/mlflow.db`` (four slashes before an absolute POSIX path)."""
+    disable_telemetry()
     return f"sqlite:///{(Path(workspace).resolve() / 'mlflow.db').as_posix().lstrip('/')}" \
         if os.name == "nt" else f"sqlite:///{(Path(workspace).resolve() / 'mlflow.db').as_posix()}"
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from driftflag._telemetry import disable_telemetry
 from driftflag.tracking._errors import TrackingError
 from driftflag.tracking._workspace import artifact_root, tracking_uri
 from driftflag.tracking.model_card import ModelCard, render_model_card
@@ -70,6 +71,7 @@ def use_workspace(workspace: Path):
     Sets the process's tracking and registry URIs explicitly, so nothing falls back to
     ``./mlruns`` or a ``mlflow.db`` in the current folder.
     """
+    disable_telemetry()
     import mlflow
     from mlflow import MlflowClient
 
@@ -166,6 +168,7 @@ def log_training_run(
     :class:`~driftflag.evaluation.MetricTable` holding ``model_label`` (and its baseline);
     ``test_y`` / ``test_scores`` the pooled test labels and scores, used only for aggregate plots.
     """
+    disable_telemetry()
     import mlflow
     import mlflow.sklearn
     from mlflow.models import infer_signature

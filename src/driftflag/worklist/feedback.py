@@ -33,6 +33,7 @@ import pandas as pd
 
 from driftflag import HUMAN_DECISION_NOTICE
 from driftflag._atomic import staged_dir
+from driftflag._text import text_table
 from driftflag.casemodel import ledger
 from driftflag.casemodel.codes import AUDIT_GRADES
 from driftflag.errors import DriftflagError, SchemaError, StoreError
@@ -320,7 +321,7 @@ class AuditReport:
                   "agreement": "Flags against grades", "optimism": "Re-graded cases (over-optimism)"}
         tables = self.tables()
         for k, t in titles.items():
-            parts += [t, "-" * len(t), tables[k].to_string(index=False), ""]
+            parts += [t, "-" * len(t), text_table(tables[k]), ""]
         parts += self.notes
         return "\n".join(parts)
 

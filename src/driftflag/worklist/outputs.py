@@ -12,6 +12,10 @@ Workbook (``worklist.xlsx``):
 
 Same inputs give byte-identical files: rows sorted, the workbook's created date fixed to the
 worklist month, no timestamps anywhere (xlsxwriter writes fixed zip entry dates).
+
+Values come from the returns: the workbook writes them as strings (never formulas), the HTML
+escapes them, and the CSV neutralises text cells that a spreadsheet would run as a formula
+(:func:`driftflag._text.people_csv`).
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import html as _html
 import io
-import re
 from datetime import datetime
 from pathlib import Path
 
@@ -28,6 +31,7 @@ import pandas as pd
 
 from driftflag import HUMAN_DECISION_NOTICE
 from driftflag._atomic import staged_dir
+from driftflag._text import people_csv
 from driftflag.casemodel.codes import AUDIT_GRADES
 from driftflag.worklist.policy import SERVICE_LABELS
 
@@ -43,6 +47,8 @@ __all__ = [
 ]
 
 META_SHEET = "_worklist"
+#: Shown for a case whose team is not recorded (never "nan").
+NO_TEAM = "No team recorded"
 YES_NO = ("Yes", "No")
 
 PART_LABELS = {
@@ -84,6 +90,11 @@ def _month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     return start, start + pd.offsets.MonthEnd(0)
 
 
+def _teams(frame: pd.DataFrame) -> pd.Series:
+    team = frame["team"].astype("object")
+    return team.where(team.notna(), NO_TEAM).astype("str")
+
+
 def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The worklist in the QA lead's words: one row per case, the columns of the workbook."""
     n = len(frame)
@@ -95,7 +106,7 @@ def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
     worker = worker.where(worker.notna(), col("worker_id").astype("object")) if "worker_id" in frame else worker
     out = {
         "Child ID": frame["child_id"].astype("str"),
-        "Team": frame["team"].astype("str"),
+        "Team": _teams(frame),
         "Service": frame["service"].astype("str").map(lambda s: SERVICE_LABELS.get(s, s)),
         "Worker": worker.fillna("").astype("str"),
         "Risk score": frame["score"].astype(float).round(3),
@@ -117,18 +128,60 @@ def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)[list(DISPLAY_COLUMNS)].reset_index(drop=True)
 
 
+#: Excel's rules for a sheet name: at most 31 characters (UTF-16 code units), none of
+#: ``[]:*?/\\`` nor control characters, not starting or ending with an apostrophe, not "History"
+#: (reserved), unique ignoring case.
+SHEET_NAME_MAX = 31
+_SHEET_FORBIDDEN = frozenset("[]:*?/\\")
+_RESERVED_SHEETS = frozenset({"summary", META_SHEET.lower(), "history"})
+
+
+def _cut(name: str, units: int) -> str:
+    """The longest start of ``name`` within ``units`` UTF-16 code units (Excel's count)."""
+    out, n = [], 0
+    for ch in name:
+        n += 2 if ord(ch) > 0xFFFF else 1
+        if n > units:
+            break
+        out.append(ch)
+    return "".join(out)
+
+
+def _tidy(name: str) -> str:
+    """No spaces or apostrophes at either end (cutting can expose either)."""
+    while name != name.strip().strip("'"):
+        name = name.strip().strip("'")
+    return name
+
+
+def _sheet_base(team: str) -> str:
+    """``team`` made a valid sheet name on its own (before de-duplication)."""
+    clean = "".join("-" if ch in _SHEET_FORBIDDEN or not (ch.isprintable() or ch == " ") else ch
+                    for ch in str(team))
+    return _tidy(_cut(_tidy(" ".join(clean.split())), SHEET_NAME_MAX)) or "Team"
+
+
+def _taken(name: str, used: set[str]) -> bool:
+    return name.lower() in used or name.casefold() in used or name.upper().lower() in used
+
+
 def _sheet_names(teams: list[str]) -> dict[str, str]:
-    """Excel-safe, unique sheet names (31 characters, no []:*?/\\)."""
+    """Excel-safe, unique sheet names, one per team (see :data:`SHEET_NAME_MAX`).
+
+    Cutting a name to 31 characters can leave an apostrophe at its end (Excel refuses the
+    workbook) or make two teams collide, so names are tidied after cutting and a clash gets a
+    ``(2)``-style suffix that keeps the name within the limit.
+    """
     names: dict[str, str] = {}
-    used = {"summary", META_SHEET.lower()}
+    used: set[str] = set(_RESERVED_SHEETS)
     for t in teams:
-        base = re.sub(r"[\[\]:*?/\\]", "-", t).strip("'")[:31] or "Team"
+        base = _sheet_base(t)
         name, i = base, 2
-        while name.lower() in used:
+        while _taken(name, used):
             suffix = f" ({i})"
-            name = base[: 31 - len(suffix)] + suffix
+            name = (_tidy(_cut(base, SHEET_NAME_MAX - len(suffix))) or "Team") + suffix
             i += 1
-        used.add(name.lower())
+        used.update({name.lower(), name.casefold(), name.upper().lower()})
         names[t] = name
     return names
 
@@ -141,7 +194,7 @@ def _summary_tables(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     return [
         ("Cases by selection reason", counts(frame["selection_part"].map(PART_LABELS), "Selection")),
         ("Cases by service", counts(frame["service"].map(lambda s: SERVICE_LABELS.get(s, s)), "Service")),
-        ("Cases by team", counts(frame["team"].astype("str"), "Team")),
+        ("Cases by team", counts(_teams(frame), "Team")),
     ]
 
 
@@ -267,10 +320,10 @@ def write_excel(wl, path: Path, *, frame: pd.DataFrame | None = None) -> Path:
 
 
 def write_csv(wl, path: Path, *, frame: pd.DataFrame | None = None) -> Path:
-    """The workbook's columns as one CSV (all teams; UTF-8, ``\\n`` line ends)."""
-    disp = display_frame(wl.frame if frame is None else frame)
+    """The workbook's columns as one CSV (all teams; UTF-8, ``\\n`` line ends); text cells are
+    quoted and those that start like a formula get a leading ``'`` (numbers stay numbers)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(disp.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
+    people_csv(display_frame(wl.frame if frame is None else frame), path)
     return path
 
 
