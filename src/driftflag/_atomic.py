@@ -295,8 +295,8 @@ def staged_dir(dest: Path, *, kind: str = "output", inputs: Iterable[Path] = (),
 
     ``kind`` names the output (``store``, ``worklist``, ``monitor`` ...); ``inputs`` are the
     run's input paths, never to be replaced; ``legacy`` names what a ``kind`` folder written
-    before markers existed holds (the first name must be there, nothing else may be); ``keep`` names entries of the old folder carried into
-    the new one (a store's ``records/``). On any exception the staging folder is removed and
+    before markers existed holds (the first name must be there, nothing else may be); ``keep``
+    names entries of the old folder carried into the new one (a store's ``records/``). On any exception the staging folder is removed and
     ``dest`` is untouched. :class:`DestinationError` is raised before any work if ``dest`` is not
     driftflag's to replace.
     """
