@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 from driftflag._atomic import (
     STORE_MARKER,
     check_destination,
+    folder_lock,
     marker_of,
     recover,
     replace_dir,
@@ -167,6 +168,11 @@ def ensure_store(path: Path | str) -> list[str]:
         return []
     if not is_legacy_store(path):
         raise StoreError(f"{path}: not a driftflag case store (no {MANIFEST})")
+    with folder_lock(path):
+        return _migrate(path) if is_legacy_store(path) else []
+
+
+def _migrate(path: Path) -> list[str]:
     done = []
     audits_file = path / "audits.parquet"
     if audits_file.is_file():
