@@ -385,3 +385,39 @@ def test_an_error_during_the_swap_leaves_the_old_or_the_new_store(tmp_path, monk
     assert (dest / "tables.txt").read_text() == ("new" if step in ("exchanged", "renamed-new") else "old")
     assert (dest / "records" / "audits.txt").read_text() == "people's records"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
+
+
+def test_a_ledger_append_during_a_store_swap_lands_in_the_new_store(tmp_path, monkeypatch):
+    """An import running while an ingest swaps the store waits for the swap (folder_lock), so its
+    audit is written into the new store, not into the old one about to be removed."""
+    import threading
+
+    store = tmp_path / "s"
+    with staged_dir(store, kind="store", keep=("records",)) as tmp:
+        (tmp / "tables.txt").write_text("old")
+    ledger.append_audits(store, _audit("WL2025-03-1001"), source="first")
+    carried, resume = threading.Event(), threading.Event()
+
+    def pause(name):
+        if name == "carried" and threading.current_thread().name == "ingest":
+            carried.set()
+            resume.wait(60)
+
+    monkeypatch.setattr(_atomic, "_checkpoint", pause)
+
+    def swap():
+        with staged_dir(store, kind="store", keep=("records",)) as tmp:
+            (tmp / "tables.txt").write_text("new")
+
+    ingest_thread = threading.Thread(target=swap, name="ingest")
+    ingest_thread.start()
+    assert carried.wait(60)
+    importer = threading.Thread(target=lambda: ledger.append_audits(store, _audit("WL2025-03-1002"),
+                                                                    source="second"))
+    importer.start()
+    importer.join(0.5)  # give it the chance to write mid-swap (it must be waiting instead)
+    resume.set()
+    ingest_thread.join(60)
+    importer.join(60)
+    assert (store / "tables.txt").read_text() == "new"
+    assert ledger.audit_history(store)["audit_id"].tolist() == ["WL2025-03-1001", "WL2025-03-1002"]

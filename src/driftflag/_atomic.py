@@ -33,6 +33,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -184,6 +185,53 @@ def check_destination(dest: Path, kind: str, *, inputs: Iterable[Path] = (),
                            f"only to a new or empty folder or over its own {kind} (nothing was written)")
 
 
+# --- one writer at a time -----------------------------------------------------------------
+_held: dict[tuple[str, int], list[int]] = {}
+_held_guard = threading.Lock()
+
+
+@contextlib.contextmanager
+def folder_lock(dest: Path) -> Iterator[None]:
+    """Hold an exclusive lock for changing ``dest`` (a ``flock`` on its parent folder, which is
+    never swapped). A swap of a store and an append to its ledger never interleave: an import
+    running during an ingest waits, then writes into the new store. Re-entrant within a thread;
+    where the filesystem cannot lock (some network shares) it goes on unlocked.
+    """
+    import fcntl
+
+    parent = os.path.realpath(Path(dest).parent)
+    key = (parent, threading.get_ident())
+    with _held_guard:
+        if key in _held:
+            _held[key][1] += 1
+            nested = True
+        else:
+            nested = False
+    if nested:
+        try:
+            yield
+        finally:
+            with _held_guard:
+                _held[key][1] -= 1
+        return
+    os.makedirs(parent, exist_ok=True)
+    fd = os.open(parent, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            logger.debug("cannot lock %s; going on without a lock", parent)
+        with _held_guard:
+            _held[key] = [fd, 1]
+        try:
+            yield
+        finally:
+            with _held_guard:
+                del _held[key]
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 # --- process liveness -------------------------------------------------------------------
 def _pid_alive(pid: int) -> bool:
     if pid == os.getpid():
@@ -295,8 +343,8 @@ def staged_dir(dest: Path, *, kind: str = "output", inputs: Iterable[Path] = (),
 
     ``kind`` names the output (``store``, ``worklist``, ``monitor`` ...); ``inputs`` are the
     run's input paths, never to be replaced; ``legacy`` names what a ``kind`` folder written
-    before markers existed holds (the first name must be there, nothing else may be); ``keep`` names entries of the old folder carried into
-    the new one (a store's ``records/``). On any exception the staging folder is removed and
+    before markers existed holds (the first name must be there, nothing else may be); ``keep``
+    names entries of the old folder carried into the new one (a store's ``records/``). On any exception the staging folder is removed and
     ``dest`` is untouched. :class:`DestinationError` is raised before any work if ``dest`` is not
     driftflag's to replace.
     """
@@ -305,7 +353,7 @@ def staged_dir(dest: Path, *, kind: str = "output", inputs: Iterable[Path] = (),
     keep = tuple(keep)
     for message in recover(dest):
         logger.warning("%s", message)
-    check_destination(dest, kind, inputs=inputs, legacy=legacy)
+    check_destination(dest, kind, inputs=inputs, legacy=legacy)  # refuse before any work
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-{os.getpid()}-", dir=dest.parent))
     swapping = False
@@ -313,21 +361,24 @@ def staged_dir(dest: Path, *, kind: str = "output", inputs: Iterable[Path] = (),
         os.chmod(tmp, _mode(0o777))
         write_marker(tmp, kind, contents=(), staging=True)
         yield tmp
-        check_destination(dest, kind, inputs=inputs, legacy=legacy)  # nothing changed meanwhile
-        if dest.is_dir() and marker_of(dest) is None and _unexpected(dest, legacy) == []:
-            write_marker(dest, kind)  # an output of an older driftflag: mark it (all of it is ours)
-        write_marker(tmp, kind, contents=[*(p.name for p in tmp.iterdir() if p.name not in MARKERS), *keep],
-                     created=created, **({"keep": list(keep)} if keep else {}))
-        swapping = True
-        replace_dir(tmp, dest, keep=keep)
+        with folder_lock(dest):
+            check_destination(dest, kind, inputs=inputs, legacy=legacy)  # nothing changed meanwhile
+            if dest.is_dir() and marker_of(dest) is None and _unexpected(dest, legacy) == []:
+                write_marker(dest, kind)  # an output of an older driftflag: mark it (all of it is ours)
+            write_marker(tmp, kind, contents=[*(p.name for p in tmp.iterdir() if p.name not in MARKERS),
+                                              *keep], created=created, **({"keep": list(keep)} if keep else {}))
+            swapping = True
+            replace_dir(tmp, dest, keep=keep)
     except BaseException:
         if tmp.exists():
-            if swapping and dest.is_dir():
-                _return_moved(tmp, dest)
-            if swapping and _holds_theirs(tmp):
-                logger.warning("left %s: it holds entries moved out of %s; move them back yourself", tmp, dest)
-            else:
-                shutil.rmtree(tmp, ignore_errors=True)
+            with folder_lock(dest):
+                if swapping and dest.is_dir():
+                    _return_moved(tmp, dest)
+                if swapping and _holds_theirs(tmp):
+                    logger.warning("left %s: it holds entries moved out of %s; move them back yourself",
+                                   tmp, dest)
+                else:
+                    shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 
@@ -375,6 +426,19 @@ def recover(dest: Path) -> list[str]:
     parent = dest.parent
     if not parent.is_dir():
         return []
+    prefixes = (f".{dest.name}.old-", f".{dest.name}.tmp-")
+    with os.scandir(parent) as it:
+        if not any(e.name.startswith(prefixes) for e in it):
+            return []
+    with folder_lock(dest):
+        try:
+            return _recover(dest)
+        except OSError as e:  # another process changed the folder under us: say so, go on
+            return [f"could not finish recovering {dest} ({e.strerror or e}); it will be retried next run"]
+
+
+def _recover(dest: Path) -> list[str]:
+    parent = dest.parent
     done: list[str] = []
     old_tag, tmp_tag = f".{dest.name}.old-", f".{dest.name}.tmp-"
     olds, tmps = [], []

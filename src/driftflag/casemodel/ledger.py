@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from driftflag._atomic import write_new_file
+from driftflag._atomic import folder_lock, write_new_file
 from driftflag.casemodel.schema import TABLES, conform
 from driftflag.errors import StoreError
 
@@ -131,6 +131,11 @@ def append_audits(store_path: Path | str, audits: pd.DataFrame, *, source: str,
         raise StoreError(f"audit {dup} appears twice in one ledger append")
     who = recorded_by or _user()
     when = (recorded_at or datetime.now(UTC)).isoformat(timespec="seconds")
+    with folder_lock(Path(store_path)):  # never while the store is being swapped
+        return _append(Path(store_path), rows, who, when, source)
+
+
+def _append(store_path: Path, rows: pd.DataFrame, who: str, when: str, source: str) -> pd.DataFrame:
     current = audit_history(store_path).drop_duplicates("audit_id", keep="last").set_index("audit_id")["record_id"]
     d = ledger_dir(store_path)
     n = int(_segments(store_path)[-1].stem) + 1 if _segments(store_path) else 1

@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 from driftflag._atomic import (
     STORE_MARKER,
     check_destination,
+    folder_lock,
     marker_of,
     recover,
     replace_dir,
@@ -166,7 +167,17 @@ def ensure_store(path: Path | str) -> list[str]:
             raise StoreError(f"{path}: is a driftflag {m.get('kind')}, not a case store")
         return []
     if not is_legacy_store(path):
+        extra = sorted(p.name for p in path.iterdir() if p.name not in LEGACY_STORE_NAMES) \
+            if (path / MANIFEST).is_file() else []
+        if extra:
+            raise StoreError(f"{path}: looks like a store of an older driftflag but also holds "
+                             f"{', '.join(extra[:5])}; move those away first")
         raise StoreError(f"{path}: not a driftflag case store (no {MANIFEST})")
+    with folder_lock(path):
+        return _migrate(path) if is_legacy_store(path) else []
+
+
+def _migrate(path: Path) -> list[str]:
     done = []
     audits_file = path / "audits.parquet"
     if audits_file.is_file():
