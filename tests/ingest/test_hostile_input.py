@@ -259,3 +259,13 @@ def test_bom_crlf_and_cp1252_903_still_read(tmp_path):
                              "2,01/04/2020,S,C2,U1,,\r\n".encode()).getvalue())
     df = read_903_csv(f, "episodes")
     assert df["CHILD"].tolist() == ["1", "2"] and df["_read_rule"].isna().all()
+
+
+def test_stray_quote_in_a_header_line_is_one_line(tmp_path):
+    """Found by the fuzz run: detection quoted the header 'row' a stray quote had pulled the
+    next lines into."""
+    f = tmp_path / "reviews.csv"
+    f.write_text('CHILD,DOB,"REVIEW,REVIEW_CODE\n1,01/01/2015,15/04/2025,PN5\n2,01/01/2015,15/04/2025,PN5\n')
+    with pytest.raises(SourceFileError) as e:
+        detect_file(f)
+    assert "\n" not in str(e.value) and "1,01/01/2015" not in str(e.value)
