@@ -19,9 +19,11 @@ for people goes through this module:
 from __future__ import annotations
 
 import math
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported lazily: the CLI imports this module on every start
+    import pandas as pd
 
 __all__ = [
     "FORMULA_PREFIXES",
@@ -53,12 +55,17 @@ _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 def is_missing(value: Any) -> bool:
     """True for None, NaN, pandas NA and NaT (every spelling of "no value")."""
-    if value is None or value is pd.NA or value is pd.NaT:
+    if value is None:
         return True
     if isinstance(value, float):
         return math.isnan(value)
+    if isinstance(value, str | bytes | int):
+        return False
+    pd = sys.modules.get("pandas")  # a pandas missing value implies pandas is loaded
+    if pd is None:
+        return False
     try:
-        return bool(pd.isna(value)) if not isinstance(value, str | bytes) else False
+        return bool(pd.isna(value))
     except (TypeError, ValueError):  # arrays and other containers are values, not missing
         return False
 
@@ -149,6 +156,8 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Copy of ``frame`` safe to write as a CSV for people: the text cells of object and string
     columns neutralised with :func:`neutralise_formula`; numeric columns (``-0.5``) untouched,
     and so are the column names unless they start like a formula."""
+    import pandas as pd
+
     out = frame.copy()
     for name in out.columns:
         col = out[name]

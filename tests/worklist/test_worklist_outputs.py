@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from conftest import policy
 from driftflag import HUMAN_DECISION_NOTICE
 from driftflag.casemodel.codes import AUDIT_GRADES
 from driftflag.worklist.outputs import AUDIT_COLUMNS, DISPLAY_COLUMNS, META_SHEET
@@ -134,7 +135,6 @@ FORMULAS = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "\tTAB
 
 def _hostile_worklist(teams: list[str] | None = None):
     """A small worklist whose ids, teams and workers start like formulas (no model needed)."""
-    from conftest import policy
     from driftflag.worklist.sampling import Worklist
 
     n = len(FORMULAS)
