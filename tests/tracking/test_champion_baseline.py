@@ -187,3 +187,19 @@ def test_fixed_trusted_types_cover_every_model_spec(kind, calibration):
     model = calibrate(build(spec, list(X.columns), {"visits_overdue": "higher_is_worse"}).fit(X[:200], y[:200]),
                       X[200:], y[200:], calibration)
     assert set(untrusted_types(model)) <= set(TRUSTED_MODEL_TYPES)
+
+
+def test_models_show_names_the_model_in_use_and_refuses_a_typo_in_one_line(registry):
+    from typer.testing import CliRunner
+
+    from driftflag.cli import app
+
+    runner = CliRunner()
+    ws = str(registry["ws"])
+    r = runner.invoke(app, ["models", "show", "champoin", "--workspace", ws])
+    assert r.exit_code == 2
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "no version or alias 'champoin'" in lines[0] and "internal" not in lines[0]
+    r = runner.invoke(app, ["models", "show", "--workspace", ws])
+    assert r.exit_code == 0, r.output
+    assert "Model in use: driftflag-future-drift v" in r.output and "Gate decisions:" in r.output

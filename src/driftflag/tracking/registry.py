@@ -441,7 +441,7 @@ def in_use(workspace: Path, target: str, ref: str | None = None) -> InUse:
     aliases = tuple(sorted(a for a, v in alias_map.items() if str(v) == str(version)))
     tags = dict(mv.tags or {})
     if CHAMPION in aliases:
-        reason = tags.get(_REASON, "champion")
+        reason = tags.get(_REASON, "made champion outside the gate (no decision recorded)")
     elif tags.get("driftflag.gate.summary"):
         reason = f"named explicitly; last gate decision: {tags.get('driftflag.gate.decision')}"
     else:
