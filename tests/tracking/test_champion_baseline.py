@@ -8,6 +8,7 @@ labels (v3) must be refused by the gate.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -158,14 +159,14 @@ def test_types_are_trusted_from_the_code_not_the_model_file(registry):
     ws, v1 = registry["ws"], registry["versions"]["rule_baseline"]
     client = use_workspace(ws)
     folder = urlparse(client.get_model_version_download_uri("driftflag-future-drift", v1)).path
-    mlmodel_path = f"{folder}/MLmodel"
-    meta = yaml.safe_load(open(mlmodel_path))
+    mlmodel_path = Path(folder) / "MLmodel"
+    meta = yaml.safe_load(mlmodel_path.read_text())
     name = meta["flavors"]["sklearn"]["pickled_model"]
     shutil.copy(f"{folder}/{name}", f"{folder}/{name}.bak")
     try:
         sio.dump(NotAModel(), f"{folder}/{name}")
         meta["flavors"]["sklearn"]["skops_trusted_types"] = [f"{__name__}.NotAModel"]
-        yaml.safe_dump(meta, open(mlmodel_path, "w"))
+        mlmodel_path.write_text(yaml.safe_dump(meta))
         with pytest.raises(TrackingError, match="does not trust"):
             load_registered_model(ws, TARGET, v1)
     finally:
