@@ -80,3 +80,15 @@ def test_future_icpc_target_is_kept_but_a_placeholder_year_is_not():
     assert typed.loc[0, "icpc_target_date"] == pd.Timestamp("2026-04-15")
     assert TABLES["section47"].column("icpc_target_date").scheduled
     assert not TABLES["section47"].column("icpc_date").scheduled
+
+
+def test_the_26_week_milestone_fires(ingested):
+    from driftflag.targets.future_drift import TargetConfig, milestone_events
+
+    _, res = ingested
+    events = milestone_events(res.store, TargetConfig(milestones=("care_proceedings_26w",)))
+    late = res.store["care_proceedings"]
+    # open proceedings pass 26 weeks some day; closed ones only if the final order came later
+    over = late["final_order_date"].isna() | (
+        late["final_order_date"] > late["application_date"] + pd.DateOffset(weeks=26))
+    assert len(events["care_proceedings_26w"]) == int(over.sum()) > 0

@@ -115,7 +115,7 @@ def models_show(
     except DriftflagError as e:
         _fail(e)
         return
-    Console().print(info["model_card"], markup=False, highlight=False)
+    Console().print(info["model_card"], markup=False, highlight=False, soft_wrap=True)
 
 
 def models_promote(
