@@ -2,7 +2,8 @@
 
 Runs the same three pipeline files as ``make demo`` (synthetic LA, train, monthly audit) with
 ``--set`` overrides that point them at a temporary folder and a small LA. The promotion gate
-may refuse a challenger on so little data, so the month is run with a named model version.
+may refuse a challenger on so little data; the rule baseline is then the champion, so the
+month runs without naming a version (issue 12: always a champion the council can defend).
 """
 
 from __future__ import annotations
@@ -37,11 +38,9 @@ def demo(tmp_path_factory):
         "steps.calibration.with.fail_out_of_tolerance=false")
     out_train = run("train.yaml", f"la={d / 'la'}", f"store={d / 'store'}",
                     f"fairness_out={d / 'fairness'}", "feature_start=2023-04-01",
-                    "steps.train.with.config.n_boot=20", "steps.fairness.with.model='3'",
-                    "steps.fairness.with.n_bootstrap=100")
+                    "steps.train.with.config.n_boot=20", "steps.fairness.with.n_bootstrap=100")
     out_month = run("monthly_audit.yaml", f"store={d / 'store'}", f"out={d / 'month'}",
-                    "month=2026-03", "steps.worklist.with.version='3'",
-                    "steps.monitor.with.model='3'",
+                    "month=2026-03",
                     f"steps.index.with.out={d / 'index.html'}", f"steps.index.with.demo_root={d}")
     return d, out_train, out_month
 
@@ -55,7 +54,8 @@ def test_every_output_exists(demo):
                 "month/worklist/worklist.html", "month/monitoring/2026-03/monitor.html",
                 "workspace/mlflow.db", "index.html"):
         assert (d / rel).exists(), rel
-    assert "3 models registered as challengers" in out_train
+    assert "3 models registered" in out_train
+    assert "champion v1 (rule_baseline)" in out_train
     assert not (Path.cwd() / "mlruns").exists()
 
 
@@ -100,3 +100,11 @@ def test_no_child_identifier_in_shared_reports(demo):
         text = (d / rel).read_text()
         leaked = [c for c in sample if c in text]
         assert not leaked, (rel, leaked[:3])
+
+
+def test_worklist_says_which_model_serves_and_why(demo):
+    d, _, _ = demo
+    facts = dict(openpyxl.load_workbook(d / "month/worklist/worklist.xlsx")["Summary"].iter_rows(
+        min_row=4, max_row=12, max_col=2, values_only=True))
+    assert facts["Model"].startswith("driftflag-future-drift v")
+    assert "champion: " in facts["Model"]

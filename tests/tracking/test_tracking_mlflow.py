@@ -88,12 +88,13 @@ def test_aliases_move_as_the_gate_says(logged):
     g1, g2, g3 = logged["gates"]
     assert g1.promoted and g1.checks["beats_baseline"] and g1.checks["beats_champion"] is None
     assert g1.checks["fairness"] is None
-    assert not g2.promoted and g2.checks["beats_baseline"] is False
-    assert "does not beat the rule baseline" in g2.reasons[0]
+    assert not g2.promoted and g2.checks["beats_baseline"] is False and g2.checks["skill"] is False
+    assert any("does not beat the rule baseline" in r for r in g2.reasons)
     assert g3.promoted and g3.checks["beats_champion"] and g3.previous_champion == "1"
     versions = list_versions(logged["ws"], "future_drift").set_index("version")
-    assert versions.loc[3, "aliases"] == "challenger,champion"
+    assert versions.loc[3, "aliases"] == "champion"  # never champion and challenger at once
     assert versions.loc[1, "aliases"] == ""
+    assert versions.loc[2, "gate"] == "refused"
     card = show(logged["ws"], "future_drift")
     assert card["version"] == "3" and "Fairness audit not yet run" in card["model_card"]
     assert rollback(logged["ws"], "future_drift") == "1"
@@ -116,3 +117,30 @@ def test_no_artifact_contains_a_child_id(logged):
     for p in files:
         found = ID_PATTERN.findall(p.read_bytes())
         assert not found, f"{p} contains child ids {found[:3]}"
+
+
+def test_every_gate_decision_is_recorded_with_its_figures(logged):
+    from driftflag.tracking import decisions, show, use_workspace
+
+    ws = logged["ws"]
+    d = decisions(ws, "future_drift")
+    assert list(d["decision"][:3]) == ["promoted", "refused", "promoted"]
+    assert list(d["version"][:3]) == ["1", "2", "3"]
+    assert "ROC AUC" in d.loc[1, "summary"] and "v1 stays champion" in d.loc[1, "summary"]
+    client = use_workspace(ws)
+    mv = client.get_model_version("driftflag-future-drift", "2")
+    assert mv.description.split(" ", 1)[1].startswith("refused")
+    exp = client.get_experiment_by_name("driftflag-future-drift")
+    gate_runs = client.search_runs([exp.experiment_id], "tags.`driftflag.record` = 'gate_decision'")
+    assert any("precision_at_k.diff_low" in r.data.metrics for r in gate_runs)
+    info = show(ws, "future_drift", "2")
+    assert "Gate decisions:" in info["status"] and "refused" in info["status"]
+
+
+def test_unknown_version_or_alias_is_one_line(logged):
+    from driftflag.tracking import TrackingError, show
+
+    for ref in ("champoin", "99", "v42"):
+        with pytest.raises(TrackingError) as e:
+            show(logged["ws"], "future_drift", ref)
+        assert "\n" not in str(e.value) and "driftflag-future-drift has no version" in str(e.value)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import joblib
+import numpy as np
+import pandas as pd
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -24,15 +27,42 @@ def make_app() -> typer.Typer:
     return app
 
 
-def test_worklist_then_import_and_report(tmp_path, store_path, logistic_model, monkeypatch):
-    model = tmp_path / "model.joblib"
-    joblib.dump(logistic_model, model)
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory, logistic_model, feature_frame):
+    """A workspace whose registry holds the logistic model, aliased champion."""
+    from datetime import date
+
+    from driftflag.evaluation import MetricTable
+    from driftflag.models import ModelSpec, TemporalConfig, describe_splits, temporal_splits
+    from driftflag.tracking import CHAMPION, log_training_run, use_workspace
+
+    ws = tmp_path_factory.mktemp("ws") / "ws"
+    X, y = feature_frame
+    score = logistic_model.predict_proba(X)[:, 1]
+    preds = pd.DataFrame({"model": "logistic_scorecard", "fold": "2025-07",
+                          "child_id": [f"C{i}" for i in range(len(y))], "y_true": y, "score": score})
+    res = log_training_run(
+        workspace=ws, target="future_drift",
+        spec=ModelSpec(name="logistic_scorecard", kind="logistic_scorecard", features=list(X.columns)),
+        model=logistic_model, feature_names=list(X.columns),
+        metric_table=MetricTable.from_predictions(preds, k=40, n_boot=20), model_label="logistic_scorecard",
+        split_plan=describe_splits(temporal_splits(TemporalConfig(feature_start=date(2021, 4, 1),
+                                                                  feature_end=date(2026, 3, 31)))),
+        data_manifest={"store": "synthetic"}, config={}, test_y=y, test_scores=score,
+        feature_ranges={c: (float(np.nanmin(X[c])), float(np.nanmax(X[c]))) for c in X.columns})
+    client = use_workspace(ws)
+    client.set_registered_model_alias(res.registered_name, CHAMPION, res.version)
+    client.delete_registered_model_alias(res.registered_name, "challenger")
+    return ws
+
+
+def test_worklist_then_import_and_report(tmp_path, store_path, workspace, monkeypatch):
     monkeypatch.setenv("DRIFTFLAG_PSEUDONYM_KEY", "k" * 24)
     runner = CliRunner()
     out = tmp_path / "wl"
     r = runner.invoke(make_app(), ["worklist", "--store", str(store_path), "--month", "2025-11",
                                    "--policy", str(ROOT / "pipelines" / "monthly_audit.yaml"),
-                                   "--model", str(model), "--out", str(out)])
+                                   "--workspace", str(workspace), "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert HUMAN_DECISION_NOTICE in r.output
     assert (out / "worklist.xlsx").is_file() and (out / "shared" / "worklist_shared.csv").is_file()
@@ -54,3 +84,30 @@ def test_errors_are_one_line_with_exit_code_2(tmp_path, store_path):
                                         "--policy", str(bad), "--model", "x", "--out", str(tmp_path / "o")])
     assert r.exit_code == 2
     assert "driftflag: error:" in r.output and "shares must sum to 1" in r.output
+
+
+def test_a_model_file_is_refused_in_one_line(tmp_path, store_path, logistic_model, workspace):
+    model = tmp_path / "model.joblib"
+    joblib.dump(logistic_model, model)
+    r = CliRunner().invoke(make_app(), ["worklist", "--store", str(store_path), "--month", "2025-11",
+                                        "--policy", str(ROOT / "pipelines" / "monthly_audit.yaml"),
+                                        "--workspace", str(workspace), "--model", str(model),
+                                        "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "only from the workspace's registry" in lines[0]
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_worklist_says_which_model_and_why(tmp_path, store_path, workspace):
+    import openpyxl
+
+    out = tmp_path / "wl"
+    r = CliRunner().invoke(make_app(), ["worklist", "--store", str(store_path), "--month", "2025-11",
+                                        "--policy", str(ROOT / "pipelines" / "monthly_audit.yaml"),
+                                        "--workspace", str(workspace), "--model", "champion",
+                                        "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    facts = dict(openpyxl.load_workbook(out / "worklist.xlsx")["Summary"].iter_rows(
+        min_row=4, max_row=12, max_col=2, values_only=True))
+    assert facts["Model"].startswith("driftflag-future-drift v1 (logistic_scorecard), champion: ")

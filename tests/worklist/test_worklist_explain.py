@@ -63,5 +63,26 @@ def test_unknown_model_is_refused(feature_frame):
     from sklearn.tree import DecisionTreeClassifier
 
     X, y = feature_frame
-    with pytest.raises(ExplainError, match="only LightGBM and logistic"):
+    with pytest.raises(ExplainError, match="only LightGBM, logistic and rule baseline"):
         explain(DecisionTreeClassifier(max_depth=2).fit(X.fillna(0), y), X.fillna(0))
+
+
+def test_rule_baseline_contributions_are_its_weighted_breaches(feature_frame):
+    """The first champion is the rule baseline: its reasons are the indicators it breaches."""
+    from driftflag.models import ModelSpec
+    from driftflag.models._build import build
+
+    X, y = feature_frame
+    spec = ModelSpec(name="rule_baseline", kind="rule_baseline", features=list(X.columns))
+    model = build(spec, list(X.columns), {}).fit(X, y)
+    c = explain(model, X)
+    assert c.attrs["model_kind"] == "rule_baseline"
+    total = c.drop(columns="base_value").sum(axis=1) + c["base_value"]
+    assert np.abs(total.to_numpy() - model_margin(model, X)).max() <= 1e-9
+    base = model.named_steps["model"]
+    breached = base.breaches(model[:-1].transform(X))
+    # slow and obvious: each case's contributions, one indicator at a time
+    for i in range(0, len(X), max(1, len(X) // 25)):
+        for j, col in enumerate(X.columns):
+            want = base.weights_[j] if breached[i, j] else 0.0
+            assert c.iloc[i][col] == pytest.approx(want)

@@ -37,6 +37,8 @@ class Column:
 
     ``returns`` says where the value comes from in each return (``903``, ``CIN``, ``AnnexA``);
     an empty mapping means no return carries it (local case-management data only).
+    ``scheduled`` marks a date planned ahead (a target or due date): in a live extract it may
+    lie after the extract date, so the "no date after the extract" rule does not apply to it.
     """
 
     name: str
@@ -45,6 +47,7 @@ class Column:
     required: bool = False
     codes: str | None = None  # name of a code list in driftflag.casemodel.codes
     returns: dict[str, str] = field(default_factory=dict)
+    scheduled: bool = False
 
     @property
     def dtype(self) -> str:
@@ -168,8 +171,8 @@ SECTION47 = _table(
     _c("start_date", "date", "Strategy discussion / s47 start date.", required=True,
        returns={"CIN": "S47ActualStartDate",
                 "AnnexA": "L5 Strategy discussion initiating Section 47 Enquiry Start Date"}),
-    _c("icpc_target_date", "date", "Target date for the ICPC (15 working days).",
-       returns={"CIN": "InitialCPCtarget"}),
+    _c("icpc_target_date", "date", "Target date for the ICPC (15 working days); may be after the "
+       "extract date.", returns={"CIN": "InitialCPCtarget"}, scheduled=True),
     _c("icpc_date", "date", "Date of the initial child protection conference.",
        returns={"CIN": "DateOfInitialCPC", "AnnexA": "L5 Date of Initial Child Protection Conference"}),
     _c("icpc_not_required", "bool", "An ICPC was deemed unnecessary.",
@@ -307,7 +310,9 @@ PRE_PROCEEDINGS = _table(
 
 CARE_PROCEEDINGS = _table(
     "care_proceedings",
-    "Care proceedings from application to final order (26-week limit, Children and Families Act 2014).",
+    "Care proceedings from application to final order (26-week limit, Children and Families Act 2014); "
+    "derived at ingest from the 903 legal statuses (casemodel.proceedings) for children without a "
+    "council record.",
     ("proceedings_id",),
     _c("proceedings_id", "string", "Identifier of the proceedings.", required=True),
     CHILD_ID,
@@ -316,7 +321,7 @@ CARE_PROCEEDINGS = _table(
     _c("final_order_date", "date", "Date of the final order (blank while ongoing).",
        returns={"903": "proxy: end of LS C1"}),
     _c("final_order", "string", "Final order: care order, placement order, SGO, supervision order, "
-       "child arrangements order or no order.", returns={}),
+       "child arrangements order or no order.", returns={"903": "proxy: LS after C1, or REC"}),
 )
 
 VISITS = _table(

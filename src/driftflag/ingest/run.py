@@ -293,6 +293,12 @@ def build(
     issues = issues.loc[(issues["level"] == "error")
                         | ~issues["_src"].astype(object).isin(pd.Index(list(bad), dtype=object))].reset_index(drop=True)
     issues = issues.sort_values(["table", "source_file", "source_table", "_src", "column", "rule"], kind="mergesort")
+    if "lac_episodes" in accepted:
+        # derived after the accounting: these rows come from no source row of their own
+        from driftflag.casemodel.proceedings import with_derived_proceedings
+
+        accepted["care_proceedings"] = with_derived_proceedings(accepted.get("care_proceedings"),
+                                                                accepted["lac_episodes"])
     if "children" in accepted and any(s.format == "ssda903" for s in sources):
         # The 903 UASC table lists every UASC child looked after; absence means not UASC.
         accepted["children"]["uasc"] = accepted["children"]["uasc"].fillna(False) \

@@ -34,7 +34,11 @@ def train(
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override NAME=VALUE in the pipeline file.")] = None,
     workspace: Annotated[Path | None, _WS] = None,
 ) -> None:
-    """Train every model spec over temporal folds, log each run to MLflow as a challenger."""
+    """Train every model spec over temporal folds and log each run to MLflow.
+
+    The rule baseline becomes the champion on a fresh workspace; the best other model becomes
+    the challenger, judged by `driftflag models promote`.
+    """
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     from rich.table import Table
@@ -68,8 +72,7 @@ def train(
     for _, r in frame.iterrows():
         table.add_row(*[cell(v, digits=3) for v in r.tolist()])
     out.print(table)
-    out.print("Each version is registered with the alias 'challenger'; "
-              "`driftflag models promote` applies the promotion gate.")
+    say(out, run.aliases_line())
     out.print(HUMAN_DECISION_NOTICE, style="dim")
 
 
@@ -99,11 +102,11 @@ def models_list(
 
 
 def models_show(
-    version: Annotated[str | None, typer.Argument(help="Version (default: champion).")] = None,
+    version: Annotated[str | None, typer.Argument(help="Version number or alias (default: champion).")] = None,
     target: Annotated[str, _TARGET] = "future_drift",
     workspace: Annotated[Path | None, _WS] = None,
 ) -> None:
-    """Show a version's model card."""
+    """Show which model is in use and why, its gate decisions and its model card."""
     from rich.console import Console
 
     from driftflag.errors import DriftflagError
@@ -116,11 +119,11 @@ def models_show(
         return
     from rich.text import Text
 
-    Console().print(Text(info["model_card"]))  # plain text: no markup, emoji codes or highlighting
+    Console(soft_wrap=True).print(Text(info["model_card"]))  # plain text: no markup or highlighting
 
 
 def models_promote(
-    version: Annotated[str | None, typer.Argument(help="Version (default: challenger).")] = None,
+    version: Annotated[str | None, typer.Argument(help="Version number or alias (default: challenger).")] = None,
     target: Annotated[str, _TARGET] = "future_drift",
     ece_max: Annotated[float, typer.Option("--ece-max", help="Largest calibration error allowed.")] = 0.1,
     workspace: Annotated[Path | None, _WS] = None,
@@ -139,6 +142,7 @@ def models_promote(
         return
     for check, ok in gate.checks.items():
         say(out, f"{check}: {'pass' if ok else 'not run' if ok is None else 'FAIL'}")
+    say(out, gate.summary)
     if gate.promoted:
         say(out, f"v{gate.version} is now champion")
     else:

@@ -23,6 +23,18 @@ class TrainingRun:
     registered: dict[str, str] = field(default_factory=dict)  # spec name -> version
     run_ids: dict[str, str] = field(default_factory=dict)
     model_name: str = ""
+    champion: str | None = None  # version aliased champion after the run
+    challenger: str | None = None  # version aliased challenger (never the champion)
+    champion_reason: str = ""
+
+    def aliases_line(self) -> str:
+        """One line for people: which version serves and which one the gate will judge."""
+        spec_of = {v: s for s, v in self.registered.items()}
+        champ = (f"champion v{self.champion} ({spec_of.get(self.champion, 'an earlier run')}): "
+                 f"{self.champion_reason}") if self.champion else "no champion"
+        chall = (f"; challenger v{self.challenger} ({spec_of.get(self.challenger, '')}) waits for "
+                 "the promotion gate (`driftflag models promote`)") if self.challenger else ""
+        return champ + chall
 
     def summary_frame(self) -> pd.DataFrame:
         """Pooled headline metrics, model by model (the side-by-side table)."""
@@ -48,13 +60,18 @@ def run_training(
     workspace: Path,
     progress: Callable[[str], None] | None = None,
 ) -> TrainingRun:
-    """Train every model spec named in ``cfg`` on the store and log each as a challenger."""
+    """Train every model spec named in ``cfg`` on the store, log each, and settle the aliases.
+
+    The run's rule baseline becomes the champion when there is none yet (or the champion is an
+    older rule baseline); its best other model becomes the challenger, which only the gate
+    (:func:`driftflag.tracking.promote`) can make champion. So a worklist can always be drawn.
+    """
     from driftflag.casemodel.store import read_store
     from driftflag.indicators import load_registry, panel
     from driftflag.models.spec import load_specs
     from driftflag.models.training import train_models
     from driftflag.targets import TargetConfig, future_drift
-    from driftflag.tracking import log_training_run
+    from driftflag.tracking import log_training_run, settle_after_training
 
     step = progress or (lambda _m: None)
     specs = load_specs(models_dir, cfg.models)
@@ -88,6 +105,10 @@ def run_training(
         run.run_ids[spec.name] = res.run_id
         run.model_name = res.registered_name
         _log_monitoring_reference(workspace, res.run_id, spec, reg, p, result, feats)
+    step("champion and challenger")
+    settled = settle_after_training(workspace, cfg.target, run.registered, result.baseline)
+    run.champion, run.challenger = settled["champion"], settled["challenger"]
+    run.champion_reason = settled["reason"] or ""
     return run
 
 

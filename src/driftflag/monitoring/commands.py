@@ -65,9 +65,8 @@ def _logged_reference(run_id: str, name: str, version: str):
     return Reference.from_json(text, source=f"{name} v{version}:{REFERENCE_ARTIFACT}")
 
 
-def _scored_snapshot(store: Path | None, as_of, name: str, version: str, features: list[str]):
-    import mlflow.sklearn
-
+def _scored_snapshot(store: Path | None, as_of, name: str, version: str, features: list[str],
+                     workspace: Path | None = None, target: str = "future_drift"):
     from driftflag.casemodel.store import read_store
     from driftflag.indicators import snapshot
     from driftflag.monitoring._errors import MonitoringError
@@ -81,8 +80,10 @@ def _scored_snapshot(store: Path | None, as_of, name: str, version: str, feature
         import mlflow.artifacts
 
         from driftflag.models.training import prepare_features
+        from driftflag.tracking import load_registered_model
 
-        model = mlflow.sklearn.load_model(f"models:/{name}/{version}")
+        # only from the workspace's registry, trusting the fixed list of model types
+        model, _use = load_registered_model(workspace, target, version)
         try:  # the encoding the model was fitted with (logged by driftflag train)
             mv = mlflow.MlflowClient().get_model_version(name, version)
             enc = json.loads(mlflow.artifacts.load_text(f"runs:/{mv.run_id}/monitoring/encoding.json"))
@@ -150,7 +151,7 @@ def run_monitoring(
         name, version, run_id = _model_version(ws, target, model)
     ref = load_reference(reference) if reference is not None else _logged_reference(run_id, name, version)
     cur = _read_table(current) if current is not None else \
-        _scored_snapshot(store, as_of, name, version, list(ref.features))
+        _scored_snapshot(store, as_of, name, version, list(ref.features), ws, target)
     aud = _read_table(audits) if audits is not None else None
     report = run_monitor(cur, ref, cfg, audits=aud, month=label)
     dest = report.write(Path(out) / label)

@@ -182,8 +182,8 @@ def _train(p: TrainParams, ctx: StepContext) -> StepResult:
                for m in ("roc_auc", "precision_at_k", "ece") if r[m] == r[m]}
     best = frame.sort_values("precision_at_k", ascending=False).iloc[0]
     return StepResult(outputs=[], metrics=metrics,
-                      summary=f"{len(frame)} models registered as challengers; best precision@k "
-                              f"{best['precision_at_k']:.3f} ({best['model']})")
+                      summary=f"{len(frame)} models registered; best precision@k "
+                              f"{best['precision_at_k']:.3f} ({best['model']}); {run.aliases_line()}")
 
 
 def train_params_from_pipeline(path: Path, overrides: list[str], *, store: Path | None) -> TrainParams:
@@ -248,14 +248,21 @@ class PromoteParams(Params):
            help="apply the promotion gate to the challenger")
 def _promote(p: PromoteParams, ctx: StepContext) -> StepResult:
     from driftflag.errors import DriftflagError
-    from driftflag.tracking import promote
+    from driftflag.tracking import CHALLENGER, CHAMPION, aliases, promote
 
+    named = aliases(ctx.workspace, p.target)
+    if p.version is None and CHALLENGER not in named:
+        champ = named.get(CHAMPION)
+        return StepResult(outputs=[], summary="no challenger to judge; "
+                          + (f"v{champ} stays champion" if champ else "no champion yet"))
     gate = promote(ctx.workspace, p.target, p.version, ece_max=p.ece_max)
     if not gate.promoted and p.require:
         raise DriftflagError("promotion gate refused v" + str(gate.version) + ": "
                              + "; ".join(gate.reasons))
-    state = "promoted to champion" if gate.promoted else "not promoted: " + "; ".join(gate.reasons)
-    return StepResult(outputs=[], summary=f"v{gate.version} {state}")
+    metrics = {f"gate.{k}": float(v) for k, v in gate.figures.items() if v == v}
+    metrics["gate.promoted"] = float(gate.promoted)
+    return StepResult(outputs=[], metrics=metrics, summary=gate.summary or f"v{gate.version}: "
+                      + "; ".join(gate.reasons))
 
 
 # --- worklist ----------------------------------------------------------------------------

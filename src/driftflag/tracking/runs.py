@@ -89,16 +89,23 @@ def _experiment_id(client, name: str, workspace: Path) -> str:
 
 
 def _trusted_types(model: Any) -> list[str] | None:
-    """Types skops must be told to trust to reload this model (driftflag's own, numpy dtypes).
+    """Types skops must be told to trust to reload this model; all must be in the fixed list.
 
-    MLflow 3 saves scikit-learn models with skops, which refuses types it does not know. The
-    model was built by this process from driftflag code, so its own types are trusted.
+    MLflow 3 saves scikit-learn models with skops. driftflag reloads them trusting only
+    :data:`~driftflag.tracking.loading.TRUSTED_MODEL_TYPES`, so a model needing anything else
+    is refused here, before it is registered, rather than found unloadable at worklist time.
     """
     try:
-        import skops.io as sio
-    except ImportError:  # older MLflow pickles instead; nothing to trust
-        return None
-    return list(sio.get_untrusted_types(data=sio.dumps(model))) or None
+        import skops.io  # noqa: F401
+    except ImportError:  # pragma: no cover - skops is a dependency
+        raise TrackingError("skops is not installed: models cannot be saved safely") from None
+    from driftflag.tracking.loading import TRUSTED_MODEL_TYPES, untrusted_types
+
+    needed = untrusted_types(model)
+    extra = sorted(set(needed) - set(TRUSTED_MODEL_TYPES))
+    if extra:
+        raise TrackingError(f"the model holds types driftflag does not trust when loading: {', '.join(extra)}")
+    return needed or None
 
 
 @dataclass(frozen=True)
@@ -233,6 +240,7 @@ def log_training_run(
     version = str(info.registered_model_version)
     client.set_registered_model_alias(name, CHALLENGER, version)
     client.set_model_version_tag(name, version, "driftflag.spec", spec.name)
+    client.set_model_version_tag(name, version, "driftflag.kind", spec.kind)
     client.set_model_version_tag(name, version, "driftflag.run_id", run_id)
     logger.info("logged run %s as %s version %s (challenger)", run_id, name, version)
     return RunResult(run_id=run_id, registered_name=name, version=version, model_uri=info.model_uri)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from driftflag.casemodel import codes
-from driftflag.casemodel.schema import Table
+from driftflag.casemodel.schema import TABLES, Table
 
 ISSUE_COLUMNS: tuple[str, ...] = (
     "table", "source_file", "source_table", "source_row", "column", "value", "rule", "level", "message",
@@ -61,7 +61,8 @@ RULES: dict[str, Rule] = {r.id: r for r in (
          "Remove the extra delimiter or quote the value that contains it."),
     Rule("date_order", "error", "An end date is before its start date.",
          "Check the two dates: they are probably swapped or mistyped."),
-    Rule("after_extract_date", "error", "A date is after the extract date.",
+    Rule("after_extract_date", "error", "A date is after the extract date (a scheduled date, "
+         "such as an ICPC target, more than a year after it).",
          "Future dates cannot have happened yet: correct the date or the extract date."),
     Rule("implausible_dob", "error", "The date of birth is implausible (over 30 years before the "
          "extract or more than 10 months after it).", "Correct the date of birth."),
@@ -92,8 +93,12 @@ DATE_PAIRS: dict[str, tuple[tuple[str, str], ...]] = {
     "workers": (("start_date", "end_date"),),
     "children": (("date_of_birth", "date_of_death"),),
 }
-#: Dates allowed after the extract date (an unborn child's expected date of birth).
-FUTURE_OK = {("children", "date_of_birth")}
+#: Dates allowed after the extract date: an unborn child's expected date of birth, and the
+#: dates the schema marks ``scheduled`` (an ICPC target: every recent enquiry has one ahead).
+FUTURE_OK = {("children", "date_of_birth")} | {
+    (t.name, c.name) for t in TABLES.values() for c in t.columns if c.scheduled}
+#: A scheduled date further ahead than this is a typing error (``31/12/9999``), not a plan.
+MAX_SCHEDULED_DAYS = 366
 MAX_AGE_YEARS = 30
 MAX_UNBORN_DAYS = 300
 
@@ -244,6 +249,11 @@ def check_table(table: Table, staged: pd.DataFrame, *, extract_date: pd.Timestam
                 late = (val > extract_date).fillna(False)
                 issues.append(_issues(name, df, late, col.name, raw, "after_extract_date",
                                       col.name + " " + _q(raw) + f" is after the extract date {extract_date.date()}"))
+            elif col.scheduled:
+                late = (val > extract_date + pd.Timedelta(days=MAX_SCHEDULED_DAYS)).fillna(False)
+                issues.append(_issues(name, df, late, col.name, raw, "after_extract_date",
+                                      col.name + " " + _q(raw) + " is more than a year after the extract "
+                                      f"date {extract_date.date()}"))
             if col.name == "date_of_birth":
                 odd = ((val < oldest) | (val > extract_date + pd.Timedelta(days=MAX_UNBORN_DAYS))).fillna(False)
                 issues.append(_issues(name, df, odd, col.name, raw, "implausible_dob",

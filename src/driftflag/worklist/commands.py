@@ -27,27 +27,20 @@ def _fail(err: Exception) -> None:
 
 
 def load_model(model: str | None, *, workspace: Path | None, target: str, version: str | None) -> tuple[Any, str]:
-    """The model to score with and a label for outputs.
+    """The model to score with and a line saying which model it is and why it is in use.
 
-    ``model`` may be a ``.joblib``/``.pkl`` file of a fitted pipeline or an MLflow model URI;
-    without it, the registry's champion (or ``version``) of ``target`` in the workspace.
+    Models load only from the workspace's registry (:func:`driftflag.tracking.load_registered_model`):
+    ``model`` or ``version`` names a registered version or alias; without either, the champion
+    (the rule baseline until a model passes the promotion gate). A model file is refused: opening
+    one can run any code in it.
     """
-    if model and Path(model).is_file():
-        import joblib
+    from driftflag.tracking import load_registered_model, resolve_workspace
 
-        return joblib.load(model), f"file {Path(model).name}"
-    from driftflag.tracking import CHAMPION, model_name, resolve_workspace, use_workspace
-
+    if model and version and model != version:
+        raise ConfigError("give --model or --version, not both")
     ws = resolve_workspace(workspace, create=False)
-    use_workspace(ws)
-    import mlflow.sklearn
-
-    uri = model or (f"models:/{model_name(target)}/{version}" if version
-                    else f"models:/{model_name(target)}@{CHAMPION}")
-    try:
-        return mlflow.sklearn.load_model(uri), uri
-    except Exception as e:  # MLflow raises its own exception types for a missing model
-        raise ConfigError(f"cannot load model {uri} from {ws}: {e.__class__.__name__}: {e}") from e
+    fitted, use = load_registered_model(ws, target, model or version)
+    return fitted, use.label
 
 
 def run_worklist(
@@ -92,7 +85,8 @@ def worklist(
     month: Annotated[str, typer.Option("--month", help="Worklist month, e.g. 2025-11 (as of its first day).")],
     out: Annotated[Path, typer.Option("--out", help="Folder to write the worklist to.")],
     policy: Annotated[Path, typer.Option("--policy", help="Sampling policy YAML.")] = DEFAULT_POLICY,
-    model: Annotated[str | None, typer.Option("--model", help="Model file or MLflow URI (default: the champion).")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Registered version or alias, e.g. champion or 3 "
+                                               "(default: the champion; model files are not loaded).")] = None,
     version: Annotated[str | None, typer.Option("--version", help="Registered model version instead of the champion.")] = None,
     target: Annotated[str, typer.Option("--target", help="Target whose registered model to use.")] = "future_drift",
     workspace: Annotated[Path | None, typer.Option("--workspace", help="MLflow workspace folder.")] = None,

@@ -16,6 +16,11 @@ matrix, one column per model feature holding that feature's contribution to the 
   base value = intercept (the scaler's means are inside the standardised values). Without a
   scaler the contribution is coefficient x value and the base value the intercept.
 
+* **Rule baseline** (:class:`~driftflag.models.baseline.RuleBaseline`, the first champion):
+  exact. Its margin is the weighted count of breached indicators less half the maximum; each
+  breached indicator contributes its weight (a log odds ratio), the base value is minus half the
+  total weight. So the worklist's reasons for a baseline score are the breaches themselves.
+
 A calibrated model (``CalibratedClassifierCV`` over a ``FrozenEstimator``) is explained through
 the model it calibrates: the contributions explain the uncalibrated margin, which the
 calibration maps monotonically to the probability, so the ranking of reasons is the same.
@@ -96,15 +101,15 @@ def explain(model: Any, X: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     model
-        A fitted LightGBM or logistic-regression model, bare or in a ``Pipeline`` (optionally
-        inside ``CalibratedClassifierCV``).
+        A fitted LightGBM, logistic-regression or rule baseline model, bare or in a ``Pipeline``
+        (optionally inside ``CalibratedClassifierCV``).
     X
         The model matrix (columns as the model was fitted), index aligned with the caseload.
 
     Returns
     -------
     DataFrame with the columns of ``X`` and ``base_value``; ``attrs["model_kind"]`` is
-    ``"lightgbm"`` or ``"logistic"``.
+    ``"lightgbm"``, ``"logistic"`` or ``"rule_baseline"``.
     """
     pre, est = unwrap_model(model)
     Z = _transform(pre, X)
@@ -127,8 +132,16 @@ def explain(model: Any, X: pd.DataFrame) -> pd.DataFrame:
         values = Z.to_numpy(dtype=float) * coef
         base = float(np.asarray(est.intercept_, dtype=float).ravel()[-1])
         kind = "logistic"
+    elif hasattr(est, "breaches") and hasattr(est, "weights_"):
+        weights = np.asarray(est.weights_, dtype=float)
+        if weights.shape[0] != f:
+            raise ExplainError(f"the rule baseline has {weights.shape[0]} weights for {f} features")
+        values = est.breaches(Z.to_numpy(dtype=float) if pre else Z) * weights
+        base = -float(weights.sum()) / 2
+        kind = "rule_baseline"
     else:
-        raise ExplainError(f"cannot explain a {type(est).__name__}: only LightGBM and logistic models")
+        raise ExplainError(f"cannot explain a {type(est).__name__}: only LightGBM, logistic and rule "
+                           "baseline models")
     out = pd.DataFrame(values, index=X.index, columns=X.columns)
     out["base_value"] = base
     out.attrs["model_kind"] = kind

@@ -58,7 +58,7 @@ def scored_caseload(
     """Score, explain and label one month's open caseload; ``selected`` = the top-k list."""
     from driftflag.casemodel import read_store
     from driftflag.targets import TargetConfig, future_drift
-    from driftflag.tracking import CHAMPION, model_name, resolve_workspace, show, use_workspace
+    from driftflag.tracking import CHAMPION, resolve_workspace, show
     from driftflag.worklist.caseload import score_caseload
     from driftflag.worklist.commands import load_model
 
@@ -91,16 +91,9 @@ def scored_caseload(
     names = [str(c) for c in getattr(fitted, "feature_names_in_", [])]
     raw = sorted({n.split("=", 1)[0] for n in names if n.split("=", 1)[0] in frame.columns})
     ws = resolve_workspace(workspace, create=False)
-    card, run_id = None, None
-    try:
-        info = show(ws, target, version)
-        card = info.get("model_card")
-        client = use_workspace(ws)
-        mv = (client.get_model_version(model_name(target), version) if version
-              else client.get_model_version_by_alias(model_name(target), CHAMPION))
-        run_id = mv.run_id
-    except Exception:  # noqa: BLE001 - a model loaded from elsewhere has no card; say so
-        card = None
+    info = show(ws, target, version)  # the version just loaded, so it exists
+    card = info.get("model_card")
+    run_id = info.get("run_id")
     return ScoredCaseload(frame=frame, feature_columns=raw, model_card=card, model_label=label,
                           month=use.strftime("%Y-%m"), run_id=run_id, workspace=ws,
                           requested_month=month)

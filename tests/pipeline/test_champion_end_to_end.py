@@ -1,0 +1,74 @@
+"""Issue 12 acceptance for the champion: on a fresh store, train then worklist works without
+naming a version (the rule baseline serves), and with shuffled labels no skill is claimed and
+the gate refuses. A small synthetic LA, two model specs, few bootstrap replicates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    from driftflag.ingest.run import ingest
+    from driftflag.synth import SynthConfig
+    from driftflag.synth.run import run_synth
+
+    root = tmp_path_factory.mktemp("e2e")
+    run_synth(SynthConfig(children=1500, years=4, seed=5), root / "la")
+    ingest([root / "la" / f for f in ("ssda903", "cin_census", "annex_a", "audits")], root / "store",
+           extract_date=date(2026, 3, 31), created_at=datetime(2026, 3, 31), run_gx=False)
+    return root / "store"
+
+
+def _config():
+    from driftflag.models.training import TrainConfig
+
+    return TrainConfig.model_validate({
+        "target": "future_drift", "horizon_months": 6,
+        "temporal": {"feature_start": "2023-10-01", "feature_end": "2026-03-31", "label_timespan_months": 6},
+        "models": ["rule_baseline", "logistic_scorecard"], "k": 25, "n_boot": 30, "random_state": 0})
+
+
+def test_fresh_store_train_then_worklist_without_a_version(store, tmp_path):
+    from driftflag.models.run import run_training
+    from driftflag.tracking import aliases
+    from driftflag.worklist.commands import run_worklist
+
+    ws = tmp_path / "ws"
+    run = run_training(store, _config(), models_dir=ROOT / "models", workspace=ws)
+    named = aliases(ws, "future_drift")
+    assert named["champion"] == run.registered["rule_baseline"] == run.champion
+    assert named.get("challenger") == run.registered["logistic_scorecard"] != named["champion"]
+    wl, _ = run_worklist(store, "2026-03", tmp_path / "wl", policy=ROOT / "pipelines" / "monthly_audit.yaml",
+                         workspace=ws)
+    assert len(wl.frame) > 0
+    assert wl.model_label.startswith(f"driftflag-future-drift v{run.champion} (rule_baseline), champion: ")
+
+
+def test_shuffled_labels_claim_no_skill_and_the_gate_refuses(store, tmp_path, monkeypatch):
+    import driftflag.targets as targets
+    from driftflag.models.run import run_training
+    from driftflag.tracking import aliases, in_use, promote
+
+    real = targets.future_drift
+
+    def shuffled(*args, **kw):
+        labels = real(*args, **kw)
+        rng = np.random.default_rng(0)
+        return labels.assign(label=rng.permutation(labels["label"].to_numpy()))
+
+    monkeypatch.setattr(targets, "future_drift", shuffled)
+    ws = tmp_path / "ws"
+    run = run_training(store, _config(), models_dir=ROOT / "models", workspace=ws)
+    gate = promote(ws, "future_drift")
+    assert not gate.promoted
+    assert gate.checks["skill"] is False, gate.figures
+    assert aliases(ws, "future_drift")["champion"] == run.registered["rule_baseline"]
+    assert in_use(ws, "future_drift").skill.startswith("no skill shown")
