@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
+from worklist_helpers import policy
 
-from conftest import policy
 from driftflag import HUMAN_DECISION_NOTICE
 from driftflag.casemodel.codes import AUDIT_GRADES
 from driftflag.worklist.outputs import AUDIT_COLUMNS, DISPLAY_COLUMNS, META_SHEET

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from worklist_helpers import make_caseload, policy
 
-from conftest import make_caseload, policy
 from driftflag.errors import SchemaError
 from driftflag.worklist.sampling import (
     _build_design,
