@@ -299,9 +299,14 @@ def test_recovery_leaves_folders_of_running_processes_and_unmarked_ones(tmp_path
     stranger = tmp_path / ".store.tmp-999999999-abcd"  # no such process, but no marker either
     stranger.mkdir()
     (stranger / "x").write_text("1")
+    reused = tmp_path / f".store.tmp-{os.getpid()}_1-abcd"  # our PID, but another process's start
+    reused.mkdir()
+    _atomic.write_marker(reused, "store", contents=(), staging=True)
     messages = recover(dest)
     assert live.is_dir() and (stranger / "x").is_file()
     assert any("no driftflag marker" in m for m in messages)
+    if _atomic._start_time(os.getpid()) is not None:  # where /proc tells when a process started
+        assert not reused.exists() and any(reused.name in m for m in messages)
 
 
 @pytest.mark.slow
