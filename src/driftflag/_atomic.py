@@ -333,7 +333,7 @@ def replace_dir(src: Path, dest: Path, *, keep: Iterable[str] = ()) -> None:
         try:
             _checkpoint("exchanged")
         finally:
-            shutil.rmtree(src)  # now the old folder, emptied of everything not ours
+            _remove_ours(src)  # now the old folder, emptied of everything not ours
         return
     old = dest.with_name(f".{dest.name}.old-{_owner()}")
     os.rename(dest, old)
@@ -347,7 +347,24 @@ def replace_dir(src: Path, dest: Path, *, keep: Iterable[str] = ()) -> None:
     try:
         _checkpoint("renamed-new")
     finally:
-        shutil.rmtree(old)
+        _remove_ours(old)
+
+
+def _remove_ours(folder: Path, *, ignore_errors: bool = False) -> None:
+    """Remove a folder driftflag made, its marker last: a run killed half-way leaves a folder
+    still marked as driftflag's, which the next run's :func:`recover` finishes removing."""
+    try:
+        for p in sorted(folder.iterdir()):
+            if p.name not in MARKERS:
+                shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+                _checkpoint("removing")
+        for name in MARKERS:
+            with contextlib.suppress(FileNotFoundError):
+                (folder / name).unlink()
+        folder.rmdir()
+    except OSError:
+        if not ignore_errors:
+            raise
 
 
 @contextlib.contextmanager
@@ -393,7 +410,7 @@ def staged_dir(dest: Path, *, kind: str = "output", inputs: Iterable[Path] = (),
                     logger.warning("left %s: it holds entries moved out of %s; move them back yourself",
                                    tmp, dest)
                 else:
-                    shutil.rmtree(tmp, ignore_errors=True)
+                    _remove_ours(tmp, ignore_errors=True)
         raise
 
 
@@ -426,6 +443,10 @@ def _return_moved(src: Path, dest: Path) -> list[str]:
 
 def _holds_unreturned(src: Path, dest: Path) -> list[str]:
     return [p.name for p in _theirs(src) if (dest / p.name).exists()]
+
+
+def _is_empty(folder: Path) -> bool:
+    return folder.is_dir() and not folder.is_symlink() and not any(folder.iterdir())
 
 
 def recover(dest: Path) -> list[str]:
@@ -475,6 +496,10 @@ def _recover(dest: Path) -> list[str]:
             owner = _owner_of(old.name, old_tag)
             done.append(f"left {old.name}: process {owner[0] if owner else '?'} is still running")
             continue
+        if _is_empty(old):
+            old.rmdir()  # a leftover emptied by an interrupted clean-up: nothing to lose
+            done.append(f"removed the empty {old.name}")
+            continue
         if marker_of(old) is None and not (old / "manifest.json").exists():
             done.append(f"left {old}: it carries no driftflag marker; look at it and remove it yourself")
             continue
@@ -492,7 +517,7 @@ def _recover(dest: Path) -> list[str]:
             done.append(f"left {old}: it holds {', '.join(sorted(stuck))}, also in {dest}; compare and "
                         "remove it yourself")
             continue
-        shutil.rmtree(old)
+        _remove_ours(old)
         done.append(f"removed {old.name} left by an interrupted run"
                     + (f" (moved {', '.join(back)} back into {dest.name})" if back else ""))
     for t in tmps:
@@ -503,6 +528,10 @@ def _recover(dest: Path) -> list[str]:
                 done.append(f"left {t}: a staging folder of an older driftflag without a process id; "
                             "remove it yourself if no run is writing there")
             continue
+        if _is_empty(t):
+            t.rmdir()
+            done.append(f"removed the empty {t.name}")
+            continue
         if marker_of(t) is None:
             done.append(f"left {t}: it carries no driftflag marker; remove it yourself")
             continue
@@ -512,7 +541,7 @@ def _recover(dest: Path) -> list[str]:
             done.append(f"left {t}: it holds {', '.join(stuck) or 'entries'} moved out of {dest}; compare "
                         "and move them back yourself")
             continue
-        shutil.rmtree(t)
+        _remove_ours(t)
         done.append(f"removed {t.name}, the unfinished folder of an interrupted run"
                     + (f" (moved {', '.join(back)} back into {dest.name})" if back else ""))
     return done
