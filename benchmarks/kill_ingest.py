@@ -97,6 +97,10 @@ def main() -> int:
           f"{len(failures)} failures")
     for f in failures:
         print(" ", f)
+    if not failures:
+        import shutil
+
+        shutil.rmtree(root)
     return 1 if failures else 0
 
 
