@@ -252,8 +252,9 @@ def _run_killed(dest: Path, step: str, mode: str) -> None:
     assert r.returncode == -9, r.stderr
 
 
-STEPS = {"exchange": ["building", "carried", "exchanged"],
-         "renames": ["building", "carried", "moved-old", "renamed-new"]}
+STEPS = {"exchange": ["building", "carried", "exchanged", "removing"],
+         "renames": ["building", "carried", "moved-old", "renamed-new", "removing"]}
+SWAPPED = ("exchanged", "renamed-new", "removing")
 
 
 @pytest.mark.parametrize("mode, step", [(m, s) for m, steps in STEPS.items() for s in steps])
@@ -271,7 +272,7 @@ def test_a_kill_at_any_point_leaves_the_old_or_the_new_store(tmp_path, mode, ste
     if mode == "exchange" and exchange_works or step in ("building", "carried"):
         assert (dest / "tables.txt").read_text() in ("old", "new")  # found under its own name at once
     messages = recover(dest)
-    assert (dest / "tables.txt").read_text() == ("new" if step in ("exchanged", "renamed-new") else "old")
+    assert (dest / "tables.txt").read_text() == ("new" if step in SWAPPED else "old")
     assert (dest / "records" / "audits.txt").read_text() == "people's records"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store"], messages
     assert messages and all("\n" not in m for m in messages)
@@ -299,9 +300,14 @@ def test_recovery_leaves_folders_of_running_processes_and_unmarked_ones(tmp_path
     stranger = tmp_path / ".store.tmp-999999999-abcd"  # no such process, but no marker either
     stranger.mkdir()
     (stranger / "x").write_text("1")
+    reused = tmp_path / f".store.tmp-{os.getpid()}_1-abcd"  # our PID, but another process's start
+    reused.mkdir()
+    _atomic.write_marker(reused, "store", contents=(), staging=True)
     messages = recover(dest)
     assert live.is_dir() and (stranger / "x").is_file()
     assert any("no driftflag marker" in m for m in messages)
+    if _atomic._start_time(os.getpid()) is not None:  # where /proc tells when a process started
+        assert not reused.exists() and any(reused.name in m for m in messages)
 
 
 @pytest.mark.slow
@@ -365,7 +371,7 @@ def test_marker_is_json_naming_kind_and_version(tmp_path, header):
     assert m["kind"] == "store" and m["created"] == CREATED.isoformat() and "records" in m["keep"]
 
 
-@pytest.mark.parametrize("mode, step", [(m, s) for m, steps in STEPS.items() for s in steps[1:]])
+@pytest.mark.parametrize("mode, step", [(m, s) for m, steps in STEPS.items() for s in steps[1:-1]])
 def test_an_error_during_the_swap_leaves_the_old_or_the_new_store(tmp_path, monkeypatch, mode, step):
     dest = tmp_path / "store"
     with staged_dir(dest, kind="store", keep=("records",)) as tmp:

@@ -10,7 +10,7 @@ writes as a whole (a case store, a worklist, a monitoring or fairness pack, a sy
   wrote). A file, a symbolic link, another kind of output, an unmarked non-empty folder or a
   path equal to, inside or containing one of the run's inputs is refused with one line, before
   any work is done;
-* **built beside the destination** in ``.NAME.tmp-PID-XXXX`` and swapped in. Entries of the old
+* **built beside the destination** in ``.NAME.tmp-PID_START-XXXX`` and swapped in. Entries of the old
   folder that driftflag did not write (not listed in its marker) and the ``keep`` entries (a
   store's ``records/``) are moved into the new folder first, so the swap never deletes them;
 * **recoverable**: on Linux the swap is one atomic exchange (``renameat2``); elsewhere it is two
@@ -233,25 +233,40 @@ def folder_lock(dest: Path) -> Iterator[None]:
 
 
 # --- process liveness -------------------------------------------------------------------
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
+# Swap folders are named after their process: ``.NAME.tmp-OWNER-XXXX`` and ``.NAME.old-OWNER``,
+# OWNER = ``PID_START`` (START: the process start time in clock ticks, from /proc, so a PID
+# reused by another process is not mistaken for the writer) or ``PID`` where /proc is absent.
+def _start_time(pid: int) -> str | None:
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat_line.rsplit(")", 1)[-1].split()
+    return fields[19] if len(fields) > 19 else None  # field 22 of stat(5), after pid and comm
+
+
+def _owner() -> str:
+    start = _start_time(os.getpid())
+    return f"{os.getpid()}_{start}" if start else str(os.getpid())
+
+
+def _owner_of(name: str, tag: str) -> tuple[int, str | None] | None:
+    """(pid, start time or None) from a swap folder's name; None if it names no process."""
+    rest = name.split(tag, 1)[1] if tag in name else ""
+    pid, _, start = rest.split("-", 1)[0].partition("_")
+    return (int(pid), start or None) if pid.isdigit() else None
+
+
+def _alive(owner: tuple[int, str | None]) -> bool:
+    pid, start = owner
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
-    except OSError:
-        return True
-    return True
-
-
-def _pid_of(name: str, tag: str) -> int | None:
-    """PID in ``.NAME.tmp-PID-XXXX`` / ``.NAME.old-PID``."""
-    rest = name.split(tag, 1)[1] if tag in name else ""
-    head = rest.split("-", 1)[0]
-    return int(head) if head.isdigit() else None
+    except OSError:  # exists, but not ours to signal
+        pass
+    now = _start_time(pid)
+    return start is None or now is None or now == start
 
 
 # --- the swap -----------------------------------------------------------------------------
@@ -318,9 +333,9 @@ def replace_dir(src: Path, dest: Path, *, keep: Iterable[str] = ()) -> None:
         try:
             _checkpoint("exchanged")
         finally:
-            shutil.rmtree(src)  # now the old folder, emptied of everything not ours
+            _remove_ours(src)  # now the old folder, emptied of everything not ours
         return
-    old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
+    old = dest.with_name(f".{dest.name}.old-{_owner()}")
     os.rename(dest, old)
     try:
         _checkpoint("moved-old")
@@ -332,7 +347,24 @@ def replace_dir(src: Path, dest: Path, *, keep: Iterable[str] = ()) -> None:
     try:
         _checkpoint("renamed-new")
     finally:
-        shutil.rmtree(old)
+        _remove_ours(old)
+
+
+def _remove_ours(folder: Path, *, ignore_errors: bool = False) -> None:
+    """Remove a folder driftflag made, its marker last: a run killed half-way leaves a folder
+    still marked as driftflag's, which the next run's :func:`recover` finishes removing."""
+    try:
+        for p in sorted(folder.iterdir()):
+            if p.name not in MARKERS:
+                shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+                _checkpoint("removing")
+        for name in MARKERS:
+            with contextlib.suppress(FileNotFoundError):
+                (folder / name).unlink()
+        folder.rmdir()
+    except OSError:
+        if not ignore_errors:
+            raise
 
 
 @contextlib.contextmanager
@@ -355,7 +387,7 @@ def staged_dir(dest: Path, *, kind: str = "output", inputs: Iterable[Path] = (),
         logger.warning("%s", message)
     check_destination(dest, kind, inputs=inputs, legacy=legacy)  # refuse before any work
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-{os.getpid()}-", dir=dest.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-{_owner()}-", dir=dest.parent))
     swapping = False
     try:
         os.chmod(tmp, _mode(0o777))
@@ -378,7 +410,7 @@ def staged_dir(dest: Path, *, kind: str = "output", inputs: Iterable[Path] = (),
                     logger.warning("left %s: it holds entries moved out of %s; move them back yourself",
                                    tmp, dest)
                 else:
-                    shutil.rmtree(tmp, ignore_errors=True)
+                    _remove_ours(tmp, ignore_errors=True)
         raise
 
 
@@ -411,6 +443,10 @@ def _return_moved(src: Path, dest: Path) -> list[str]:
 
 def _holds_unreturned(src: Path, dest: Path) -> list[str]:
     return [p.name for p in _theirs(src) if (dest / p.name).exists()]
+
+
+def _is_empty(folder: Path) -> bool:
+    return folder.is_dir() and not folder.is_symlink() and not any(folder.iterdir())
 
 
 def recover(dest: Path) -> list[str]:
@@ -452,20 +488,25 @@ def _recover(dest: Path) -> list[str]:
         return []
 
     def dead(p: Path, tag: str) -> bool:
-        pid = _pid_of(p.name, tag)
-        return pid is not None and not _pid_alive(pid)
+        owner = _owner_of(p.name, tag)
+        return owner is not None and not _alive(owner)
 
     for old in sorted(olds, key=lambda p: p.stat().st_mtime, reverse=True):
         if not dead(old, old_tag):
-            done.append(f"left {old.name}: process {_pid_of(old.name, old_tag)} is still running")
+            owner = _owner_of(old.name, old_tag)
+            done.append(f"left {old.name}: process {owner[0] if owner else '?'} is still running")
+            continue
+        if _is_empty(old):
+            old.rmdir()  # a leftover emptied by an interrupted clean-up: nothing to lose
+            done.append(f"removed the empty {old.name}")
             continue
         if marker_of(old) is None and not (old / "manifest.json").exists():
             done.append(f"left {old}: it carries no driftflag marker; look at it and remove it yourself")
             continue
-        pid = _pid_of(old.name, old_tag)
+        owner = _owner_of(old.name, old_tag)
         if not dest.exists():
             for t in tmps:
-                if _pid_of(t.name, tmp_tag) == pid and t.exists():
+                if _owner_of(t.name, tmp_tag) == owner and t.exists():
                     _return_moved(t, old)
             os.rename(old, dest)
             done.append(f"restored {dest} from {old.name} (a run was interrupted while swapping it in)")
@@ -476,16 +517,20 @@ def _recover(dest: Path) -> list[str]:
             done.append(f"left {old}: it holds {', '.join(sorted(stuck))}, also in {dest}; compare and "
                         "remove it yourself")
             continue
-        shutil.rmtree(old)
+        _remove_ours(old)
         done.append(f"removed {old.name} left by an interrupted run"
                     + (f" (moved {', '.join(back)} back into {dest.name})" if back else ""))
     for t in tmps:
         if not t.exists():
             continue
         if not dead(t, tmp_tag):
-            if _pid_of(t.name, tmp_tag) is None:
+            if _owner_of(t.name, tmp_tag) is None:
                 done.append(f"left {t}: a staging folder of an older driftflag without a process id; "
                             "remove it yourself if no run is writing there")
+            continue
+        if _is_empty(t):
+            t.rmdir()
+            done.append(f"removed the empty {t.name}")
             continue
         if marker_of(t) is None:
             done.append(f"left {t}: it carries no driftflag marker; remove it yourself")
@@ -496,7 +541,7 @@ def _recover(dest: Path) -> list[str]:
             done.append(f"left {t}: it holds {', '.join(stuck) or 'entries'} moved out of {dest}; compare "
                         "and move them back yourself")
             continue
-        shutil.rmtree(t)
+        _remove_ours(t)
         done.append(f"removed {t.name}, the unfinished folder of an interrupted run"
                     + (f" (moved {', '.join(back)} back into {dest.name})" if back else ""))
     return done

@@ -182,8 +182,10 @@ def _intro() -> list[str]:
         "",
         "```text",
         "STORE/",
+        "  .driftflag-store     marker: a driftflag store (kind, version, what driftflag wrote)",
         "  manifest.json",
         table_files,
+        "  records/             what people recorded: audit ledger, issued worklists",
         "```",
         "",
         "`manifest.json` records:",
@@ -197,8 +199,11 @@ def _intro() -> list[str]:
         "byte-identical store.",
         "",
         "A store is written atomically: it is built in a temporary folder beside the destination "
-        "and then renamed into place, so a failed run leaves the previous store as it was. Every "
-        "table is always present, empty when there is no data for it.",
+        "and then swapped into place, so a failed run leaves the previous store as it was. Every "
+        "table is always present, empty when there is no data for it. driftflag writes a store "
+        "only where there is nothing, an empty folder or a store, and carries `records/` (the "
+        "append-only audit ledger of `driftflag.casemodel.ledger` and the issued worklists) "
+        "into every new store, so a re-ingest never loses what people recorded (`docs/ingest.md`).",
         "",
     ]
 
