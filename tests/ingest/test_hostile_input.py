@@ -269,3 +269,27 @@ def test_stray_quote_in_a_header_line_is_one_line(tmp_path):
     with pytest.raises(SourceFileError) as e:
         detect_file(f)
     assert "\n" not in str(e.value) and "1,01/01/2015" not in str(e.value)
+
+
+def test_every_line_with_an_unclosed_quote_is_its_own_row():
+    """A file of unclosed quotes: each line is one row with its problem, in order (the careful
+    path reads each record from at most ``limit`` lines, so this stays linear)."""
+    text = "A,B\n" + "\n".join(f'{i},"open' for i in range(300))
+    for multiline in (False, True):
+        rec = parse_csv(text, multiline_values=multiline)
+        assert rec.numbers == list(range(1, 302))
+        assert sorted(rec.problems) == list(range(1, 301))
+        assert {p.rule for p in rec.problems.values()} == {"unbalanced_quote"}
+
+
+def test_a_quoted_value_over_more_than_the_line_limit_is_not_one_value():
+    from driftflag.ingest._tabular import MAX_LINES_PER_VALUE
+
+    def value_over(lines: int) -> str:
+        return 'A,B\n1,"' + "\n".join(["x"] * lines) + '"\n2,y\n'
+
+    ok = parse_csv(value_over(MAX_LINES_PER_VALUE), multiline_values=True)
+    assert len(ok.rows) == 3 and not ok.problems and ok.numbers[-1] == MAX_LINES_PER_VALUE + 2
+    long = parse_csv(value_over(MAX_LINES_PER_VALUE + 1), multiline_values=True)
+    assert [p.rule for p in long.problems.values()] == ["unbalanced_quote"] and long.rows[-1] == ["2", "y"]
+    assert len(long.rows) == MAX_LINES_PER_VALUE + 3  # every line kept as a row

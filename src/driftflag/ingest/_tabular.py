@@ -10,6 +10,7 @@ at all.
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import os
 import re
@@ -281,42 +282,82 @@ def _read_alone(line: str) -> tuple[list[str], RowProblem]:
     return fields, RowProblem("unbalanced_quote", pos, one_line(line[q:] if q >= 0 else line, 80))
 
 
+#: Most physical lines one quoted value of a workbook export may span (free text); beyond it the
+#: opening line is read on its own. Also bounds the work a stray quote can cause to this many
+#: lines per line of the file.
+MAX_LINES_PER_VALUE = 100
+
+
+class _LineFeed:
+    """The file's lines for ``csv.reader``, refusing to give one record more than ``limit``
+    lines (the reader then reports an unclosed quote instead of reading to the end)."""
+
+    def __init__(self, lines: list[str], start: int, limit: int):
+        self.lines, self.pos, self.limit, self.pulled = lines, start, limit, 0
+
+    def __iter__(self) -> _LineFeed:
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= len(self.lines) or self.pulled >= self.limit:
+            raise StopIteration
+        self.pulled += 1
+        self.pos += 1
+        return self.lines[self.pos - 1] + "\n"
+
+
 def parse_csv(text: str, *, multiline_values: bool) -> Records:
     """Split CSV text into records, one per physical line unless a value legitimately spans lines.
 
     A quoted value may hold a newline only when ``multiline_values`` (free text in a workbook
-    export) and only when its record closes before the end of the file with no more fields than
-    the widest single-line record so far (a stray quote closed by another one lines later almost
-    never gives that width). Otherwise the opening line is a record of its own with
-    an ``unbalanced_quote`` problem and reading restarts on the next line: one stray quote can
-    no longer swallow the rest of the file into one value. Wholly blank lines are kept as empty
-    records (callers skip them) so positions stay physical line numbers.
+    export), over at most :data:`MAX_LINES_PER_VALUE` lines, and only when its record closes
+    before the end of the file with the width of the widest single-line record so far (a stray
+    quote closed by another one lines later almost never gives that width). Otherwise the
+    opening line is a record of its own with an ``unbalanced_quote`` problem and reading
+    restarts on the next line: one stray quote can no longer swallow the rest of the file into
+    one value, and the work stays linear in the file's length. Wholly blank lines are kept as
+    empty records (callers skip them) so positions stay physical line numbers.
     """
     csv.field_size_limit(1 << 30)
     lines = _physical_lines(text)
+    limit = MAX_LINES_PER_VALUE if multiline_values else 1
     rows: list[list[str | None]] = []
     numbers: list[int] = []
     problems: dict[int, RowProblem] = {}
     widest = 0
-    i, n = 0, len(lines)
+    n = len(lines)
+    # Fast path (C-level): when the file has as many records as lines, each record is one line.
+    i = 0
+    reader = csv.reader(io.StringIO("".join(x + "\n" for x in lines), newline=""), strict=True)
+    try:
+        recs = list(reader)
+    except csv.Error:
+        recs = []
+    if recs and len(recs) == reader.line_num == n:
+        return Records([[c.strip() or None for c in rec] for rec in recs], list(range(1, n + 1)), {}, kind="csv")
+    # Careful path from there on: each record may pull at most ``limit`` lines.
     while i < n:
-        reader = csv.reader((lines[j] + "\n" for j in range(i, n)), strict=True)
-        used = 0
+        feed = _LineFeed(lines, i, limit)
+        reader = csv.reader(feed, strict=True)
         broken: int | None = None
-        try:
-            for rec in reader:
-                first = i + used
-                span = reader.line_num - used
-                used = reader.line_num
-                if span > 1 and not (multiline_values and len(rec) == widest):
-                    broken = first
-                    break
-                if span == 1:
-                    widest = max(widest, len(rec))
-                rows.append([c.strip() or None for c in rec])
-                numbers.append(first + 1)
-        except csv.Error:
-            broken = i + used
+        while True:
+            first = feed.pos
+            feed.pulled = 0
+            try:
+                rec = next(reader)
+            except StopIteration:
+                break
+            except csv.Error:
+                broken = first
+                break
+            span = feed.pos - first
+            if span > 1 and len(rec) != widest:
+                broken = first
+                break
+            if span == 1:
+                widest = max(widest, len(rec))
+            rows.append([c.strip() or None for c in rec])
+            numbers.append(first + 1)
         if broken is None:
             break
         fields, problem = _read_alone(lines[broken])
@@ -350,11 +391,13 @@ def width_problem(rec: list, width: int) -> RowProblem | None:
     """``short_row`` when a CSV record has fewer fields than its header (a truncated file or a
     lost delimiter: padding it would invent blanks), ``long_row`` when it has values beyond the
     header (they belong to no column). Trailing empty fields are not values."""
-    if len(rec) < width:
-        return RowProblem("short_row", len(rec), f"{len(rec)} of {width} fields")
-    extra = [c for c in rec[width:] if c is not None and str(c).strip()]
-    if extra:
-        return RowProblem("long_row", width, one_line(",".join(str(c) for c in rec[width:]), 80))
+    n = len(rec)
+    if n == width:
+        return None
+    if n < width:
+        return RowProblem("short_row", n, f"{n} of {width} fields")
+    if any(c is not None and str(c).strip() for c in rec[width:]):
+        return RowProblem("long_row", width, one_line(",".join(str(c or "") for c in rec[width:]), 80))
     return None
 
 
