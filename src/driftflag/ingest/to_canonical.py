@@ -163,6 +163,11 @@ def stage_903(table: str, df: pd.DataFrame, year: int) -> dict[str, pd.DataFrame
 
 # --- CIN census ---------------------------------------------------------------------------------
 
+#: First collection year whose census carries the PreProceedingsandFGDM block (2025-26).
+PLO_FIRST_YEAR = 2026
+#: Pre-proceedings are known no earlier than the start of that collection year.
+PLO_KNOWN_FROM = pd.Timestamp(PLO_FIRST_YEAR - 1, 4, 1)
+
 _RECORD = {
     "CINdetails": "CINdetails", "Assessments": "Assessments", "CINplanDates": "CINPlanDates",
     "Section47": "Section47", "ChildProtectionPlans": "ChildProtectionPlans",
@@ -280,6 +285,7 @@ def stage_cin(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd.DataFr
         "initial_meeting_date": "InitialPPMeetingDate", "review_meetings_count": "ReviewMeetingsCount",
         "decision_date": "StepDecisionDate", "outcome": "PPOutcome", "court_application_date": "CourtAppDate",
     }, fmt=fmt, year=year, extra={"_ref_date": _link(pp, cin, keys, "CINreferralDate")})
+    out["pre_proceedings"]["_floor"] = PLO_KNOWN_FROM
     return out
 
 
@@ -304,9 +310,44 @@ def _present(df: pd.DataFrame, col: str) -> pd.DataFrame:
     return df.loc[df[col].notna()].reset_index(drop=True)
 
 
-def stage_annex_a(lists: dict[str, pd.DataFrame], year: int) -> dict[str, pd.DataFrame]:
+#: Which list's allocation is the child's allocation *as at the extract* (first wins): the lists
+#: describing open episodes at the extract date before the event lists 3-5.
+_ALLOCATION_LISTS: tuple[str, ...] = ("List 8", "List 7", "List 6", "List 5", "List 4", "List 3")
+
+
+def _allocation_as_at_extract(lists: dict[str, pd.DataFrame], extract: pd.Timestamp,
+                              fmt: str, year: int) -> pd.DataFrame | None:
+    """One allocation observation per child: the team and worker on the child's row of the
+    first list in :data:`_ALLOCATION_LISTS` (latest event first), valid from the extract date.
+
+    Annex A is a snapshot: it says who held the case on the extract date and nothing about
+    earlier months, so the allocation starts on the extract date (successive extracts build
+    the history, see :func:`driftflag.ingest.reconcile.allocation_runs`)."""
+    rows = []
+    for rank, name in enumerate(_ALLOCATION_LISTS):
+        df = lists.get(name)
+        if df is None or "Allocated Team" not in df or not len(df):
+            continue
+        df = df.reset_index(drop=True)
+        ok = df["Allocated Team"].notna() & df["Allocated Worker"].notna() & df["Child Unique ID"].notna()
+        a = df.loc[ok].copy()
+        a["_rank"] = rank
+        a["_order"] = -np.arange(len(a))  # later rows of a list describe later events
+        rows.append(a)
+    if not rows:
+        return None
+    a = pd.concat(rows, ignore_index=True)
+    a = a.sort_values(["_rank", "_order"], kind="mergesort").drop_duplicates("Child Unique ID")
+    a = a.sort_values(["_source_table", "_source_row"], kind="mergesort").reset_index(drop=True)
+    return part(a, {"child_id": "Child Unique ID", "team": "Allocated Team", "worker_id": "Allocated Worker",
+                    "start_date": "=" + extract.strftime("%Y-%m-%d")}, fmt=fmt, year=year)
+
+
+def stage_annex_a(lists: dict[str, pd.DataFrame], year: int,
+                  extract: pd.Timestamp | None = None) -> dict[str, pd.DataFrame]:
     """Parts of an Annex A workbook: every row gives a ``children`` part; lists 3-8 give their
-    events, latest visits, latest reviews and the allocated team and worker (see docs/ingest.md)."""
+    events, latest visits and latest reviews, and each child one allocation as at the extract
+    (see docs/ingest.md). Every part is known from the ``extract`` date (``_known``)."""
     fmt = "annex-a"
     parts: dict[str, list[pd.DataFrame]] = {}
 
@@ -379,13 +420,14 @@ def stage_annex_a(lists: dict[str, pd.DataFrame], year: int) -> dict[str, pd.Dat
             v = _present(df, "Date of Last Social Work Visit")
             add("visits", part(v, {"child_id": "Child Unique ID", "visit_date": "Date of Last Social Work Visit",
                                    "visit_type": "=LAC"}, fmt=fmt, year=year))
-        if event_date is not None and "Allocated Team" in df:
-            a = df.loc[df["Allocated Team"].notna() & df["Allocated Worker"].notna()
-                       & df[event_date].notna()].reset_index(drop=True)
-            add("allocations", part(a, {"child_id": "Child Unique ID", "team": "Allocated Team",
-                                        "worker_id": "Allocated Worker", "start_date": event_date},
-                                    fmt=fmt, year=year))
-    return {t: pd.concat(f, ignore_index=True) for t, f in parts.items()}
+    if extract is not None:
+        alloc = _allocation_as_at_extract(lists, extract, fmt, year)
+        if alloc is not None:
+            add("allocations", alloc)
+    out = {t: pd.concat(f, ignore_index=True) for t, f in parts.items()}
+    for df in out.values():
+        df["_known"] = pd.NaT if extract is None else extract
+    return out
 
 
 # --- audit log, canonical -----------------------------------------------------------------------
