@@ -187,7 +187,7 @@ class Reference:
         view.workers = view.tables["workers"]
         # a snapshot source: some visit is known after its date (Annex A's latest visit)
         view.visits_are_snapshots = any(r["known_from"] is not None and r["known_from"] > r["visit_date"]
-                                        for r in self.tables["visits"])
+                                        for r in view.tables["visits"])
         return view
 
     def child_records(self, cid: str) -> ChildRecords:

@@ -9,12 +9,20 @@ one vectorised pass, and a :func:`snapshot` is the case of one day. Each indicat
 function in :mod:`driftflag.indicators.definitions` made of ``searchsorted`` look-ups on those
 arrays.
 
-How it stays honest (no leakage). Only records dated on or before ``as_of`` are used: an event
+How it stays honest (no leakage). Only records dated *and known* on or before ``as_of`` are
+used (``known_from``, design notes section 2: a row from an Annex A snapshot is known from its
+extract date, not from the date it describes). An event
 after ``as_of`` is invisible, and an end date after ``as_of`` is unknown, so the episode is still
 open. Fields recorded only when something ends (closure reason, return home interview offered,
 authorisation) are read only when that end is on or before ``as_of``. The per-row facts computed
 in :class:`Prepared` look only at earlier rows, so rows dated after ``as_of`` cannot change them.
-The case model has no recording dates (schema 1.0.0), so the event dates stand in for them.
+Where ``known_from`` is blank the event date stands in for it (a full history).
+
+Rows known later than their event date ("late" rows) are handled by the look-ups of
+:class:`Events`. The per-row facts (re-referral, previous plans, period of care, worker change)
+assume that a child's earlier rows are known no later than its later rows, which holds for full
+histories and for Annex A allocations (each valid from its extract date); the knowledge-date
+leakage test checks the whole snapshot on a synthetic LA built from its returns.
 """
 
 from __future__ import annotations
@@ -618,9 +626,13 @@ class AsOf:
         table has rows known after their date: Annex A's latest visit) are known only for a
         child with a visit known by as_of; else the visit indicators are "not available". A
         full history (every row known on its date) is known throughout: no visit means none."""
-        if not self.t["visits"].has_late:
+        v = self.t["visits"]
+        if not v.has_late:
             return np.ones(self.n, dtype=bool)
-        return self.last_visit != NONE
+        # a snapshot source from the first day a visit known late is known (decided from what
+        # is known by as_of only, so later extracts cannot change it)
+        snapshots_by = v.known[v.late].min()
+        return (self.last_visit != NONE) | (self.day < snapshots_by)
 
     @cached_property
     def allocations_known(self) -> np.ndarray:
@@ -724,10 +736,11 @@ def _typed(values, unit: str, n: int):
 
 def _open_pairs(ev: Events, days: np.ndarray, n_days: np.int64) -> np.ndarray:
     """Keys ``child * n_days + day_index`` of every (child, as-of day) with a row of ``ev``
-    open that day (``start <= day < end``): each interval is expanded over the days it spans."""
+    open and known that day (``start <= day < end`` and ``known <= day``): each interval is
+    expanded over the days it spans."""
     if ev.n == 0 or len(days) == 0:
         return np.array([], dtype=np.int64)
-    k_lo = np.searchsorted(days, ev.start, side="left")   # first day on or after the start
+    k_lo = np.searchsorted(days, ev.known, side="left")   # first day on or after start and known
     k_hi = np.searchsorted(days, ev.end, side="left")     # first day on or after the end
     counts = np.maximum(k_hi - k_lo, 0)
     row = np.repeat(np.arange(ev.n), counts)
@@ -799,8 +812,9 @@ def snapshot(store: CaseStore, as_of, *, registry: Registry | None = None) -> pd
     An episode is *open* on ``as_of`` when it started on or before ``as_of`` and has not ended
     by then: ``start <= as_of < end`` (a missing end, or an end after ``as_of``, means still
     open). **An episode ending on the as-of date is closed that day**, and one starting that day
-    is open. Only records dated on or before ``as_of`` are used; the case model has no recording
-    dates, so event dates stand in for them.
+    is open. Only records dated and known (``known_from``, blank meaning the event date) on or
+    before ``as_of`` are used. A feature whose source has no row known by ``as_of`` for the child
+    is missing ("not available"), never a value.
 
     Columns: ``child_id``, ``as_of``, ``service`` (the most intensive open service: ``LAC`` >
     ``CP`` > ``CIN``, where CIN is an open CIN episode with or without a plan), ``team`` and
