@@ -179,7 +179,8 @@ class Reference:
         def known(name: str, r: dict) -> bool:
             if name == "children":
                 return True
-            when = r.get("known_from") or r.get(_START.get(name, ""))
+            start, known_from = r.get(_START.get(name, "")), r.get("known_from")
+            when = max(known_from, start) if known_from and start else (known_from or start)
             return when is None or when <= day
 
         view.tables = {name: [r for r in rows if known(name, r)] for name, rows in self.tables.items()}
@@ -325,6 +326,7 @@ class Reference:
             since = max(last_visit, cp["start_date"]) if last_visit else cp["start_date"]
             stuck = (cp_review_overdue
                      or ((last_visit is not None or not self.visits_are_snapshots)  # visits known
+                         and bool(self.tables["visits"])
                          and working_days_elapsed(since, D) > t["visit_gap_working_days"])
                      or missing_starts(int(t["missing_window_days"])) > 0
                      or worker_changes(W12) >= t["worker_changes"])
@@ -351,8 +353,8 @@ class Reference:
             else:
                 since = max(last_visit, plan["start_date"]) if last_visit else plan["start_date"]
                 row["visit_overdue"] = working_days_elapsed(since, D) > t["cin_working_days"]
-        if last_visit is None and self.visits_are_snapshots:
-            row["visit_overdue"] = None  # no visit known by D from a snapshot source: not available
+        if (last_visit is None and self.visits_are_snapshots) or not self.tables["visits"]:
+            row["visit_overdue"] = None  # no visit known by D (from a snapshot, or at all)
 
         # ---- front door
         row["referrals_12m"] = sum(1 for r in c.referrals if W12 < r["referral_date"] <= D)

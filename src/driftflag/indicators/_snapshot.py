@@ -622,17 +622,21 @@ class AsOf:
 
     @cached_property
     def visits_known(self) -> np.ndarray:
-        """Whether the child's visits are known on as_of. Visits from a snapshot source (the
-        table has rows known after their date: Annex A's latest visit) are known only for a
-        child with a visit known by as_of; else the visit indicators are "not available". A
-        full history (every row known on its date) is known throughout: no visit means none."""
+        """Whether the child's visits are known on as_of, decided from the rows known by then:
+
+        - no visit of any child known yet: the source does not cover as_of (not available);
+        - some visit known after its date (a snapshot source: Annex A's latest visit): known
+          only for a child with a visit known by as_of;
+        - otherwise a full history: known, and no visit means none took place.
+        """
         v = self.t["visits"]
+        if v.n == 0:
+            return np.zeros(self.n, dtype=bool)
+        covered = self.day >= v.known.min()
         if not v.has_late:
-            return np.ones(self.n, dtype=bool)
-        # a snapshot source from the first day a visit known late is known (decided from what
-        # is known by as_of only, so later extracts cannot change it)
+            return covered
         snapshots_by = v.known[v.late].min()
-        return (self.last_visit != NONE) | (self.day < snapshots_by)
+        return covered & ((self.last_visit != NONE) | (self.day < snapshots_by))
 
     @cached_property
     def allocations_known(self) -> np.ndarray:
@@ -847,6 +851,11 @@ def panel(store: CaseStore, start, end, freq: str = "MS", *,
     With the default ``freq="MS"`` the as-of dates are the first day of each month from
     ``start`` to ``end`` inclusive. Each month equals ``snapshot(store, that_date)``; the store
     is prepared once. Rows are sorted by ``as_of`` then ``child_id``.
+
+    The coverage table (feature x month: share of open cases where each model feature is
+    available, :func:`driftflag.indicators.coverage.feature_coverage`) is returned with it in
+    ``frame.attrs["coverage"]`` (as ``{feature: {month: share}}``; ``coverage_of(frame)`` gives
+    it as a DataFrame).
     """
     _check_store(store)
     dates = as_of_dates(start, end, freq)
@@ -854,6 +863,10 @@ def panel(store: CaseStore, start, end, freq: str = "MS", *,
     if not dates:
         return prep.snapshot(normalise_as_of(start)).iloc[0:0]
     out = prep.frame(dates)
+    from driftflag.indicators.coverage import feature_coverage
+
+    # plain nested dicts: pandas compares attrs on concat, which a DataFrame value would break
+    out.attrs["coverage"] = feature_coverage(out, prep.registry.model_features()).to_dict(orient="index")
     logger.info("panel %s to %s: %d snapshots, %d rows", dates[0].date(), dates[-1].date(),
                 len(dates), len(out))
     return out

@@ -310,37 +310,52 @@ def _present(df: pd.DataFrame, col: str) -> pd.DataFrame:
     return df.loc[df[col].notna()].reset_index(drop=True)
 
 
-#: Which list's allocation is the child's allocation *as at the extract* (first wins): the lists
-#: describing open episodes at the extract date before the event lists 3-5.
-_ALLOCATION_LISTS: tuple[str, ...] = ("List 8", "List 7", "List 6", "List 5", "List 4", "List 3")
+#: Per list: (date of the row's event, end column: blank while the episode is open).
+_ALLOCATION_ROWS: dict[str, tuple[str, str | None]] = {
+    "List 3": ("Date of referral", None),
+    "List 4": ("Continuous Assessment Start Date", None),
+    "List 5": ("Strategy discussion initiating Section 47 Enquiry Start Date", None),
+    "List 6": ("CIN Start Date", "CIN Closure Date"),
+    "List 7": ("Child Protection Plan Start Date", "Child Protection Plan End Date"),
+    "List 8": ("Date Started to be Looked After", "Date Ceased to be Looked After"),
+}
 
 
 def _allocation_as_at_extract(lists: dict[str, pd.DataFrame], extract: pd.Timestamp,
                               fmt: str, year: int) -> pd.DataFrame | None:
-    """One allocation observation per child: the team and worker on the child's row of the
-    first list in :data:`_ALLOCATION_LISTS` (latest event first), valid from the extract date.
+    """One allocation observation per child, valid from the extract date: the team and worker
+    on the child's row describing the extract date best. Rows of episodes open at the extract
+    (lists 6-8 with no end date; looked after first, then CP, then CIN) show who holds the case
+    then; otherwise the row of the latest event (lists 3-5) or episode end.
 
     Annex A is a snapshot: it says who held the case on the extract date and nothing about
     earlier months, so the allocation starts on the extract date (successive extracts build
     the history, see :func:`driftflag.ingest.reconcile.allocation_runs`)."""
+    from driftflag.validate.rules import parse_dates
+
     rows = []
-    for rank, name in enumerate(_ALLOCATION_LISTS):
+    for rank, (name, (event, end)) in enumerate(reversed(list(_ALLOCATION_ROWS.items()))):
         df = lists.get(name)
         if df is None or "Allocated Team" not in df or not len(df):
             continue
         df = df.reset_index(drop=True)
         ok = df["Allocated Team"].notna() & df["Allocated Worker"].notna() & df["Child Unique ID"].notna()
-        a = df.loc[ok].copy()
-        a["_rank"] = rank
-        a["_order"] = -np.arange(len(a))  # later rows of a list describe later events
+        a = df.loc[ok].reset_index(drop=True)
+        ev = parse_dates(a[event].astype("str")) if event in a else pd.Series(pd.NaT, index=a.index)
+        ended = parse_dates(a[end].astype("str")) if end and end in a else pd.Series(pd.NaT, index=a.index)
+        a["_open"] = (end is not None) & ended.isna()
+        a["_when"] = ended.fillna(ev)
+        a["_rank"] = rank  # list 8 first among open rows
         rows.append(a)
     if not rows:
         return None
     a = pd.concat(rows, ignore_index=True)
-    a = a.sort_values(["_rank", "_order"], kind="mergesort").drop_duplicates("Child Unique ID")
-    a = a.sort_values(["_source_table", "_source_row"], kind="mergesort").reset_index(drop=True)
-    return part(a, {"child_id": "Child Unique ID", "team": "Allocated Team", "worker_id": "Allocated Worker",
-                    "start_date": "=" + extract.strftime("%Y-%m-%d")}, fmt=fmt, year=year)
+    a = a.sort_values(["_open", "_rank", "_when"], ascending=[False, True, False], kind="mergesort",
+                      na_position="last")
+    a = a.drop_duplicates("Child Unique ID").sort_values(["_source_table", "_source_row"], kind="mergesort")
+    return part(a.reset_index(drop=True),
+                {"child_id": "Child Unique ID", "team": "Allocated Team", "worker_id": "Allocated Worker",
+                 "start_date": "=" + extract.strftime("%Y-%m-%d")}, fmt=fmt, year=year)
 
 
 def stage_annex_a(lists: dict[str, pd.DataFrame], year: int,
