@@ -67,7 +67,7 @@ def test_panel_returns_its_coverage_table():
     assert cov is not None
     pd.testing.assert_frame_equal(cov, feature_coverage(p, reg.model_features()), check_names=False)
     # the visit is known from the extract of 29 February: not available before March
-    assert list(cov.loc["days_since_last_visit"]) == [0.0, 0.0, 0.0, 0.5]
+    assert list(cov.loc["days_since_last_visit"]) == [0.0, 0.0, 0.5, 0.5]
     assert list(cov.loc["open_cases"]) == [1.0, 2.0, 2.0, 2.0]
 
 
