@@ -15,8 +15,10 @@ pre-proceedings of only those children still open in 2025-26.
 D is a collection-year end (31 March): the 903 and CIN census are full histories known from
 their event dates, so the returns for the years ending by D hold exactly what was known by D
 (a year ending after D would not exist yet; its events are all dated after D). Annex A
-snapshots are known from their extract dates, so any D works for them; the second test takes
-D in the middle of a year with the in-year 903 and CIN extract a council would run on D.
+snapshots are known from their extract dates, so any D works for them: the second test takes D
+in the middle of a month and of a collection year and leaves out only the later Annex A
+extracts (the 903 and CIN census being full histories known from their event dates, a council
+running them on D would hold the same rows up to D).
 """
 
 from __future__ import annotations
@@ -90,6 +92,14 @@ def test_store_as_held_on_a_year_end_gives_the_same_snapshot(la, full_store, d):
     b = snapshot(held, d, registry=REG)
     assert len(a) > 30
     assert _compare(a, b) == {}
+
+
+def test_later_annex_a_extracts_change_nothing_on_a_mid_year_date(la, full_store):
+    d = date(2025, 10, 15)
+    held = _ingest([la / "ssda903", la / "cin_census", *_annex_a_by(la, d)], FULL_EXTRACT)
+    a = snapshot(full_store, d, registry=REG)
+    assert len(a) > 30 and a["worker_id"].notna().mean() > 0.8
+    assert _compare(a, snapshot(held, d, registry=REG)) == {}
 
 
 def test_snapshot_features_are_not_available_before_their_first_extract(la, full_store):

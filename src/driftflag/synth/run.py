@@ -93,9 +93,9 @@ def run_synth(
         writers.write_cin_census(store, tmp, cfg.collection_years, la_code=cfg.la_code,
                                  faults=injector)
         step("Annex A")
-        from driftflag.synth.writers.annex_a import annex_a_extract_dates, write_annex_a_series
+        from driftflag.synth.writers.annex_a import annex_a_extract_dates
 
-        write_annex_a_series(store, tmp, annex_a_extract_dates(cfg.start, cfg.end, cfg.annex_a_months),
+        writers.write_annex_a_series(store, tmp, annex_a_extract_dates(cfg.start, cfg.end, cfg.annex_a_months),
                              faults=injector)
         step("audit log")
         writers.write_audit_log(store, tmp, faults=injector)
