@@ -710,8 +710,13 @@ def write_annex_a_series(
     *,
     faults: MessyInjector | None = None,
 ) -> list[Path]:
-    """Write one Annex A per extract date (``annex_a/annex_a_<date>.xlsx``), oldest first."""
-    return [write_annex_a(store, out_dir, d, faults=faults) for d in sorted(extract_dates)]
+    """Write one Annex A per extract date (``annex_a/annex_a_<date>.xlsx``), oldest first.
+
+    Messy faults go into the latest workbook only (the one a council sends with its returns),
+    so the fault ledger stays the size it was with a single extract."""
+    dates = sorted(extract_dates)
+    return [write_annex_a(store, out_dir, d, faults=faults if k == len(dates) - 1 else None)
+            for k, d in enumerate(dates)]
 
 
 def write_annex_a(
