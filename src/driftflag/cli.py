@@ -111,6 +111,10 @@ def synth(
     end: Annotated[
         str, typer.Option("--end", help="Extract date: last day simulated (YYYY-MM-DD, a 31 March).")
     ] = "2026-03-31",
+    annex_a_months: Annotated[
+        int, typer.Option("--annex-a-months", min=0,
+                          help="Monthly Annex A extracts to write: the last N month ends (0: all).")
+    ] = 48,
     force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists.")] = False,
 ) -> None:
     """Generate a synthetic local authority in the real return formats (903, CIN census, Annex A)."""
@@ -123,7 +127,7 @@ def synth(
     try:
         cfg = SynthConfig(
             children=children, years=years, seed=seed, profile=profile, messy=messy,
-            bias=bias, end=date.fromisoformat(end),
+            bias=bias, end=date.fromisoformat(end), annex_a_months=annex_a_months,
         )
     except ValidationError as e:
         from driftflag.pipeline.config import one_line

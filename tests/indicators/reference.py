@@ -144,8 +144,8 @@ _START = {
 def _table(store: CaseStore, name: str) -> list[dict]:
     rows = records(store[name])
     for r in rows:
-        for c in _DATE_COLS.get(name, ()):
-            r[c] = _d(r[c])
+        for c in (*_DATE_COLS.get(name, ()), "known_from"):
+            r[c] = _d(r.get(c))
     if name in _START:
         rows = [r for r in rows if r[_START[name]] is not None]
     if name != "workers":
@@ -169,6 +169,27 @@ class Reference:
         self.tables = {name: _table(store, name) for name in store.tables}
         self.by_child = {name: _by_child(rows) for name, rows in self.tables.items() if name != "workers"}
         self.workers = self.tables["workers"]
+
+    def known_by(self, day: date) -> Reference:
+        """The same store with only the rows known on ``day``: a row is known from its
+        ``known_from`` date, or from its event date when that is blank (children are not dated)."""
+        view = Reference.__new__(Reference)
+        view.registry, view.th = self.registry, self.th
+
+        def known(name: str, r: dict) -> bool:
+            if name == "children":
+                return True
+            start, known_from = r.get(_START.get(name, "")), r.get("known_from")
+            when = max(known_from, start) if known_from and start else (known_from or start)
+            return when is None or when <= day
+
+        view.tables = {name: [r for r in rows if known(name, r)] for name, rows in self.tables.items()}
+        view.by_child = {name: _by_child(rows) for name, rows in view.tables.items() if name != "workers"}
+        view.workers = view.tables["workers"]
+        # a snapshot source: some visit is known after its date (Annex A's latest visit)
+        view.visits_are_snapshots = any(r["known_from"] is not None and r["known_from"] > r["visit_date"]
+                                        for r in view.tables["visits"])
+        return view
 
     def child_records(self, cid: str) -> ChildRecords:
         g = lambda name: self.by_child[name].get(cid, [])  # noqa: E731
@@ -196,6 +217,10 @@ class Reference:
         return sorted(out)
 
     def snapshot(self, day: date) -> pd.DataFrame:
+        if not getattr(self, "_filtered", False):
+            view = self.known_by(day)
+            view._filtered = True
+            return view.snapshot(day)
         rows = [self.child_row(cid, day) for cid in self.open_children(day)]
         # team caseload needs every child's current team
         teams: dict[str, int] = {}
@@ -300,7 +325,9 @@ class Reference:
             escalated = any(cp["start_date"] <= p["start_date"] <= D for p in c.pre_proceedings)
             since = max(last_visit, cp["start_date"]) if last_visit else cp["start_date"]
             stuck = (cp_review_overdue
-                     or working_days_elapsed(since, D) > t["visit_gap_working_days"]
+                     or ((last_visit is not None or not self.visits_are_snapshots)  # visits known
+                         and bool(self.tables["visits"])
+                         and working_days_elapsed(since, D) > t["visit_gap_working_days"])
                      or missing_starts(int(t["missing_window_days"])) > 0
                      or worker_changes(W12) >= t["worker_changes"])
             row["cp_long_plan_without_progress"] = bool(long_plan and not escalated and stuck)
@@ -326,6 +353,8 @@ class Reference:
             else:
                 since = max(last_visit, plan["start_date"]) if last_visit else plan["start_date"]
                 row["visit_overdue"] = working_days_elapsed(since, D) > t["cin_working_days"]
+        if (last_visit is None and self.visits_are_snapshots) or not self.tables["visits"]:
+            row["visit_overdue"] = None  # no visit known by D (from a snapshot, or at all)
 
         # ---- front door
         row["referrals_12m"] = sum(1 for r in c.referrals if W12 < r["referral_date"] <= D)
@@ -439,7 +468,8 @@ class Reference:
                 row[k] = None
 
         # ---- context
-        row["worker_changes_12m"] = worker_changes(W12)
+        # not available without any allocation known by D
+        row["worker_changes_12m"] = worker_changes(W12) if any(a["start_date"] <= D for a in allocs) else None
         ch = c.child
         if ch is None:
             for k in ("sex", "ethnicity", "disability", "uasc", "age_band"):

@@ -163,14 +163,45 @@ def to_store(tables: dict[str, list]) -> CaseStore:
     return CaseStore(tables=frames)
 
 
+#: Tables whose rows may be known after their event date in a random store. The per-row facts
+#: (re-referral, previous plans, period of care, worker change) assume earlier rows are known
+#: no later than later ones, so referrals, CP plans, looked-after episodes and allocations keep
+#: their event date (as full histories and Annex A allocations do).
+LATE_TABLES: dict[str, str] = {
+    "visits": "visit_date", "cp_reviews": "review_date", "lac_reviews": "review_date",
+    "missing_episodes": "start_date", "pre_proceedings": "start_date",
+    "care_proceedings": "application_date", "assessments": "start_date", "section47": "start_date",
+    "cin_plans": "start_date",
+}
+
+
+@st.composite
+def late_knowledge(draw, tables: dict[str, list]) -> None:
+    """Give some rows a ``known_from`` after their event date (as a snapshot source would):
+    the same offset for a whole table (an extract lag) or one per row."""
+    for name, col in LATE_TABLES.items():
+        mode = draw(st.sampled_from(["event", "event", "lag", "rows"]))
+        if mode == "event":
+            continue
+        lag = draw(st.integers(0, 90))
+        for r in tables[name]:
+            if r.get(col) is None or r[col] is pd.NaT:
+                continue
+            days = lag if mode == "lag" else draw(st.sampled_from([0, 0, 1, 15, 45, 120]))
+            r["known_from"] = r[col] + pd.Timedelta(days=days)
+
+
 @st.composite
 def random_store(draw, max_children: int = 4):
-    """(store, anchor date): a few children with untidy records around an awkward date."""
+    """(store, anchor date): a few children with untidy records around an awkward date; some
+    tables known late (``known_from`` after the event) in about half the stores."""
     anchor = draw(st.sampled_from(ANCHORS))
     ids = _Ids()
     tables = empty_tables()
     for i in range(draw(st.integers(1, max_children))):
         draw(child_events(f"C{i + 1:02d}", anchor, ids, tables))
+    if draw(st.booleans()):
+        draw(late_knowledge(tables))
     for w in WORKERS:
         s = anchor + timedelta(days=draw(st.integers(-1500, 60)))
         tables["workers"].append({"worker_id": w, "team": draw(st.sampled_from(TEAMS)),
@@ -229,6 +260,9 @@ def truncate(store: CaseStore, as_of: date) -> CaseStore:
                       ("allocations", "start_date"), ("workers", "start_date"),
                       ("audits", "audit_date")):
         drop_after(name, col)
+    for name in t:  # rows not yet known (a snapshot taken after as_of)
+        if "known_from" in t[name].columns and name != "children":
+            t[name] = t[name][~(t[name]["known_from"] > D)].reset_index(drop=True)
     blank_after("referrals", "closure_date", "closure_reason")
     blank_after("assessments", "authorisation_date", "requires_support")
     blank_after("section47", "icpc_date", "icpc_resulted_in_plan")

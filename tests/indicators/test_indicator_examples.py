@@ -181,11 +181,29 @@ def test_cp_visit_overdue_in_working_days_over_christmas(as_of, expected):
     assert val(store, as_of, "visit_overdue") is expected
 
 
+#: A visit of another child: the store records visits (a full history) by the as-of dates below,
+#: so a child with no visit has had none (without any visit data, visit_overdue is not available).
+OTHER_VISIT = {"child_id": "Z", "visit_date": "2023-12-01", "visit_type": "CP"}
+
+
 def test_looked_after_visit_overdue_after_42_days_from_the_period_start():
     store = make_store(lac_episodes=[{"child_id": "A", "decom": "2024-01-01", "rne": "S",
-                                      "ls": "C1", "place": "U1"}])
+                                      "ls": "C1", "place": "U1"}], visits=[OTHER_VISIT])
     assert val(store, "2024-02-12", "visit_overdue") is False  # 42 days
     assert val(store, "2024-02-13", "visit_overdue") is True
+
+
+def test_visit_overdue_not_available_without_visit_data_or_before_a_snapshot_shows_the_child():
+    episode = {"child_id": "A", "decom": "2024-01-01", "rne": "S", "ls": "C1", "place": "U1"}
+    assert val(make_store(lac_episodes=[episode]), "2024-02-13", "visit_overdue") is None
+    # Annex A's latest visit of B, known from the extract of 31 January: A is not in it
+    snap_visit = {"child_id": "B", "visit_date": "2024-01-20", "visit_type": "LAC",
+                  "known_from": "2024-01-31"}
+    store = make_store(lac_episodes=[episode, {**episode, "child_id": "B"}], visits=[snap_visit])
+    assert val(store, "2024-01-30", "visit_overdue") is None  # no visit data known yet
+    s = snap(store, "2024-02-13")
+    assert pd.isna(s.loc["A", "visit_overdue"]) and pd.isna(s.loc["A", "days_since_last_visit"])
+    assert s.loc["B", "days_since_last_visit"] == 24
 
 
 def test_child_in_need_visits_apply_to_children_on_a_cin_plan():
@@ -194,7 +212,7 @@ def test_child_in_need_visits_apply_to_children_on_a_cin_plan():
     store = make_store(
         referrals=[{"child_id": "A", "referral_date": "2024-02-01"},
                    {"child_id": "B", "referral_date": "2024-02-01"}],
-        cin_plans=[{"child_id": "A", "start_date": "2024-03-04"}])
+        cin_plans=[{"child_id": "A", "start_date": "2024-03-04"}], visits=[OTHER_VISIT])
     assert val(store, "2024-04-03", "visit_overdue") is False
     s = snap(store, "2024-04-04")
     assert bool(s.loc["A", "visit_overdue"]) is True

@@ -15,7 +15,8 @@ def _make_la(root: Path, **kw) -> Path:
     from driftflag.synth import SynthConfig
     from driftflag.synth.run import run_synth
 
-    run_synth(SynthConfig(**kw), root)
+    # a year of monthly Annex A extracts is enough for the ingest tests (and keeps them fast)
+    run_synth(SynthConfig(**{"annex_a_months": 12, **kw}), root)
     return root
 
 

@@ -146,3 +146,33 @@ def test_quarantine_files_name_file_row_column_rule_and_message(clean_la, tmp_pa
     assert qc[["source_row", "column", "rule"]].values.tolist() == [["2", "date_of_birth", "unparseable_date"]]
     assert len(r.store["lac_episodes"]) == 1
     assert Path(tmp_path / "store" / "validation" / "summary.html").read_text().count("unknown_code") >= 1
+
+
+def test_knowledge_dates_full_histories_from_events_snapshots_from_extracts(combined, clean_la):
+    """903 and CIN rows are known from their event dates; Annex A visits from the month-end
+    extract that first showed them; allocations from their extract (design notes section 2)."""
+    got = combined.store
+    for table, col in (("referrals", "referral_date"), ("cp_plans", "start_date"), ("lac_episodes", "decom")):
+        assert (got[table]["known_from"] == got[table][col]).all(), table
+    v = got["visits"]
+    assert len(v) and (v["known_from"] >= v["visit_date"]).all() and v["known_from"].dt.is_month_end.all()
+    extracts = sorted(p.name[8:18] for p in (clean_la / "annex_a").iterdir())
+    since_first = v.loc[v["visit_date"] > pd.Timestamp(extracts[0])]
+    assert len(since_first) and (since_first["known_from"] - since_first["visit_date"]).dt.days.max() < 31
+    al = got["allocations"]
+    assert set(al["start_date"].dt.strftime("%Y-%m-%d")) <= set(extracts)
+    assert (got["children"]["known_from"].notna()).all()
+
+
+def test_allocations_from_monthly_extracts_follow_the_true_worker(combined, clean_la):
+    """Each allocation observed at an extract names the worker the simulator had allocated on
+    that date (the allocation current then), so the history is the true one at month ends."""
+    canon = read_store(clean_la / "canonical")
+    names = canon["workers"].set_index("worker_id")["worker_name"]
+    ca = canon["allocations"].assign(worker=lambda d: d["worker_id"].map(names).fillna(d["worker_id"]))
+    ca = ca.sort_values("start_date")
+    got = combined.store["allocations"].sort_values("start_date")
+    m = pd.merge_asof(got, ca[["child_id", "start_date", "worker"]], on="start_date", by="child_id",
+                      direction="backward")
+    assert len(m) > 100
+    assert (m["worker_id"] == m["worker"]).mean() > 0.95

@@ -14,18 +14,50 @@ pytestmark = pytest.mark.slow
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
 
+CFG = TemporalConfig(feature_start=date(2023, 4, 1), feature_end=date(2026, 3, 31), n_folds=3)
+
+
 @pytest.fixture(scope="module")
-def trained():
-    from driftflag.indicators import load_registry, panel
+def panel_and_labels():
+    from driftflag.indicators import panel
     from driftflag.synth import SynthConfig, generate
     from driftflag.targets import future_drift
 
     res = generate(SynthConfig(children=800, years=4, seed=3))
     p = panel(res.store, "2023-04-01", "2026-03-01")
-    labels = future_drift(res.store, cohort=p[["child_id", "as_of"]])
-    cfg = TemporalConfig(feature_start=date(2023, 4, 1), feature_end=date(2026, 3, 31), n_folds=3)
+    return p, future_drift(res.store, cohort=p[["child_id", "as_of"]])
+
+
+@pytest.fixture(scope="module")
+def trained(panel_and_labels):
+    from driftflag.indicators import load_registry
+
+    p, labels = panel_and_labels
     specs = load_specs(MODELS_DIR, ["rule_baseline", "logistic_scorecard", "lightgbm"])
-    return train_models(p, labels, specs, cfg, registry=load_registry(), k=10, n_boot=20), p
+    return train_models(p, labels, specs, CFG, registry=load_registry(), k=10, n_boot=20), p
+
+
+def test_a_full_history_covers_every_training_month(trained):
+    result, _ = trained
+    assert result.meta["dropped_features"] == {}
+    assert result.meta["coverage_reference_month"] == "2026-03-01"
+
+
+def test_features_whose_source_starts_late_are_left_out_and_named(panel_and_labels):
+    """Visits known only from 2025 (as with Annex A extracts from 2025): training months before
+    see none, so the visit features are dropped, named, and absent from every model."""
+    from driftflag.indicators import load_registry
+
+    p, labels = panel_and_labels
+    p = p.copy()
+    early = p["as_of"] < "2025-01-01"
+    p.loc[early, ["days_since_last_visit", "visit_overdue"]] = None
+    specs = load_specs(MODELS_DIR, ["rule_baseline", "logistic_scorecard"])
+    result = train_models(p, labels, specs, CFG, registry=load_registry(), k=10, n_boot=10)
+    assert set(result.meta["dropped_features"]) == {"days_since_last_visit", "visit_overdue"}
+    assert "none on 2023-04-01" in result.meta["dropped_features"]["visit_overdue"]
+    for names in result.meta["features_by_spec"].values():
+        assert not any(n.startswith(("days_since_last_visit", "visit_overdue")) for n in names)
 
 
 def test_every_model_is_scored_on_every_fold_next_to_the_baseline(trained):

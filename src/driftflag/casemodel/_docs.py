@@ -87,9 +87,11 @@ PARTIAL_COVERAGE_NOTES: tuple[tuple[tuple[str, ...], str], ...] = (
     (
         ("allocations",),
         "Allocation history is carried only in part: Annex A gives the team and worker "
-        "allocated at the time of the extract (no dates), and the 903 `SWEpisodes` table gives "
-        "social worker episodes for looked-after children only. The CIN census has none. Full "
-        "history for CIN and CP cases comes from the case management system.",
+        "allocated at the time of the extract (no dates: ingest keeps each extract's allocation "
+        "valid from its extract date to the next change, so monthly extracts build a month-end "
+        "history), and the 903 `SWEpisodes` table gives social worker episodes for looked-after "
+        "children only. The CIN census has none. Full history for CIN and CP cases comes from "
+        "the case management system.",
     ),
     (
         ("workers",),

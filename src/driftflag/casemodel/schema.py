@@ -9,6 +9,9 @@ Dates are ``datetime64[ns]`` at midnight (no times of day in any return); an ope
 missing end date (``NaT``). Codes are plain strings from :mod:`driftflag.casemodel.codes`.
 Protected characteristics (``sex``, ``ethnicity``, ``disability``, ``uasc``) live in
 ``children`` only and are joined in for audit, never used as model inputs by default.
+
+Every row carries ``known_from``, the date the council could first have known it (design notes
+section 2): snapshots are built only from rows known by their as-of date.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Literal
 
 import pandas as pd
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 
 Kind = Literal["string", "date", "bool", "int", "float"]
 
@@ -90,8 +93,19 @@ CHILD_ID = _c(
 TABLES: dict[str, Table] = {}
 
 
+#: Every table's last column: when the row became known (see :data:`KNOWN_FROM`).
+KNOWN_FROM = _c(
+    "known_from", "date",
+    "Date the row became known: its event date where the source is a full history (903 episodes, "
+    "CIN census referrals and plans, a council's own records), otherwise the extract or collection "
+    "it first appeared in (Annex A snapshots: the extract date). Blank means the event date. "
+    "Fields filled only when something ends are known from the end date. A snapshot on D reads "
+    "only rows with known_from <= D.",
+)
+
+
 def _table(name: str, description: str, key: tuple[str, ...], *columns: Column) -> Table:
-    t = Table(name=name, description=description, key=key, columns=tuple(columns))
+    t = Table(name=name, description=description, key=key, columns=(*columns, KNOWN_FROM))
     TABLES[name] = t
     return t
 

@@ -4,6 +4,7 @@
 >>> reg = load_registry()                       # or load_registry("council.yaml")
 >>> snap = snapshot(store, "2025-11-30")        # one row per open child
 >>> months = panel(store, "2023-01-01", "2025-12-01")   # monthly snapshots, stacked
+>>> coverage_of(months)                          # feature x month: share of open cases available
 >>> X = snap[reg.model_features()]              # protected characteristics excluded
 
 What each indicator means, its thresholds and their sources: ``driftflag/data/indicators.yaml``
@@ -11,6 +12,7 @@ and ``docs/indicators.md``.
 """
 
 from driftflag.indicators._snapshot import ID_COLUMNS, SERVICES, as_of_dates, panel, snapshot
+from driftflag.indicators.coverage import coverage_of, covered_features, feature_coverage
 from driftflag.indicators.definitions import DEFINITIONS, FEATURE_GROUPS
 from driftflag.indicators.registry import (
     CONFIRM_MARK,
@@ -34,6 +36,9 @@ __all__ = [
     "Target",
     "Threshold",
     "as_of_dates",
+    "coverage_of",
+    "covered_features",
+    "feature_coverage",
     "load_registry",
     "panel",
     "snapshot",

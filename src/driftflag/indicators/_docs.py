@@ -57,10 +57,27 @@ CONVENTIONS = """\
   unknown, so the episode counts as open; what is recorded only when something ends (closure
   reason, authorisation, return home interview offered, step decision, final order) is used only
   when that end is on or before `as_of`. The case store keeps only the latest category of abuse,
-  which may postdate `as_of`, so the initial category is used. The case model has no recording
-  dates, so event dates stand in for them. Tests append records dated after `as_of` to every
-  table and check that the snapshot does not change, and check that the snapshot of the full
-  store equals that of the store as it was held on `as_of`.
+  which may postdate `as_of`, so the initial category is used. Tests append records dated after
+  `as_of` to every table and check that the snapshot does not change, and check that the snapshot
+  of the full store equals that of the store as it was held on `as_of`.
+- **Knowledge dates.** Every row of the case store carries `known_from`, the date the council
+  could first have known it: the event date for full histories (903 episodes, CIN census
+  referrals and plans), the extract date for snapshots (Annex A's allocated team and worker and
+  latest visit), the start of the 2025-26 collection for the CIN census PLO block. A snapshot on
+  `as_of` reads only rows with `known_from <= as_of`, so a past month never sees a later
+  extract's worker or visit. Allocations from Annex A are valid from one extract to the next
+  change (a slowly changing dimension), so several monthly extracts build the history.
+- **Not available.** A feature whose source has no row known by `as_of` for the child is blank,
+  never a value: `days_since_last_visit` and `visit_overdue` without a known visit (when visits
+  come from snapshots, or when no visit of any child is known yet), `worker_changes_12m` without a
+  known allocation (and the visit gap and worker churn of `cp_long_plan_without_progress` count
+  only where known). The panel returns a coverage table (feature x month, the share of open cases
+  where the feature is available; `driftflag features` writes it beside the panel as
+  `<panel>.coverage.csv`), and training leaves out the features that do not cover its training
+  months (mean availability below half that of the month scored, or none in a month where ten
+  or more cases would have it), naming them in its result and MLflow parameters.
+  A leakage test ingests a synthetic LA's returns twice, all of them and only those a council
+  would have held on a date D, and checks that the two snapshots on D are the same.
 - **Windows.** "In the last N days" is `as_of - N < date <= as_of` (N days, the as-of day
   included). "In the last N months" uses calendar months, clipped to the month end as
   `dateutil.relativedelta` does: 31 August minus 6 months is 28 or 29 February, and 29 February

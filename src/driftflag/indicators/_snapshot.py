@@ -9,12 +9,20 @@ one vectorised pass, and a :func:`snapshot` is the case of one day. Each indicat
 function in :mod:`driftflag.indicators.definitions` made of ``searchsorted`` look-ups on those
 arrays.
 
-How it stays honest (no leakage). Only records dated on or before ``as_of`` are used: an event
+How it stays honest (no leakage). Only records dated *and known* on or before ``as_of`` are
+used (``known_from``, design notes section 2: a row from an Annex A snapshot is known from its
+extract date, not from the date it describes). An event
 after ``as_of`` is invisible, and an end date after ``as_of`` is unknown, so the episode is still
 open. Fields recorded only when something ends (closure reason, return home interview offered,
 authorisation) are read only when that end is on or before ``as_of``. The per-row facts computed
 in :class:`Prepared` look only at earlier rows, so rows dated after ``as_of`` cannot change them.
-The case model has no recording dates (schema 1.0.0), so the event dates stand in for them.
+Where ``known_from`` is blank the event date stands in for it (a full history).
+
+Rows known later than their event date ("late" rows) are handled by the look-ups of
+:class:`Events`. The per-row facts (re-referral, previous plans, period of care, worker change)
+assume that a child's earlier rows are known no later than its later rows, which holds for full
+histories and for Annex A allocations (each valid from its extract date); the knowledge-date
+leakage test checks the whole snapshot on a synthetic LA built from its returns.
 """
 
 from __future__ import annotations
@@ -66,10 +74,16 @@ class Events:
     """
 
     def __init__(self, child: np.ndarray, start: np.ndarray, end: np.ndarray | None = None,
-                 tiebreak=None, **cols: np.ndarray):
+                 tiebreak=None, known: np.ndarray | None = None, **cols: np.ndarray):
         """``tiebreak`` orders rows of one child on the same day (a callable returning one
         sortable value per row, e.g. the rank of the row's id); it is only evaluated when such
-        ties exist. Without it, ties keep their order in the table."""
+        ties exist. Without it, ties keep their order in the table.
+
+        ``known`` is each row's knowledge date (``known_from`` as a day number, NONE for "its
+        event date"): a row is visible on day D only when ``start <= D`` and ``known <= D``.
+        Rows known later than they happened (*late* rows: snapshot sources, a block collected
+        only from some year) are rare, so look-ups first search by start and then step over
+        the late rows not yet known."""
         child = np.asarray(child, dtype=np.int64)
         start = np.asarray(start, dtype=np.int64)
         keep = (child >= 0) & (start != NONE)
@@ -90,6 +104,9 @@ class Events:
         self.cols = {k: np.asarray(v)[order] for k, v in cols.items()}
         self.key = sk
         self.n = n
+        kn = self.start if known is None else np.maximum(np.asarray(known, dtype=np.int64)[order], self.start)
+        self.known = kn
+        self.late = np.flatnonzero(kn > self.start)  # rows known after their start, in key order
 
     def __len__(self) -> int:
         return self.n
@@ -98,23 +115,72 @@ class Events:
         return self.cols[name]
 
     # --- look-ups (``kids`` is a sorted or unsorted array of child indices) ----------------
+    @property
+    def has_late(self) -> bool:
+        return len(self.late) > 0
+
+    def _step_back_unknown(self, pos: np.ndarray, kids: np.ndarray, known_by: np.ndarray) -> np.ndarray:
+        """Move each row ``pos`` back over the child's rows not yet known on ``known_by``."""
+        pos = pos.copy()
+        todo = np.flatnonzero(pos >= 0)
+        todo = todo[self.known[pos[todo]] > known_by[todo]]
+        while len(todo):
+            cand = pos[todo] - 1
+            ok = cand >= 0
+            ok[ok] &= self.child[cand[ok]] == kids[todo[ok]]
+            pos[todo[~ok]] = -1
+            todo, cand = todo[ok], cand[ok]
+            pos[todo] = cand
+            todo = todo[self.known[cand] > known_by[todo]]
+        return pos
+
     def last_le(self, kids: np.ndarray, day: int | np.ndarray) -> np.ndarray:
-        """Row of each child's latest event dated on or before ``day``, or -1."""
+        """Row of each child's latest event dated and known on or before ``day``, or -1."""
         pos = np.searchsorted(self.key, _key(kids, day), side="right") - 1
         ok = pos >= 0
         pos_c = np.where(ok, pos, 0)
         ok &= self.child[pos_c] == kids if self.n else np.zeros(len(kids), bool)
-        return np.where(ok, pos, -1)
+        out = np.where(ok, pos, -1)
+        if self.has_late:
+            kids = np.asarray(kids, dtype=np.int64)
+            out = self._step_back_unknown(out, kids, np.broadcast_to(np.asarray(day, np.int64), kids.shape))
+        return out
+
+    def _unknown_in_window(self, kids: np.ndarray, after, upto, mask: np.ndarray | None) -> np.ndarray:
+        """Late rows of each child dated in ``(after, upto]`` but not known by ``upto``."""
+        kids = np.asarray(kids, dtype=np.int64)
+        upto = np.broadcast_to(np.asarray(upto, dtype=np.int64), kids.shape)
+        after = np.broadcast_to(np.asarray(after, dtype=np.int64), kids.shape)
+        lk = self.key[self.late]
+        lo = np.searchsorted(lk, _key(kids, after), side="right")
+        hi = np.searchsorted(lk, _key(kids, upto), side="right")
+        counts = np.maximum(hi - lo, 0)
+        if not counts.any():
+            return np.zeros(len(kids), dtype=np.int64)
+        pair = np.repeat(np.arange(len(kids)), counts)
+        rows = self.late[np.repeat(lo, counts) + (np.arange(len(pair)) - np.repeat(np.cumsum(counts) - counts,
+                                                                                   counts))]
+        hidden = self.known[rows] > upto[pair]
+        if mask is not None:
+            hidden &= mask[rows]
+        return np.bincount(pair[hidden], minlength=len(kids)).astype(np.int64)
 
     def count_window(self, kids: np.ndarray, after: int | np.ndarray, upto: int | np.ndarray,
                      cum: np.ndarray | None = None) -> np.ndarray:
-        """Events of each child dated in ``(after, upto]``; only rows counted by ``cum``
-        (a ``cumsum`` of a row mask with a leading 0, see :meth:`cumulative`) when given."""
+        """Events of each child dated in ``(after, upto]`` and known by ``upto``; only rows
+        counted by ``cum`` (a ``cumsum`` of a row mask with a leading 0, see :meth:`cumulative`)
+        when given."""
         hi = np.searchsorted(self.key, _key(kids, upto), side="right")
         lo = np.searchsorted(self.key, _key(kids, after), side="right")
         if cum is None:
-            return np.maximum(hi - lo, 0)
-        return np.maximum(cum[hi] - cum[lo], 0)
+            out = np.maximum(hi - lo, 0)
+            mask = None
+        else:
+            out = np.maximum(cum[hi] - cum[lo], 0)
+            mask = np.diff(cum).astype(bool)
+        if self.has_late:
+            out = out - self._unknown_in_window(kids, after, upto, mask)
+        return out
 
     def count_before(self, rows_child: np.ndarray, day: np.ndarray) -> np.ndarray:
         """Events of the child dated strictly before ``day`` (all of them, any date)."""
@@ -127,8 +193,8 @@ class Events:
         return np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
 
     def open_mask(self, day: int) -> np.ndarray:
-        """Rows open on ``day``: started on or before it and not ended by it."""
-        return (self.start <= day) & (self.end > day)
+        """Rows open and known on ``day``: started on or before it and not ended by it."""
+        return (self.start <= day) & (self.end > day) & (self.known <= day)
 
     @cached_property
     def _max_end_so_far(self) -> np.ndarray:
@@ -139,14 +205,20 @@ class Events:
         offset = self.child << np.int64(42)
         return np.maximum.accumulate(self.end + offset) - offset
 
-    def open_at(self, kids: np.ndarray, days: np.ndarray | int) -> np.ndarray:
+    def open_at(self, kids: np.ndarray, days: np.ndarray | int,
+                known_by: np.ndarray | int | None = None) -> np.ndarray:
         """Row of each child's latest-starting interval open on its day, or -1.
 
         Open means ``start <= day < end``. The latest row starting on or before the day is
         usually the open one; when it has ended but an earlier, overlapping row has not (untidy
-        data), the rows before it are searched.
+        data), the rows before it are searched. Only rows known by ``known_by`` (default: the
+        day itself) are considered.
         """
         days = np.broadcast_to(np.asarray(days, dtype=np.int64), np.shape(kids))
+        if self.has_late:
+            return self._open_at_known(np.asarray(kids, dtype=np.int64), days,
+                                       days if known_by is None else
+                                       np.broadcast_to(np.asarray(known_by, dtype=np.int64), np.shape(kids)))
         r = self.last_le(kids, days)
         if self.n == 0:
             return r
@@ -162,6 +234,24 @@ class Events:
             todo, cand = todo[~hit], cand[~hit] - 1
         return out
 
+    def _open_at_known(self, kids: np.ndarray, days: np.ndarray, known_by: np.ndarray) -> np.ndarray:
+        """:meth:`open_at` when some rows are known late: step back over rows that have ended
+        or are not yet known, stopping at the child's first row or when no earlier row of the
+        child is still open (the running maximum of ends)."""
+        pos = np.searchsorted(self.key, _key(kids, days), side="right") - 1
+        out = np.full(len(kids), -1, dtype=np.int64)
+        todo = np.arange(len(kids))
+        cand = pos
+        while len(todo):
+            ok = cand >= 0
+            ok[ok] &= self.child[cand[ok]] == kids[todo[ok]]
+            ok[ok] &= self._max_end_so_far[cand[ok]] > days[todo[ok]]
+            todo, cand = todo[ok], cand[ok]
+            hit = (self.end[cand] > days[todo]) & (self.known[cand] <= known_by[todo])
+            out[todo[hit]] = cand[hit]
+            todo, cand = todo[~hit], cand[~hit] - 1
+        return out
+
     def rows_upto(self, kids: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every (pair, row) with the row's child equal to ``kids[pair]`` and its start on or
         before ``days[pair]``: the pairs' own records, as two aligned index arrays."""
@@ -171,6 +261,9 @@ class Events:
         pair = np.repeat(np.arange(len(kids)), counts)
         first = np.repeat(np.cumsum(counts) - counts, counts)
         rows = lo[pair] + (np.arange(len(pair)) - first)
+        if self.has_late:
+            seen = self.known[rows] <= np.asarray(days, dtype=np.int64)[pair]
+            pair, rows = pair[seen], rows[seen]
         return pair, rows
 
     def prev_same_child(self, k: int = 1) -> np.ndarray:
@@ -276,6 +369,13 @@ class Prepared:
         def d(s: pd.Series, missing=NONE) -> np.ndarray:
             return days_of(s, missing)
 
+        def known(df: pd.DataFrame) -> np.ndarray:
+            """``known_from`` as day numbers (NONE: known from the event date, also for a
+            store written before schema 1.1 without the column)."""
+            if "known_from" not in df.columns:
+                return np.full(len(df), NONE, dtype=np.int64)
+            return d(df["known_from"])
+
         teams = pd.concat([t["allocations"]["team"].astype("str"), t["workers"]["team"].astype("str")],
                           ignore_index=True)
         team_all, team_uniques = pd.factorize(teams, sort=True)
@@ -302,28 +402,28 @@ class Prepared:
         tables: dict[str, Events] = {}
         tables["referrals"] = Events(
             code("referrals"), d(r["referral_date"]), d(r["closure_date"], OPEN),
-            tiebreak=lambda: _rank(r["referral_id"]),
+            tiebreak=lambda: _rank(r["referral_id"]), known=known(r),
             early_help=_is(r["referral_source"], {EARLY_HELP_SOURCE}))
         # step-downs are dated by the closure, so they get their own order
         rc9 = _is(r["closure_reason"], {STEP_DOWN_REASON}) & r["closure_date"].notna().to_numpy()
         tables["step_downs"] = Events(code("referrals", rc9), d(r["closure_date"][rc9]))
         tables["assessments"] = Events(
             code("assessments"), d(a["start_date"]), d(a["authorisation_date"], OPEN),
-            tiebreak=lambda: _rank(a["assessment_id"]))
+            tiebreak=lambda: _rank(a["assessment_id"]), known=known(a))
         tables["section47"] = Events(
             code("section47"), d(s47["start_date"]), d(s47["icpc_date"], OPEN),
-            tiebreak=lambda: _rank(s47["s47_id"]),
+            tiebreak=lambda: _rank(s47["s47_id"]), known=known(s47),
             not_required=_bools(s47["icpc_not_required"]))
         tables["cin_plans"] = Events(
             code("cin_plans"), d(cinp["start_date"]), d(cinp["end_date"], OPEN),
-            tiebreak=lambda: _rank(cinp["cin_plan_id"]))
+            tiebreak=lambda: _rank(cinp["cin_plan_id"]), known=known(cinp))
         plan_ids = pd.concat([cpp["cp_plan_id"].astype("str"), t["cp_reviews"]["cp_plan_id"].astype("str")],
                              ignore_index=True)
         plan_codes, plan_uniques = pd.factorize(plan_ids)
         category = coded(cpp["initial_category"])
         tables["cp_plans"] = Events(
             code("cp_plans"), d(cpp["start_date"]), d(cpp["end_date"], OPEN),
-            tiebreak=lambda: _rank(cpp["cp_plan_id"]),
+            tiebreak=lambda: _rank(cpp["cp_plan_id"]), known=known(cpp),
             plan=plan_codes[:len(cpp)].astype(np.int64), category=category.codes,
             previous_recorded=cpp["number_of_previous_cpp"].astype("Float64").to_numpy(
                 dtype=float, na_value=np.nan))
@@ -334,39 +434,40 @@ class Prepared:
         row_of_plan = np.full(len(plan_uniques) + 1, -1, dtype=np.int64)
         row_of_plan[plans["plan"]] = np.arange(plans.n)
         rv_plan = row_of_plan[plan_codes[len(cpp):]]  # code -1 picks the trailing -1
-        tables["cp_reviews"] = Events(rv_plan, d(rv["review_date"]))
+        tables["cp_reviews"] = Events(rv_plan, d(rv["review_date"]), known=known(rv))
         legal = coded(lac["ls"])
         plans_by_age = tuple(permanence_codes(lac["place"], lac["ls"], aged_16_plus=b) for b in (False, True))
         tables["lac_episodes"] = Events(
             code("lac_episodes"), d(lac["decom"]), d(lac["dec"], OPEN),
-            tiebreak=lambda: _rank(lac["episode_id"]),
+            tiebreak=lambda: _rank(lac["episode_id"]), known=known(lac),
             rne_s=_is(lac["rne"], {"S"}), rne_move=_is(lac["rne"], RNE_PLACEMENT_CHANGE),
             rne_new=_is(lac["rne"], RNE_NEW_PLACEMENT), ls=legal.codes,
             plan_under_16=plans_by_age[0], plan_16_plus=plans_by_age[1],
             pl_distance=lac["pl_distance"].to_numpy(dtype=float, na_value=np.nan),
             placement_in_la=_bools(lac["placement_in_la"]))
-        tables["lac_reviews"] = Events(code("lac_reviews"), d(lr["review_date"]))
+        tables["lac_reviews"] = Events(code("lac_reviews"), d(lr["review_date"]), known=known(lr))
         names = {"cp_category": category.names, "legal_status": legal.names,
                  "permanence_plan": pd.Index(PERMANENCE_PLANS, dtype="str")}
         tables["missing"] = Events(
             code("missing_episodes"), d(ms["start_date"]), d(ms["end_date"], OPEN),
-            tiebreak=lambda: _rank(ms["missing_id"]),
+            tiebreak=lambda: _rank(ms["missing_id"]), known=known(ms),
             rhi_offered=_bools(ms["rhi_offered"]), rhi_accepted=_bools(ms["rhi_accepted"]))
         tables["pre_proceedings"] = Events(
             code("pre_proceedings"), d(pp["start_date"]), d(pp["decision_date"], OPEN),
-            tiebreak=lambda: _rank(pp["pp_id"]))
+            tiebreak=lambda: _rank(pp["pp_id"]), known=known(pp))
         tables["care_proceedings"] = Events(
             code("care_proceedings"), d(pr["application_date"]), d(pr["final_order_date"], OPEN),
-            tiebreak=lambda: _rank(pr["proceedings_id"]))
-        tables["visits"] = Events(code("visits"), d(v["visit_date"]))
+            tiebreak=lambda: _rank(pr["proceedings_id"]), known=known(pr))
+        tables["visits"] = Events(code("visits"), d(v["visit_date"]), known=known(v))
         worker_codes, worker_names = pd.factorize(al["worker_id"].astype("str"))
         tables["allocations"] = Events(
             code("allocations"), d(al["start_date"]), d(al["end_date"], OPEN),
-            tiebreak=lambda: _rank(al["allocation_id"]),
+            tiebreak=lambda: _rank(al["allocation_id"]), known=known(al),
             team=team_of["allocations"], worker=worker_codes)
         # workers are not per child: child 0 for all, so the "open" masks still apply
         tables["workers"] = Events(np.zeros(len(w), dtype=np.int64), d(w["start_date"]),
-                                   d(w["end_date"], OPEN), team=team_of["workers"])
+                                   d(w["end_date"], OPEN), team=team_of["workers"],
+                                   known=known(w))
 
         # children, aligned with child_ids (children absent from the table get blanks)
         crow = pd.Series(np.arange(len(ch)), index=pd.Index(ch["child_id"].astype(object)))
@@ -520,6 +621,29 @@ class AsOf:
         return take(v.start, row, NONE)
 
     @cached_property
+    def visits_known(self) -> np.ndarray:
+        """Whether the child's visits are known on as_of, decided from the rows known by then:
+
+        - no visit of any child known yet: the source does not cover as_of (not available);
+        - some visit known after its date (a snapshot source: Annex A's latest visit): known
+          only for a child with a visit known by as_of;
+        - otherwise a full history: known, and no visit means none took place.
+        """
+        v = self.t["visits"]
+        if v.n == 0:
+            return np.zeros(self.n, dtype=bool)
+        covered = self.day >= v.known.min()
+        if not v.has_late:
+            return covered
+        snapshots_by = v.known[v.late].min()
+        return covered & ((self.last_visit != NONE) | (self.day < snapshots_by))
+
+    @cached_property
+    def allocations_known(self) -> np.ndarray:
+        """Whether any allocation of the child is known by as_of."""
+        return self.t["allocations"].last_le(self.kids, self.day) >= 0
+
+    @cached_property
     def allocation(self) -> np.ndarray:
         return self.t["allocations"].open_at(self.kids, self.day)
 
@@ -616,10 +740,11 @@ def _typed(values, unit: str, n: int):
 
 def _open_pairs(ev: Events, days: np.ndarray, n_days: np.int64) -> np.ndarray:
     """Keys ``child * n_days + day_index`` of every (child, as-of day) with a row of ``ev``
-    open that day (``start <= day < end``): each interval is expanded over the days it spans."""
+    open and known that day (``start <= day < end`` and ``known <= day``): each interval is
+    expanded over the days it spans."""
     if ev.n == 0 or len(days) == 0:
         return np.array([], dtype=np.int64)
-    k_lo = np.searchsorted(days, ev.start, side="left")   # first day on or after the start
+    k_lo = np.searchsorted(days, ev.known, side="left")   # first day on or after start and known
     k_hi = np.searchsorted(days, ev.end, side="left")     # first day on or after the end
     counts = np.maximum(k_hi - k_lo, 0)
     row = np.repeat(np.arange(ev.n), counts)
@@ -691,8 +816,9 @@ def snapshot(store: CaseStore, as_of, *, registry: Registry | None = None) -> pd
     An episode is *open* on ``as_of`` when it started on or before ``as_of`` and has not ended
     by then: ``start <= as_of < end`` (a missing end, or an end after ``as_of``, means still
     open). **An episode ending on the as-of date is closed that day**, and one starting that day
-    is open. Only records dated on or before ``as_of`` are used; the case model has no recording
-    dates, so event dates stand in for them.
+    is open. Only records dated and known (``known_from``, blank meaning the event date) on or
+    before ``as_of`` are used. A feature whose source has no row known by ``as_of`` for the child
+    is missing ("not available"), never a value.
 
     Columns: ``child_id``, ``as_of``, ``service`` (the most intensive open service: ``LAC`` >
     ``CP`` > ``CIN``, where CIN is an open CIN episode with or without a plan), ``team`` and
@@ -725,6 +851,11 @@ def panel(store: CaseStore, start, end, freq: str = "MS", *,
     With the default ``freq="MS"`` the as-of dates are the first day of each month from
     ``start`` to ``end`` inclusive. Each month equals ``snapshot(store, that_date)``; the store
     is prepared once. Rows are sorted by ``as_of`` then ``child_id``.
+
+    The coverage table (feature x month: share of open cases where each model feature is
+    available, :func:`driftflag.indicators.coverage.feature_coverage`) is returned with it in
+    ``frame.attrs["coverage"]`` (as ``{feature: {month: share}}``; ``coverage_of(frame)`` gives
+    it as a DataFrame).
     """
     _check_store(store)
     dates = as_of_dates(start, end, freq)
@@ -732,6 +863,10 @@ def panel(store: CaseStore, start, end, freq: str = "MS", *,
     if not dates:
         return prep.snapshot(normalise_as_of(start)).iloc[0:0]
     out = prep.frame(dates)
+    from driftflag.indicators.coverage import feature_coverage
+
+    # plain nested dicts: pandas compares attrs on concat, which a DataFrame value would break
+    out.attrs["coverage"] = feature_coverage(out, prep.registry.model_features()).to_dict(orient="index")
     logger.info("panel %s to %s: %d snapshots, %d rows", dates[0].date(), dates[-1].date(),
                 len(dates), len(out))
     return out

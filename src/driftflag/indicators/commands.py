@@ -53,12 +53,15 @@ def features(
 ) -> None:
     """Monthly as-of drift indicators: one row per open child on the 1st of each month, to Parquet.
 
-    Only records dated on or before each as-of date are used. Protected characteristics are
-    kept in audit_* columns, apart from the model features.
+    Only records dated and known on or before each as-of date are used. Protected
+    characteristics are kept in audit_* columns, apart from the model features. The coverage
+    table (feature x month, share of open cases where each feature is available) is written
+    beside the panel as <out>.coverage.csv.
     """
     from driftflag.casemodel import read_store
     from driftflag.indicators import load_registry, panel
     from driftflag.indicators._snapshot import write_panel
+    from driftflag.indicators.coverage import feature_coverage, write_coverage
 
     try:
         start = month_start(from_month, "--from")
@@ -69,13 +72,26 @@ def features(
         case_store = read_store(store)
         frame = panel(case_store, start, end, freq="MS", registry=reg)
         write_panel(frame, out, registry=reg)
+        coverage = feature_coverage(frame, reg.model_features())
+        cov_path = coverage_path(out)
+        write_coverage(coverage, cov_path)
     except DriftflagError as e:
         _fail(e)
         return
     months = frame["as_of"].nunique()
     _echo(f"wrote {out}: {len(frame):,} rows ({months} monthly snapshots, {start.date()} to "
           f"{end.date()}, {frame['child_id'].nunique():,} children); indicator registry {reg.label}")
+    shares = coverage.drop(index="open_cases", errors="ignore")
+    gaps = [f for f in shares.index if shares.loc[f].max() > 0 and (shares.loc[f] == 0).any()]
+    _echo(f"wrote {cov_path}: share of open cases with each feature available, per month"
+          + (f"; not available in some months: {', '.join(gaps)}" if gaps else ""))
     _echo(HUMAN_DECISION_NOTICE)
+
+
+def coverage_path(panel_path: Path) -> Path:
+    """Where the coverage table of a panel file is written: ``<panel>.coverage.csv``."""
+    panel_path = Path(panel_path)
+    return panel_path.with_name(panel_path.stem + ".coverage.csv")
 
 
 def scorecard(
@@ -114,4 +130,4 @@ def scorecard(
     _echo(HUMAN_DECISION_NOTICE)
 
 
-__all__ = ["features", "month_start", "scorecard"]
+__all__ = ["coverage_path", "features", "month_start", "scorecard"]

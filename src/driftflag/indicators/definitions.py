@@ -174,7 +174,9 @@ def visit_overdue(x: AsOf, th: Thresholds) -> np.ndarray:
     applies[cin] = plan >= 0
     since = np.maximum(x.last_visit[cin], take(x.t["cin_plans"].start, plan, NONE))
     over[cin] = x.prep.workdays.elapsed(since, x.day[cin]) > th["cin_working_days"]
-    return _flag(over, applies)
+    # visits come from snapshots (Annex A's latest visit): with none known by as_of the
+    # indicator is not available rather than "overdue"
+    return _flag(over, applies & x.visits_known)
 
 
 @indicator
@@ -183,8 +185,9 @@ def cp_long_plan_without_progress(x: AsOf, th: Thresholds) -> np.ndarray:
     kids, day, start = x.kids[i], x.day[i], x.cp_start[i]
     # escalated: PLO pre-proceedings started since the plan started (on or before as_of)
     escalated = x.t["pre_proceedings"].count_window(kids, start - 1, day) > 0
-    no_visit = x.prep.workdays.elapsed(np.maximum(x.last_visit[i], start), day) \
-        > th["visit_gap_working_days"]
+    # a visit gap or worker churn counts only where visits / allocations are known by as_of
+    no_visit = (x.prep.workdays.elapsed(np.maximum(x.last_visit[i], start), day)
+                > th["visit_gap_working_days"]) & x.visits_known[i]
     missing = x.missing_starts(int(th["missing_window_days"]), i) > 0
     churn = x.worker_changes(12, i) >= th["worker_changes"]
     stuck = x.cp_review_overdue[i] | no_visit | missing | churn
@@ -413,7 +416,7 @@ def _placements_12m(x: AsOf) -> np.ndarray:
     cum = x.prep.cached("new_placement_cum", lambda: Events.cumulative(ep["rne_new"]))
     w = x.months_back(12)
     in_window = ep.count_window(x.kids, w, x.day, cum)
-    placed_at_start = ep.open_at(x.kids, w) >= 0
+    placed_at_start = ep.open_at(x.kids, w, known_by=x.day) >= 0
     return in_window + placed_at_start
 
 
@@ -503,7 +506,8 @@ def team_caseload(x: AsOf, th: Thresholds) -> np.ndarray:
 
 @indicator
 def worker_changes_12m(x: AsOf, th: Thresholds) -> np.ndarray:
-    return x.worker_changes(12).astype(float)
+    # not available (rather than 0) for a child with no allocation known by as_of
+    return _where(x.allocations_known, x.worker_changes(12))
 
 
 @indicator

@@ -16,6 +16,13 @@ the returns carry no event identifiers. Rows sharing a key are one record:
 
 Identifiers the returns do not carry are built from the natural key
 (``<child_id>:<yyyymmdd>``), so the same inputs always give the same ids.
+
+Knowledge dates: each record's ``known_from`` is the earliest date any of its rows became known
+(a full-history row on its event date, an Annex A row on its extract date, never before a
+block's first collection), so a referral in both the CIN census and an Annex A is known from
+its referral date and a visit seen only in Annex A extracts from the first extract showing it.
+Annex A allocations are snapshots: :func:`allocation_runs` turns the observations of successive
+extracts into allocations valid from one extract to the next change.
 """
 
 from __future__ import annotations
@@ -65,6 +72,77 @@ ID_RULES: dict[str, tuple[str, str, str | None]] = {
     "visits": ("visit_id", "visit_date", "visit_type"),
     "allocations": ("allocation_id", "start_date", "worker_id"),
 }
+
+
+#: The event date of each table: a full-history row is known from it.
+EVENT_DATE: dict[str, str] = {
+    "referrals": "referral_date", "assessments": "start_date", "section47": "start_date",
+    "cin_plans": "start_date", "cp_plans": "start_date", "cp_reviews": "review_date",
+    "lac_episodes": "decom", "lac_reviews": "review_date", "missing_episodes": "start_date",
+    "pre_proceedings": "start_date", "care_proceedings": "application_date", "visits": "visit_date",
+    "allocations": "start_date", "workers": "start_date", "audits": "audit_date",
+}
+
+
+def row_known_from(table: str, df: pd.DataFrame) -> pd.Series:
+    """When each staged row became known: a ``known_from`` the source gave, else ``_known`` (the
+    extract date of a snapshot source), else the event date; never before ``_floor``."""
+    nat = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
+    k = df["known_from"] if "known_from" in df.columns else nat
+    if "_known" in df.columns:
+        k = k.fillna(df["_known"])
+    ev = EVENT_DATE.get(table)
+    if ev is not None and ev in df.columns:
+        k = k.fillna(df[ev])
+    if "_floor" in df.columns:
+        floor = pd.to_datetime(df["_floor"])
+        k = k.where(~(floor > k).fillna(False), floor)
+    return pd.to_datetime(k).astype("datetime64[ns]")
+
+
+def allocation_runs(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Annex A allocation observations (one per child and extract, starting on the extract date)
+    as runs: an observation with the same team and worker as the child's previous one continues
+    that allocation (a ``repeated`` duplicate); a change starts a new allocation on its extract
+    date and ends the previous one then (a slowly changing dimension). Rows from other sources
+    are returned unchanged. Returns (rows kept, duplicates)."""
+    if df.empty or "_format" not in df.columns:
+        return df, df.iloc[0:0].assign(reason=pd.Series([], dtype="str"))
+    snap = (df["_format"] == "annex-a").to_numpy()
+    a = df.loc[snap].sort_values(["child_id", "start_date", "_source_file", "_seq"], kind="mergesort")
+    if a.empty:
+        return df, df.iloc[0:0].assign(reason=pd.Series([], dtype="str"))
+    child = a["child_id"].astype(object).to_numpy()
+    same_child = np.r_[False, child[1:] == child[:-1]]
+    same_day = np.r_[False, a["start_date"].to_numpy()[1:] == a["start_date"].to_numpy()[:-1]] & same_child
+    who = (a["team"].astype(object).astype(str) + "\x1f" + a["worker_id"].astype(object).astype(str)).to_numpy()
+    same_who = np.r_[False, who[1:] == who[:-1]]
+    # two workbooks with the same extract date: the first observation stands
+    cont = same_child & (same_who | same_day)
+    kept = a.loc[~cont].copy()
+    nxt_child = kept["child_id"].astype(object).shift(-1)
+    nxt_start = kept["start_date"].shift(-1)
+    ends = nxt_start.where(nxt_child == kept["child_id"].astype(object))
+    kept["end_date"] = kept["end_date"].fillna(ends) if "end_date" in kept.columns else ends
+    dups = a.loc[cont].assign(reason="repeated")
+    out = pd.concat([df.loc[~snap], kept], ignore_index=True)
+    return out, dups
+
+
+def children_known_from(accepted: dict[str, pd.DataFrame]) -> None:
+    """A child is known from the first of: its own rows' knowledge dates and the earliest
+    ``known_from`` of any of its events (a 903 header or CIN child record has no date of its own)."""
+    kids = accepted.get("children")
+    if kids is None or kids.empty:
+        return
+    firsts = [df[["child_id", "known_from"]] for t, df in accepted.items()
+              if t != "children" and "child_id" in df.columns and "known_from" in df.columns and len(df)]
+    own = kids["known_from"] if "known_from" in kids.columns else pd.Series(pd.NaT, index=kids.index)
+    if firsts:
+        ev = pd.concat(firsts, ignore_index=True).groupby("child_id")["known_from"].min()
+        first = kids["child_id"].astype(object).map(ev)
+        own = pd.concat([pd.to_datetime(own), pd.to_datetime(first)], axis=1).min(axis=1)
+    kids["known_from"] = pd.to_datetime(own).astype("datetime64[ns]")
 
 
 def key_id(child: pd.Series, when: pd.Series, extra: pd.Series | None = None) -> pd.Series:
@@ -128,6 +206,9 @@ def reconcile(table: str, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
         return df, df.assign(reason=pd.Series([], dtype="str"))
     key = list(NATURAL_KEYS[table])
     df = order(df)
+    known = row_known_from(table, df)
+    df["known_from"] = known.groupby([df[k] for k in key], sort=False, dropna=False).transform("min") \
+        if len(df) else known
     same_fmt = df.duplicated(subset=key + ["_format"], keep="first").to_numpy()
     first_year = df.groupby(key + ["_format"], sort=False, dropna=False)["_year"].transform("first")
     reason_same = np.where(df["_year"].to_numpy() != first_year.to_numpy(), "resubmitted", "repeated")

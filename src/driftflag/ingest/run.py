@@ -84,16 +84,19 @@ def _year_of_cin(tables: dict[str, pd.DataFrame], fallback: int) -> int:
     return fallback
 
 
-def _annex_year(path: Path, extract: date) -> int:
+def annex_extract_date(path: Path, extract: date) -> date:
+    """An Annex A workbook's extract date: the ISO date in its file name
+    (``annex_a_2025-04-30.xlsx``), else the ingest's ``extract`` date. Each Annex A is a snapshot
+    as at this date, and everything in it is known from it."""
     import re
 
     m = re.search(r"(\d{4})-(\d{2})-(\d{2})", path.name)
     if m:
         try:
-            return codes.collection_year_of(date(int(m.group(1)), int(m.group(2)), int(m.group(3))))
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         except ValueError:
             pass
-    return codes.collection_year_of(extract)
+    return extract
 
 
 def read_source(src: SourceFile, extract: date) -> tuple[dict[str, pd.DataFrame], int]:
@@ -116,7 +119,12 @@ def read_source(src: SourceFile, extract: date) -> tuple[dict[str, pd.DataFrame]
         return tc.stage_cin(tables, year), n
     if src.format == "annex-a":
         lists = read_annex_a(src.path)
-        return tc.stage_annex_a(lists, _annex_year(src.path, extract)), sum(len(v) for v in lists.values())
+        when = annex_extract_date(src.path, extract)
+        if when > extract:
+            raise SourceFileError(str(src.path), f"extract date {when} in the file name is after the "
+                                                 f"ingest's extract date {extract}")
+        return (tc.stage_annex_a(lists, codes.collection_year_of(when), pd.Timestamp(when)),
+                sum(len(v) for v in lists.values()))
     if src.format == "audits":
         df = read_audit_log(src.path)
         return tc.stage_audits(df, codes.collection_year_of(extract)), len(df)
@@ -263,6 +271,10 @@ def build(
             bad |= set(new["_src"])
             _drop(frames, bad)
 
+    if "allocations" in frames:
+        frames["allocations"], runs_dups = rc.allocation_runs(frames["allocations"])
+        if len(runs_dups):
+            dup_list.append(runs_dups.assign(table="allocations"))
     settle("children")
     if "children" in accepted:
         quarantine_orphans(_incomplete_children(accepted))
@@ -299,6 +311,7 @@ def build(
 
         accepted["care_proceedings"] = with_derived_proceedings(accepted.get("care_proceedings"),
                                                                 accepted["lac_episodes"])
+    rc.children_known_from(accepted)
     if "children" in accepted and any(s.format == "ssda903" for s in sources):
         # The 903 UASC table lists every UASC child looked after; absence means not UASC.
         accepted["children"]["uasc"] = accepted["children"]["uasc"].fillna(False) \

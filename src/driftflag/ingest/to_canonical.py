@@ -167,6 +167,11 @@ def stage_903(table: str, df: pd.DataFrame, year: int) -> dict[str, pd.DataFrame
 
 # --- CIN census ---------------------------------------------------------------------------------
 
+#: First collection year whose census carries the PreProceedingsandFGDM block (2025-26).
+PLO_FIRST_YEAR = 2026
+#: Pre-proceedings are known no earlier than the start of that collection year.
+PLO_KNOWN_FROM = pd.Timestamp(PLO_FIRST_YEAR - 1, 4, 1)
+
 _RECORD = {
     "CINdetails": "CINdetails", "Assessments": "Assessments", "CINplanDates": "CINPlanDates",
     "Section47": "Section47", "ChildProtectionPlans": "ChildProtectionPlans",
@@ -284,6 +289,7 @@ def stage_cin(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd.DataFr
         "initial_meeting_date": "InitialPPMeetingDate", "review_meetings_count": "ReviewMeetingsCount",
         "decision_date": "StepDecisionDate", "outcome": "PPOutcome", "court_application_date": "CourtAppDate",
     }, fmt=fmt, year=year, extra={"_ref_date": _link(pp, cin, keys, "CINreferralDate")})
+    out["pre_proceedings"]["_floor"] = PLO_KNOWN_FROM
     return out
 
 
@@ -308,9 +314,59 @@ def _present(df: pd.DataFrame, col: str) -> pd.DataFrame:
     return df.loc[df[col].notna()].reset_index(drop=True)
 
 
-def stage_annex_a(lists: dict[str, pd.DataFrame], year: int) -> dict[str, pd.DataFrame]:
+#: Per list: (date of the row's event, end column: blank while the episode is open).
+_ALLOCATION_ROWS: dict[str, tuple[str, str | None]] = {
+    "List 3": ("Date of referral", None),
+    "List 4": ("Continuous Assessment Start Date", None),
+    "List 5": ("Strategy discussion initiating Section 47 Enquiry Start Date", None),
+    "List 6": ("CIN Start Date", "CIN Closure Date"),
+    "List 7": ("Child Protection Plan Start Date", "Child Protection Plan End Date"),
+    "List 8": ("Date Started to be Looked After", "Date Ceased to be Looked After"),
+}
+
+
+def _allocation_as_at_extract(lists: dict[str, pd.DataFrame], extract: pd.Timestamp,
+                              fmt: str, year: int) -> pd.DataFrame | None:
+    """One allocation observation per child, valid from the extract date: the team and worker
+    on the child's row describing the extract date best. Rows of episodes open at the extract
+    (lists 6-8 with no end date; looked after first, then CP, then CIN) show who holds the case
+    then; otherwise the row of the latest event (lists 3-5) or episode end.
+
+    Annex A is a snapshot: it says who held the case on the extract date and nothing about
+    earlier months, so the allocation starts on the extract date (successive extracts build
+    the history, see :func:`driftflag.ingest.reconcile.allocation_runs`)."""
+    from driftflag.validate.rules import parse_dates
+
+    rows = []
+    for rank, (name, (event, end)) in enumerate(reversed(list(_ALLOCATION_ROWS.items()))):
+        df = lists.get(name)
+        if df is None or "Allocated Team" not in df or not len(df):
+            continue
+        df = df.reset_index(drop=True)
+        ok = df["Allocated Team"].notna() & df["Allocated Worker"].notna() & df["Child Unique ID"].notna()
+        a = df.loc[ok].reset_index(drop=True)
+        ev = parse_dates(a[event].astype("str")) if event in a else pd.Series(pd.NaT, index=a.index)
+        ended = parse_dates(a[end].astype("str")) if end and end in a else pd.Series(pd.NaT, index=a.index)
+        a["_open"] = (end is not None) & ended.isna()
+        a["_when"] = ended.fillna(ev)
+        a["_rank"] = rank  # list 8 first among open rows
+        rows.append(a)
+    if not rows:
+        return None
+    a = pd.concat(rows, ignore_index=True)
+    a = a.sort_values(["_open", "_rank", "_when"], ascending=[False, True, False], kind="mergesort",
+                      na_position="last")
+    a = a.drop_duplicates("Child Unique ID").sort_values(["_source_table", "_source_row"], kind="mergesort")
+    return part(a.reset_index(drop=True),
+                {"child_id": "Child Unique ID", "team": "Allocated Team", "worker_id": "Allocated Worker",
+                 "start_date": "=" + extract.strftime("%Y-%m-%d")}, fmt=fmt, year=year)
+
+
+def stage_annex_a(lists: dict[str, pd.DataFrame], year: int,
+                  extract: pd.Timestamp | None = None) -> dict[str, pd.DataFrame]:
     """Parts of an Annex A workbook: every row gives a ``children`` part; lists 3-8 give their
-    events, latest visits, latest reviews and the allocated team and worker (see docs/ingest.md)."""
+    events, latest visits and latest reviews, and each child one allocation as at the extract
+    (see docs/ingest.md). Every part is known from the ``extract`` date (``_known``)."""
     fmt = "annex-a"
     parts: dict[str, list[pd.DataFrame]] = {}
 
@@ -383,13 +439,14 @@ def stage_annex_a(lists: dict[str, pd.DataFrame], year: int) -> dict[str, pd.Dat
             v = _present(df, "Date of Last Social Work Visit")
             add("visits", part(v, {"child_id": "Child Unique ID", "visit_date": "Date of Last Social Work Visit",
                                    "visit_type": "=LAC"}, fmt=fmt, year=year))
-        if event_date is not None and "Allocated Team" in df:
-            a = df.loc[df["Allocated Team"].notna() & df["Allocated Worker"].notna()
-                       & df[event_date].notna()].reset_index(drop=True)
-            add("allocations", part(a, {"child_id": "Child Unique ID", "team": "Allocated Team",
-                                        "worker_id": "Allocated Worker", "start_date": event_date},
-                                    fmt=fmt, year=year))
-    return {t: pd.concat(f, ignore_index=True) for t, f in parts.items()}
+    if extract is not None:
+        alloc = _allocation_as_at_extract(lists, extract, fmt, year)
+        if alloc is not None:
+            add("allocations", alloc)
+    out = {t: pd.concat(f, ignore_index=True) for t, f in parts.items()}
+    for df in out.values():
+        df["_known"] = pd.NaT if extract is None else extract
+    return out
 
 
 # --- audit log, canonical -----------------------------------------------------------------------

@@ -101,6 +101,7 @@ def run_training(
             data_summary=f"{result.meta['n_rows']} monthly case snapshots, base rate "
                          f"{result.meta['base_rate']:.3f}",
         )
+        _log_coverage(workspace, res.run_id, result)
         run.registered[spec.name] = str(res.version)
         run.run_ids[spec.name] = res.run_id
         run.model_name = res.registered_name
@@ -110,6 +111,21 @@ def run_training(
     run.champion, run.challenger = settled["champion"], settled["challenger"]
     run.champion_reason = settled["reason"] or ""
     return run
+
+
+def _log_coverage(workspace, run_id, result) -> None:
+    """MLflow params: the features left out because their source does not cover the training
+    months (knowledge dates), the threshold and the month compared against."""
+    from driftflag.tracking import use_workspace
+
+    client = use_workspace(workspace)
+    dropped = result.meta.get("dropped_features", {})
+    client.log_param(run_id, "features_dropped_for_coverage", (", ".join(sorted(dropped)) or "none")[:500])
+    client.log_param(run_id, "feature_coverage_min_ratio", str(result.meta.get("coverage_min_ratio")))
+    client.log_param(run_id, "feature_coverage_reference_month",
+                     str(result.meta.get("coverage_reference_month")))
+    if dropped:
+        client.log_dict(run_id, dropped, "features_dropped_for_coverage.json")
 
 
 def _log_monitoring_reference(workspace, run_id, spec, reg, panel_frame, result, feats) -> None:
@@ -122,7 +138,8 @@ def _log_monitoring_reference(workspace, run_id, spec, reg, panel_frame, result,
     from driftflag.monitoring import build_reference
     from driftflag.tracking import use_workspace
 
-    raw = spec.resolve_features(reg.model_features())
+    dropped = result.meta.get("dropped_features", {})
+    raw = [f for f in spec.resolve_features(reg.model_features()) if f not in dropped]
     X, _ = prepare_features(panel_frame, raw, result.categories)
     X = X.reindex(columns=feats, fill_value=0.0)
     score = result.final_models[spec.name].predict_proba(X)[:, 1]

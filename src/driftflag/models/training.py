@@ -4,6 +4,9 @@
 child per month), labels keyed by ``(child_id, as_of)``, the specs and the temporal config, and
 returns the test-fold predictions, a :class:`~driftflag.evaluation.MetricTable` (every model next
 to the rule baseline) and each spec refitted on every as-of date whose label window has closed.
+
+Only features that cover the training window are used (``meta["dropped_features"]`` names the
+others and why; threshold :data:`driftflag.indicators.coverage.COVERAGE_MIN_RATIO`).
 """
 
 from __future__ import annotations
@@ -79,6 +82,23 @@ class TrainingResult:
         return describe_splits(self.splits)
 
 
+def _coverage_decision(panel: pd.DataFrame, specs: Sequence[ModelSpec], registry: Any, months):
+    """Features whose source does not cover the training months are left out of every model
+    (:func:`driftflag.indicators.coverage.covered_features`: a feature missing in the training
+    months but present in the month scored teaches the model nothing true)."""
+    from driftflag.indicators.coverage import covered_features
+
+    wanted: list[str] = []
+    for spec in specs:
+        for f in spec.resolve_features(registry.model_features()):
+            if f not in wanted and f in panel.columns:
+                wanted.append(f)
+    decision = covered_features(panel, wanted, months)
+    for f, why in decision.dropped.items():
+        logger.info("feature %s left out: %s", f, why)
+    return decision
+
+
 def _fit_one(spec: ModelSpec, X: pd.DataFrame, y: np.ndarray, w: np.ndarray | None,
              as_of: pd.Series, fit_dates, cal_dates, feature_names, polarity):
     fit_mask = as_of.isin(pd.to_datetime(list(fit_dates))).to_numpy()
@@ -132,8 +152,9 @@ def train_models(
     H = temporal_cfg.label_timespan_months
     closed = [d for d in pd.to_datetime(df["as_of"].unique())
               if add_months(d.date(), H) <= temporal_cfg.feature_end]
+    coverage = _coverage_decision(panel, specs, registry, closed)
     for spec in specs:
-        feats = spec.resolve_features(registry.model_features())
+        feats = [f for f in spec.resolve_features(registry.model_features()) if f not in coverage.dropped]
         X, categories = prepare_features(df, feats, categories)
         feature_names = list(X.columns)
         pol = {**polarity}
@@ -162,7 +183,10 @@ def train_models(
                           feature_names=names_by_spec.get(specs[-1].name, []), categories=categories,
                           splits=splits, baseline=baseline,
                           meta={"features_by_spec": names_by_spec, "n_rows": len(df),
-                                "base_rate": float(y.mean())})
+                                "base_rate": float(y.mean()),
+                                "dropped_features": dict(coverage.dropped),
+                                "coverage_reference_month": coverage.reference_month,
+                                "coverage_min_ratio": coverage.min_ratio})
 
 
 class TrainConfig(BaseModel):

@@ -100,6 +100,7 @@ class SynthParams(Params):
     messy: float = Field(0.0, ge=0.0, le=0.5)
     bias: str | None = None
     end: date = date(2026, 3, 31)
+    annex_a_months: int = Field(48, ge=0)  # monthly Annex A extracts (0: every month)
 
 
 @step_kind("synth", SynthParams, inputs=lambda p: [], outputs=lambda p: [p.out],
@@ -109,7 +110,7 @@ def _synth(p: SynthParams, ctx: StepContext) -> StepResult:
     from driftflag.synth.run import run_synth
 
     cfg = SynthConfig(children=p.children, years=p.years, seed=p.seed, messy=p.messy,
-                      bias=p.bias, end=p.end)
+                      bias=p.bias, end=p.end, annex_a_months=p.annex_a_months)
     summary = run_synth(cfg, p.out, force=True, progress=ctx.progress)
     return StepResult(outputs=[p.out], summary=summary)
 

@@ -62,6 +62,9 @@ class SynthConfig(BaseModel):
     bias: BiasSpec | None = None
     end: date = Field(date(2026, 3, 31), description="Extract date: the last day simulated.")
     la_code: str = Field("999", description="LA code written in the CIN census header.")
+    annex_a_months: int = Field(
+        48, ge=0, description="Monthly Annex A extracts written (the last N month ends; 0: every "
+        "month simulated). The default covers the demo's 36 training months and 12 months before.")
 
     @field_validator("bias", mode="before")
     @classmethod

@@ -4,7 +4,7 @@ Layout of ``DIR``::
 
     ssda903/<2025-26>/header.csv episodes.csv uasc.csv missing.csv reviews.csv
     cin_census/cin_census_<2025-26>.xml
-    annex_a/annex_a_<extract date>.xlsx
+    annex_a/annex_a_<month end>.xlsx    one per month end (the last ``annex_a_months``)
     audits/qa_audit_log.xlsx
     canonical/        the case store (Parquet + manifest.json)
     truth/            latent drivers and true drift probabilities (never in the returns)
@@ -94,7 +94,10 @@ def run_synth(
         writers.write_cin_census(store, tmp, cfg.collection_years, la_code=cfg.la_code,
                                  faults=injector)
         step("Annex A")
-        writers.write_annex_a(store, tmp, cfg.end, faults=injector)
+        from driftflag.synth.writers.annex_a import annex_a_extract_dates
+
+        writers.write_annex_a_series(store, tmp, annex_a_extract_dates(cfg.start, cfg.end, cfg.annex_a_months),
+                             faults=injector)
         step("audit log")
         writers.write_audit_log(store, tmp, faults=injector)
 

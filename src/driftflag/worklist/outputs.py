@@ -71,6 +71,11 @@ _KEY_INDICATORS: tuple[tuple[str, str, str], ...] = (
     ("Worker changes (12 months)", "worker_changes_12m", "int"),
 )
 
+#: Indicators that apply to every open case: a blank one means its source had nothing known for
+#: the case by the as-of date (knowledge dates), shown as :data:`NOT_AVAILABLE`, never a value.
+ALWAYS_APPLIES: frozenset[str] = frozenset({"days_since_last_visit", "worker_changes_12m"})
+NOT_AVAILABLE = "not available"
+
 #: Empty columns the auditor fills in, read back by ``driftflag audits import``.
 AUDIT_COLUMNS: tuple[str, ...] = ("Grade", "Drift found", "Actions set", "Auditor", "Audit date", "Notes")
 
@@ -117,6 +122,9 @@ def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
         if how == "months":
             v = np.floor(v / (365.25 / 12))
         out[header] = v.round(0).astype("Int64")
+        if src in ALWAYS_APPLIES:
+            # blank only when the source (an Annex A snapshot) has nothing known for the case
+            out[header] = out[header].astype("object").where(out[header].notna(), NOT_AVAILABLE)
     out["Selection"] = frame["selection_part"].map(PART_LABELS).astype("str")
     out["Why selected"] = frame["selection_reason"].astype("str")
     for k in (1, 2, 3):

@@ -5,7 +5,7 @@ Layout under an LA folder ``DIR`` (collection year 2026 = 1 April 2025 - 31 Marc
 
     DIR/ssda903/<label>/{header,episodes,uasc,missing,reviews}.csv
     DIR/cin_census/cin_census_<label>.xml
-    DIR/annex_a/annex_a_<extract date ISO>.xlsx
+    DIR/annex_a/annex_a_<extract date ISO>.xlsx     one per month end (write_annex_a_series)
     DIR/audits/qa_audit_log.xlsx
 
 Each ``write_*`` builds the return-format frames, hands them to an optional messy-fault injector
@@ -13,7 +13,7 @@ Each ``write_*`` builds the return-format frames, hands them to an optional mess
 for the same store (no wall-clock times, fixed xlsx creation date, sorted rows).
 """
 
-from driftflag.synth.writers.annex_a import build_annex_a, write_annex_a
+from driftflag.synth.writers.annex_a import build_annex_a, write_annex_a, write_annex_a_series
 from driftflag.synth.writers.audit_log import build_audit_log, write_audit_log
 from driftflag.synth.writers.cin_census import CinCensus, build_cin_census, write_cin_census
 from driftflag.synth.writers.ssda903 import build_903_tables, write_ssda903
@@ -25,6 +25,7 @@ __all__ = [
     "build_audit_log",
     "build_cin_census",
     "write_annex_a",
+    "write_annex_a_series",
     "write_audit_log",
     "write_cin_census",
     "write_ssda903",

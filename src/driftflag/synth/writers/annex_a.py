@@ -1,5 +1,9 @@
 """Ofsted ILACS Annex A: one workbook of child-level lists for an inspection window.
 
+A synthetic LA keeps one workbook per month end (:func:`write_annex_a_series`), as a council
+that saves its Annex A monthly would: each is a snapshot of who held the case and the latest
+visit as at its date, and the series is the only history of those snapshots.
+
 ``DIR/annex_a/annex_a_<extract date ISO>.xlsx`` covers the 12 months up to and including the
 extract date (e.g. 1 April 2025 - 31 March 2026 for an extract on 2026-03-31). Sheets ``List 3``
 to ``List 9`` carry exactly the columns of data-standards.md §1 (header in row 1), values as
@@ -684,6 +688,35 @@ def build_annex_a(store: CaseStore, extract_date: date | str | pd.Timestamp) -> 
     """Build the seven lists (List 3 - List 9) for the 12 months up to ``extract_date``."""
     cx = _Context(store, as_timestamp(extract_date))
     return [_list3(cx), _list4(cx), _list5(cx), _list6(cx), _list7(cx), _list8(cx), _list9(cx)]
+
+
+def month_ends(first: date | pd.Timestamp, last: date | pd.Timestamp) -> list[pd.Timestamp]:
+    """Every month end from ``first``'s month to ``last`` (inclusive)."""
+    return list(pd.date_range(as_timestamp(first), as_timestamp(last), freq="ME"))
+
+
+def annex_a_extract_dates(start: date, end: date, months: int) -> list[pd.Timestamp]:
+    """The month ends an LA keeps an Annex A for: the last ``months`` month ends up to ``end``
+    (0: every month end from ``start``). Each workbook is a snapshot as at its extract date, so
+    a panel of past months needs one per month to know who held each case then."""
+    ends = month_ends(start, end)
+    return ends if months <= 0 else ends[-months:]
+
+
+def write_annex_a_series(
+    store: CaseStore,
+    out_dir: Path,
+    extract_dates: list[pd.Timestamp],
+    *,
+    faults: MessyInjector | None = None,
+) -> list[Path]:
+    """Write one Annex A per extract date (``annex_a/annex_a_<date>.xlsx``), oldest first.
+
+    Messy faults go into the latest workbook only (the one a council sends with its returns),
+    so the fault ledger stays the size it was with a single extract."""
+    dates = sorted(extract_dates)
+    return [write_annex_a(store, out_dir, d, faults=faults if k == len(dates) - 1 else None)
+            for k, d in enumerate(dates)]
 
 
 def write_annex_a(

@@ -1,0 +1,140 @@
+"""Leakage through knowledge dates: the snapshot on D is what the council could have known on D.
+
+A small synthetic LA writes its returns (903 and CIN census per collection year, one Annex A per
+month end). Two stores are ingested from them:
+
+* the *full* store, from every return (as the demo does on its extract date);
+* the store *as held on D*, from the returns a council would have had on D: the 903 and CIN
+  census for the collection years ending by D and the Annex A extracts dated on or before D.
+
+The snapshot on D must be the same from both, indicator by indicator. Before knowledge dates
+the full store dated the 2026 Annex A's allocations and visits back to each row's event date
+(a child's 2026 worker appeared in 2023) and the 2025-26 PLO block showed earlier months the
+pre-proceedings of only those children still open in 2025-26.
+
+D is a collection-year end (31 March): the 903 and CIN census are full histories known from
+their event dates, so the returns for the years ending by D hold exactly what was known by D
+(a year ending after D would not exist yet; its events are all dated after D). Annex A
+snapshots are known from their extract dates, so any D works for them: the second test takes D
+in the middle of a month and of a collection year and leaves out only the later Annex A
+extracts (the 903 and CIN census being full histories known from their event dates, a council
+running them on D would hold the same rows up to D).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from driftflag.casemodel import CaseStore
+from driftflag.indicators import load_registry, snapshot
+from driftflag.ingest.detect import detect_sources
+from driftflag.ingest.run import annex_extract_date, build
+
+REG = load_registry()
+FULL_EXTRACT = date(2026, 3, 31)
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def la(tmp_path_factory) -> Path:
+    from driftflag.synth import SynthConfig
+    from driftflag.synth.run import run_synth
+
+    root = tmp_path_factory.mktemp("known") / "la"
+    run_synth(SynthConfig(children=300, years=3, seed=11, annex_a_months=24), root)
+    return root
+
+
+def _ingest(paths: list[Path], extract: date) -> CaseStore:
+    store, _acc, _issues, _dups = build(detect_sources(paths), extract_date=extract)
+    return store
+
+
+@pytest.fixture(scope="module")
+def full_store(la: Path) -> CaseStore:
+    return _ingest([la / "ssda903", la / "cin_census", la / "annex_a"], FULL_EXTRACT)
+
+
+def _annex_a_by(la: Path, d: date) -> list[Path]:
+    return sorted(p for p in (la / "annex_a").iterdir() if annex_extract_date(p, FULL_EXTRACT) <= d)
+
+
+def _returns_by(la: Path, d: date) -> list[Path]:
+    """903 year folders and CIN census files for the collection years ending by ``d``."""
+    from driftflag.casemodel.codes import collection_year_of
+
+    last = collection_year_of(d) if (d.month, d.day) == (3, 31) else collection_year_of(d) - 1
+    years = [p for p in sorted((la / "ssda903").iterdir()) if int(p.name[:4]) + 1 <= last]
+    cin = [p for p in sorted((la / "cin_census").iterdir()) if int(p.stem[-7:-3]) + 1 <= last]
+    return years + cin
+
+
+def _compare(full: pd.DataFrame, held: pd.DataFrame) -> dict[str, int]:
+    """Columns that differ -> number of children (rows must be the same children)."""
+    assert list(full["child_id"]) == list(held["child_id"]), "different open children"
+    out = {}
+    for col in full.columns:
+        a, b = full[col].astype(object), held[col].astype(object)
+        same = (a == b) | (a.isna() & b.isna())
+        if not same.all():
+            out[col] = int((~same).sum())
+    return out
+
+
+@pytest.mark.parametrize("d", [date(2025, 3, 31), date(2024, 3, 31)])
+def test_store_as_held_on_a_year_end_gives_the_same_snapshot(la, full_store, d):
+    held = _ingest(_returns_by(la, d) + _annex_a_by(la, d), d)
+    a = snapshot(full_store, d, registry=REG)
+    b = snapshot(held, d, registry=REG)
+    assert len(a) > 30
+    assert _compare(a, b) == {}
+
+
+def test_later_annex_a_extracts_change_nothing_on_a_mid_year_date(la, full_store):
+    d = date(2025, 10, 15)
+    held = _ingest([la / "ssda903", la / "cin_census", *_annex_a_by(la, d)], FULL_EXTRACT)
+    a = snapshot(full_store, d, registry=REG)
+    assert len(a) > 30 and a["worker_id"].notna().mean() > 0.8
+    assert _compare(a, snapshot(held, d, registry=REG)) == {}
+
+
+def test_snapshot_features_are_not_available_before_their_first_extract(la, full_store):
+    """With Annex A extracts from 2024-04-30 only, a month before it has no allocation or
+    visit known: those features are missing for every open child, never a value."""
+    s = snapshot(full_store, date(2024, 4, 1), registry=REG)
+    assert len(s) > 30
+    assert s["worker_id"].isna().all() and s["team"].isna().all()
+    for col in ("days_since_last_visit", "visit_overdue", "worker_changes_12m"):
+        assert s[col].isna().all(), col
+    later = snapshot(full_store, date(2025, 6, 1), registry=REG)
+    for col in ("worker_id", "days_since_last_visit", "worker_changes_12m"):
+        assert later[col].notna().mean() > 0.8, col
+
+
+def test_pre_proceedings_known_only_from_the_first_census_carrying_them(full_store):
+    pp = full_store["pre_proceedings"]
+    assert len(pp)
+    assert (pp["known_from"] >= pd.Timestamp("2025-04-01")).all()
+    early = pp.loc[pp["start_date"] < pd.Timestamp("2025-04-01")]
+    if len(early):
+        d = early["start_date"].max().date()
+        s = snapshot(full_store, d, registry=REG).set_index("child_id")
+        kids = [c for c in early["child_id"] if c in s.index]
+        assert s.loc[kids, "plo_weeks"].isna().all()
+
+
+def test_allocations_are_valid_from_one_extract_to_the_next_change(full_store):
+    al = full_store["allocations"]
+    assert (al["known_from"] == al["start_date"]).all()
+    assert al["start_date"].dt.is_month_end.all()
+    ends = al["end_date"].dropna()
+    assert ends.dt.is_month_end.all()
+    # one open allocation per child at most, and a child's allocations never overlap
+    al = al.sort_values(["child_id", "start_date"])
+    nxt = al.groupby("child_id")["start_date"].shift(-1)
+    assert (al["end_date"].isna() == nxt.isna()).all()
+    assert (al["end_date"].dropna() == nxt.dropna()).all()
