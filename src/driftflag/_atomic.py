@@ -197,8 +197,11 @@ def folder_lock(dest: Path) -> Iterator[None]:
     running during an ingest waits, then writes into the new store. Re-entrant within a thread;
     where the filesystem cannot lock (some network shares) it goes on unlocked.
     """
-    import fcntl
-
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system: no locking
+        yield
+        return
     parent = os.path.realpath(Path(dest).parent)
     key = (parent, threading.get_ident())
     with _held_guard:

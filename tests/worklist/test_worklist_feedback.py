@@ -169,3 +169,19 @@ def test_a_corrected_grade_is_a_new_record_not_an_overwrite(tmp_path, store_path
     assert history.iloc[0]["grade"] == "Good"  # the first record is still there
     audits = read_store(store_path, tables=["audits"])["audits"].set_index("audit_id")
     assert audits.loc[first["audit_id"].iloc[0], "grade"] == "Inadequate"
+
+
+def test_a_worklist_issued_again_keeps_the_earlier_one(store_path, synth_worklist):
+    from dataclasses import replace
+
+    from driftflag.casemodel import ledger
+
+    first = ledger.worklist_dir(store_path, "2025-11") / "worklist.parquet"
+    save_worklist(synth_worklist, store_path)
+    original = first.read_bytes()
+    save_worklist(synth_worklist, store_path)  # the same worklist again: nothing to keep
+    assert not (first.parent / "previous").exists()
+    smaller = replace(synth_worklist, frame=synth_worklist.frame.iloc[:5])
+    save_worklist(smaller, store_path)
+    assert (first.parent / "previous" / "001" / "worklist.parquet").read_bytes() == original
+    assert len(pd.read_parquet(first)) == 5

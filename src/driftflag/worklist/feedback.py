@@ -99,7 +99,13 @@ def _worklist_path(store_path: Path, month: str) -> Path:
 
 
 def save_worklist(worklist, store_path: Path | str) -> Path:
-    """Store the worklist frame (with inclusion probabilities) under ``STORE/records/worklists/<month>/``."""
+    """Store the worklist frame (with inclusion probabilities) under ``STORE/records/worklists/<month>/``.
+
+    A different worklist stored earlier for the month (audits may have been drawn from it) is
+    kept under ``previous/NNN/``, never replaced.
+    """
+    import shutil
+
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -113,11 +119,21 @@ def save_worklist(worklist, store_path: Path | str) -> Path:
         if frame[c].dtype == object:
             frame[c] = frame[c].astype("str")
     dest = ledger.worklist_dir(store_path, worklist.month)
-    with staged_dir(dest, kind="issued worklist", legacy=("worklist.parquet", "policy.json")) as tmp:
+    with staged_dir(dest, kind="issued worklist", legacy=("worklist.parquet", "policy.json"),
+                    keep=("previous",)) as tmp:
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp / "worklist.parquet",
                        compression="zstd")
         (tmp / "policy.json").write_text(json.dumps(worklist.policy.model_dump(mode="json"), indent=2,
                                                     sort_keys=True) + "\n")
+        issued = [n for n in ("worklist.parquet", "policy.json") if (dest / n).is_file()]
+        if issued and any((dest / n).read_bytes() != (tmp / n).read_bytes() for n in issued):
+            prev = dest / "previous"
+            n = 1 + max((int(p.name) for p in prev.iterdir() if p.name.isdigit()), default=0) \
+                if prev.is_dir() else 1
+            (prev / f"{n:03d}").mkdir(parents=True)
+            for name in issued:
+                shutil.copy2(dest / name, prev / f"{n:03d}" / name)
+            logger.info("kept the worklist issued earlier for %s as previous/%03d", worklist.month, n)
     return dest / "worklist.parquet"
 
 
