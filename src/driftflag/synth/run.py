@@ -111,7 +111,9 @@ def run_synth(
         (truth_dir / "README.md").write_text(TRUTH_README)
         (truth_dir / "mechanisms.json").write_text(
             json.dumps(_mechanisms(cfg), indent=2, sort_keys=True) + "\n")
-        files = sorted(p for p in tmp.rglob("*") if p.is_file())
+        # the folder marker (a dot file) is rewritten when the output is swapped into place
+        files = sorted(p for p in tmp.rglob("*")
+                       if p.is_file() and not p.relative_to(tmp).parts[0].startswith("."))
         manifest = {
             "config": cfg.model_dump(mode="json"),
             "config_hash": _hash_config(cfg),
