@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -23,6 +24,8 @@ class TrainingRun:
     registered: dict[str, str] = field(default_factory=dict)  # spec name -> version
     run_ids: dict[str, str] = field(default_factory=dict)
     model_name: str = ""
+    #: spec name -> figures against a synthetic LA's truth (empty for a real council)
+    truth: dict[str, Any] = field(default_factory=dict)
 
     def summary_frame(self) -> pd.DataFrame:
         """Pooled headline metrics, model by model (the side-by-side table)."""
@@ -53,7 +56,7 @@ def run_training(
     from driftflag.indicators import load_registry, panel
     from driftflag.models.spec import load_specs
     from driftflag.models.training import train_models
-    from driftflag.targets import TargetConfig, future_drift
+    from driftflag.targets import build_labels
     from driftflag.tracking import log_training_run
 
     step = progress or (lambda _m: None)
@@ -64,13 +67,18 @@ def run_training(
     step("feature panel")
     p = panel(cs, t.feature_start, t.feature_end)
     step("labels")
-    labels = future_drift(cs, cohort=p[["child_id", "as_of"]],
-                          config=TargetConfig(horizon_months=cfg.horizon_months))
+    ls = build_labels(cs, p[["child_id", "as_of"]], cfg.learns, horizon_months=cfg.horizon_months,
+                      min_audits=cfg.min_audits, min_findings=cfg.min_audit_findings)
+    step(f"labels: {ls.target} ({ls.note})")
+    t = t.model_copy(update={"label_timespan_months": ls.horizon_months})
     step("temporal folds")
-    result = train_models(p, labels, specs, t, registry=reg, k=cfg.k, n_boot=cfg.n_boot,
-                          random_state=cfg.random_state)
+    result = train_models(p, ls.labels, specs, t, registry=reg, k=cfg.k, n_boot=cfg.n_boot,
+                          random_state=cfg.random_state,
+                          weight_column="weight" if ls.weighted else None)
+    result.meta["labels"] = ls
+    truth = judge_against_truth(result, cfg.truth_dir)
     manifest = {"store": dict(cs.manifest), "registry": reg.label, "rows": result.meta["n_rows"]}
-    run = TrainingRun(result=result)
+    run = TrainingRun(result=result, truth=truth)
     for spec in specs:
         step(f"logging {spec.name}")
         feats = result.meta["features_by_spec"][spec.name]
@@ -83,12 +91,26 @@ def run_training(
             test_scores=rows["score"].to_numpy(),
             data_summary=f"{result.meta['n_rows']} monthly case snapshots, base rate "
                          f"{result.meta['base_rate']:.3f}",
+            predicts=ls.target, predicts_note=ls.note,
+            truth_metrics=truth[spec.name].metrics() if spec.name in truth else None,
         )
         run.registered[spec.name] = str(res.version)
         run.run_ids[spec.name] = res.run_id
         run.model_name = res.registered_name
         _log_monitoring_reference(workspace, res.run_id, spec, reg, p, result, feats)
     return run
+
+
+def judge_against_truth(result: TrainingResult, truth_dir: Path | None) -> dict[str, Any]:
+    """Each model's test-month scores of every open case against a synthetic LA's true drift
+    probability (``evaluation.truth_report``); empty when there is no truth to judge against."""
+    from driftflag.evaluation import read_truth, truth_report
+
+    truth = read_truth(truth_dir) if truth_dir is not None else None
+    if truth is None or result.open_case_scores is None:
+        return {}
+    return {name: truth_report(g, truth)
+            for name, g in result.open_case_scores.groupby("model", sort=False)}
 
 
 def _log_monitoring_reference(workspace, run_id, spec, reg, panel_frame, result, feats) -> None:

@@ -145,6 +145,10 @@ class Profile(BaseModel):
     rereferral_prob: float = 0.53
     rereferral_fast_share: float = 0.70
     rereferral_fast_mean_days: float = 110.0
+    # Premature closure under poor practice (judgement): logit intercept of closing a CIN plan or
+    # assessment early (+0.8 stuckness, +0.3 team pressure), and the extra logit of re-referral.
+    premature_closure_base: float = -2.4
+    premature_rereferral_logit: float = 1.2
 
     # Prior CIN/CP plan before entering care (DR §3.2, S1:545): Black 39%, Asian 36%, White 65%,
     # Mixed 62%. Black and Asian children's routes into care are made more abrupt by this factor.
