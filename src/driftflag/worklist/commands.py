@@ -71,6 +71,7 @@ def run_worklist(
     from driftflag.indicators import load_registry
     from driftflag.worklist.caseload import score_caseload
     from driftflag.worklist.feedback import save_worklist
+    from driftflag.worklist.month_scores import write_month_scores
     from driftflag.worklist.policy import WorklistPolicy
     from driftflag.worklist.pseudonymise import load_pseudonym_key
     from driftflag.worklist.sampling import sample_worklist
@@ -83,6 +84,7 @@ def run_worklist(
     wl = sample_worklist(scored, pol, month, cs["audits"], contributions=contrib,
                          registry=load_registry(), model_label=label)
     wl.write(out, pseudonym_key=key)
+    write_month_scores(scored, out, label)  # child-level, not for sharing: for checking the list
     save_worklist(wl, store)
     return wl, key
 
