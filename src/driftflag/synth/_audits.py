@@ -77,7 +77,6 @@ TRUTH_WEIGHTS: dict[str, float] = {
     "stuckness": 0.55,
     "cp_plan_over_15m": 0.8,
     "cp_plan_over_21m": 0.5,
-    "cin_plan_over_12m": 0.5,
     "assessment_over_45wd": 0.6,
     "pre_proceedings_over_16w": 0.9,
     "proceedings_over_26w": 0.8,
@@ -138,7 +137,6 @@ def monthly_truth(
                            end_of(pp, "decision"))
     service = np.select([in_care, cpi >= 0, cini >= 0], ["LAC", "CP", "CIN"], "ASSESSMENT")
     cp_days = np.where(cpi >= 0, as_of - cp["start"].to_numpy()[np.maximum(cpi, 0)], 0)
-    cin_days = np.where(cini >= 0, as_of - cin["start"].to_numpy()[np.maximum(cini, 0)], 0)
     pp_days = np.where(ppi >= 0, as_of - pp["start"].to_numpy()[np.maximum(ppi, 0)], 0)
     a_days = np.zeros(len(child), dtype=np.int64)
     if assessments is not None and len(assessments):
@@ -170,7 +168,7 @@ def monthly_truth(
     z = stuckness[child]
     w = TRUTH_WEIGHTS
     logit = (w["intercept"] + w["stuckness"] * z + w["cp_plan_over_15m"] * (cp_days > 456)
-             + w["cp_plan_over_21m"] * (cp_days > 640) + w["cin_plan_over_12m"] * (cin_days > 365)
+             + w["cp_plan_over_21m"] * (cp_days > 640)
              + w["assessment_over_45wd"] * (a_days > 63)
              + w["pre_proceedings_over_16w"] * (pp_days > 112)
              + w["proceedings_over_26w"] * (pr_days > 182)

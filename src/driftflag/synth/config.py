@@ -154,9 +154,10 @@ class Profile(BaseModel):
     # Mixed 62%. Black and Asian children's routes into care are made more abrupt by this factor.
     abrupt_care_entry: dict[str, float] = {"Black": 0.45, "Asian": 0.5, "Other": 0.3}
 
-    # Audits (DR §2.1 monthly random audits; §2.4 40% of RI/Inadequate graded one level too high)
-    audits_random_per_1000_open: float = 4.0
-    audits_targeted_per_1000_open: float = 2.0
+    # Audits (DR §2.1 monthly random audits; §2.4 40% of RI/Inadequate graded one level too high).
+    # 9 per 1,000 open cases is about 40 a month in the demo LA, the worklist's default length.
+    audits_random_per_1000_open: float = 5.0
+    audits_targeted_per_1000_open: float = 4.0
     auditor_optimism: float = 0.40
     audit_drift_detection: float = 0.75
 

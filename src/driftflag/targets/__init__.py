@@ -6,7 +6,6 @@ A label of as-of date ``t`` reads only events dated in ``(t, t + H]``.
 
 from driftflag.targets.audit import AuditTargetConfig, audit_finding
 from driftflag.targets.choice import (
-    DRIFT_MILESTONES,
     MIN_AUDIT_FINDINGS,
     MIN_AUDITS,
     TARGETS,
@@ -16,6 +15,7 @@ from driftflag.targets.choice import (
     describe_target,
     target_horizon_months,
 )
+from driftflag.targets.drift_milestones import DRIFT_MILESTONES, drift_milestones
 from driftflag.targets.future_drift import (
     CLOCK_MILESTONES,
     MILESTONES,
@@ -39,6 +39,7 @@ __all__ = [
     "audit_labels",
     "build_labels",
     "describe_target",
+    "drift_milestones",
     "future_drift",
     "milestone_events",
     "open_cases",

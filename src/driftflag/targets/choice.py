@@ -7,9 +7,10 @@ Four targets, each its own label (``targets/future_drift.py`` holds the mileston
                     each weighted by the inverse of its inclusion probability (the worklist's
                     sampling design, random control sample included), so the audited cases stand
                     for the whole caseload. The question QA leads want ranked.
-``drift_milestones`` a drift milestone in the next H months: plans and clocks running on (CP plan
-                    past 18 months, PLO past 16 weeks, proceedings past 26 weeks), a repeat CP plan,
-                    repeated missing episodes, a third placement in 12 months.
+``drift_milestones`` a drift milestone in the next H months (``targets/drift_milestones.py``): plans
+                    and clocks running on (CP plan past 18 months, PLO past 16 weeks, proceedings
+                    past 26 weeks), repeat missing without return home interviews, a third
+                    placement in 12 months, a repeat CP plan.
 ``revolving_door``  a re-referral within 12 months of the previous one in the next H months: the
                     case is closed and comes back (a different failure from drift: the case did not
                     stay open long enough).
@@ -33,6 +34,7 @@ import pandas as pd
 
 from driftflag.casemodel.store import CaseStore
 from driftflag.targets.audit import audit_finding
+from driftflag.targets.drift_milestones import drift_milestones
 from driftflag.targets.future_drift import MILESTONES, TargetConfig, future_drift
 
 __all__ = ["MIN_AUDITS", "MIN_AUDIT_FINDINGS", "TARGETS", "LabelSet", "Target", "build_labels",
@@ -49,16 +51,17 @@ MIN_AUDIT_FINDINGS = 30
 AUDIT_HORIZON_MONTHS = 1
 
 _REVOLVING = ("re_referral",)
-DRIFT_MILESTONES: tuple[str, ...] = tuple(m for m in MILESTONES if m not in _REVOLVING)
 
 _WORDING = {
     "audit_finding": "whether a case audit this month would find drift or delay (learnt from the "
                      "council's recorded audit findings, each weighted by the inverse of its chance "
                      "of being audited)",
-    "drift_milestones": "whether a drift milestone happens in the next {h} months: a plan or court "
-                        "clock running on (child protection plan past 18 months, pre-proceedings "
-                        "past 16 weeks, care proceedings past 26 weeks), a repeat child protection "
-                        "plan, three or more missing episodes, or a third placement in 12 months",
+    "drift_milestones": "whether, in the next {h} months, a plan, court or visiting clock runs on "
+                        "(child protection plan past 18 months, pre-proceedings past 16 weeks, care "
+                        "proceedings past 26 weeks, a statutory visit more than three times its interval "
+                        "late), the child goes missing twice or more without "
+                        "a return home interview, has a third placement in 12 months, or starts a "
+                        "repeat child protection plan",
     "revolving_door": "whether the case is closed and the child is referred again within 12 months "
                       "of the previous referral, in the next {h} months",
     "future_drift": "whether a drift milestone or a re-referral within 12 months happens in the "
@@ -100,6 +103,11 @@ class LabelSet:
     @property
     def description(self) -> str:
         return describe_target(self.target, self.horizon_months)
+
+
+def _drift_labels(store: CaseStore, cohort: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    lab = drift_milestones(store, cohort, TargetConfig(horizon_months=horizon))
+    return lab[["child_id", "as_of", "label"]].assign(weight=1.0)
 
 
 def _milestone_labels(store: CaseStore, cohort: pd.DataFrame, milestones, horizon: int) -> pd.DataFrame:
@@ -154,9 +162,9 @@ def build_labels(
             return LabelSet(labels, target, target, AUDIT_HORIZON_MONTHS, note, n, pos)
         note = (f"only {n} usable audits ({pos} found drift), fewer than the {min_audits} audits and "
                 f"{min_findings} findings needed: fell back to drift milestones")
-        lab = _milestone_labels(store, cohort, DRIFT_MILESTONES, horizon_months)
+        lab = _drift_labels(store, cohort, horizon_months)
         return LabelSet(lab, target, "drift_milestones", horizon_months, note, n, pos)
-    lab = _milestone_labels(store, cohort, DRIFT_MILESTONES, horizon_months)
+    lab = _drift_labels(store, cohort, horizon_months)
     return LabelSet(lab, target, "drift_milestones", horizon_months, "drift milestones only")
 
 
