@@ -39,6 +39,10 @@ class TrainingRun:
                     row[metric] = mt.value(name, metric)
                 except (KeyError, ValueError):
                     row[metric] = float("nan")
+            if name in self.truth:  # a synthetic LA: the figures against its true drift
+                t = self.truth[name]
+                row.update({"truth_expected_auc": t.expected_auc, "truth_best_auc": t.best_auc,
+                            f"truth_top{t.k}_capture": t.capture})
             rows.append(row)
         return pd.DataFrame(rows)
 
