@@ -91,7 +91,8 @@ def _fit_one(spec: ModelSpec, X: pd.DataFrame, y: np.ndarray, w: np.ndarray | No
     pipe.fit(X[fit_mask], y[fit_mask], **kw)
     if cal_dates:
         cal_mask = as_of.isin(pd.to_datetime(list(cal_dates))).to_numpy()
-        return calibrate(pipe, X[cal_mask], y[cal_mask], spec.calibration.method)
+        return calibrate(pipe, X[cal_mask], y[cal_mask], spec.calibration.method,
+                         sample_weight=w[cal_mask] if w is not None else None)
     return pipe
 
 
