@@ -56,8 +56,10 @@ def test_audit_target_weights_by_inverse_inclusion_probability():
     assert ls.target == "audit_finding" and ls.weighted and ls.horizon_months == 1
     got = ls.labels.set_index("child_id")
     assert got.loc["A", "label"] == 1 and got.loc["B", "label"] == 0
-    assert got.loc["A", "weight"] == pytest.approx(2.0)    # targeted, p = 0.5
-    assert got.loc["B", "weight"] == pytest.approx(100.0)  # random, p = 0.01
+    assert got.loc["A", "ipw"] == pytest.approx(2.0)    # targeted, p = 0.5
+    assert got.loc["B", "ipw"] == pytest.approx(100.0)  # random, p = 0.01
+    assert got["weight"].mean() == pytest.approx(1.0)
+    assert got.loc["B", "weight"] / got.loc["A", "weight"] == pytest.approx(50.0)
 
 
 def test_unknown_inclusion_probability_is_left_out_and_reported():

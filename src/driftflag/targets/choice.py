@@ -117,7 +117,8 @@ def _milestone_labels(store: CaseStore, cohort: pd.DataFrame, milestones, horizo
 
 
 def audit_labels(store: CaseStore, cohort: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """One row per audited child-month of ``cohort``: ``label`` (drift found) and ``weight`` (1 / p).
+    """One row per audited child-month of ``cohort``: ``label`` (drift found), ``ipw`` (1 / p) and
+    ``weight`` (``ipw`` scaled to mean 1).
 
     Audits without a known inclusion probability cannot be weighted and are left out (their count
     is returned); a child-month audited twice keeps the first audit, as the worklist would count it.
@@ -128,7 +129,10 @@ def audit_labels(store: CaseStore, cohort: pd.DataFrame) -> tuple[pd.DataFrame, 
     keys = cohort[["child_id", "as_of"]].astype({"child_id": "str"}).assign(
         as_of=lambda d: pd.to_datetime(d["as_of"]).astype("datetime64[ns]")).drop_duplicates()
     m = keys.merge(a[["child_id", "as_of", "label", "ipw"]], on=["child_id", "as_of"], how="inner")
-    out = m.rename(columns={"ipw": "weight"})[["child_id", "as_of", "label", "weight"]]
+    # Hajek weights: proportional to 1 / p, scaled to mean 1, so a model's regularisation is
+    # relative to the number of audits, not to the caseload they stand for
+    out = m.assign(weight=m["ipw"] / m["ipw"].mean() if len(m) else m["ipw"])
+    out = out[["child_id", "as_of", "label", "weight", "ipw"]]
     return out.sort_values(["as_of", "child_id"], kind="stable").reset_index(drop=True), unknown
 
 
