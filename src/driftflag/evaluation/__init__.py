@@ -25,6 +25,14 @@ from driftflag.evaluation._topk import (
     top_k_counts,
     top_k_list,
 )
+from driftflag.evaluation.truth import (
+    TruthReport,
+    expected_auc,
+    monthly_top_k_truth,
+    read_truth,
+    top_k_mean,
+    truth_report,
+)
 
 __all__ = [
     "DEFAULT_CALIBRATION_BINS",
@@ -34,16 +42,22 @@ __all__ = [
     "MetricTable",
     "TopKCounts",
     "TopKResult",
+    "TruthReport",
     "average_precision",
     "bootstrap_ci",
+    "expected_auc",
     "brier_score",
     "expected_calibration_error",
     "precision_at_k",
+    "read_truth",
     "recall_at_k",
     "reliability_curve",
     "resample_indices",
     "resolve_k",
     "roc_auc",
+    "monthly_top_k_truth",
     "top_k_counts",
     "top_k_list",
+    "top_k_mean",
+    "truth_report",
 ]

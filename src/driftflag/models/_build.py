@@ -61,11 +61,12 @@ def build(spec: ModelSpec, feature_names: Sequence[str], polarity: Mapping[str, 
     return Pipeline(steps)
 
 
-def calibrate(fitted: Pipeline, X_cal: pd.DataFrame, y_cal, method: str):
+def calibrate(fitted: Pipeline, X_cal: pd.DataFrame, y_cal, method: str, sample_weight=None):
     """Calibrate an already-fitted pipeline on a later slice, without refitting it.
 
     ``FrozenEstimator`` keeps the fitted model fixed (``ml-anchors-and-tooling.md`` §4.7); the
-    calibrator learns only the map from score to probability on ``X_cal``.
+    calibrator learns only the map from score to probability on ``X_cal``, with the same sample
+    weights as the fit (audit findings stand for the caseload only when weighted).
     """
     if method == "none":
         return fitted
@@ -74,7 +75,8 @@ def calibrate(fitted: Pipeline, X_cal: pd.DataFrame, y_cal, method: str):
 
     if len(np.unique(np.asarray(y_cal))) < 2:
         raise ModelSpecError("the calibration slice has only one outcome class; cannot calibrate")
-    return CalibratedClassifierCV(FrozenEstimator(fitted), method=method).fit(X_cal, y_cal)
+    return CalibratedClassifierCV(FrozenEstimator(fitted), method=method).fit(
+        X_cal, y_cal, sample_weight=sample_weight)
 
 
 def odds_ratio_table(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -35,6 +36,8 @@ class TrainingRun:
         chall = (f"; challenger v{self.challenger} ({spec_of.get(self.challenger, '')}) waits for "
                  "the promotion gate (`driftflag models promote`)") if self.challenger else ""
         return champ + chall
+    #: spec name -> figures against a synthetic LA's truth (empty for a real council)
+    truth: dict[str, Any] = field(default_factory=dict)
 
     def summary_frame(self) -> pd.DataFrame:
         """Pooled headline metrics, model by model (the side-by-side table)."""
@@ -48,6 +51,10 @@ class TrainingRun:
                     row[metric] = mt.value(name, metric)
                 except (KeyError, ValueError):
                     row[metric] = float("nan")
+            if name in self.truth:  # a synthetic LA: the figures against its true drift
+                t = self.truth[name]
+                row.update({"truth_expected_auc": t.expected_auc, "truth_best_auc": t.best_auc,
+                            f"truth_top{t.k}_capture": t.capture})
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -70,7 +77,7 @@ def run_training(
     from driftflag.indicators import load_registry, panel
     from driftflag.models.spec import load_specs
     from driftflag.models.training import train_models
-    from driftflag.targets import TargetConfig, future_drift
+    from driftflag.targets import build_labels
     from driftflag.tracking import log_training_run, settle_after_training
 
     step = progress or (lambda _m: None)
@@ -81,13 +88,18 @@ def run_training(
     step("feature panel")
     p = panel(cs, t.feature_start, t.feature_end)
     step("labels")
-    labels = future_drift(cs, cohort=p[["child_id", "as_of"]],
-                          config=TargetConfig(horizon_months=cfg.horizon_months))
+    ls = build_labels(cs, p[["child_id", "as_of"]], cfg.learns, horizon_months=cfg.horizon_months,
+                      min_audits=cfg.min_audits, min_findings=cfg.min_audit_findings)
+    step(f"labels: {ls.target} ({ls.note})")
+    t = t.model_copy(update={"label_timespan_months": ls.horizon_months})
     step("temporal folds")
-    result = train_models(p, labels, specs, t, registry=reg, k=cfg.k, n_boot=cfg.n_boot,
-                          random_state=cfg.random_state)
+    result = train_models(p, ls.labels, specs, t, registry=reg, k=cfg.k, n_boot=cfg.n_boot,
+                          random_state=cfg.random_state,
+                          weight_column="weight" if ls.weighted else None)
+    result.meta["labels"] = ls
+    truth = judge_against_truth(result, cfg.truth_dir)
     manifest = {"store": dict(cs.manifest), "registry": reg.label, "rows": result.meta["n_rows"]}
-    run = TrainingRun(result=result)
+    run = TrainingRun(result=result, truth=truth)
     for spec in specs:
         step(f"logging {spec.name}")
         feats = result.meta["features_by_spec"][spec.name]
@@ -100,6 +112,8 @@ def run_training(
             test_scores=rows["score"].to_numpy(),
             data_summary=f"{result.meta['n_rows']} monthly case snapshots, base rate "
                          f"{result.meta['base_rate']:.3f}",
+            predicts=ls.target, predicts_note=ls.note,
+            truth_metrics=truth[spec.name].metrics() if spec.name in truth else None,
         )
         _log_coverage(workspace, res.run_id, result)
         run.registered[spec.name] = str(res.version)
@@ -126,6 +140,17 @@ def _log_coverage(workspace, run_id, result) -> None:
                      str(result.meta.get("coverage_reference_month")))
     if dropped:
         client.log_dict(run_id, dropped, "features_dropped_for_coverage.json")
+
+def judge_against_truth(result: TrainingResult, truth_dir: Path | None) -> dict[str, Any]:
+    """Each model's test-month scores of every open case against a synthetic LA's true drift
+    probability (``evaluation.truth_report``); empty when there is no truth to judge against."""
+    from driftflag.evaluation import read_truth, truth_report
+
+    truth = read_truth(truth_dir) if truth_dir is not None else None
+    if truth is None or result.open_case_scores is None:
+        return {}
+    return {name: truth_report(g, truth)
+            for name, g in result.open_case_scores.groupby("model", sort=False)}
 
 
 def _log_monitoring_reference(workspace, run_id, spec, reg, panel_frame, result, feats) -> None:

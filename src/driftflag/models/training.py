@@ -77,6 +77,8 @@ class TrainingResult:
     splits: list[Split]
     baseline: str | None
     meta: dict[str, Any] = field(default_factory=dict)
+    #: every open case of every test month scored by each model (child-level: never logged)
+    open_case_scores: pd.DataFrame | None = None
 
     def split_plan(self) -> list[dict[str, Any]]:
         return describe_splits(self.splits)
@@ -109,7 +111,8 @@ def _fit_one(spec: ModelSpec, X: pd.DataFrame, y: np.ndarray, w: np.ndarray | No
     pipe.fit(X[fit_mask], y[fit_mask], **kw)
     if cal_dates:
         cal_mask = as_of.isin(pd.to_datetime(list(cal_dates))).to_numpy()
-        return calibrate(pipe, X[cal_mask], y[cal_mask], spec.calibration.method)
+        return calibrate(pipe, X[cal_mask], y[cal_mask], spec.calibration.method,
+                         sample_weight=w[cal_mask] if w is not None else None)
     return pipe
 
 
@@ -145,7 +148,8 @@ def train_models(
     df = df.sort_values(["as_of", "child_id"], kind="stable").reset_index(drop=True)
     splits = temporal_splits(temporal_cfg)
     baseline = next((s.name for s in specs if s.kind == "rule_baseline"), None)
-    preds, finals, names_by_spec = [], {}, {}
+    preds, open_scores, finals, names_by_spec = [], [], {}, {}
+    everyone = panel[["child_id", "as_of"]].assign(as_of=lambda d: pd.to_datetime(d["as_of"]))
     categories: dict[str, list[str]] = {}
     y = df["label"].to_numpy(int)
     w = df[weight_column].to_numpy(float) if weight_column else None
@@ -157,6 +161,8 @@ def train_models(
         feats = [f for f in spec.resolve_features(registry.model_features()) if f not in coverage.dropped]
         X, categories = prepare_features(df, feats, categories)
         feature_names = list(X.columns)
+        X_all = prepare_features(panel, feats, categories)[0].reindex(columns=feature_names,
+                                                                       fill_value=0.0)
         pol = {**polarity}
         names_by_spec[spec.name] = feature_names
         for split in splits:
@@ -170,6 +176,11 @@ def train_models(
                 "child_id": df.loc[test, "child_id"].to_numpy(), "y_true": y[test], "score": scores,
                 "weight": w[test] if w is not None else 1.0,
             }))
+            # every open case of the test months, labelled or not (an audit target labels few):
+            # what the worklist would have ranked, for judging against a known truth
+            on = everyone["as_of"].isin(pd.to_datetime(list(split.test_as_of))).to_numpy()
+            open_scores.append(everyone.loc[on].assign(model=spec.name, fold=split.name,
+                                                       score=model.predict_proba(X_all[on])[:, 1]))
             logger.info("%s fold %s: %d test rows", spec.name, split.name, int(test.sum()))
         months = spec.calibration.months if spec.calibration.method != "none" else 0
         all_dates = sorted(closed)
@@ -182,6 +193,7 @@ def train_models(
     return TrainingResult(predictions=predictions, metric_table=table, final_models=finals,
                           feature_names=names_by_spec.get(specs[-1].name, []), categories=categories,
                           splits=splits, baseline=baseline,
+                          open_case_scores=pd.concat(open_scores, ignore_index=True),
                           meta={"features_by_spec": names_by_spec, "n_rows": len(df),
                                 "base_rate": float(y.mean()),
                                 "dropped_features": dict(coverage.dropped),
@@ -190,11 +202,26 @@ def train_models(
 
 
 class TrainConfig(BaseModel):
-    """``pipelines/train.yaml``: what ``driftflag train`` does. Read only by :meth:`from_yaml`."""
+    """``pipelines/train.yaml``: what ``driftflag train`` does. Read only by :meth:`from_yaml`.
+
+    ``target`` names the registered model the promote, worklist and monitor steps use; ``label``
+    is what the models learn (``targets.TARGETS``; default: the same as ``target``):
+    ``audit_finding`` (would an audit this month find drift, from recorded findings weighted by
+    inverse inclusion probability; falls back to ``drift_milestones`` below ``min_audits`` audits
+    or ``min_audit_findings`` findings), ``drift_milestones``, ``revolving_door`` or the combined
+    ``future_drift``. ``horizon_months`` is the milestone labels' window (an audit finding's is
+    one month; the folds follow the label actually learnt). ``truth_dir``: a synthetic LA's
+    ``truth/`` folder; when it holds ``drift_monthly.parquet``, every model is also judged
+    against the true drift probability.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    target: Literal["future_drift"] = "future_drift"
+    target: Literal["future_drift", "audit_finding", "drift_milestones", "revolving_door"] = "future_drift"
+    label: Literal["future_drift", "audit_finding", "drift_milestones", "revolving_door"] | None = None
+    min_audits: int = Field(200, ge=1)
+    min_audit_findings: int = Field(30, ge=1)
+    truth_dir: Path | None = None
     horizon_months: int = Field(6, ge=1, le=36)
     temporal: TemporalConfig
     models: tuple[str, ...] = ("rule_baseline", "logistic_scorecard", "lightgbm")
@@ -210,6 +237,11 @@ class TrainConfig(BaseModel):
                 f"horizon_months ({self.horizon_months}): the folds must leave room for the label window"
             )
         return self
+
+    @property
+    def learns(self) -> str:
+        """The label the models are asked to learn (before any audit fall-back)."""
+        return self.label or self.target
 
     @classmethod
     def from_yaml(cls, path: Path) -> TrainConfig:

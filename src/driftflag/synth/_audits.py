@@ -1,11 +1,13 @@
 """The true monthly drift probability of every open case, and the council's QA audit history.
 
 Truth: on the first day of each month, every open case (an open CIN episode) gets a true
-probability that an audit that month would find drift. It depends on the case's latent
-stuckness and on its state: a long child protection plan, PLO pre-proceedings past 16 weeks,
-recent missing episodes, changes of worker, team pressure, overdue visits, and neglect masked
-by disability. Models only ever see the observable parts, so the truth's AUC is the ceiling a
-model can reach (issue 5).
+probability that an audit that month would find drift (:data:`TRUTH_WEIGHTS`). An audit reads the
+file: it finds drift where the symptoms show (plans and clocks running on, an assessment
+overrunning, overdue visits, repeated missing without return home interviews, placement moves,
+changes of worker) and, beyond them, where the practice is stuck in ways the records do not show
+(the latent stuckness, which also causes the symptoms, with noise). Models only ever see the
+recorded symptoms, so the truth's expected AUC is the ceiling a model can reach (issue 5), and the
+truth is no one label.
 
 Audits: a monthly uniform random sample of open cases (inclusion probability exact: k / n) plus
 targeted audits drawn with probability proportional to a rule score (inclusion probability
@@ -67,6 +69,27 @@ def _last_before(child, when, ev_child, ev_day) -> np.ndarray:
     return np.where(same, kc % 200000, -1)
 
 
+#: Logit weights of the true monthly drift probability: what an audit of the file would find.
+#: Each symptom is caused by the latent stuckness (and team pressure) with its own noise, and the
+#: latent part the records never show keeps the truth from being any one label.
+TRUTH_WEIGHTS: dict[str, float] = {
+    "intercept": -2.9,
+    "stuckness": 0.55,
+    "cp_plan_over_15m": 0.8,
+    "cp_plan_over_21m": 0.5,
+    "assessment_over_45wd": 0.6,
+    "pre_proceedings_over_16w": 0.9,
+    "proceedings_over_26w": 0.8,
+    "missing_90d": 0.2,
+    "missing_without_rhi_90d": 0.35,
+    "placement_moves_12m": 0.45,
+    "worker_changes_12m": 0.25,
+    "team_pressure": 0.15,
+    "masked_neglect": 0.8,
+    "visit_overdue": 1.0,
+}
+
+
 def monthly_truth(
     month_starts: np.ndarray,
     referrals: pd.DataFrame,
@@ -79,11 +102,16 @@ def monthly_truth(
     visits: pd.DataFrame,
     stuckness: np.ndarray,
     pressure_of_child_at,
+    *,
+    assessments: pd.DataFrame | None = None,
+    proceedings: pd.DataFrame | None = None,
+    episodes: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per (open case, month start) with the service and the true drift probability.
 
     All inputs are in integer days with -1 for "still open"; days beyond the extract date are
-    allowed (the truth is about the world, not the records).
+    allowed (the truth is about the world, not the records). The logit is the sum of
+    :data:`TRUTH_WEIGHTS` times each symptom on the month start (capped counts).
     """
     big = np.iinfo(np.int64).max // 4
     r_close = np.where(referrals["close"].to_numpy() < 0, big, referrals["close"].to_numpy())
@@ -96,8 +124,8 @@ def monthly_truth(
     child = referrals["child_no"].to_numpy()[ri]
     as_of = month_starts[mi]
 
-    def end_of(df):
-        e = df["end"].to_numpy()
+    def end_of(df, col="end"):
+        e = df[col].to_numpy()
         return np.where(e < 0, big, e)
 
     in_care = _interval_lookup(child, as_of, care["child_no"].to_numpy(), care["start"].to_numpy(),
@@ -106,12 +134,29 @@ def monthly_truth(
     cini = _interval_lookup(child, as_of, cin["child_no"].to_numpy(), cin["start"].to_numpy(),
                             end_of(cin))
     ppi = _interval_lookup(child, as_of, pp["child_no"].to_numpy(), pp["start"].to_numpy(),
-                           np.where(pp["decision"].to_numpy() < 0, big, pp["decision"].to_numpy()))
+                           end_of(pp, "decision"))
     service = np.select([in_care, cpi >= 0, cini >= 0], ["LAC", "CP", "CIN"], "ASSESSMENT")
     cp_days = np.where(cpi >= 0, as_of - cp["start"].to_numpy()[np.maximum(cpi, 0)], 0)
     pp_days = np.where(ppi >= 0, as_of - pp["start"].to_numpy()[np.maximum(ppi, 0)], 0)
+    a_days = np.zeros(len(child), dtype=np.int64)
+    if assessments is not None and len(assessments):
+        ai = _interval_lookup(child, as_of, assessments["child_no"].to_numpy(),
+                              assessments["start"].to_numpy(), end_of(assessments, "auth"))
+        a_days = np.where(ai >= 0, as_of - assessments["start"].to_numpy()[np.maximum(ai, 0)], 0)
+    pr_days = np.zeros(len(child), dtype=np.int64)
+    if proceedings is not None and len(proceedings):
+        pri = _interval_lookup(child, as_of, proceedings["child_no"].to_numpy(),
+                               proceedings["application"].to_numpy(), end_of(proceedings, "final_order"))
+        pr_days = np.where(pri >= 0, as_of - proceedings["application"].to_numpy()[np.maximum(pri, 0)], 0)
+    moves12 = np.zeros(len(child), dtype=np.int64)
+    if episodes is not None and len(episodes):
+        mv = episodes[episodes["rne"].isin(["P", "B", "T", "U"])]
+        moves12 = _count_in_window(child, as_of, mv["child_no"].to_numpy(), mv["decom"].to_numpy(), 365)
     miss90 = _count_in_window(child, as_of, missing["child_no"].to_numpy(),
                               missing["start"].to_numpy(), 90)
+    no_rhi = missing[~missing["rhi_offered"].astype(bool)]
+    miss90_no_rhi = _count_in_window(child, as_of, no_rhi["child_no"].to_numpy(),
+                                     no_rhi["start"].to_numpy(), 90)
     wc12 = _count_in_window(child, as_of, allocations["child_no"].to_numpy(),
                             allocations["start"].to_numpy(), 365)
     last_visit = _last_before(child, as_of, visits["child_no"].to_numpy(),
@@ -121,10 +166,18 @@ def monthly_truth(
     masked = referrals["masked"].to_numpy()[ri]
     pressure = pressure_of_child_at(child, as_of)
     z = stuckness[child]
-    logit = (-2.4 + 0.45 * z + 0.9 * (cp_days > 456) + 0.6 * (cp_days > 640)
-             + 0.9 * (pp_days > 112) + 0.35 * np.minimum(miss90, 4)
-             + 0.25 * np.minimum(np.maximum(wc12 - 1, 0), 3) + 0.15 * pressure + 0.8 * masked
-             + 0.8 * (overdue & (service != "ASSESSMENT")))
+    w = TRUTH_WEIGHTS
+    logit = (w["intercept"] + w["stuckness"] * z + w["cp_plan_over_15m"] * (cp_days > 456)
+             + w["cp_plan_over_21m"] * (cp_days > 640)
+             + w["assessment_over_45wd"] * (a_days > 63)
+             + w["pre_proceedings_over_16w"] * (pp_days > 112)
+             + w["proceedings_over_26w"] * (pr_days > 182)
+             + w["missing_90d"] * np.minimum(miss90, 4)
+             + w["missing_without_rhi_90d"] * np.minimum(miss90_no_rhi, 3)
+             + w["placement_moves_12m"] * np.minimum(moves12, 3)
+             + w["worker_changes_12m"] * np.minimum(np.maximum(wc12 - 1, 0), 3)
+             + w["team_pressure"] * pressure + w["masked_neglect"] * masked
+             + w["visit_overdue"] * (overdue & (service != "ASSESSMENT")))
     return pd.DataFrame({
         "child_no": child, "as_of": as_of, "referral_no": referrals["referral_no"].to_numpy()[ri],
         "service": service, "p_drift": sigmoid(logit),

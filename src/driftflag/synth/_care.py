@@ -186,7 +186,7 @@ def simulate_care(
     dur_days = natural_end - start
     moves_rate = (prof.placement_moves_per_year / 365.0
                   * rng.gamma(prof.placement_moves_shape, 1.0 / prof.placement_moves_shape, m)
-                  * np.exp(0.30 * z + 0.35 * ((start - dob) > 10 * 365) - 0.2))
+                  * np.exp(0.50 * z + 0.35 * ((start - dob) > 10 * 365) - 0.3))
     mv_entry, mv_day = poisson_times(rng, start + 1, natural_end, moves_rate)
     ap = np.flatnonzero(e1 & (adopt_place < natural_end))
     pl_entry = np.concatenate([np.arange(m), mv_entry, ap])
@@ -297,7 +297,8 @@ def simulate_care(
     qkey = mentry.astype(np.int64) * 10**6 + (mday - (pl_day.min() if npl else 0))
     pos = np.clip(np.searchsorted(pkey, qkey, side="right") - 1, 0, max(npl - 1, 0))
     m_in_la = in_la[pos] if npl else np.ones(nmis, bool)
-    offered = rng.random(nmis) < np.where(m_in_la, 0.72, 0.42) * np.exp(-0.1 * np.maximum(z[mentry], 0))
+    # stuck cases' missing episodes are less often followed by a return home interview
+    offered = rng.random(nmis) < np.where(m_in_la, 0.78, 0.48) * sigmoid(1.2 - 0.8 * z[mentry])
     accepted = offered & (rng.random(nmis) < sigmoid(0.3 - 0.5 * z[mentry]))
     missing = pd.DataFrame({
         "entry": mentry, "child_no": child[mentry], "missing_type": mtype,

@@ -13,7 +13,10 @@ Everything is vectorised over the children in the round; the only Python loop is
 Planted mechanisms (documented in ``docs/synthetic-la.md``):
 
 * stuckness (latent) lengthens CP plans, PLO pre-proceedings and proceedings, delays reviews and
-  visits, raises missing episodes and re-referral;
+  visits, raises missing episodes (with fewer return home interviews), placement moves and
+  re-referral;
+* premature closure under poor practice: stuck cases in teams under pressure sometimes have their
+  CIN plan or assessment closed early, and come back soon (the revolving door);
 * team pressure lengthens assessments and plans and raises worker changes;
 * neglect masked by disability: some disabled children whose concerns would lead to a child
   protection plan get a child in need plan instead, which runs longer (S4:722, S4:727);
@@ -265,6 +268,11 @@ def simulate_journeys(
                            + rng.integers(0, 11, m))
         c_len = np.exp(rng.normal(np.log(np.where(cin_c, 150, 200)) + 0.25 * z + 0.45 * masked
                                   + 0.1 * p_ip, 0.6)).astype(np.int64) + 14
+        # premature closure under poor practice: the plan is closed before its aims are met, more
+        # often for stuck cases in teams under pressure; the child comes back (revolving door)
+        premature = (rng.random(m) < sigmoid(prof.premature_closure_base + 0.8 * z + 0.3 * p_ip)) & (
+            level >= 1) & (level <= 3)
+        c_len = np.where(premature, np.maximum(14, (c_len * 0.45).astype(np.int64)), c_len)
         has_cin = cin_a | cin_b | cin_c
         c_end = np.minimum(c_start + c_len, a18)
         has_cin &= c_start < c_end
@@ -346,7 +354,7 @@ def simulate_journeys(
         out.referrals.append(pd.DataFrame({
             "referral_no": rid, "child_no": c, "round": k, "date": r, "source": src,
             "nfa": nfa, "need": need, "close": close, "reason": reason, "level": level,
-            "masked": masked, "category": np.where(cp, cat, ""),
+            "masked": masked, "category": np.where(cp, cat, ""), "premature": premature,
         }))
         # ---- allocation phases ---------------------------------------------------------
         a_end = np.where(has_a, np.maximum(auth, r + 1), close + 1)
@@ -371,9 +379,10 @@ def simulate_journeys(
         n_cp_prev[c] += cp
         had_plan[c] |= cp | has_cin
         p_rr = sigmoid(np.log(prof.rereferral_prob / (1 - prof.rereferral_prob)) + 0.35 * z
-                       + 0.25 * sev + 0.35 * (level <= 1) - 0.4 * (k > 4))
+                       + 0.25 * sev + 0.35 * (level <= 1) - 0.4 * (k > 4)
+                       + prof.premature_rereferral_logit * premature)
         again = (rng.random(m) < p_rr) & (reason != "RC5") & (reason != "RC1")
-        fast = rng.random(m) < prof.rereferral_fast_share
+        fast = rng.random(m) < np.where(premature, 0.9, prof.rereferral_fast_share)
         gap = np.where(fast, 7 + rng.exponential(prof.rereferral_fast_mean_days, m),
                        rng.uniform(300, 4 * 365, m)).astype(np.int64)
         nxt = close + gap

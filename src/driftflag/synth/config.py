@@ -148,14 +148,19 @@ class Profile(BaseModel):
     rereferral_prob: float = 0.53
     rereferral_fast_share: float = 0.70
     rereferral_fast_mean_days: float = 110.0
+    # Premature closure under poor practice (judgement): logit intercept of closing a CIN plan or
+    # assessment early (+0.8 stuckness, +0.3 team pressure), and the extra logit of re-referral.
+    premature_closure_base: float = -2.4
+    premature_rereferral_logit: float = 1.2
 
     # Prior CIN/CP plan before entering care (DR §3.2, S1:545): Black 39%, Asian 36%, White 65%,
     # Mixed 62%. Black and Asian children's routes into care are made more abrupt by this factor.
     abrupt_care_entry: dict[str, float] = {"Black": 0.45, "Asian": 0.5, "Other": 0.3}
 
-    # Audits (DR §2.1 monthly random audits; §2.4 40% of RI/Inadequate graded one level too high)
-    audits_random_per_1000_open: float = 4.0
-    audits_targeted_per_1000_open: float = 2.0
+    # Audits (DR §2.1 monthly random audits; §2.4 40% of RI/Inadequate graded one level too high).
+    # 9 per 1,000 open cases is about 40 a month in the demo LA, the worklist's default length.
+    audits_random_per_1000_open: float = 5.0
+    audits_targeted_per_1000_open: float = 4.0
     auditor_optimism: float = 0.40
     audit_drift_detection: float = 0.75
 

@@ -116,6 +116,7 @@ def generate(cfg: SynthConfig, progress=None) -> SynthResult:
     visits = _visits(vrng, iv).sort_values(["child_no", "visit_date"], kind="stable").reset_index(drop=True)
 
     missing = j.frame("missing")
+    true_visits, true_missing = visits, missing.copy()  # the truth is about practice, not records
     brng = _rng(cfg, "bias")
     if cfg.bias is not None and cfg.bias.kind == "recording":
         g = pop.ethnic_group
@@ -133,8 +134,9 @@ def generate(cfg: SynthConfig, progress=None) -> SynthResult:
     def pressure_of_child_at(child, days):
         return wf.pressure_at(wf.team_for("IP", pop.district[child]), days)
 
-    panel = monthly_truth(month_days, refs, care, cp, cin, pp, missing, alloc, visits, z,
-                          pressure_of_child_at)
+    panel = monthly_truth(month_days, refs, care, cp, cin, pp, true_missing, alloc, true_visits, z,
+                          pressure_of_child_at, assessments=j.frame("assessments"),
+                          proceedings=j.frame("proceedings"), episodes=j.frame("lac_episodes"))
     n_auditors = max(4, len(wf.teams) // 2)
     audits, audit_truth = sample_audits(panel, prof, _rng(cfg, "audits"), pop.ethnic_group,
                                         n_auditors, cfg.bias)

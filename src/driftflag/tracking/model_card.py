@@ -21,14 +21,10 @@ __all__ = ["ModelCard", "render_model_card", "TEMPLATE_DIR"]
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
 
-_TARGET_DESCRIPTIONS = {
-    "future_drift": "whether a drift milestone (repeat CP plan, re-referral within 12 months, "
-                    "3+ missing episodes, CP plan passing 18 months, PLO pre-proceedings passing "
-                    "16 weeks, care proceedings passing 26 weeks, 3rd placement in 12 months) "
-                    "happens in the months after the as-of date",
-    "audit_finding": "whether a practice manager's case audit found drift or delay, weighted by "
-                     "the inverse of each audit's inclusion probability",
-}
+def _target_description(target: str) -> str:
+    from driftflag.targets import describe_target
+
+    return describe_target(target)
 
 _DEFAULT_LIMITATIONS = (
     "Trained on one council's records; recording practice differs between councils and over time.",
@@ -83,6 +79,11 @@ class ModelCard:
     protected_features_allowed: Mapping[str, str] = field(default_factory=dict)
     fairness: Sequence[Mapping[str, Any]] | None = None
     limitations: Sequence[str] = _DEFAULT_LIMITATIONS
+    #: the label the model learnt, when it differs from the registered target (an audit fall-back)
+    predicts: str | None = None
+    predicts_note: str = ""
+    #: figures against a synthetic LA's true drift probability (TruthReport.metrics()), if any
+    truth_metrics: Mapping[str, float] | None = None
 
     def _metric_rows(self) -> list[dict[str, str]]:
         df = self.metric_frame
@@ -100,7 +101,8 @@ class ModelCard:
         return rows
 
     def context(self) -> dict[str, Any]:
-        target_desc = _TARGET_DESCRIPTIONS.get(self.target, self.target)
+        predicts = self.predicts or self.target
+        target_desc = _target_description(predicts)
         ico = {
             "rationale": "Each flag lists the indicators that raised the case's score (rule "
                          "breaches, odds ratios or TreeSHAP contributions) in plain language.",
@@ -145,7 +147,12 @@ class ModelCard:
         return {
             "registered_name": self.registered_name, "spec_name": self.spec_name, "kind": self.kind,
             "description": self.description, "target": self.target,
-            "target_description": target_desc, "run_id": self.run_id,
+            "target_description": target_desc, "predicts": predicts,
+            "predicts_sentence": f"This model ranks open cases by {target_desc}.",
+            "predicts_note": self.predicts_note,
+            "truth_rows": [{"metric": k, "value": _fmt(float(v))}
+                           for k, v in (self.truth_metrics or {}).items()],
+            "run_id": self.run_id,
             "driftflag_version": __version__, "random_state": self.random_state,
             "hyperparameters": dict(self.hyperparameters), "calibration": self.calibration,
             "notice": HUMAN_DECISION_NOTICE, "data_summary": self.data_summary,

@@ -168,12 +168,18 @@ def log_training_run(
     feature_ranges: Mapping[str, tuple[float, float]] | None = None,
     fairness: Sequence[Mapping[str, Any]] | None = None,
     run_name: str | None = None,
+    predicts: str | None = None,
+    predicts_note: str = "",
+    truth_metrics: Mapping[str, float] | None = None,
 ) -> RunResult:
     """Log a trained model with its evaluation, register it, and alias it ``challenger``.
 
     ``spec`` is a :class:`~driftflag.models.ModelSpec`; ``metric_table`` a
     :class:`~driftflag.evaluation.MetricTable` holding ``model_label`` (and its baseline);
     ``test_y`` / ``test_scores`` the pooled test labels and scores, used only for aggregate plots.
+    ``predicts``: the label the model learnt (``targets.TARGETS``; default ``target``), with
+    ``predicts_note`` saying why when it differs; ``truth_metrics``: a few figures against a
+    synthetic LA's true drift probability (``TruthReport.metrics()``), logged as metrics.
     """
     disable_telemetry()
     import mlflow
@@ -202,7 +208,8 @@ def log_training_run(
 
     with mlflow.start_run(experiment_id=exp_id, run_name=run_name or spec.name) as run:
         run_id = run.info.run_id
-        mlflow.set_tags({"driftflag.target": target, "driftflag.spec": spec.name,
+        mlflow.set_tags({"driftflag.target": target, "driftflag.predicts": predicts or target,
+                         "driftflag.spec": spec.name,
                          "driftflag.kind": spec.kind, "driftflag.data_manifest_sha256": digest,
                          "driftflag.k": str(metric_table.k)})
         params = {"kind": spec.kind, "n_features": len(feature_names), "k": metric_table.k,
@@ -215,6 +222,8 @@ def log_training_run(
         mlflow.log_dict({"splits": list(split_plan)}, "split_plan.json")
         mlflow.log_dict({"features": list(feature_names)}, "features.json")
         mlflow.log_metrics(metric_table.to_metrics_dict(model_label))
+        if truth_metrics:
+            mlflow.log_metrics({k: float(v) for k, v in truth_metrics.items() if v == v})
         mlflow.log_text(frame.to_csv(index=False), "metrics/metric_table.csv")
         figs, plt = _plots(np.asarray(test_y, float), np.asarray(test_scores, float), test_weight)
         for path, fig in figs.items():
@@ -228,6 +237,7 @@ def log_training_run(
             data_manifest_sha256=digest, description=spec.description,
             calibration=spec.calibration.method, random_state=spec.random_state,
             protected_features_allowed=spec.protected_features_allowed, fairness=fairness,
+            predicts=predicts, predicts_note=predicts_note, truth_metrics=truth_metrics,
         )
         md, html = render_model_card(card)
         mlflow.log_text(md, "model_card.md")

@@ -64,18 +64,22 @@ def run_worklist(
     from driftflag.indicators import load_registry
     from driftflag.worklist.caseload import score_caseload
     from driftflag.worklist.feedback import save_worklist
+    from driftflag.worklist.month_scores import write_month_scores
     from driftflag.worklist.policy import WorklistPolicy
+    from driftflag.worklist.predicts import model_with_target_words
     from driftflag.worklist.pseudonymise import load_pseudonym_key
     from driftflag.worklist.sampling import sample_worklist
 
     pol = policy if isinstance(policy, WorklistPolicy) else WorklistPolicy.from_yaml(policy)
     key = load_pseudonym_key(pseudonym_key_file)
     fitted, label = load_model(model, workspace=workspace, target=target, version=version)
+    label = model_with_target_words(label, workspace=workspace)  # what "highest risk" means
     cs = read_store(store)
     scored, contrib = score_caseload(cs, month, fitted, rule_flags=pol.rule_flags)
     wl = sample_worklist(scored, pol, month, cs["audits"], contributions=contrib,
                          registry=load_registry(), model_label=label)
     wl.write(out, pseudonym_key=key)
+    write_month_scores(scored, out, label)  # child-level, not for sharing: for checking the list
     save_worklist(wl, store)
     return wl, key
 
