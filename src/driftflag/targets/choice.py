@@ -29,7 +29,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 
 from driftflag.casemodel.store import CaseStore
@@ -171,10 +170,3 @@ def build_labels(
     lab = _drift_labels(store, cohort, horizon_months)
     return LabelSet(lab, target, "drift_milestones", horizon_months, "drift milestones only")
 
-
-def label_rates(labels: pd.DataFrame) -> float:
-    """Weighted share of positive labels (NaN when empty)."""
-    if labels.empty:
-        return float("nan")
-    w = labels["weight"].to_numpy(float)
-    return float(np.average(labels["label"].to_numpy(float), weights=w))
