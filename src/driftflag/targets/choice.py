@@ -36,7 +36,7 @@ from driftflag.targets.audit import audit_finding
 from driftflag.targets.drift_milestones import drift_milestones
 from driftflag.targets.future_drift import MILESTONES, TargetConfig, future_drift
 
-__all__ = ["MIN_AUDITS", "MIN_AUDIT_FINDINGS", "TARGETS", "LabelSet", "Target", "build_labels",
+__all__ = ["MIN_AUDITS", "MIN_AUDIT_FINDINGS", "TARGETS", "LabelSet", "Target", "audit_labels", "build_labels",
            "describe_target", "target_horizon_months"]
 
 Target = Literal["audit_finding", "drift_milestones", "revolving_door", "future_drift"]
