@@ -29,7 +29,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 
 from driftflag.casemodel.store import CaseStore
@@ -37,7 +36,7 @@ from driftflag.targets.audit import audit_finding
 from driftflag.targets.drift_milestones import drift_milestones
 from driftflag.targets.future_drift import MILESTONES, TargetConfig, future_drift
 
-__all__ = ["MIN_AUDITS", "MIN_AUDIT_FINDINGS", "TARGETS", "LabelSet", "Target", "build_labels",
+__all__ = ["MIN_AUDITS", "MIN_AUDIT_FINDINGS", "TARGETS", "LabelSet", "Target", "audit_labels", "build_labels",
            "describe_target", "target_horizon_months"]
 
 Target = Literal["audit_finding", "drift_milestones", "revolving_door", "future_drift"]
@@ -171,10 +170,3 @@ def build_labels(
     lab = _drift_labels(store, cohort, horizon_months)
     return LabelSet(lab, target, "drift_milestones", horizon_months, "drift milestones only")
 
-
-def label_rates(labels: pd.DataFrame) -> float:
-    """Weighted share of positive labels (NaN when empty)."""
-    if labels.empty:
-        return float("nan")
-    w = labels["weight"].to_numpy(float)
-    return float(np.average(labels["label"].to_numpy(float), weights=w))
