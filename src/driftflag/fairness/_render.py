@@ -221,6 +221,9 @@ def _plain_summary(report) -> list[str]:
                  "groups large enough to judge.",
          "attention": "Some differences between groups need the panel's attention; they may be "
                       "chance or may have a good reason, and the panel should ask.",
+         "insufficient evidence": "The numbers are too few to judge some of the main groups on "
+                                  "some of the main measures (listed below), so this pack cannot "
+                                  "say the list is fair. It does not say it is unfair either.",
          "fail": "For at least one group the list is clearly worse than for the reference "
                  "group, beyond what chance would explain. The panel should not approve the "
                  "model until this is understood."}[v.status],

@@ -42,8 +42,11 @@ logger = logging.getLogger(__name__)
 #: Metrics whose ratio to the reference group is shown and judged against the band.
 DISPARITY_METRICS: tuple[str, ...] = (
     "selection_rate", "precision", "false_discovery_rate", "false_negative_rate",
-    "false_positive_rate", "recall", "observed_to_predicted", "selection_to_need",
+    "false_positive_rate", "recall", "observed_to_predicted", "selection_to_need", "auc",
 )
+#: The four outcomes of a judged ratio (plus "reference" for the reference group's own row).
+OUTCOMES: tuple[str, ...] = ("within band", "attention", "outside band", "cannot judge")
+VERDICTS: tuple[str, ...] = ("pass", "attention", "insufficient evidence", "fail")
 #: Published counts of every group table.
 COUNT_COLUMNS: tuple[str, ...] = ("n", "n_labelled", "n_positive", "n_selected")
 COUNT_NAMES = {"n": "open cases", "n_labelled": "with a label", "n_positive": "with the outcome",
@@ -71,6 +74,7 @@ _BASIS: dict[str, tuple[str, str | None, str | None]] = {
     "mean_score": ("n_labelled", None, None),
     "observed_to_predicted": ("n_labelled", None, None),
     "selection_to_need": ("n_labelled", None, None),
+    "auc": ("n_positive", "_n_negative", None),
 }
 # published counts each rate depends on (a masked one hides the rate)
 _PUBLISHED_BASIS = {
@@ -82,15 +86,30 @@ _PUBLISHED_BASIS = {
 
 @dataclass(frozen=True)
 class Verdict:
-    """``status`` is "pass", "attention" or "fail"; ``reasons`` say why in plain words."""
+    """The panel's headline: ``status`` is "pass", "attention", "insufficient evidence" or
+    "fail"; ``reasons`` say why in plain words.
+
+    ``missing_evidence`` lists the main groups and main metrics that could not be judged (any
+    makes a verdict that would otherwise be "pass" "insufficient evidence"); ``not_judged``
+    every judged (group, metric) that could not be judged, with the ratio these numbers could
+    detect.
+    """
 
     status: str
     reasons: tuple[str, ...]
     not_judged: tuple[str, ...] = ()
+    missing_evidence: tuple[str, ...] = ()
+
+    @property
+    def gate_ok(self) -> bool | None:
+        """For the promotion gate: True on pass, False on fail, None otherwise (the panel
+        decides: attention, or not enough evidence to judge)."""
+        return {"pass": True, "fail": False}.get(self.status)
 
     def to_dict(self) -> dict[str, Any]:
         return {"status": self.status, "reasons": list(self.reasons),
-                "not_judged": list(self.not_judged)}
+                "not_judged": list(self.not_judged),
+                "missing_evidence": list(self.missing_evidence), "gate_ok": self.gate_ok}
 
 
 def _fmt_ratio(x: float) -> str:
@@ -170,9 +189,9 @@ class FairnessReport:
                                            "ci_high"])
 
     def gate(self) -> bool | None:
-        """For stage 4's promotion gate: True on pass, False on fail, None on attention (the
-        panel decides)."""
-        return {"pass": True, "fail": False}.get(self.verdict.status)
+        """For the promotion gate: True on pass, False on fail, None on attention or
+        insufficient evidence (the panel decides)."""
+        return self.verdict.gate_ok
 
     def to_dict(self) -> dict[str, Any]:
         """Every figure of the report, already suppressed, as JSON-ready values."""
@@ -418,18 +437,64 @@ def _group_table(stats: GroupStats, dim: str, frames, mask: pd.DataFrame, vis: p
             rows[f"{m}_{suffix}"] = [float(x) if (s and arr is not None and np.isfinite(x))
                                      else None for x, s in
                                      zip(arr if arr is not None else v, show, strict=True)]
+    if "auc" in point.columns:  # whole-caseload ranking quality by group
+        lo, hi = _interval(stats.boot[dim].get("auc") if stats.boot[dim] else None, cfg.ci_level)
+        v = point["auc"].to_numpy(dtype=float)
+        show = vis["auc"].to_numpy() & np.isfinite(v)
+        rows["auc"] = [float(x) if s_ else None for x, s_ in zip(v, show, strict=True)]
+        for suffix, arr in (("low", lo), ("high", hi)):
+            rows[f"auc_{suffix}"] = [float(x) if (s_ and arr is not None and np.isfinite(x))
+                                     else None for x, s_ in
+                                     zip(arr if arr is not None else v, show, strict=True)]
     return pd.DataFrame(rows)
 
 
-def _judge(ratio, lo, hi, band) -> str:
+_LABEL_METRICS = frozenset(DISPARITY_METRICS) - {"selection_rate"}
+
+
+def _judge(ratio: float, lo: float, hi: float, detectable: float,
+           band: tuple[float, float]) -> tuple[str, str]:
+    """One of :data:`OUTCOMES` for a ratio with its interval, and why in plain words.
+
+    ``detectable`` is the smallest ratio (above 1) the interval could tell from 1. If it is
+    beyond the band the numbers could not see a disparity the size of the band, so a ratio
+    inside the band is "cannot judge", not "within band".
+    """
     b0, b1 = band
-    if not np.isfinite(ratio):
-        return "not shown"
-    if b0 <= ratio <= b1:
-        return "within band"
-    if np.isfinite(lo) and np.isfinite(hi) and (hi < b0 or lo > b1):
-        return "outside band (whole interval)"
-    return "outside band (interval overlaps)"
+    if not (np.isfinite(ratio) and np.isfinite(lo) and np.isfinite(hi)):
+        return "cannot judge", "no interval (too few cases with a known outcome)"
+    if hi < b0 or lo > b1:
+        return "outside band", "the whole interval lies outside the band"
+    point_out = ratio < b0 or ratio > b1
+    precise = np.isfinite(detectable) and detectable <= b1
+    if precise:
+        if point_out:
+            return "attention", "the estimate lies outside the band; the interval reaches into it"
+        return "within band", "the estimate lies inside the band"
+    if point_out and (lo > 1 or hi < 1):
+        return "attention", ("the estimate lies outside the band and the interval excludes 1, "
+                             "but the numbers are few")
+    return "cannot judge", (f"these numbers could only detect a ratio beyond "
+                            f"{_fmt_ratio(detectable)} (band {b0}-{b1})")
+
+
+def _detectable(log_ratio_boot: np.ndarray | None, level: float) -> np.ndarray | None:
+    """Smallest ratio the interval could exclude, per group: ``exp(z * sd(log ratio))``."""
+    if log_ratio_boot is None or log_ratio_boot.size == 0:
+        return None
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + level / 2))
+    with np.errstate(all="ignore"):
+        finite = np.isfinite(log_ratio_boot)
+        b = np.where(finite, log_ratio_boot, np.nan)
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            sd = np.nanstd(b, axis=0, ddof=1)
+    sd = np.where(finite.mean(axis=0) >= 0.5, sd, np.nan)
+    return np.exp(z * sd)
 
 
 def _disparity_frame(stats: GroupStats, vis: pd.DataFrame, dim: str, ref: str,
@@ -437,27 +502,49 @@ def _disparity_frame(stats: GroupStats, vis: pd.DataFrame, dim: str, ref: str,
     point = stats.point[dim]
     groups = list(point.index)
     r = groups.index(ref)
+    tol = cfg.tolerances
+    judged = set(tol.judged_metrics) if dim in tol.dimensions else set()
     rows = []
     for m in DISPARITY_METRICS:
+        if m not in point.columns:
+            continue
         v = point[m].to_numpy(dtype=float)
         boot = stats.boot[dim].get(m) if stats.boot[dim] else None
         with np.errstate(all="ignore"):
             ratio = v / v[r] if v[r] > 0 else np.full_like(v, np.nan)
             rb = boot / boot[:, [r]] if boot is not None else None
+            det = _detectable(np.log(rb), cfg.ci_level) if rb is not None else None
         lo, hi = _interval(rb, cfg.ci_level) if rb is not None else (None, None)
+        vis_m = vis[m] if m in vis.columns else pd.Series(False, index=vis.index)
         for i, g in enumerate(groups):
-            show = bool(vis[m].iloc[i] and vis[m].iloc[r] and np.isfinite(ratio[i]))
+            show = bool(vis_m.iloc[i] and vis_m.iloc[r] and np.isfinite(ratio[i]))
             lo_i = float(lo[i]) if (show and lo is not None and np.isfinite(lo[i])) else None
             hi_i = float(hi[i]) if (show and hi is not None and np.isfinite(hi[i])) else None
+            det_i = float(det[i]) if (show and det is not None and np.isfinite(det[i])) else None
+            if m in _LABEL_METRICS:
+                enough = all(point[c].iloc[j] >= need for j in (i, r) for c, need in
+                             (("n_labelled", tol.min_labelled),
+                              ("n_positive", tol.min_positives)))
+            else:
+                enough = point["n"].iloc[i] >= tol.min_labelled
+            if i == r:
+                judgement, why = "reference", ""
+            elif not show:
+                judgement, why = "cannot judge", "too few children to show (small numbers)"
+            elif not enough:
+                judgement, why = "cannot judge", (
+                    f"fewer than {tol.min_labelled} cases with a known outcome or "
+                    f"{tol.min_positives} with the outcome")
+            else:
+                judgement, why = _judge(ratio[i], lo_i if lo_i is not None else np.nan,
+                                        hi_i if hi_i is not None else np.nan,
+                                        det_i if det_i is not None else np.nan, cfg.band)
             rows.append({
                 "group": g, "metric": m, "reference": ref,
                 "ratio": float(ratio[i]) if show else None,
-                "ci_low": lo_i, "ci_high": hi_i,
-                "judgement": ("reference" if i == r else
-                              _judge(ratio[i] if show else np.nan,
-                                     lo_i if lo_i is not None else np.nan,
-                                     hi_i if hi_i is not None else np.nan, cfg.band)
-                              if show else "not shown (small numbers)"),
+                "ci_low": lo_i, "ci_high": hi_i, "detectable_ratio": det_i,
+                "judged": m in judged and i != r,
+                "judgement": judgement, "why": why,
                 "interval_excludes_one": bool(show and lo_i is not None and hi_i is not None
                                               and (lo_i > 1 or hi_i < 1)),
             })
@@ -500,7 +587,10 @@ def build_fairness_report(scored: pd.DataFrame, config: FairnessConfig) -> Fairn
     cl = prepare_caseload(scored, cfg)
     hist, hist_cols, hc, ec = _history_and_entered(cl, cfg)
     stats = compute_group_stats(cl, n_bootstrap=cfg.n_bootstrap, random_state=cfg.random_state,
-                                history_contrib=hc, entered_care=ec)
+                                history_contrib=hc, entered_care=ec,
+                                auc_dimensions=tuple(d for d in ("ethnicity", "sex", "age_band",
+                                                                 "disability", "uasc")
+                                                     if d in cl.groups))
     frames = {dim: metric_frames(cl, dim) for dim in cl.groups}
     check_against_metric_frames(stats, frames)
 
@@ -525,11 +615,12 @@ def build_fairness_report(scored: pd.DataFrame, config: FairnessConfig) -> Fairn
     disparities = {d: _disparity_frame(stats, visible[d], d, references[d]["group"], cfg)
                    for d in cl.groups}
 
-    representation = _representation(cl, stats, tables, visible, references, totals, cfg)
+    representation = _representation(cl, stats, tables, visible, references, totals, cfg,
+                                     disparities)
     prior = _prior_history(stats, visible, masks, references, hist, hist_cols, hc, ec, cfg)
     proxy = _proxy(cl, cfg)
     mitigation = _mitigation(cl, cfg) if cfg.mitigation else {"shown": False}
-    verdict = _verdict(stats, disparities, prior, proxy, cfg)
+    verdict = _verdict(disparities, representation, prior, proxy, cfg)
     return FairnessReport(config=cfg, verdict=verdict, summary=summary, references=references,
                           metric_frames=frames, _tables=tables, _disparities=disparities,
                           _stats=stats, _visible=visible, _masks=masks,
@@ -538,13 +629,20 @@ def build_fairness_report(scored: pd.DataFrame, config: FairnessConfig) -> Fairn
 
 
 # ---- sections ----------------------------------------------------------------------------
-def _representation(cl, stats, tables, visible, references, totals, cfg) -> dict[str, Any]:
+def _representation(cl, stats, tables, visible, references, totals, cfg,
+                    disparities) -> dict[str, Any]:
     """Who is on the worklist: against the open caseload (every dimension) and, for ethnicity,
-    against the child population (relative rate index, as councils' disproportionality tools)."""
+    against the child population (relative rate index, as councils' disproportionality tools).
+
+    The chi-squared test treats each listed row as independent; in a pooled back-test a child
+    can be listed in several months, so a finding also needs the selection-rate ratio's
+    cluster-bootstrap interval (children resampled) to exclude 1."""
     out: dict[str, Any] = {"against_caseload": {}, "against_population": None}
     for dim, t in tables.items():
         point = stats.point[dim]
         ref = references[dim]["group"]
+        d = disparities[dim]
+        sel = d[d["metric"] == "selection_rate"].set_index("group")
         rows = []
         for i, g in enumerate(point.index):
             show = bool(visible[dim]["selection_rate"].iloc[i])
@@ -557,6 +655,8 @@ def _representation(cl, stats, tables, visible, references, totals, cfg) -> dict
                 "selection_rate": t["selection_rate"].iloc[i],
                 "rri_vs_reference": float(rri) if np.isfinite(rri) else None,
                 "p_value": float(p) if np.isfinite(p) else None,
+                "interval_excludes_one": bool(sel.loc[g, "interval_excludes_one"])
+                if g in sel.index else False,
                 "finding": (_finding(p, rri) if show else
                             "too few to say anything (small numbers)"),
             })
@@ -737,36 +837,59 @@ def _mitigation(cl: Caseload, cfg: FairnessConfig) -> dict[str, Any]:
                     "basis and the panel's explicit decision."}
 
 
-def _verdict(stats, disparities, prior, proxy, cfg: FairnessConfig) -> Verdict:
+def _nice_metric(m: str) -> str:
+    return {"selection_to_need": "selection per need", "observed_to_predicted":
+            "calibration (observed / predicted)", "auc": "AUC"}.get(m, m.replace("_", " "))
+
+
+def _verdict(disparities, representation, prior, proxy, cfg: FairnessConfig) -> Verdict:
+    """Combine every judgement: fail > attention > insufficient evidence > pass."""
     tol = cfg.tolerances
-    fail, attention, not_judged = [], [], []
+    fail, attention, not_judged, missing = [], [], [], []
     for dim in tol.dimensions:
         if dim not in disparities:
             continue
-        point = stats.point[dim]
+        main_groups = set(tol.main_groups.get(dim, ()))
         d = disparities[dim]
+        ref = d["reference"].iloc[0] if len(d) else None
         for _, r in d.iterrows():
             m, g = r["metric"], r["group"]
-            if r["judgement"] == "reference" or m not in set(tol.fail_metrics) | set(
-                    tol.attention_metrics):
+            if not r["judged"]:
                 continue
-            label_based = m != "selection_rate"  # selection_to_need needs labels too
-            n_lab, n_pos = point.loc[g, "n_labelled"], point.loc[g, "n_positive"]
-            enough = (n_lab >= tol.min_labelled and n_pos >= tol.min_positives) if label_based \
-                else point.loc[g, "n"] >= tol.min_labelled
-            if r["ratio"] is None or not enough:
-                if r["ratio"] is None and m in tol.fail_metrics and dim == "ethnicity":
-                    not_judged.append(f"{dim}: {g} ({m.replace('_', ' ')})")
+            what = f"{dim.replace('_', ' ')} {g}: {_nice_metric(m)}"
+            if r["judgement"] == "cannot judge":
+                det = r["detectable_ratio"]
+                det_txt = (f"; could detect only a ratio beyond {_fmt_ratio(det)}"
+                           if det is not None and np.isfinite(det) else "")
+                not_judged.append(f"{what} ({r['why']}{det_txt})")
+                if g in main_groups and m in tol.main_metrics:
+                    missing.append(f"{what}: {r['why']}")
                 continue
-            desc = (f"{dim.replace('_', ' ')} {g}: {m.replace('_', ' ')} is "
-                    f"{_fmt_ratio(r['ratio'])} times {r['reference']}'s "
-                    f"(95% interval {_fmt_ratio(r['ci_low'] or np.nan)}-"
-                    f"{_fmt_ratio(r['ci_high'] or np.nan)}; band {cfg.band[0]}-{cfg.band[1]})")
-            if m in tol.fail_metrics and r["judgement"] == "outside band (whole interval)":
-                fail.append(desc)
-            elif (m in tol.attention_metrics and r["judgement"].startswith("outside band")
-                  and (tol.attention_rule == "point_outside" or r["interval_excludes_one"])):
-                attention.append(desc)
+            if r["judgement"] in ("outside band", "attention"):
+                desc = (f"{what} is {_fmt_ratio(r['ratio'])} times {r['reference']}'s "
+                        f"(95% interval {_fmt_ratio(r['ci_low'])}-{_fmt_ratio(r['ci_high'])}; "
+                        f"band {cfg.band[0]}-{cfg.band[1]}): {r['judgement']}")
+                (fail if r["judgement"] == "outside band" else attention).append(desc)
+        # a main group with no rows at all (absent from the caseload) is missing evidence
+        present = set(d["group"]) if len(d) else set()
+        for g in sorted(main_groups - present):
+            missing.append(f"{dim.replace('_', ' ')} {g}: no open cases in this caseload")
+    # worklist selection tests: listed significantly more or less often than the rest, by a
+    # rate ratio outside the band, asks the panel to check whether need explains it
+    for dim in tol.dimensions:
+        blob = representation.get("against_caseload", {}).get(dim)
+        if not blob:
+            continue
+        for row in blob["rows"]:
+            p, rri = row.get("p_value"), row.get("rri_vs_reference")
+            if p is None or rri is None or row["group"] == blob["reference"]:
+                continue
+            if p < tol.selection_alpha and not cfg.band[0] <= rri <= cfg.band[1] \
+                    and row.get("interval_excludes_one", True):
+                attention.append(
+                    f"{dim.replace('_', ' ')} {row['group']}: listed {_fmt_ratio(rri)} times as "
+                    f"often as {blob['reference']} (selection test p={row['p_value']:.3f}): "
+                    f"attention; check whether need explains it (see selection per need)")
     # recall among later entrants below the band is a warning for the panel; the history
     # contribution gap alone is context (it may be legitimate), so it is not in the verdict
     attention += [w for w in prior.get("warnings", []) if "listed less often" in w]
@@ -775,8 +898,19 @@ def _verdict(stats, disparities, prior, proxy, cfg: FairnessConfig) -> Verdict:
             attention.append(f"the model's features predict {g['group']} ethnicity with AUC "
                              f"{g['auc']:.2f} (above {tol.proxy_auc_attention}): they act as a "
                              f"proxy for ethnicity")
-    status = "fail" if fail else "attention" if attention else "pass"
-    reasons = fail + attention if (fail or attention) else [
-        "no disparity outside the band with enough numbers to judge; see the tables for "
-        "groups too small to judge"]
-    return Verdict(status=status, reasons=tuple(reasons), not_judged=tuple(not_judged))
+    if fail:
+        status = "fail"
+    elif attention:
+        status = "attention"
+    elif missing:
+        status = "insufficient evidence"
+    else:
+        status = "pass"
+    reasons = fail + attention
+    if missing:
+        reasons.append("not enough evidence to judge: " + "; ".join(missing))
+    if not reasons:
+        reasons = ["every main group was judged on every main metric, and no disparity lies "
+                   "outside the band"]
+    return Verdict(status=status, reasons=tuple(reasons), not_judged=tuple(not_judged),
+                   missing_evidence=tuple(missing))
