@@ -75,7 +75,7 @@ def test_html_tables_have_no_small_count(written):
 def test_charts_show_no_small_group(written, small_report):
     raw = small_report._stats.point["ethnicity"]
     small = [g for g in raw.index if raw.loc[g, "n"] < 20]
-    svg = (written / "charts" / "metrics_ethnicity.svg").read_text()
+    svg = (written / "charts" / "disparity_ethnicity.svg").read_text()
     for g in small:
         assert f">{g}<" not in svg
     for f in (written / "charts").glob("*.svg"):

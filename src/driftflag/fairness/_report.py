@@ -767,7 +767,7 @@ def _prior_history(stats, visible, masks, references, hist, hist_cols, hc, ec, c
                 out["warnings"].append(
                     f"{g} children who later entered care were listed less often than {ref} "
                     f"children (recall ratio {_fmt_ratio(ratio)}, below {cfg.band[0]}): "
-                    f"history-based features may under-flag them (S1:545).")
+                    f"history-based features may under-flag them.")
         out["rows"].append(row)
     if hc is not None and ref in point.index:
         ref_c = point.loc[ref, "history_contrib_mean"]
@@ -791,9 +791,11 @@ def _prior_history(stats, visible, masks, references, hist, hist_cols, hc, ec, c
 def _proxy(cl: Caseload, cfg: FairnessConfig) -> dict[str, Any]:
     if "ethnicity" not in cl.groups:
         return {"available": False, "note": "ethnicity not reported", "groups": []}
+    last = ~cl.frame["child_id"].duplicated(keep="last").to_numpy()  # one row per child
     res = proxy_check(cl, tuple(cfg.feature_columns), cl.groups["ethnicity"],
                       folds=cfg.proxy_cv_folds, min_group=cfg.min_group_for_rates,
-                      top=cfg.proxy_top_features, random_state=cfg.random_state)
+                      top=cfg.proxy_top_features, random_state=cfg.random_state,
+                      rows=np.flatnonzero(last))
     for g in res["groups"]:
         if g["auc"] is not None:
             g["auc"] = round(g["auc"], 6)
@@ -851,7 +853,6 @@ def _verdict(disparities, representation, prior, proxy, cfg: FairnessConfig) -> 
             continue
         main_groups = set(tol.main_groups.get(dim, ()))
         d = disparities[dim]
-        ref = d["reference"].iloc[0] if len(d) else None
         for _, r in d.iterrows():
             m, g = r["metric"], r["group"]
             if not r["judged"]:
