@@ -49,6 +49,13 @@ OUTCOMES: tuple[str, ...] = ("within band", "attention", "outside band", "cannot
 VERDICTS: tuple[str, ...] = ("pass", "attention", "insufficient evidence", "fail")
 #: Published counts of every group table.
 COUNT_COLUMNS: tuple[str, ...] = ("n", "n_labelled", "n_positive", "n_selected")
+#: Counts never printed but implied by the rates (recall x cases with the outcome = listed
+#: drifting cases): suppressed with the same primary and secondary rules.
+IMPLIED_COLUMNS: tuple[str, ...] = ("n_tp",)
+_MASKED = COUNT_COLUMNS + IMPLIED_COLUMNS
+#: Rates that give the number of listed drifting cases back.
+_TP_METRICS = frozenset({"precision", "false_discovery_rate", "recall", "false_negative_rate",
+                         "false_positive_rate"})
 COUNT_NAMES = {"n": "open cases", "n_labelled": "with a label", "n_positive": "with the outcome",
                "n_selected": "on the worklist"}
 
@@ -75,12 +82,6 @@ _BASIS: dict[str, tuple[str, str | None, str | None]] = {
     "observed_to_predicted": ("n_labelled", None, None),
     "selection_to_need": ("n_labelled", None, None),
     "auc": ("n_positive", "_n_negative", None),
-}
-# published counts each rate depends on (a masked one hides the rate)
-_PUBLISHED_BASIS = {
-    "selection_rate": ("n", "n_selected"), "base_rate": ("n_labelled", "n_positive"),
-    "recall": ("n_positive",), "false_negative_rate": ("n_positive",),
-    "false_positive_rate": ("n_labelled", "n_positive"),
 }
 
 
@@ -291,6 +292,7 @@ def _with_derived(frame: pd.DataFrame) -> pd.DataFrame:
     f["_n_negative"] = f["n_labelled"] - f["n_positive"]
     f["_n_fn"] = f["n_positive"] - f["n_tp"]
     f["_n_tn"] = f["_n_negative"] - f["n_fp"]
+    f["_n_ec_not_selected"] = f["n_entered_care"] - f["n_entered_care_selected"]
     return f
 
 
@@ -330,16 +332,18 @@ def _count_masks(stats: GroupStats, groups_of: dict[str, list[str]], cfg: Fairne
                                           + [pos[(dim, g)]]))
     masks: dict[str, np.ndarray] = {}
     values: dict[str, np.ndarray] = {}
-    for col in COUNT_COLUMNS:
+    for col in _MASKED:
         v = np.array([totals[col]] + [stats.point[d].loc[g, col] for d, g in cells[1:]])
         values[col] = v
         masks[col] = is_small(v, limit)
     # complements inside a row: n - n_selected, n_labelled - n_positive, n - n_labelled
-    pairs = (("n_selected", "n"), ("n_positive", "n_labelled"), ("n_labelled", "n"))
+    # and listed drifting cases against listed cases and cases with the outcome
+    pairs = (("n_selected", "n"), ("n_positive", "n_labelled"), ("n_labelled", "n"),
+             ("n_tp", "n_selected"), ("n_tp", "n_positive"))
     changed = True
     while changed:
         changed = False
-        for col in COUNT_COLUMNS:
+        for col in _MASKED:
             new = secondary_suppress(values[col], masks[col], lines)
             if (new != masks[col]).any():
                 masks[col], changed = new, True
@@ -353,9 +357,9 @@ def _count_masks(stats: GroupStats, groups_of: dict[str, list[str]], cfg: Fairne
     out: dict[str, pd.DataFrame] = {}
     for dim, gs in groups_of.items():
         idx = [pos[(dim, g)] for g in gs]
-        out[dim] = pd.DataFrame({col: masks[col][idx] for col in COUNT_COLUMNS},
+        out[dim] = pd.DataFrame({col: masks[col][idx] for col in _MASKED},
                                 index=pd.Index(gs, name="group"))
-    out["_total"] = pd.DataFrame({col: masks[col][[0]] for col in COUNT_COLUMNS})
+    out["_total"] = pd.DataFrame({col: masks[col][[0]] for col in _MASKED})
     return out
 
 
@@ -379,13 +383,18 @@ def _rate_visible(point: pd.DataFrame, mask: pd.DataFrame, cfg: FairnessConfig) 
                                 "history_contrib_mean": ("n_history", None, None),
                                 "recall_entered_care": ("n_entered_care",
                                                         "n_entered_care_selected",
-                                                        None)}.items():
+                                                        "_n_ec_not_selected")}.items():
         ok = (f["n"] >= min_n) & (f[den] >= min_n)
         for c in (num, comp):
             if c is not None:
                 ok &= ~is_small(f[c].to_numpy(), limit)
-        for c in _PUBLISHED_BASIS.get(m, ()):
+        # any rate of a group, with the group's published counts, could give a hidden count
+        # back (recall x outcomes = listed drifting cases; / precision = listed cases), so a
+        # group with any hidden count shows no rate at all
+        for c in COUNT_COLUMNS:
             ok &= ~mask[c]
+        if m in _TP_METRICS:
+            ok &= ~mask["n_tp"]
         vis[m] = ok.to_numpy().copy()
     vis["selection_to_need"] = vis["selection_to_need"] & vis["selection_rate"] & vis["base_rate"]
     return pd.DataFrame(vis, index=point.index)
@@ -596,7 +605,8 @@ def build_fairness_report(scored: pd.DataFrame, config: FairnessConfig) -> Fairn
 
     totals = {"n": cl.n, "n_labelled": int(cl.labelled.sum()),
               "n_positive": int((cl.labelled & (cl.label == 1)).sum()),
-              "n_selected": int(cl.selected.sum())}
+              "n_selected": int(cl.selected.sum()),
+              "n_tp": int((cl.labelled & (cl.label == 1) & cl.selected).sum())}
     groups_of = {d: [str(g) for g in stats.point[d].index] for d in cl.groups}
     masks = _count_masks(stats, groups_of, cfg, totals)
     label = suppressed_label(cfg.suppression_limit)
@@ -619,7 +629,11 @@ def build_fairness_report(scored: pd.DataFrame, config: FairnessConfig) -> Fairn
                                      disparities)
     prior = _prior_history(stats, visible, masks, references, hist, hist_cols, hc, ec, cfg)
     proxy = _proxy(cl, cfg)
-    mitigation = _mitigation(cl, cfg) if cfg.mitigation else {"shown": False}
+    pooled = bool((cl.period != "").any())
+    mitigation = _mitigation(cl, cfg) if cfg.mitigation and not pooled else {
+        "shown": False, "note": ("not computed for a back-test: its lists are made month by "
+                                 "month, so one threshold per group does not apply")
+        if pooled else "not requested"}
     verdict = _verdict(disparities, representation, prior, proxy, cfg)
     return FairnessReport(config=cfg, verdict=verdict, summary=summary, references=references,
                           metric_frames=frames, _tables=tables, _disparities=disparities,
@@ -683,6 +697,10 @@ def _against_population(stats, tables, visible, references, cfg) -> dict[str, An
     ref = references["ethnicity"]["group"]
     if ref not in known:
         ref = max(known, key=lambda g: point.loc[g, "n"]) if known else None
+    # the known groups' total would give a hidden "Not known" (or other) count back by
+    # subtraction from the published total: shares of it and tests on it need every count shown
+    masked = visible["ethnicity"]
+    all_shown = bool(masked["selection_rate"].all())
     k_known = float(point.loc[known, "n_selected"].sum()) if known else 0.0
     n_known = float(point.loc[known, "n"].sum()) if known else 0.0
     rows = []
@@ -698,11 +716,12 @@ def _against_population(stats, tables, visible, references, cfg) -> dict[str, An
             ref_list = point.loc[ref, "n_selected"] / shares[ref]
             row["caseload_rri"] = float(case_rate / ref_case) if ref_case > 0 else None
             row["worklist_rri"] = float(list_rate / ref_list) if ref_list > 0 else None
-            p = population_test(int(point.loc[g, "n_selected"]), int(k_known), shares[g])
+            p = (population_test(int(point.loc[g, "n_selected"]), int(k_known), shares[g])
+                 if all_shown else float("nan"))
             row["worklist_share_of_known"] = float(point.loc[g, "n_selected"] / k_known) \
-                if k_known else None
-            row["caseload_share_of_known"] = float(point.loc[g, "n"] / n_known) if n_known \
-                else None
+                if k_known and all_shown else None
+            row["caseload_share_of_known"] = float(point.loc[g, "n"] / n_known) \
+                if n_known and all_shown else None
             row["p_value"] = p
             rri = row["worklist_rri"] or np.nan
             row["finding"] = _finding(p, rri if g != ref else 1.0) if g != ref else "reference"
