@@ -123,7 +123,7 @@ def _run_artifacts(workspace: Path, target: str, version: str | None):
         mv = (client.get_model_version(name, str(version)) if version
               else client.get_model_version_by_alias(name, CHAMPION))
     except Exception as e:  # noqa: BLE001 - MLflow raises its own types for a missing version
-        which = f"version {version}" if version else "a champion"
+        which = f"version {version}" if version else "champion"
         raise ConfigError(f"{name} has no {which} in {ws}") from e
     run = client.get_run(mv.run_id)
     uri = run.info.artifact_uri
