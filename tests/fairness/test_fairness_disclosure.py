@@ -5,7 +5,7 @@ figures) and writes every relation it knows as a linear equation between counts:
 counts, totals, the sums of each characteristic's groups, and each published rate times its
 denominator (recall x cases with the outcome = listed drifting cases; precision x listed = the
 same; ratios x the reference group's rate). A hidden count is *derivable* when the equations fix
-it (its column of the null space is zero). The test fails if any "<10" cell, or any count of
+it (its column of the null space is zero). The test fails if any hidden cell, or any count of
 listed drifting cases from 1 to 9, is derivable. A positive control shows the attacker finds a
 count that a leaky pack gives away.
 """
@@ -197,7 +197,7 @@ def derivable(pack: dict) -> list[str]:
 def test_no_hidden_count_can_be_worked_out(pooled_pack):
     pack, _ = pooled_pack
     hidden = [1 for d in pack["dimensions"].values() for g in d["groups"]
-              for c in COUNTS if g[c] == "<10"]
+              for c in COUNTS if isinstance(g[c], str)]
     assert len(hidden) > 10  # the pack does hide cells: the attack has work to do
     assert derivable(pack) == []
 

@@ -280,8 +280,9 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("AUC", "How well the scores put a group's drifting cases above its other cases (0.5 is "
             "chance, 1 is perfect)."),
     ("UASC", "Unaccompanied asylum-seeking children."),
-    ("<10", "A count from 1 to 9, hidden to protect the children; other figures are hidden too "
-            "where they would give it away."),
+    ("<10", "A count from 1 to 9, hidden to protect the children."),
+    ("hidden", "A count of 10 or more, hidden because with the totals it would give a \"<10\" "
+               "count away; a group's rates are not shown when one of its counts is hidden."),
 )
 
 _OUTCOME_CLASS = {"within band": "ok", "attention": "warn", "outside band": "bad",

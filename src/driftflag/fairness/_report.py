@@ -30,7 +30,12 @@ from driftflag.fairness._metrics import (
     compute_group_stats,
     metric_frames,
 )
-from driftflag.fairness._suppress import is_small, secondary_suppress, suppressed_label
+from driftflag.fairness._suppress import (
+    hidden_label,
+    is_small,
+    secondary_suppress,
+    suppressed_label,
+)
 from driftflag.fairness.config import METRICS, FairnessConfig
 from driftflag.fairness.population import load_population_shares
 
@@ -420,11 +425,11 @@ def _group_table(stats: GroupStats, dim: str, frames, mask: pd.DataFrame, vis: p
                  cfg: FairnessConfig) -> pd.DataFrame:
     point = stats.point[dim]
     mf_all, mf_lab = frames
-    label = suppressed_label(cfg.suppression_limit)
     rows = {"group": list(point.index)}
     for c in COUNT_COLUMNS:
         v = point[c].round().astype(int).to_numpy()
-        rows[c] = [label if mask.loc[g, c] else int(x) for g, x in zip(point.index, v,
+        rows[c] = [hidden_label(x, cfg.suppression_limit) if mask.loc[g, c] else int(x)
+                   for g, x in zip(point.index, v,
                                                                          strict=True)]
     # point estimates from fairlearn's MetricFrame (the vectorised sums agree: checked)
     est = pd.DataFrame(index=point.index)
@@ -609,12 +614,15 @@ def build_fairness_report(scored: pd.DataFrame, config: FairnessConfig) -> Fairn
               "n_tp": int((cl.labelled & (cl.label == 1) & cl.selected).sum())}
     groups_of = {d: [str(g) for g in stats.point[d].index] for d in cl.groups}
     masks = _count_masks(stats, groups_of, cfg, totals)
-    label = suppressed_label(cfg.suppression_limit)
     summary = {
-        "open_cases": label if masks["_total"]["n"].iloc[0] else totals["n"],
-        "on_worklist": label if masks["_total"]["n_selected"].iloc[0] else totals["n_selected"],
-        "with_label": label if masks["_total"]["n_labelled"].iloc[0] else totals["n_labelled"],
-        "with_outcome": label if masks["_total"]["n_positive"].iloc[0] else totals["n_positive"],
+        "open_cases": hidden_label(totals["n"], cfg.suppression_limit)
+        if masks["_total"]["n"].iloc[0] else totals["n"],
+        "on_worklist": hidden_label(totals["n_selected"], cfg.suppression_limit)
+        if masks["_total"]["n_selected"].iloc[0] else totals["n_selected"],
+        "with_label": hidden_label(totals["n_labelled"], cfg.suppression_limit)
+        if masks["_total"]["n_labelled"].iloc[0] else totals["n_labelled"],
+        "with_outcome": hidden_label(totals["n_positive"], cfg.suppression_limit)
+        if masks["_total"]["n_positive"].iloc[0] else totals["n_positive"],
         "k_rule": (f"k = {cfg.k}" if cfg.k is not None else "worklist as given"),
         "bootstrap_replicates": cfg.n_bootstrap,
         "ci_level": cfg.ci_level,
@@ -757,7 +765,6 @@ def _prior_history(stats, visible, masks, references, hist, hist_cols, hc, ec, c
     n_ec = point["n_entered_care"].to_numpy()
     mask_ec = secondary_suppress(n_ec, is_small(n_ec, cfg.suppression_limit),
                                  [np.arange(len(n_ec))])
-    label = suppressed_label(cfg.suppression_limit)
     ref_i = list(point.index).index(ref)
     rec_ref = point["recall_entered_care"].iloc[ref_i]
     for i, g in enumerate(point.index):
@@ -771,7 +778,8 @@ def _prior_history(stats, visible, masks, references, hist, hist_cols, hc, ec, c
             row["history_contribution_high"] = _clean(hi_c[i]) if show and hi_c is not None \
                 else None
         if ec is not None:
-            row["n_entered_care"] = label if mask_ec[i] else int(n_ec[i])
+            row["n_entered_care"] = (hidden_label(n_ec[i], cfg.suppression_limit) if mask_ec[i]
+                                     else int(n_ec[i]))
             show = bool(vis["recall_entered_care"].iloc[i]) and not mask_ec[i]
             rec = point["recall_entered_care"].iloc[i]
             row["recall_entered_care"] = _clean(rec) if show else None
@@ -845,7 +853,8 @@ def _mitigation(cl: Caseload, cfg: FairnessConfig) -> dict[str, Any]:
                 np.array([r["n_tp"], r["n_positive"] - r["n_tp"]]), limit).any()
             rows.append({
                 "strategy": strat, "group": r["group"],
-                "n_selected": label if hidden else int(r["n_selected"]),
+                "n_selected": hidden_label(r["n_selected"], limit) if hidden
+                else int(r["n_selected"]),
                 "selection_rate": _clean(r["selection_rate"]) if rate_ok else None,
                 "precision": _clean(r["precision"]) if prec_ok else None,
                 "recall": _clean(r["recall"]) if rec_ok else None,
@@ -928,7 +937,8 @@ def _verdict(disparities, representation, prior, proxy, cfg: FairnessConfig) -> 
         status = "pass"
     reasons = fail + attention
     if missing:
-        reasons.append("not enough evidence to judge: " + "; ".join(missing))
+        reasons.append(f"not enough evidence to judge {len(missing)} comparisons of a main "
+                       f"ethnic group on a main measure (listed under 'Evidence missing')")
     if not reasons:
         reasons = ["every main group was judged on every main metric, and no disparity lies "
                    "outside the band"]
