@@ -193,28 +193,30 @@ def _group_table(report, dim: str) -> dict[str, Any]:
                      _num(_nn(r["observed_to_predicted"]), _nn(r["observed_to_predicted_low"]),
                           _nn(r["observed_to_predicted_high"])),
                      _num(_nn(r["selection_to_need"]), _nn(r["selection_to_need_low"]),
-                          _nn(r["selection_to_need_high"]))])
+                          _nn(r["selection_to_need_high"]))]
+                    + ([_num(_nn(r["auc"]), _nn(r["auc_low"]), _nn(r["auc_high"]))]
+                       if "auc" in t.columns else []))
+    if "auc" in t.columns:
+        cols.append("AUC")
     return {"columns": cols, "rows": rows}
 
 
 def _disparity_table(report, dim: str) -> dict[str, Any]:
+    """Each group's ratio to the reference with its interval and the judgement in words."""
     d = report.disparity(dim)
-    metrics = ["false_negative_rate", "false_discovery_rate", "precision", "selection_rate",
-               "selection_to_need", "false_positive_rate", "observed_to_predicted"]
+    metrics = [m for m in ("precision", "false_negative_rate", "false_discovery_rate",
+                           "selection_to_need", "observed_to_predicted", "selection_rate",
+                           "auc") if (d["metric"] == m).any()]
     cols = ["Group"] + [NICE[m] for m in metrics]
     rows = []
     for g in d["group"].unique():
         row = [g]
         for m in metrics:
             r = d[(d["group"] == g) & (d["metric"] == m)].iloc[0]
-            if r["judgement"] == "reference":
-                row.append("reference")
-            elif _nn(r["ratio"]) is None:
-                row.append("–")
-            else:
-                mark = "" if r["judgement"] == "within band" else (
-                    " ✖" if "whole" in r["judgement"] else " !")
-                row.append(_num(r["ratio"], _nn(r["ci_low"]), _nn(r["ci_high"])) + mark)
+            text = _cell(r)["text"]
+            row.append(text if r["judged"] or r["judgement"] in ("reference", "cannot judge")
+                       else f"{_num(r['ratio'], _nn(r['ci_low']), _nn(r['ci_high']))} "
+                            f"(shown, not judged)")
         rows.append(row)
     return {"columns": cols, "rows": rows}
 
