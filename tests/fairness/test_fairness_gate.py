@@ -69,7 +69,7 @@ def test_panel_page_reads_first_and_has_no_codes(trained):
     assert html.index("Decision summary") < html.index("Glossary") < html.index(
         "Ethnicity (DfE major groups)</h2>")
     assert "What the evidence is" in html and "2024-10" in html
-    assert not re.search(r"\bS\d+:\d+", html)
+    assert not re.search(r"\bS\d+:\d+", html) and not re.search(r"\w\.md\b", html)
     assert "not yet run" not in html
     card = html[html.index("<h2>Model card</h2>"):]
     assert '<div class="card">' in card and "Fairness audit (this pack): verdict" in card

@@ -342,12 +342,14 @@ def _decision_summary(report) -> dict[str, Any]:
     return {"main": main, "others": others, "evidence": report.config.evidence}
 
 
-_CITATION = re.compile(r"\s*\((?:[^()]*\.md[^()]*|S\d+:\d+[^()]*)\)|\bS\d+:\d+(?:-\d+)?")
+_CITATION = re.compile(r"\b[\w-]+\.md(?:\s*§?\s*[\d.]*\d)?(?:;\s*|,\s*)?"
+                       r"|\bS\d+:\d+(?:-\d+)?(?:,\s*)?")
 
 
 def _strip_citations(text: str) -> str:
-    """Internal source codes ("S4:488", "(domain-requirements.md §3.2)") mean nothing to a panel."""
-    return _CITATION.sub("", text)
+    """Internal source codes ("S4:488", "domain-requirements.md §3.2") mean nothing to a panel;
+    parentheses they leave empty go too."""
+    return re.sub(r"\s*\(\s*\)", "", _CITATION.sub("", text))
 
 
 def model_card_html(card: str | None, verdict, label: str) -> str | None:
@@ -443,7 +445,7 @@ def render_html(report, charts: dict[str, str] | None = None) -> str:
                   for g in report.proxy.get("groups", [])]
     card_html = model_card_html(report.config.model_card, report.verdict,
                                 report.config.model_label)
-    return tpl.render(
+    return _strip_citations(tpl.render(
         notice=HUMAN_DECISION_NOTICE, report=report, verdict=report.verdict,
         summary=report.summary, plain=_plain_summary(report), psed=PSED,
         caveats=ETHNICITY_CAVEATS, which_error=WHICH_ERROR_MATTERS, sections=sections,
@@ -453,6 +455,6 @@ def render_html(report, charts: dict[str, str] | None = None) -> str:
         limit=report.config.suppression_limit, min_rates=report.config.min_group_for_rates,
         charts_used=sorted(charts), decision=_decision_summary(report), glossary=GLOSSARY,
         evidence=report.config.evidence,
-    )
+    ))
 
 
