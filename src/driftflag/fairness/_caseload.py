@@ -1,9 +1,11 @@
 """Check the scored caseload and derive the group columns of every dimension.
 
-The scored caseload is the interface between the worklist (stage 5) and this audit: one row per
-open case on the worklist month with ``child_id``, ``score``, ``selected`` (or a ``k`` in the
-config), ``label`` (0/1 or NaN), optional ``sample_weight`` and ``entered_care_later``, and the
-``audit_*`` columns. Audit columns are never model features; they exist only to slice.
+The scored caseload is the interface between the scores and this audit: one row per open case
+(and per month, when an ``as_of`` column pools a back-test: then each month's list is made
+separately and the bootstrap resamples children) with ``child_id``, ``score``, ``selected`` (or
+a ``k`` in the config), ``label`` (0/1 or NaN), optional ``sample_weight`` and
+``entered_care_later``, and the ``audit_*`` columns. Audit columns are never model features;
+they exist only to slice.
 """
 
 from __future__ import annotations
