@@ -194,3 +194,22 @@ def test_backtest_plan_never_overlaps_training_or_calibration():
                                      feature_end=date(2026, 3, 31), label_timespan_months=6,
                                      n_folds=3, min_training_as_of=1), 12,
                       calibration_months=6)
+
+
+def test_error_rate_gap_of_a_calibrated_group_is_attention_not_outside():
+    from driftflag.fairness._report import _explained_by_need
+
+    def row(g, m, j):
+        return {"group": g, "metric": m, "judgement": j, "why": "x"}
+
+    d = pd.DataFrame([row("A", "observed_to_predicted", "within band"),
+                      row("A", "precision", "outside band"),
+                      row("B", "observed_to_predicted", "outside band"),
+                      row("B", "selection_to_need", "outside band"),
+                      row("C", "observed_to_predicted", "cannot judge"),
+                      row("C", "false_negative_rate", "outside band")])
+    out = _explained_by_need(d).set_index(["group", "metric"])["judgement"]
+    assert out[("A", "precision")] == "attention"
+    assert out[("B", "selection_to_need")] == "outside band"   # miscalibrated: not explained
+    assert out[("B", "observed_to_predicted")] == "outside band"
+    assert out[("C", "false_negative_rate")] == "outside band"  # calibration unknown

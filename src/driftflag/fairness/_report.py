@@ -562,7 +562,32 @@ def _disparity_frame(stats: GroupStats, vis: pd.DataFrame, dim: str, ref: str,
                 "interval_excludes_one": bool(show and lo_i is not None and hi_i is not None
                                               and (lo_i > 1 or hi_i < 1)),
             })
-    return pd.DataFrame(rows)
+    return _explained_by_need(pd.DataFrame(rows))
+
+
+#: Rates a model fair to every group may still make differ by group: with different need (base
+#: rate, risk mix) a calibrated model cannot equalise them (Kleinberg, Chouldechova).
+NEED_DEPENDENT = frozenset({"precision", "false_discovery_rate", "false_negative_rate",
+                            "selection_to_need"})
+
+
+def _explained_by_need(d: pd.DataFrame) -> pd.DataFrame:
+    """An error-rate gap outside the band for a group the model is calibrated for (observed /
+    predicted within band) is "attention", not "outside band": it follows from the group's
+    different need, which the panel should check is real. Calibration (whose gap a biased
+    record against a group shows) is never relaxed; neither is a gap for a group whose
+    calibration is itself out of band or cannot be judged."""
+    if d.empty:
+        return d
+    cal = d[d["metric"] == "observed_to_predicted"].set_index("group")["judgement"]
+    hit = d["metric"].isin(NEED_DEPENDENT) & (d["judgement"] == "outside band") & (
+        d["group"].map(cal) == "within band")
+    d.loc[hit, "judgement"] = "attention"
+    d.loc[hit, "why"] = ("the whole interval lies outside the band, but the model's risk "
+                         "estimates are right for this group (observed / predicted within "
+                         "band): the gap follows from a different need, which the panel should "
+                         "check is real")
+    return d
 
 
 def _choose_reference(point: pd.DataFrame, vis: pd.DataFrame, dim: str,
