@@ -213,3 +213,24 @@ def test_error_rate_gap_of_a_calibrated_group_is_attention_not_outside():
     assert out[("B", "selection_to_need")] == "outside band"   # miscalibrated: not explained
     assert out[("B", "observed_to_predicted")] == "outside band"
     assert out[("C", "false_negative_rate")] == "outside band"  # calibration unknown
+
+
+def test_a_rate_of_zero_uses_the_rule_of_three_not_a_point_interval():
+    from driftflag.fairness._report import _boundary_interval
+
+    point = pd.DataFrame({
+        "n": [3000.0, 3000.0, 900.0], "n_selected": [60.0, 0.0, 15.0],
+        "n_selected_labelled": [60.0, 0.0, 15.0], "n_tp": [18.0, 0.0, 0.0],
+        "n_positive": [300.0, 250.0, 80.0], "n_labelled": [3000.0, 3000.0, 900.0],
+        "selection_rate": [0.02, 0.0, 15 / 900], "precision": [0.3, np.nan, 0.0],
+        "false_discovery_rate": [0.7, np.nan, 1.0], "base_rate": [0.1, 250 / 3000, 80 / 900],
+    }, index=["ref", "never listed", "no true positive"])
+    lo, hi = _boundary_interval(point, 1, 0, "selection_rate")
+    assert lo == 0 and hi == pytest.approx((3 / 3000) / 0.02)
+    assert _judge(0.0, lo, hi, np.inf, (0.8, 1.25))[0] == "outside band"  # real: never listed
+    lo, hi = _boundary_interval(point, 2, 0, "false_discovery_rate")
+    assert lo == pytest.approx((1 - 3 / 15) / 0.7) and hi == pytest.approx(1 / 0.7)
+    # 0 of 15 listed drifting: FDR 1.43 times the reference's, but 15 cases cannot put the
+    # whole interval outside the band
+    assert _judge(1 / 0.7, lo, hi, np.inf, (0.8, 1.25))[0] == "attention"
+    assert _boundary_interval(point, 0, 0, "selection_rate") is None  # not at 0% or 100%

@@ -549,6 +549,13 @@ def _disparity_frame(stats: GroupStats, vis: pd.DataFrame, dim: str, ref: str,
                 judgement, why = "cannot judge", (
                     f"fewer than {tol.min_labelled} cases with a known outcome or "
                     f"{tol.min_positives} with the outcome")
+            elif (edge := _boundary_interval(point, i, r, m)) is not None:
+                # a rate of 0% or 100% does not vary under resampling: its bootstrap interval
+                # is a point; use the rule of three (95% bound 3/n) instead
+                lo_i, hi_i = edge
+                det_i = None
+                judgement, why = _judge(ratio[i], lo_i, hi_i, np.inf, cfg.band)
+                why += " (a rate of 0% or 100%: interval by the rule of three)"
             else:
                 judgement, why = _judge(ratio[i], lo_i if lo_i is not None else np.nan,
                                         hi_i if hi_i is not None else np.nan,
@@ -563,6 +570,50 @@ def _disparity_frame(stats: GroupStats, vis: pd.DataFrame, dim: str, ref: str,
                                               and (lo_i > 1 or hi_i < 1)),
             })
     return _explained_by_need(pd.DataFrame(rows))
+
+
+# metric -> (numerator, denominator) counts of the rate whose 0% / 100% makes the bootstrap
+# degenerate, and how the metric is built from that rate (x = the rate's bound)
+_EDGE: dict[str, tuple[str, str]] = {
+    "selection_rate": ("n_selected", "n"), "precision": ("n_tp", "n_selected_labelled"),
+    "false_discovery_rate": ("n_tp", "n_selected_labelled"),
+    "recall": ("n_tp", "n_positive"), "false_negative_rate": ("n_tp", "n_positive"),
+    "selection_to_need": ("n_selected", "n"), "observed_to_predicted": ("n_positive",
+                                                                         "n_labelled"),
+}
+
+
+def _boundary_interval(point: pd.DataFrame, i: int, r: int, m: str):
+    """Rule-of-three interval of group ``i``'s ratio to reference ``r`` when the group's rate
+    behind ``m`` is 0% or 100% (else None; None too when the reference's is, which the
+    bootstrap interval then shows as not judgeable)."""
+    if m not in _EDGE:
+        return None
+    num, den = _EDGE[m]
+    k, n = float(point[num].iloc[i]), float(point[den].iloc[i])
+    if n <= 0 or 0 < k < n:
+        return None
+    k_r, n_r = float(point[num].iloc[r]), float(point[den].iloc[r])
+    if n_r <= 0 or not 0 < k_r < n_r:
+        return None
+    q = min(1.0, 3.0 / n)
+    lo_rate, hi_rate = (0.0, q) if k == 0 else (1.0 - q, 1.0)
+    ref = point[m].iloc[r]
+    if not np.isfinite(ref) or ref <= 0:
+        return None
+    if m in ("false_discovery_rate", "false_negative_rate"):  # 1 - the rate
+        lo_rate, hi_rate = 1.0 - hi_rate, 1.0 - lo_rate
+    if m == "selection_to_need":
+        base = point["base_rate"].iloc[i]
+        if not np.isfinite(base) or base <= 0:
+            return None
+        lo_rate, hi_rate = lo_rate / base, hi_rate / base
+    if m == "observed_to_predicted":
+        ms = point["mean_score"].iloc[i]
+        if not np.isfinite(ms) or ms <= 0:
+            return None
+        lo_rate, hi_rate = lo_rate / ms, hi_rate / ms
+    return float(lo_rate / ref), float(hi_rate / ref)
 
 
 #: Rates a model fair to every group may still make differ by group: with different need (base
