@@ -225,9 +225,13 @@ def _plain_summary(report) -> list[str]:
     v = report.verdict
     s = report.summary
     out = [
-        f"This month {s['on_worklist']} of {s['open_cases']} open cases were put on the audit "
-        f"worklist. A place on the list means a practice manager looks at the case; it decides "
-        f"nothing about the family.",
+        (f"Over the {ev['n_months']} months judged, the monthly lists held {s['on_worklist']} "
+         f"places out of {s['open_cases']} open cases counted month by month. "
+         if (ev := report.config.evidence) and ev.get("n_months") else
+         f"This month {s['on_worklist']} of {s['open_cases']} open cases were put on the audit "
+         f"worklist. ")
+        + "A place on the list means a practice manager looks at the case; it decides nothing "
+          "about the family.",
         {"pass": "We found no sign that the list treats groups of children unfairly, among the "
                  "groups large enough to judge.",
          "attention": "Some differences between groups need the panel's attention; they may be "

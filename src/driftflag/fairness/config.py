@@ -142,7 +142,8 @@ class FairnessConfig(BaseModel):
     mitigation: bool = True
     model_card: str | None = Field(None, description="Model card (markdown or HTML) from stage 4.")
     model_label: str = Field("model", description="Model name and version shown in the report.")
-    month: str | None = Field(None, description="Worklist month shown in the report, e.g. 2025-11.")
+    month: str | None = Field(
+        None, description="Months shown in the report, e.g. 2025-11 or 2024-10 to 2025-09.")
     evidence: dict | None = Field(
         None, description="Where the evidence comes from (back-test months and why), shown first.")
 
