@@ -105,19 +105,23 @@ def _one_la(seed: int, biased: bool, children: int, root: Path) -> dict:
         "steps.train.with.config.models=[rule_baseline,logistic_scorecard]",
         "steps.fairness.with.model='2'", "steps.fairness.with.n_bootstrap=200")
     pack = json.loads((d / "fair" / "fairness.json").read_text())
-    outside, black = [], []
+    outside, black, attention = [], [], []
     for dim in ("ethnicity", "sex", "age_band", "disability", "uasc"):
         for r in pack["dimensions"][dim]["disparities"]:
             if not r["judged"]:
                 continue
             if r["judgement"] == "outside band":
-                outside.append(f"{dim} {r['group']} {r['metric']} {r['ratio']:.2f}")
+                outside.append(f"{dim} {r['group']} {r['metric']} {r['ratio']:.2f} "
+                               f"[{r['ci_low']:.2f}-{r['ci_high']:.2f}]")
+            elif r["judgement"] == "attention":
+                attention.append(f"{dim} {r['group']} {r['metric']} {r['ratio']:.2f}")
             if dim == "ethnicity" and r["group"] == "Black" and r["judgement"] in (
                     "outside band", "attention"):
                 black.append(f"{r['metric']} {r['ratio']:.2f} [{r['ci_low']:.2f}-"
                              f"{r['ci_high']:.2f}] {r['judgement']}")
     return {"seed": seed, "biased": biased, "planted": planted, "status":
             pack["verdict"]["status"], "outside": outside, "black": black,
+            "attention": attention,
             "seconds": time.perf_counter() - t0}
 
 
