@@ -207,12 +207,15 @@ def test_error_rate_gap_of_a_calibrated_group_is_attention_not_outside():
                       row("B", "observed_to_predicted", "outside band"),
                       row("B", "selection_to_need", "outside band"),
                       row("C", "observed_to_predicted", "cannot judge"),
-                      row("C", "false_negative_rate", "outside band")])
+                      row("C", "false_negative_rate", "outside band"),
+                      row("D", "observed_to_predicted", "attention"),
+                      row("D", "selection_to_need", "outside band")])
     out = _explained_by_need(d).set_index(["group", "metric"])["judgement"]
     assert out[("A", "precision")] == "attention"
     assert out[("B", "selection_to_need")] == "outside band"   # miscalibrated: not explained
     assert out[("B", "observed_to_predicted")] == "outside band"
     assert out[("C", "false_negative_rate")] == "attention"  # calibration unknown: may be need
+    assert out[("D", "selection_to_need")] == "attention"  # miscalibration not established
 
 
 def test_a_rate_of_zero_uses_the_rule_of_three_not_a_point_interval():

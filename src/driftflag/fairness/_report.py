@@ -624,9 +624,10 @@ NEED_DEPENDENT = frozenset({"precision", "false_discovery_rate", "false_negative
 
 def _explained_by_need(d: pd.DataFrame) -> pd.DataFrame:
     """An error-rate gap outside the band is "outside band" only for a group whose calibration
-    (observed / predicted) is itself off (outside band or attention): then the model gets the
-    group's risk wrong and the gap is its consequence. For a group the model is calibrated for,
-    or whose calibration cannot be judged, the gap may follow from a different need (a
+    (observed / predicted) is itself outside band: then the model gets the group's risk wrong
+    and the gap is its consequence. For a group the model is calibrated for, or whose
+    calibration is not established as off (attention, cannot judge), the gap may follow from a
+    different need (a
     calibrated model cannot equalise error rates across groups with different need), so it is
     "attention": the panel checks the need is real. Calibration itself is never relaxed."""
     if d.empty:
@@ -634,16 +635,16 @@ def _explained_by_need(d: pd.DataFrame) -> pd.DataFrame:
     cal = d[d["metric"] == "observed_to_predicted"].set_index("group")["judgement"]
     out = d["metric"].isin(NEED_DEPENDENT) & (d["judgement"] == "outside band")
     calibrated = out & (d["group"].map(cal) == "within band")
-    unknown = out & (d["group"].map(cal) == "cannot judge")
+    unknown = out & d["group"].map(cal).isin(["cannot judge", "attention"])
     d.loc[calibrated | unknown, "judgement"] = "attention"
     d.loc[calibrated, "why"] = (
         "the whole interval lies outside the band, but the model's risk estimates are right "
         "for this group (observed / predicted within band): the gap follows from a different "
         "need, which the panel should check is real")
     d.loc[unknown, "why"] = (
-        "the whole interval lies outside the band, but whether the model's risk estimates are "
-        "right for this group cannot be judged, so the gap may follow from a different need; "
-        "the panel should ask")
+        "the whole interval lies outside the band, but the model's risk estimates for this "
+        "group are not shown to be wrong (observed / predicted not outside band), so the gap "
+        "may follow from a different need; the panel should ask")
     return d
 
 
