@@ -58,9 +58,19 @@ COUNT_COLUMNS: tuple[str, ...] = ("n", "n_labelled", "n_positive", "n_selected")
 #: drifting cases): suppressed with the same primary and secondary rules.
 IMPLIED_COLUMNS: tuple[str, ...] = ("n_tp",)
 _MASKED = COUNT_COLUMNS + IMPLIED_COLUMNS
-#: Rates that give the number of listed drifting cases back.
-_TP_METRICS = frozenset({"precision", "false_discovery_rate", "recall", "false_negative_rate",
-                         "false_positive_rate"})
+#: The counts each rate is a relation between (a hidden one hides the rate). Calibration and
+#: AUC use every case with a known outcome, not the list, so a hidden listed count leaves them.
+_RELATION: dict[str, tuple[str, ...]] = {
+    "selection_rate": ("n", "n_selected"),
+    "base_rate": ("n_labelled", "n_positive"),
+    "mean_score": ("n_labelled",),
+    "observed_to_predicted": ("n_labelled", "n_positive"),
+    "auc": ("n_labelled", "n_positive"),
+    "precision": ("n_selected", "n_tp"), "false_discovery_rate": ("n_selected", "n_tp"),
+    "recall": ("n_positive", "n_tp"), "false_negative_rate": ("n_positive", "n_tp"),
+    "false_positive_rate": ("n_labelled", "n_positive", "n_selected", "n_tp"),
+    "selection_to_need": ("n", "n_selected", "n_labelled", "n_positive"),
+}
 COUNT_NAMES = {"n": "open cases", "n_labelled": "with a label", "n_positive": "with the outcome",
                "n_selected": "on the worklist"}
 
@@ -393,13 +403,11 @@ def _rate_visible(point: pd.DataFrame, mask: pd.DataFrame, cfg: FairnessConfig) 
         for c in (num, comp):
             if c is not None:
                 ok &= ~is_small(f[c].to_numpy(), limit)
-        # any rate of a group, with the group's published counts, could give a hidden count
-        # back (recall x outcomes = listed drifting cases; / precision = listed cases), so a
-        # group with any hidden count shows no rate at all
-        for c in COUNT_COLUMNS:
+        # a rate with the counts of its own relation could give a hidden count back (recall x
+        # outcomes = listed drifting cases; / precision = listed cases): it is shown only when
+        # every count of its relation is (listed drifting cases: suppressed like a count)
+        for c in _RELATION.get(m, COUNT_COLUMNS):
             ok &= ~mask[c]
-        if m in _TP_METRICS:
-            ok &= ~mask["n_tp"]
         vis[m] = ok.to_numpy().copy()
     vis["selection_to_need"] = vis["selection_to_need"] & vis["selection_rate"] & vis["base_rate"]
     return pd.DataFrame(vis, index=point.index)
