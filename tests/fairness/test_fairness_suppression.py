@@ -56,7 +56,7 @@ def test_json_rates_hidden_for_groups_under_20(written, small_report):
             if raw[dim].loc[g["group"], "n"] < 20:
                 for k in RATE_KEYS & set(g):
                     assert g[k] is None, (dim, g["group"], k)
-                assert g["n"] in (0, "<10") or raw[dim].loc[g["group"], "n"] >= 10
+                assert g["n"] in (0, "<10", "hidden") or raw[dim].loc[g["group"], "n"] >= 10
         for d in blob["disparities"]:
             if raw[dim].loc[d["group"], "n"] < 20:
                 assert d["ratio"] is None
@@ -75,7 +75,7 @@ def test_html_tables_have_no_small_count(written):
 def test_charts_show_no_small_group(written, small_report):
     raw = small_report._stats.point["ethnicity"]
     small = [g for g in raw.index if raw.loc[g, "n"] < 20]
-    svg = (written / "charts" / "metrics_ethnicity.svg").read_text()
+    svg = (written / "charts" / "disparity_ethnicity.svg").read_text()
     for g in small:
         assert f">{g}<" not in svg
     for f in (written / "charts").glob("*.svg"):
@@ -95,8 +95,12 @@ def test_tiny_caseload_suppresses_and_secondary_suppresses(tmp_path):
     for dim in r.dimensions:
         tab = r.by_group(dim)
         for col in ("n", "n_selected", "n_positive"):
-            hidden = (tab[col] == "<10").sum()
+            hidden = tab[col].isin(["<10", "hidden"]).sum()
             assert hidden != 1, (dim, col)
+            raw = r._stats.point[dim][col].to_numpy()
+            small = (tab[col] == "<10").to_numpy()
+            # "<10" only for a count from 1 to 9; a larger one hidden with it says "hidden"
+            assert ((raw[small] >= 1) & (raw[small] <= 9)).all(), (dim, col)
     r.write(tmp_path / "out")
     html = (tmp_path / "out" / "fairness.html").read_text()
     for c in re.findall(r"<td>(.*?)</td>", html, flags=re.S):

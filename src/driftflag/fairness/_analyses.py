@@ -1,6 +1,6 @@
 """The checks specific to children's social care: prior history, proxies, mitigation, tests.
 
-* **Prior history** (``domain-requirements.md`` §3.2, S1:545): Black and Asian children enter
+* **Prior history** (``domain-requirements.md`` §3.2): Black and Asian children enter
   care with less recorded prior help, so features built on service history score them lower.
   We report the mean log-odds contribution of history features by group and recall among the
   children who later entered care.
@@ -51,7 +51,8 @@ def population_test(count_g: int, total: int, share_g: float) -> float:
 
 
 def proxy_check(cl: Caseload, features: tuple[str, ...], groups: pd.Categorical, *,
-                folds: int, min_group: int, top: int, random_state: int) -> dict:
+                folds: int, min_group: int, top: int, random_state: int,
+                rows: np.ndarray | None = None) -> dict:
     """Cross-validated AUC with which the model's features predict each ethnic group.
 
     One multinomial logistic regression on standardised, median-imputed features, stratified
@@ -70,8 +71,13 @@ def proxy_check(cl: Caseload, features: tuple[str, ...], groups: pd.Categorical,
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    X = cl.frame[list(features)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    labels = np.asarray(groups.astype(str))
+    rows = np.arange(cl.n) if rows is None else np.asarray(rows)
+    X = cl.frame[list(features)].iloc[rows].apply(pd.to_numeric, errors="coerce").to_numpy(
+        dtype=float)
+    recorded = ~np.isnan(X).all(axis=0)  # a never-recorded input says nothing about ethnicity
+    X = X[:, recorded]
+    features = tuple(f for f, ok in zip(features, recorded, strict=True) if ok)
+    labels = np.asarray(groups.astype(str))[rows]
     counts = pd.Series(labels).value_counts()
     big = [str(g) for g in groups.categories if counts.get(str(g), 0) >= max(min_group, folds)]
     out = [{"group": str(g), "tested": False, "auc": None, "top_features": []}
@@ -87,9 +93,12 @@ def proxy_check(cl: Caseload, features: tuple[str, ...], groups: pd.Categorical,
         return make_pipeline(SimpleImputer(strategy="median"), StandardScaler(),
                              LogisticRegression(max_iter=1000))
 
+    from threadpoolctl import threadpool_limits
+
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
-    proba = cross_val_predict(model(), X, y, cv=cv, method="predict_proba")
-    fitted = model().fit(X, y)
+    with threadpool_limits(1):  # small problem: threads only contend with each other
+        proba = cross_val_predict(model(), X, y, cv=cv, method="predict_proba")
+        fitted = model().fit(X, y)
     classes = list(fitted[-1].classes_)
     for rec in out:
         g = rec["group"]

@@ -1,9 +1,11 @@
 """Check the scored caseload and derive the group columns of every dimension.
 
-The scored caseload is the interface between the worklist (stage 5) and this audit: one row per
-open case on the worklist month with ``child_id``, ``score``, ``selected`` (or a ``k`` in the
-config), ``label`` (0/1 or NaN), optional ``sample_weight`` and ``entered_care_later``, and the
-``audit_*`` columns. Audit columns are never model features; they exist only to slice.
+The scored caseload is the interface between the scores and this audit: one row per open case
+(and per month, when an ``as_of`` column pools a back-test: then each month's list is made
+separately and the bootstrap resamples children) with ``child_id``, ``score``, ``selected`` (or
+a ``k`` in the config), ``label`` (0/1 or NaN), optional ``sample_weight`` and
+``entered_care_later``, and the ``audit_*`` columns. Audit columns are never model features;
+they exist only to slice.
 """
 
 from __future__ import annotations
@@ -55,6 +57,12 @@ class Caseload:
         self.labelled = ~np.isnan(self.label)
         self.weight = frame["sample_weight"].to_numpy(dtype=float)
         self.n = len(frame)
+        #: one code per child: the bootstrap resamples children (clusters), never rows, so a
+        #: child listed in several back-test months counts as one draw
+        self.cluster = pd.factorize(frame["child_id"].to_numpy(dtype=str), sort=True)[0]
+        #: the worklist month of each row ("" when the caseload is one month)
+        self.period = (frame["as_of"].astype(str).str[:7].to_numpy(dtype=str)
+                       if "as_of" in frame.columns else np.full(self.n, "", dtype=object))
 
 
 def _ethnic_codes(s: pd.Series) -> pd.Series:
@@ -101,7 +109,16 @@ def prepare_caseload(scored: pd.DataFrame, config: FairnessConfig) -> Caseload:
         raise ScoredCaseloadError("no open cases")
     df = scored.copy()
     df["child_id"] = df["child_id"].astype(str)
-    if df["child_id"].duplicated().any():
+    pooled = "as_of" in df.columns
+    if pooled:
+        as_of = pd.to_datetime(df["as_of"], errors="coerce")
+        if as_of.isna().any():
+            raise ScoredCaseloadError("as_of must be a date on every row")
+        df["as_of"] = as_of
+        if df.duplicated(["child_id", "as_of"]).any():
+            raise ScoredCaseloadError("(child_id, as_of) must be unique (one row per open case "
+                                      "and month)")
+    elif df["child_id"].duplicated().any():
         raise ScoredCaseloadError("child_id must be unique (one row per open case)")
     score = pd.to_numeric(df["score"], errors="coerce").to_numpy(dtype=float)
     if np.isnan(score).any() or (score < 0).any() or (score > 1).any():
@@ -120,7 +137,12 @@ def prepare_caseload(scored: pd.DataFrame, config: FairnessConfig) -> Caseload:
         df["sample_weight"] = np.where(np.isnan(label), 0.0, w)
     else:
         df["sample_weight"] = np.where(np.isnan(label), 0.0, 1.0)
-    if config.k is not None:
+    if config.k is not None and pooled:  # one list per month, each of size k
+        sel = np.zeros(len(df), dtype=bool)
+        for _, idx in df.groupby("as_of", sort=True).indices.items():
+            sel[idx] = select_top_k(score[idx], df["child_id"].to_numpy()[idx], config.k)
+        df["selected"] = sel
+    elif config.k is not None:
         df["selected"] = select_top_k(score, df["child_id"].to_numpy(), config.k)
     else:
         sel = df["selected"]

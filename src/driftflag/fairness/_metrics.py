@@ -9,9 +9,13 @@ metrics spread over one-hot group columns. The same sums on the full data reprod
 MetricFrame point estimates (checked on every build), so the intervals and the estimates are
 the same statistics.
 
-The worklist is held fixed across replicates (an interval conditional on the list the month
-actually produced); children, not rows of a panel, are resampled because the caseload has one row
-per child.
+The worklist is held fixed across replicates (an interval conditional on the lists actually
+produced). Children are resampled as clusters, not rows: in a pooled back-test one child appears
+in many monthly caseloads, and its rows move together, so repeated children do not make the
+intervals narrower than the evidence (``design-notes.md`` section 3).
+
+AUC by group (how well the scores rank a group's cases with the outcome above those without)
+is computed from the same multiplicities on pre-sorted scores (:func:`group_auc`).
 
 fairlearn's ``false_negative_rate`` returns 0 for a group with no positives (a degenerate group,
 ``ml-anchors-and-tooling.md`` §4.1); here every undefined rate is NaN and shown as such.
@@ -209,7 +213,8 @@ class GroupStats:
 
 def compute_group_stats(cl: Caseload, *, n_bootstrap: int, random_state: int,
                         history_contrib: np.ndarray | None = None,
-                        entered_care: np.ndarray | None = None) -> GroupStats:
+                        entered_care: np.ndarray | None = None,
+                        auc_dimensions: tuple[str, ...] = ()) -> GroupStats:
     """Group sums for every dimension on the data and on ``n_bootstrap`` resamples of children.
 
     One design matrix ``X`` (cases x groups*quantities over all dimensions) is built once; the
@@ -242,23 +247,76 @@ def compute_group_stats(cl: Caseload, *, n_bootstrap: int, random_state: int,
             frame[m] = v
         point[dim] = frame
 
+    auc_dims = [d for d in auc_dimensions if d in cl.groups]
+    sorted_groups = {d: _sorted_groups(cl, d) for d in auc_dims}
+    for d in auc_dims:
+        point[d]["auc"] = [_auc_weighted(w[None, :], pos, neg, starts, ends)[0]
+                           for (pos, neg, starts, ends, w, _rows) in sorted_groups[d]]
+
     boot: dict[str, dict[str, np.ndarray]] = {dim: {} for dim in slices}
     if n_bootstrap > 0:
         rng = np.random.default_rng(random_state)
+        n_clusters = int(cl.cluster.max()) + 1 if cl.n else 0
         parts: list[np.ndarray] = []
+        auc_parts: dict[str, list[np.ndarray]] = {d: [] for d in auc_dims}
         done = 0
         while done < n_bootstrap:
             b = min(_CHUNK, n_bootstrap - done)
-            idx = rng.integers(0, cl.n, size=(b, cl.n))
-            flat = (idx + (np.arange(b) * cl.n)[:, None]).ravel()
-            M = np.bincount(flat, minlength=b * cl.n).reshape(b, cl.n).astype(float)
+            idx = rng.integers(0, n_clusters, size=(b, n_clusters))
+            flat = (idx + (np.arange(b) * n_clusters)[:, None]).ravel()
+            Mc = np.bincount(flat, minlength=b * n_clusters).reshape(b, n_clusters)
+            M = Mc[:, cl.cluster].astype(float)  # each row weighs as often as its child is drawn
             parts.append(M @ X)
+            for d in auc_dims:
+                auc_parts[d].append(np.column_stack([
+                    _auc_weighted(M[:, rows] * w[None, :], pos, neg, starts, ends)
+                    for (pos, neg, starts, ends, w, rows) in sorted_groups[d]]))
             done += b
         SB = np.vstack(parts)
         for dim, sl in slices.items():
             S = SB[:, sl].reshape(n_bootstrap, len(names[dim]), nq)
             boot[dim] = _metrics_from_sums(S)
+        for d in auc_dims:
+            boot[d]["auc"] = np.vstack(auc_parts[d])
     return GroupStats(point=point, boot=boot, n_bootstrap=n_bootstrap)
+
+
+def _sorted_groups(cl: Caseload, dim: str):
+    """Per group of ``dim``: labelled rows sorted by score, with tie blocks, for :func:`_auc`."""
+    out = []
+    codes = np.asarray(cl.groups[dim].codes)
+    for j in range(len(cl.groups[dim].categories)):
+        rows = np.flatnonzero((codes == j) & cl.labelled)
+        rows = rows[np.argsort(cl.score[rows], kind="stable")]
+        s = cl.score[rows]
+        y = cl.label[rows]
+        new = np.r_[True, s[1:] != s[:-1]] if len(s) else np.zeros(0, dtype=bool)
+        block = np.cumsum(new) - 1
+        first = np.flatnonzero(new)
+        last = np.r_[first[1:] - 1, len(s) - 1] if len(s) else first
+        out.append((y == 1, y == 0, first[block], last[block], cl.weight[rows], rows))
+    return out
+
+
+def _auc_weighted(W: np.ndarray, pos: np.ndarray, neg: np.ndarray, starts: np.ndarray,
+                  ends: np.ndarray) -> np.ndarray:
+    """Weighted AUC for each row of ``W`` (replicates x sorted cases); ties count one half.
+
+    AUC = sum over positives of w * (negative weight below + half the tied negative weight),
+    divided by (positive weight x negative weight): the Mann-Whitney statistic.
+    """
+    if W.shape[1] == 0:
+        return np.full(W.shape[0], np.nan)
+    wn = W * neg[None, :]
+    wp = W * pos[None, :]
+    cn = np.cumsum(wn, axis=1)
+    cn0 = np.hstack([np.zeros((W.shape[0], 1)), cn])
+    below = cn0[:, starts]
+    tied = cn0[:, ends + 1] - below
+    num = (wp * (below + 0.5 * tied)).sum(axis=1)
+    den = wp.sum(axis=1) * wn.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
 def check_against_metric_frames(stats: GroupStats, frames: dict) -> None:

@@ -30,7 +30,12 @@ from driftflag.fairness._metrics import (
     compute_group_stats,
     metric_frames,
 )
-from driftflag.fairness._suppress import is_small, secondary_suppress, suppressed_label
+from driftflag.fairness._suppress import (
+    hidden_label,
+    is_small,
+    secondary_suppress,
+    suppressed_label,
+)
 from driftflag.fairness.config import METRICS, FairnessConfig
 from driftflag.fairness.population import load_population_shares
 
@@ -42,10 +47,30 @@ logger = logging.getLogger(__name__)
 #: Metrics whose ratio to the reference group is shown and judged against the band.
 DISPARITY_METRICS: tuple[str, ...] = (
     "selection_rate", "precision", "false_discovery_rate", "false_negative_rate",
-    "false_positive_rate", "recall", "observed_to_predicted", "selection_to_need",
+    "false_positive_rate", "recall", "observed_to_predicted", "selection_to_need", "auc",
 )
+#: The four outcomes of a judged ratio (plus "reference" for the reference group's own row).
+OUTCOMES: tuple[str, ...] = ("within band", "attention", "outside band", "cannot judge")
+VERDICTS: tuple[str, ...] = ("pass", "attention", "insufficient evidence", "fail")
 #: Published counts of every group table.
 COUNT_COLUMNS: tuple[str, ...] = ("n", "n_labelled", "n_positive", "n_selected")
+#: Counts never printed but implied by the rates (recall x cases with the outcome = listed
+#: drifting cases): suppressed with the same primary and secondary rules.
+IMPLIED_COLUMNS: tuple[str, ...] = ("n_tp",)
+_MASKED = COUNT_COLUMNS + IMPLIED_COLUMNS
+#: The counts each rate is a relation between (a hidden one hides the rate). Calibration and
+#: AUC use every case with a known outcome, not the list, so a hidden listed count leaves them.
+_RELATION: dict[str, tuple[str, ...]] = {
+    "selection_rate": ("n", "n_selected"),
+    "base_rate": ("n_labelled", "n_positive"),
+    "mean_score": ("n_labelled",),
+    "observed_to_predicted": ("n_labelled", "n_positive"),
+    "auc": ("n_labelled", "n_positive"),
+    "precision": ("n_selected", "n_tp"), "false_discovery_rate": ("n_selected", "n_tp"),
+    "recall": ("n_positive", "n_tp"), "false_negative_rate": ("n_positive", "n_tp"),
+    "false_positive_rate": ("n_labelled", "n_positive", "n_selected", "n_tp"),
+    "selection_to_need": ("n", "n_selected", "n_labelled", "n_positive"),
+}
 COUNT_NAMES = {"n": "open cases", "n_labelled": "with a label", "n_positive": "with the outcome",
                "n_selected": "on the worklist"}
 
@@ -71,26 +96,36 @@ _BASIS: dict[str, tuple[str, str | None, str | None]] = {
     "mean_score": ("n_labelled", None, None),
     "observed_to_predicted": ("n_labelled", None, None),
     "selection_to_need": ("n_labelled", None, None),
-}
-# published counts each rate depends on (a masked one hides the rate)
-_PUBLISHED_BASIS = {
-    "selection_rate": ("n", "n_selected"), "base_rate": ("n_labelled", "n_positive"),
-    "recall": ("n_positive",), "false_negative_rate": ("n_positive",),
-    "false_positive_rate": ("n_labelled", "n_positive"),
+    "auc": ("n_positive", "_n_negative", None),
 }
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """``status`` is "pass", "attention" or "fail"; ``reasons`` say why in plain words."""
+    """The panel's headline: ``status`` is "pass", "attention", "insufficient evidence" or
+    "fail"; ``reasons`` say why in plain words.
+
+    ``missing_evidence`` lists the main groups and main metrics that could not be judged (any
+    makes a verdict that would otherwise be "pass" "insufficient evidence"); ``not_judged``
+    every judged (group, metric) that could not be judged, with the ratio these numbers could
+    detect.
+    """
 
     status: str
     reasons: tuple[str, ...]
     not_judged: tuple[str, ...] = ()
+    missing_evidence: tuple[str, ...] = ()
+
+    @property
+    def gate_ok(self) -> bool | None:
+        """For the promotion gate: True on pass, False on fail, None otherwise (the panel
+        decides: attention, or not enough evidence to judge)."""
+        return {"pass": True, "fail": False}.get(self.status)
 
     def to_dict(self) -> dict[str, Any]:
         return {"status": self.status, "reasons": list(self.reasons),
-                "not_judged": list(self.not_judged)}
+                "not_judged": list(self.not_judged),
+                "missing_evidence": list(self.missing_evidence), "gate_ok": self.gate_ok}
 
 
 def _fmt_ratio(x: float) -> str:
@@ -170,9 +205,9 @@ class FairnessReport:
                                            "ci_high"])
 
     def gate(self) -> bool | None:
-        """For stage 4's promotion gate: True on pass, False on fail, None on attention (the
-        panel decides)."""
-        return {"pass": True, "fail": False}.get(self.verdict.status)
+        """For the promotion gate: True on pass, False on fail, None on attention or
+        insufficient evidence (the panel decides)."""
+        return self.verdict.gate_ok
 
     def to_dict(self) -> dict[str, Any]:
         """Every figure of the report, already suppressed, as JSON-ready values."""
@@ -272,6 +307,7 @@ def _with_derived(frame: pd.DataFrame) -> pd.DataFrame:
     f["_n_negative"] = f["n_labelled"] - f["n_positive"]
     f["_n_fn"] = f["n_positive"] - f["n_tp"]
     f["_n_tn"] = f["_n_negative"] - f["n_fp"]
+    f["_n_ec_not_selected"] = f["n_entered_care"] - f["n_entered_care_selected"]
     return f
 
 
@@ -311,16 +347,18 @@ def _count_masks(stats: GroupStats, groups_of: dict[str, list[str]], cfg: Fairne
                                           + [pos[(dim, g)]]))
     masks: dict[str, np.ndarray] = {}
     values: dict[str, np.ndarray] = {}
-    for col in COUNT_COLUMNS:
+    for col in _MASKED:
         v = np.array([totals[col]] + [stats.point[d].loc[g, col] for d, g in cells[1:]])
         values[col] = v
         masks[col] = is_small(v, limit)
     # complements inside a row: n - n_selected, n_labelled - n_positive, n - n_labelled
-    pairs = (("n_selected", "n"), ("n_positive", "n_labelled"), ("n_labelled", "n"))
+    # and listed drifting cases against listed cases and cases with the outcome
+    pairs = (("n_selected", "n"), ("n_positive", "n_labelled"), ("n_labelled", "n"),
+             ("n_tp", "n_selected"), ("n_tp", "n_positive"))
     changed = True
     while changed:
         changed = False
-        for col in COUNT_COLUMNS:
+        for col in _MASKED:
             new = secondary_suppress(values[col], masks[col], lines)
             if (new != masks[col]).any():
                 masks[col], changed = new, True
@@ -334,9 +372,9 @@ def _count_masks(stats: GroupStats, groups_of: dict[str, list[str]], cfg: Fairne
     out: dict[str, pd.DataFrame] = {}
     for dim, gs in groups_of.items():
         idx = [pos[(dim, g)] for g in gs]
-        out[dim] = pd.DataFrame({col: masks[col][idx] for col in COUNT_COLUMNS},
+        out[dim] = pd.DataFrame({col: masks[col][idx] for col in _MASKED},
                                 index=pd.Index(gs, name="group"))
-    out["_total"] = pd.DataFrame({col: masks[col][[0]] for col in COUNT_COLUMNS})
+    out["_total"] = pd.DataFrame({col: masks[col][[0]] for col in _MASKED})
     return out
 
 
@@ -360,12 +398,15 @@ def _rate_visible(point: pd.DataFrame, mask: pd.DataFrame, cfg: FairnessConfig) 
                                 "history_contrib_mean": ("n_history", None, None),
                                 "recall_entered_care": ("n_entered_care",
                                                         "n_entered_care_selected",
-                                                        None)}.items():
+                                                        "_n_ec_not_selected")}.items():
         ok = (f["n"] >= min_n) & (f[den] >= min_n)
         for c in (num, comp):
             if c is not None:
                 ok &= ~is_small(f[c].to_numpy(), limit)
-        for c in _PUBLISHED_BASIS.get(m, ()):
+        # a rate with the counts of its own relation could give a hidden count back (recall x
+        # outcomes = listed drifting cases; / precision = listed cases): it is shown only when
+        # every count of its relation is (listed drifting cases: suppressed like a count)
+        for c in _RELATION.get(m, COUNT_COLUMNS):
             ok &= ~mask[c]
         vis[m] = ok.to_numpy().copy()
     vis["selection_to_need"] = vis["selection_to_need"] & vis["selection_rate"] & vis["base_rate"]
@@ -392,11 +433,11 @@ def _group_table(stats: GroupStats, dim: str, frames, mask: pd.DataFrame, vis: p
                  cfg: FairnessConfig) -> pd.DataFrame:
     point = stats.point[dim]
     mf_all, mf_lab = frames
-    label = suppressed_label(cfg.suppression_limit)
     rows = {"group": list(point.index)}
     for c in COUNT_COLUMNS:
         v = point[c].round().astype(int).to_numpy()
-        rows[c] = [label if mask.loc[g, c] else int(x) for g, x in zip(point.index, v,
+        rows[c] = [hidden_label(x, cfg.suppression_limit) if mask.loc[g, c] else int(x)
+                   for g, x in zip(point.index, v,
                                                                          strict=True)]
     # point estimates from fairlearn's MetricFrame (the vectorised sums agree: checked)
     est = pd.DataFrame(index=point.index)
@@ -418,18 +459,64 @@ def _group_table(stats: GroupStats, dim: str, frames, mask: pd.DataFrame, vis: p
             rows[f"{m}_{suffix}"] = [float(x) if (s and arr is not None and np.isfinite(x))
                                      else None for x, s in
                                      zip(arr if arr is not None else v, show, strict=True)]
+    if "auc" in point.columns:  # whole-caseload ranking quality by group
+        lo, hi = _interval(stats.boot[dim].get("auc") if stats.boot[dim] else None, cfg.ci_level)
+        v = point["auc"].to_numpy(dtype=float)
+        show = vis["auc"].to_numpy() & np.isfinite(v)
+        rows["auc"] = [float(x) if s_ else None for x, s_ in zip(v, show, strict=True)]
+        for suffix, arr in (("low", lo), ("high", hi)):
+            rows[f"auc_{suffix}"] = [float(x) if (s_ and arr is not None and np.isfinite(x))
+                                     else None for x, s_ in
+                                     zip(arr if arr is not None else v, show, strict=True)]
     return pd.DataFrame(rows)
 
 
-def _judge(ratio, lo, hi, band) -> str:
+_LABEL_METRICS = frozenset(DISPARITY_METRICS) - {"selection_rate"}
+
+
+def _judge(ratio: float, lo: float, hi: float, detectable: float,
+           band: tuple[float, float]) -> tuple[str, str]:
+    """One of :data:`OUTCOMES` for a ratio with its interval, and why in plain words.
+
+    ``detectable`` is the smallest ratio (above 1) the interval could tell from 1. If it is
+    beyond the band the numbers could not see a disparity the size of the band, so a ratio
+    inside the band is "cannot judge", not "within band".
+    """
     b0, b1 = band
-    if not np.isfinite(ratio):
-        return "not shown"
-    if b0 <= ratio <= b1:
-        return "within band"
-    if np.isfinite(lo) and np.isfinite(hi) and (hi < b0 or lo > b1):
-        return "outside band (whole interval)"
-    return "outside band (interval overlaps)"
+    if not (np.isfinite(ratio) and np.isfinite(lo) and np.isfinite(hi)):
+        return "cannot judge", "no interval (too few cases with a known outcome)"
+    if hi < b0 or lo > b1:
+        return "outside band", "the whole interval lies outside the band"
+    point_out = ratio < b0 or ratio > b1
+    precise = np.isfinite(detectable) and detectable <= b1
+    if precise:
+        if point_out:
+            return "attention", "the estimate lies outside the band; the interval reaches into it"
+        return "within band", "the estimate lies inside the band"
+    if point_out and (lo > 1 or hi < 1):
+        return "attention", ("the estimate lies outside the band and the interval excludes 1, "
+                             "but the numbers are few")
+    return "cannot judge", (f"these numbers could only detect a ratio beyond "
+                            f"{_fmt_ratio(detectable)} (band {b0}-{b1})")
+
+
+def _detectable(log_ratio_boot: np.ndarray | None, level: float) -> np.ndarray | None:
+    """Smallest ratio the interval could exclude, per group: ``exp(z * sd(log ratio))``."""
+    if log_ratio_boot is None or log_ratio_boot.size == 0:
+        return None
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + level / 2))
+    with np.errstate(all="ignore"):
+        finite = np.isfinite(log_ratio_boot)
+        b = np.where(finite, log_ratio_boot, np.nan)
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            sd = np.nanstd(b, axis=0, ddof=1)
+    sd = np.where(finite.mean(axis=0) >= 0.5, sd, np.nan)
+    return np.exp(z * sd)
 
 
 def _disparity_frame(stats: GroupStats, vis: pd.DataFrame, dim: str, ref: str,
@@ -437,31 +524,136 @@ def _disparity_frame(stats: GroupStats, vis: pd.DataFrame, dim: str, ref: str,
     point = stats.point[dim]
     groups = list(point.index)
     r = groups.index(ref)
+    tol = cfg.tolerances
+    judged = set(tol.judged_metrics) if dim in tol.dimensions else set()
     rows = []
     for m in DISPARITY_METRICS:
+        if m not in point.columns:
+            continue
         v = point[m].to_numpy(dtype=float)
         boot = stats.boot[dim].get(m) if stats.boot[dim] else None
         with np.errstate(all="ignore"):
             ratio = v / v[r] if v[r] > 0 else np.full_like(v, np.nan)
             rb = boot / boot[:, [r]] if boot is not None else None
+            det = _detectable(np.log(rb), cfg.ci_level) if rb is not None else None
         lo, hi = _interval(rb, cfg.ci_level) if rb is not None else (None, None)
+        vis_m = vis[m] if m in vis.columns else pd.Series(False, index=vis.index)
         for i, g in enumerate(groups):
-            show = bool(vis[m].iloc[i] and vis[m].iloc[r] and np.isfinite(ratio[i]))
+            show = bool(vis_m.iloc[i] and vis_m.iloc[r] and np.isfinite(ratio[i]))
             lo_i = float(lo[i]) if (show and lo is not None and np.isfinite(lo[i])) else None
             hi_i = float(hi[i]) if (show and hi is not None and np.isfinite(hi[i])) else None
+            det_i = float(det[i]) if (show and det is not None and np.isfinite(det[i])) else None
+            if m in _LABEL_METRICS:
+                enough = all(point[c].iloc[j] >= need for j in (i, r) for c, need in
+                             (("n_labelled", tol.min_labelled),
+                              ("n_positive", tol.min_positives)))
+            else:
+                enough = point["n"].iloc[i] >= tol.min_labelled
+            if i == r:
+                judgement, why = "reference", ""
+            elif not show:
+                judgement, why = "cannot judge", "too few children to show (small numbers)"
+            elif not enough:
+                judgement, why = "cannot judge", (
+                    f"fewer than {tol.min_labelled} cases with a known outcome or "
+                    f"{tol.min_positives} with the outcome")
+            elif (edge := _boundary_interval(point, i, r, m)) is not None:
+                # a rate of 0% or 100% does not vary under resampling: its bootstrap interval
+                # is a point; use the rule of three (95% bound 3/n) instead
+                lo_i, hi_i = edge
+                det_i = None
+                judgement, why = _judge(ratio[i], lo_i, hi_i, np.inf, cfg.band)
+                why += " (a rate of 0% or 100%: interval by the rule of three)"
+            else:
+                judgement, why = _judge(ratio[i], lo_i if lo_i is not None else np.nan,
+                                        hi_i if hi_i is not None else np.nan,
+                                        det_i if det_i is not None else np.nan, cfg.band)
             rows.append({
                 "group": g, "metric": m, "reference": ref,
                 "ratio": float(ratio[i]) if show else None,
-                "ci_low": lo_i, "ci_high": hi_i,
-                "judgement": ("reference" if i == r else
-                              _judge(ratio[i] if show else np.nan,
-                                     lo_i if lo_i is not None else np.nan,
-                                     hi_i if hi_i is not None else np.nan, cfg.band)
-                              if show else "not shown (small numbers)"),
+                "ci_low": lo_i, "ci_high": hi_i, "detectable_ratio": det_i,
+                "judged": m in judged and i != r,
+                "judgement": judgement, "why": why,
                 "interval_excludes_one": bool(show and lo_i is not None and hi_i is not None
                                               and (lo_i > 1 or hi_i < 1)),
             })
-    return pd.DataFrame(rows)
+    return _explained_by_need(pd.DataFrame(rows))
+
+
+# metric -> (numerator, denominator) counts of the rate whose 0% / 100% makes the bootstrap
+# degenerate, and how the metric is built from that rate (x = the rate's bound)
+_EDGE: dict[str, tuple[str, str]] = {
+    "selection_rate": ("n_selected", "n"), "precision": ("n_tp", "n_selected_labelled"),
+    "false_discovery_rate": ("n_tp", "n_selected_labelled"),
+    "recall": ("n_tp", "n_positive"), "false_negative_rate": ("n_tp", "n_positive"),
+    "selection_to_need": ("n_selected", "n"), "observed_to_predicted": ("n_positive",
+                                                                         "n_labelled"),
+}
+
+
+def _boundary_interval(point: pd.DataFrame, i: int, r: int, m: str):
+    """Rule-of-three interval of group ``i``'s ratio to reference ``r`` when the group's rate
+    behind ``m`` is 0% or 100% (else None; None too when the reference's is, which the
+    bootstrap interval then shows as not judgeable)."""
+    if m not in _EDGE:
+        return None
+    num, den = _EDGE[m]
+    k, n = float(point[num].iloc[i]), float(point[den].iloc[i])
+    if n <= 0 or 0 < k < n:
+        return None
+    k_r, n_r = float(point[num].iloc[r]), float(point[den].iloc[r])
+    if n_r <= 0 or not 0 < k_r < n_r:
+        return None
+    q = min(1.0, 3.0 / n)
+    lo_rate, hi_rate = (0.0, q) if k == 0 else (1.0 - q, 1.0)
+    ref = point[m].iloc[r]
+    if not np.isfinite(ref) or ref <= 0:
+        return None
+    if m in ("false_discovery_rate", "false_negative_rate"):  # 1 - the rate
+        lo_rate, hi_rate = 1.0 - hi_rate, 1.0 - lo_rate
+    if m == "selection_to_need":
+        base = point["base_rate"].iloc[i]
+        if not np.isfinite(base) or base <= 0:
+            return None
+        lo_rate, hi_rate = lo_rate / base, hi_rate / base
+    if m == "observed_to_predicted":
+        ms = point["mean_score"].iloc[i]
+        if not np.isfinite(ms) or ms <= 0:
+            return None
+        lo_rate, hi_rate = lo_rate / ms, hi_rate / ms
+    return float(lo_rate / ref), float(hi_rate / ref)
+
+
+#: Rates a model fair to every group may still make differ by group: with different need (base
+#: rate, risk mix) a calibrated model cannot equalise them (Kleinberg, Chouldechova).
+NEED_DEPENDENT = frozenset({"precision", "false_discovery_rate", "false_negative_rate",
+                            "selection_to_need"})
+
+
+def _explained_by_need(d: pd.DataFrame) -> pd.DataFrame:
+    """An error-rate gap outside the band is "outside band" only for a group whose calibration
+    (observed / predicted) is itself outside band: then the model gets the group's risk wrong
+    and the gap is its consequence. For a group the model is calibrated for, or whose
+    calibration is not established as off (attention, cannot judge), the gap may follow from a
+    different need (a
+    calibrated model cannot equalise error rates across groups with different need), so it is
+    "attention": the panel checks the need is real. Calibration itself is never relaxed."""
+    if d.empty:
+        return d
+    cal = d[d["metric"] == "observed_to_predicted"].set_index("group")["judgement"]
+    out = d["metric"].isin(NEED_DEPENDENT) & (d["judgement"] == "outside band")
+    calibrated = out & (d["group"].map(cal) == "within band")
+    unknown = out & d["group"].map(cal).isin(["cannot judge", "attention"])
+    d.loc[calibrated | unknown, "judgement"] = "attention"
+    d.loc[calibrated, "why"] = (
+        "the whole interval lies outside the band, but the model's risk estimates are right "
+        "for this group (observed / predicted within band): the gap follows from a different "
+        "need, which the panel should check is real")
+    d.loc[unknown, "why"] = (
+        "the whole interval lies outside the band, but the model's risk estimates for this "
+        "group are not shown to be wrong (observed / predicted not outside band), so the gap "
+        "may follow from a different need; the panel should ask")
+    return d
 
 
 def _choose_reference(point: pd.DataFrame, vis: pd.DataFrame, dim: str,
@@ -500,21 +692,28 @@ def build_fairness_report(scored: pd.DataFrame, config: FairnessConfig) -> Fairn
     cl = prepare_caseload(scored, cfg)
     hist, hist_cols, hc, ec = _history_and_entered(cl, cfg)
     stats = compute_group_stats(cl, n_bootstrap=cfg.n_bootstrap, random_state=cfg.random_state,
-                                history_contrib=hc, entered_care=ec)
+                                history_contrib=hc, entered_care=ec,
+                                auc_dimensions=tuple(d for d in ("ethnicity", "sex", "age_band",
+                                                                 "disability", "uasc")
+                                                     if d in cl.groups))
     frames = {dim: metric_frames(cl, dim) for dim in cl.groups}
     check_against_metric_frames(stats, frames)
 
     totals = {"n": cl.n, "n_labelled": int(cl.labelled.sum()),
               "n_positive": int((cl.labelled & (cl.label == 1)).sum()),
-              "n_selected": int(cl.selected.sum())}
+              "n_selected": int(cl.selected.sum()),
+              "n_tp": int((cl.labelled & (cl.label == 1) & cl.selected).sum())}
     groups_of = {d: [str(g) for g in stats.point[d].index] for d in cl.groups}
     masks = _count_masks(stats, groups_of, cfg, totals)
-    label = suppressed_label(cfg.suppression_limit)
     summary = {
-        "open_cases": label if masks["_total"]["n"].iloc[0] else totals["n"],
-        "on_worklist": label if masks["_total"]["n_selected"].iloc[0] else totals["n_selected"],
-        "with_label": label if masks["_total"]["n_labelled"].iloc[0] else totals["n_labelled"],
-        "with_outcome": label if masks["_total"]["n_positive"].iloc[0] else totals["n_positive"],
+        "open_cases": hidden_label(totals["n"], cfg.suppression_limit)
+        if masks["_total"]["n"].iloc[0] else totals["n"],
+        "on_worklist": hidden_label(totals["n_selected"], cfg.suppression_limit)
+        if masks["_total"]["n_selected"].iloc[0] else totals["n_selected"],
+        "with_label": hidden_label(totals["n_labelled"], cfg.suppression_limit)
+        if masks["_total"]["n_labelled"].iloc[0] else totals["n_labelled"],
+        "with_outcome": hidden_label(totals["n_positive"], cfg.suppression_limit)
+        if masks["_total"]["n_positive"].iloc[0] else totals["n_positive"],
         "k_rule": (f"k = {cfg.k}" if cfg.k is not None else "worklist as given"),
         "bootstrap_replicates": cfg.n_bootstrap,
         "ci_level": cfg.ci_level,
@@ -525,11 +724,16 @@ def build_fairness_report(scored: pd.DataFrame, config: FairnessConfig) -> Fairn
     disparities = {d: _disparity_frame(stats, visible[d], d, references[d]["group"], cfg)
                    for d in cl.groups}
 
-    representation = _representation(cl, stats, tables, visible, references, totals, cfg)
+    representation = _representation(cl, stats, tables, visible, references, totals, cfg,
+                                     disparities)
     prior = _prior_history(stats, visible, masks, references, hist, hist_cols, hc, ec, cfg)
     proxy = _proxy(cl, cfg)
-    mitigation = _mitigation(cl, cfg) if cfg.mitigation else {"shown": False}
-    verdict = _verdict(stats, disparities, prior, proxy, cfg)
+    pooled = bool((cl.period != "").any())
+    mitigation = _mitigation(cl, cfg) if cfg.mitigation and not pooled else {
+        "shown": False, "note": ("not computed for a back-test: its lists are made month by "
+                                 "month, so one threshold per group does not apply")
+        if pooled else "not requested"}
+    verdict = _verdict(disparities, representation, prior, proxy, cfg)
     return FairnessReport(config=cfg, verdict=verdict, summary=summary, references=references,
                           metric_frames=frames, _tables=tables, _disparities=disparities,
                           _stats=stats, _visible=visible, _masks=masks,
@@ -538,13 +742,20 @@ def build_fairness_report(scored: pd.DataFrame, config: FairnessConfig) -> Fairn
 
 
 # ---- sections ----------------------------------------------------------------------------
-def _representation(cl, stats, tables, visible, references, totals, cfg) -> dict[str, Any]:
+def _representation(cl, stats, tables, visible, references, totals, cfg,
+                    disparities) -> dict[str, Any]:
     """Who is on the worklist: against the open caseload (every dimension) and, for ethnicity,
-    against the child population (relative rate index, as councils' disproportionality tools)."""
+    against the child population (relative rate index, as councils' disproportionality tools).
+
+    The chi-squared test treats each listed row as independent; in a pooled back-test a child
+    can be listed in several months, so a finding also needs the selection-rate ratio's
+    cluster-bootstrap interval (children resampled) to exclude 1."""
     out: dict[str, Any] = {"against_caseload": {}, "against_population": None}
     for dim, t in tables.items():
         point = stats.point[dim]
         ref = references[dim]["group"]
+        d = disparities[dim]
+        sel = d[d["metric"] == "selection_rate"].set_index("group")
         rows = []
         for i, g in enumerate(point.index):
             show = bool(visible[dim]["selection_rate"].iloc[i])
@@ -557,6 +768,8 @@ def _representation(cl, stats, tables, visible, references, totals, cfg) -> dict
                 "selection_rate": t["selection_rate"].iloc[i],
                 "rri_vs_reference": float(rri) if np.isfinite(rri) else None,
                 "p_value": float(p) if np.isfinite(p) else None,
+                "interval_excludes_one": bool(sel.loc[g, "interval_excludes_one"])
+                if g in sel.index else False,
                 "finding": (_finding(p, rri) if show else
                             "too few to say anything (small numbers)"),
             })
@@ -583,6 +796,10 @@ def _against_population(stats, tables, visible, references, cfg) -> dict[str, An
     ref = references["ethnicity"]["group"]
     if ref not in known:
         ref = max(known, key=lambda g: point.loc[g, "n"]) if known else None
+    # the known groups' total would give a hidden "Not known" (or other) count back by
+    # subtraction from the published total: shares of it and tests on it need every count shown
+    masked = visible["ethnicity"]
+    all_shown = bool(masked["selection_rate"].all())
     k_known = float(point.loc[known, "n_selected"].sum()) if known else 0.0
     n_known = float(point.loc[known, "n"].sum()) if known else 0.0
     rows = []
@@ -598,11 +815,12 @@ def _against_population(stats, tables, visible, references, cfg) -> dict[str, An
             ref_list = point.loc[ref, "n_selected"] / shares[ref]
             row["caseload_rri"] = float(case_rate / ref_case) if ref_case > 0 else None
             row["worklist_rri"] = float(list_rate / ref_list) if ref_list > 0 else None
-            p = population_test(int(point.loc[g, "n_selected"]), int(k_known), shares[g])
+            p = (population_test(int(point.loc[g, "n_selected"]), int(k_known), shares[g])
+                 if all_shown else float("nan"))
             row["worklist_share_of_known"] = float(point.loc[g, "n_selected"] / k_known) \
-                if k_known else None
-            row["caseload_share_of_known"] = float(point.loc[g, "n"] / n_known) if n_known \
-                else None
+                if k_known and all_shown else None
+            row["caseload_share_of_known"] = float(point.loc[g, "n"] / n_known) \
+                if n_known and all_shown else None
             row["p_value"] = p
             rri = row["worklist_rri"] or np.nan
             row["finding"] = _finding(p, rri if g != ref else 1.0) if g != ref else "reference"
@@ -638,7 +856,6 @@ def _prior_history(stats, visible, masks, references, hist, hist_cols, hc, ec, c
     n_ec = point["n_entered_care"].to_numpy()
     mask_ec = secondary_suppress(n_ec, is_small(n_ec, cfg.suppression_limit),
                                  [np.arange(len(n_ec))])
-    label = suppressed_label(cfg.suppression_limit)
     ref_i = list(point.index).index(ref)
     rec_ref = point["recall_entered_care"].iloc[ref_i]
     for i, g in enumerate(point.index):
@@ -652,7 +869,8 @@ def _prior_history(stats, visible, masks, references, hist, hist_cols, hc, ec, c
             row["history_contribution_high"] = _clean(hi_c[i]) if show and hi_c is not None \
                 else None
         if ec is not None:
-            row["n_entered_care"] = label if mask_ec[i] else int(n_ec[i])
+            row["n_entered_care"] = (hidden_label(n_ec[i], cfg.suppression_limit) if mask_ec[i]
+                                     else int(n_ec[i]))
             show = bool(vis["recall_entered_care"].iloc[i]) and not mask_ec[i]
             rec = point["recall_entered_care"].iloc[i]
             row["recall_entered_care"] = _clean(rec) if show else None
@@ -667,7 +885,7 @@ def _prior_history(stats, visible, masks, references, hist, hist_cols, hc, ec, c
                 out["warnings"].append(
                     f"{g} children who later entered care were listed less often than {ref} "
                     f"children (recall ratio {_fmt_ratio(ratio)}, below {cfg.band[0]}): "
-                    f"history-based features may under-flag them (S1:545).")
+                    f"history-based features may under-flag them.")
         out["rows"].append(row)
     if hc is not None and ref in point.index:
         ref_c = point.loc[ref, "history_contrib_mean"]
@@ -691,9 +909,11 @@ def _prior_history(stats, visible, masks, references, hist, hist_cols, hc, ec, c
 def _proxy(cl: Caseload, cfg: FairnessConfig) -> dict[str, Any]:
     if "ethnicity" not in cl.groups:
         return {"available": False, "note": "ethnicity not reported", "groups": []}
+    last = ~cl.frame["child_id"].duplicated(keep="last").to_numpy()  # one row per child
     res = proxy_check(cl, tuple(cfg.feature_columns), cl.groups["ethnicity"],
                       folds=cfg.proxy_cv_folds, min_group=cfg.min_group_for_rates,
-                      top=cfg.proxy_top_features, random_state=cfg.random_state)
+                      top=cfg.proxy_top_features, random_state=cfg.random_state,
+                      rows=np.flatnonzero(last))
     for g in res["groups"]:
         if g["auc"] is not None:
             g["auc"] = round(g["auc"], 6)
@@ -724,7 +944,8 @@ def _mitigation(cl: Caseload, cfg: FairnessConfig) -> dict[str, Any]:
                 np.array([r["n_tp"], r["n_positive"] - r["n_tp"]]), limit).any()
             rows.append({
                 "strategy": strat, "group": r["group"],
-                "n_selected": label if hidden else int(r["n_selected"]),
+                "n_selected": hidden_label(r["n_selected"], limit) if hidden
+                else int(r["n_selected"]),
                 "selection_rate": _clean(r["selection_rate"]) if rate_ok else None,
                 "precision": _clean(r["precision"]) if prec_ok else None,
                 "recall": _clean(r["recall"]) if rec_ok else None,
@@ -737,36 +958,58 @@ def _mitigation(cl: Caseload, cfg: FairnessConfig) -> dict[str, Any]:
                     "basis and the panel's explicit decision."}
 
 
-def _verdict(stats, disparities, prior, proxy, cfg: FairnessConfig) -> Verdict:
+def _nice_metric(m: str) -> str:
+    return {"selection_to_need": "selection per need", "observed_to_predicted":
+            "calibration (observed / predicted)", "auc": "AUC"}.get(m, m.replace("_", " "))
+
+
+def _verdict(disparities, representation, prior, proxy, cfg: FairnessConfig) -> Verdict:
+    """Combine every judgement: fail > attention > insufficient evidence > pass."""
     tol = cfg.tolerances
-    fail, attention, not_judged = [], [], []
+    fail, attention, not_judged, missing = [], [], [], []
     for dim in tol.dimensions:
         if dim not in disparities:
             continue
-        point = stats.point[dim]
+        main_groups = set(tol.main_groups.get(dim, ()))
         d = disparities[dim]
         for _, r in d.iterrows():
             m, g = r["metric"], r["group"]
-            if r["judgement"] == "reference" or m not in set(tol.fail_metrics) | set(
-                    tol.attention_metrics):
+            if not r["judged"]:
                 continue
-            label_based = m != "selection_rate"  # selection_to_need needs labels too
-            n_lab, n_pos = point.loc[g, "n_labelled"], point.loc[g, "n_positive"]
-            enough = (n_lab >= tol.min_labelled and n_pos >= tol.min_positives) if label_based \
-                else point.loc[g, "n"] >= tol.min_labelled
-            if r["ratio"] is None or not enough:
-                if r["ratio"] is None and m in tol.fail_metrics and dim == "ethnicity":
-                    not_judged.append(f"{dim}: {g} ({m.replace('_', ' ')})")
+            what = f"{dim.replace('_', ' ')} {g}: {_nice_metric(m)}"
+            if r["judgement"] == "cannot judge":
+                det = r["detectable_ratio"]
+                det_txt = (f"; could detect only a ratio beyond {_fmt_ratio(det)}"
+                           if det is not None and np.isfinite(det) else "")
+                not_judged.append(f"{what} ({r['why']}{det_txt})")
+                if g in main_groups and m in tol.main_metrics:
+                    missing.append(f"{what}: {r['why']}")
                 continue
-            desc = (f"{dim.replace('_', ' ')} {g}: {m.replace('_', ' ')} is "
-                    f"{_fmt_ratio(r['ratio'])} times {r['reference']}'s "
-                    f"(95% interval {_fmt_ratio(r['ci_low'] or np.nan)}-"
-                    f"{_fmt_ratio(r['ci_high'] or np.nan)}; band {cfg.band[0]}-{cfg.band[1]})")
-            if m in tol.fail_metrics and r["judgement"] == "outside band (whole interval)":
-                fail.append(desc)
-            elif (m in tol.attention_metrics and r["judgement"].startswith("outside band")
-                  and (tol.attention_rule == "point_outside" or r["interval_excludes_one"])):
-                attention.append(desc)
+            if r["judgement"] in ("outside band", "attention"):
+                desc = (f"{what} is {_fmt_ratio(r['ratio'])} times {r['reference']}'s "
+                        f"(95% interval {_fmt_ratio(r['ci_low'])}-{_fmt_ratio(r['ci_high'])}; "
+                        f"band {cfg.band[0]}-{cfg.band[1]}): {r['judgement']}")
+                (fail if r["judgement"] == "outside band" else attention).append(desc)
+        # a main group with no rows at all (absent from the caseload) is missing evidence
+        present = set(d["group"]) if len(d) else set()
+        for g in sorted(main_groups - present):
+            missing.append(f"{dim.replace('_', ' ')} {g}: no open cases in this caseload")
+    # worklist selection tests: listed significantly more or less often than the rest, by a
+    # rate ratio outside the band, asks the panel to check whether need explains it
+    for dim in tol.dimensions:
+        blob = representation.get("against_caseload", {}).get(dim)
+        if not blob:
+            continue
+        for row in blob["rows"]:
+            p, rri = row.get("p_value"), row.get("rri_vs_reference")
+            if p is None or rri is None or row["group"] == blob["reference"]:
+                continue
+            if p < tol.selection_alpha and not cfg.band[0] <= rri <= cfg.band[1] \
+                    and row.get("interval_excludes_one", True):
+                attention.append(
+                    f"{dim.replace('_', ' ')} {row['group']}: listed {_fmt_ratio(rri)} times as "
+                    f"often as {blob['reference']} (selection test p={row['p_value']:.3f}): "
+                    f"attention; check whether need explains it (see selection per need)")
     # recall among later entrants below the band is a warning for the panel; the history
     # contribution gap alone is context (it may be legitimate), so it is not in the verdict
     attention += [w for w in prior.get("warnings", []) if "listed less often" in w]
@@ -775,8 +1018,20 @@ def _verdict(stats, disparities, prior, proxy, cfg: FairnessConfig) -> Verdict:
             attention.append(f"the model's features predict {g['group']} ethnicity with AUC "
                              f"{g['auc']:.2f} (above {tol.proxy_auc_attention}): they act as a "
                              f"proxy for ethnicity")
-    status = "fail" if fail else "attention" if attention else "pass"
-    reasons = fail + attention if (fail or attention) else [
-        "no disparity outside the band with enough numbers to judge; see the tables for "
-        "groups too small to judge"]
-    return Verdict(status=status, reasons=tuple(reasons), not_judged=tuple(not_judged))
+    if fail:
+        status = "fail"
+    elif attention:
+        status = "attention"
+    elif missing:
+        status = "insufficient evidence"
+    else:
+        status = "pass"
+    reasons = fail + attention
+    if missing:
+        reasons.append(f"not enough evidence to judge {len(missing)} comparisons of a main "
+                       f"ethnic group on a main measure (listed under 'Evidence missing')")
+    if not reasons:
+        reasons = ["every main group was judged on every main metric, and no disparity lies "
+                   "outside the band"]
+    return Verdict(status=status, reasons=tuple(reasons), not_judged=tuple(not_judged),
+                   missing_evidence=tuple(missing))

@@ -21,7 +21,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["is_small", "secondary_suppress", "suppressed_label"]
+__all__ = ["SECONDARY_LABEL", "hidden_label", "is_small", "secondary_suppress",
+           "suppressed_label"]
+
+#: How a count hidden only to protect a small one (secondary suppression) is written: it is 10
+#: or more, and "<10" would tell the reader something false.
+SECONDARY_LABEL = "hidden"
 
 
 def is_small(values: np.ndarray, limit: int) -> np.ndarray:
@@ -33,6 +38,11 @@ def is_small(values: np.ndarray, limit: int) -> np.ndarray:
 def suppressed_label(limit: int) -> str:
     """How a suppressed count is written: ``"<10"`` for the default limit."""
     return f"<{limit}"
+
+
+def hidden_label(value: float, limit: int) -> str:
+    """``"<10"`` for a small count, :data:`SECONDARY_LABEL` for a larger one hidden with it."""
+    return suppressed_label(limit) if is_small(np.array([value]), limit)[0] else SECONDARY_LABEL
 
 
 def secondary_suppress(values: np.ndarray, primary: np.ndarray,

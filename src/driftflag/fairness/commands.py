@@ -1,10 +1,9 @@
-"""CLI function for ``driftflag fairness``, registered by ``cli.py`` (not yet: stage 4/5 wiring).
+"""The fairness stage: :func:`fairness_pack` (the pack of a model version, written and logged),
+:func:`fairness_verdict` (the promotion gate's question) and the ``driftflag fairness`` command.
 
-A thin shell: resolve the model and month, ask the worklist for the scored caseload, make one
-library call (:func:`~driftflag.fairness.build_fairness_report`), write, log to the model's
-MLflow run, print the verdict. The scored caseload comes from ``driftflag.worklist``
-(``scored_caseload(store, model, month)``), which stage 5 provides; until then the command says
-so in one line.
+The evidence is the model version's out-of-sample back-test (:mod:`driftflag.fairness.backtest`):
+every monthly list its recipe would have made over the newest 12 months with known outcomes,
+pooled, plus every open case of those months for calibration and AUC by group.
 """
 
 from __future__ import annotations
@@ -14,7 +13,62 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["fairness", "log_fairness_to_mlflow"]
+__all__ = ["fairness", "fairness_pack", "fairness_verdict", "log_fairness_to_mlflow"]
+
+
+def fairness_pack(store: Path, out: Path | None, *, workspace: Path | None = None,
+                  version: str | None = None, target: str = "future_drift", k: int | float = 40,
+                  months: int = 12, n_bootstrap: int = 1000, population: Path | None = None,
+                  log_mlflow: bool = True):
+    """Build the fairness pack of a model version (default: the champion) from its back-test;
+    write it to ``out`` (unless None) and log it and its verdict to the version's MLflow run.
+
+    Returns the :class:`~driftflag.fairness.FairnessReport`.
+    """
+    from driftflag.fairness import FairnessConfig, build_fairness_report
+    from driftflag.fairness.backtest import backtest_caseload
+
+    bt = backtest_caseload(store, workspace=workspace, version=version, target=target,
+                           months=months)
+    cfg = FairnessConfig(
+        feature_columns=tuple(bt.feature_columns), n_bootstrap=n_bootstrap, k=k,
+        population_shares=population, model_card=bt.model_card, model_label=bt.model_label,
+        month=f"{bt.months[0]} to {bt.months[-1]}", evidence=bt.evidence)
+    report = build_fairness_report(bt.frame, cfg)
+    if out is not None:
+        report.write(out)
+    if log_mlflow and bt.run_id and out is not None:
+        from driftflag.tracking import resolve_workspace
+
+        log_fairness_to_mlflow(out, bt.run_id, resolve_workspace(workspace, create=False),
+                               report.verdict.status)
+    return report
+
+
+def fairness_verdict(store: Path, version: str, *, workspace: Path | None = None,
+                     target: str = "future_drift", k: int | float = 40, months: int = 12,
+                     n_bootstrap: int = 1000, out: Path | None = None):
+    """The fairness verdict of a model version (a challenger), for the promotion gate.
+
+    ``verdict.gate_ok`` is what the gate passes as ``fairness_ok``: False when the verdict is
+    "fail" (the gate refuses), True on "pass", None on "attention" or "insufficient evidence"
+    (the panel decides; ``require_fairness=True`` makes the gate refuse those too). The verdict
+    is also tagged on the version's run (``fairness_verdict``).
+    """
+    report = fairness_pack(store, out, workspace=workspace, version=version, target=target,
+                           k=k, months=months, n_bootstrap=n_bootstrap,
+                           log_mlflow=out is not None)
+    if out is None:
+        _tag_verdict(workspace, target, version, report.verdict.status)
+    return report.verdict
+
+
+def _tag_verdict(workspace: Path | None, target: str, version: str, status: str) -> None:
+    from driftflag.tracking import model_name, resolve_workspace, use_workspace
+
+    client = use_workspace(resolve_workspace(workspace, create=False))
+    mv = client.get_model_version(model_name(target), str(version))
+    client.set_tag(mv.run_id, "fairness_verdict", status)
 
 
 def log_fairness_to_mlflow(out_dir: Path, run_id: str, workspace: Path, verdict: str) -> None:
@@ -33,34 +87,22 @@ def log_fairness_to_mlflow(out_dir: Path, run_id: str, workspace: Path, verdict:
 def fairness(
     store: Annotated[Path, typer.Option("--store", help="Case store folder.")],
     model: Annotated[str, typer.Option("--model", help="champion or a model version.")] = "champion",
-    month: Annotated[str | None, typer.Option("--month", help="Worklist month, e.g. 2025-11.")] = None,
+    months: Annotated[int, typer.Option("--months", help="Back-test months to pool.")] = 12,
+    k: Annotated[int, typer.Option("--k", help="Cases on each monthly list.")] = 40,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("reports/fairness"),
     n_bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap replicates.")] = 1000,
     population: Annotated[Path | None, typer.Option(
         "--population", help="CSV group,share replacing England's pupil shares.")] = None,
     workspace: Annotated[Path | None, typer.Option("--workspace", help="MLflow workspace.")] = None,
 ) -> None:
-    """Write the ethics-panel fairness pack (HTML + JSON + charts) for one worklist month."""
+    """Write the ethics-panel fairness pack (HTML + JSON + charts) from the model's back-test."""
     from driftflag import HUMAN_DECISION_NOTICE
     from driftflag.errors import DriftflagError
-    from driftflag.fairness import FairnessConfig, build_fairness_report
 
     try:
-        try:
-            from driftflag.worklist.scored import scored_caseload  # stage 5
-        except ImportError as e:
-            raise DriftflagError(
-                "fairness needs the worklist's scored caseload (driftflag.worklist."
-                "scored_caseload), which is not available in this build") from e
-        sc = scored_caseload(store, model=model, month=month, workspace=workspace)
-        cfg = FairnessConfig(
-            feature_columns=tuple(sc.feature_columns), n_bootstrap=n_bootstrap,
-            population_shares=population, model_card=sc.model_card,
-            model_label=sc.model_label, month=sc.month)
-        report = build_fairness_report(sc.frame, cfg)
-        report.write(out)
-        if sc.run_id and sc.workspace:
-            log_fairness_to_mlflow(out, sc.run_id, sc.workspace, report.verdict.status)
+        report = fairness_pack(store, out, workspace=workspace,
+                               version=None if model == "champion" else model, k=k,
+                               months=months, n_bootstrap=n_bootstrap, population=population)
     except DriftflagError as err:
         from driftflag.cli import _fail
 

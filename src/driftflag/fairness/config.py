@@ -1,9 +1,8 @@
 """Configuration of the fairness audit (issue 7): groups, reference groups, band, suppression.
 
-Every default cites where it comes from: the fairness band is aequitas's ``tau = 0.8`` rule
-(``ml-anchors-and-tooling.md`` §2), the groups are ``domain-requirements.md`` §3.6, the
-suppression limits follow DfE/ONS small-number practice (counts 1-9 hidden, rates for groups
-under 20 not shown).
+The fairness band is aequitas's ``tau = 0.8`` rule (0.8-1.25), the groups are the DfE major
+ethnic groups, sex, age band, disability and UASC, and the suppression limits follow DfE/ONS
+small-number practice (counts 1-9 hidden, rates for groups under 20 not shown).
 """
 
 from __future__ import annotations
@@ -55,38 +54,43 @@ Dimension = Literal[
 
 
 class VerdictTolerances(BaseModel):
-    """When a disparity makes the verdict "fail" or "attention".
+    """How each (group, metric) disparity is judged, and how the judgements make the verdict.
 
-    A disparity is judged only for a group with at least ``min_labelled`` labelled cases and
-    ``min_positives`` cases with the outcome (label-based metrics) or ``min_labelled`` cases
-    (selection): below that the interval is too wide to say anything and the report says so.
+    Every judged ratio (group / reference group) gets one of four outcomes:
 
-    * **fail**: the whole bootstrap interval of the ratio lies outside the band, for a metric in
-      ``fail_metrics`` on a dimension in ``dimensions``;
-    * **attention**: the point estimate lies outside the band and the interval excludes 1 (the
-      gap is unlikely to be chance) for a metric in ``attention_metrics``. ``attention_rule =
-      "point_outside"`` drops the "excludes 1" condition (more alarms on small groups: measured
-      in ``docs/fairness.md``).
+    * **outside band**: the whole interval lies outside the band (0.8-1.25 by default);
+    * **attention**: the estimate lies outside the band but the interval reaches into it;
+    * **within band**: the estimate lies inside the band and the numbers are precise enough;
+    * **cannot judge**: too few children (or the figure is hidden as a small number), or the
+      *detectable ratio* (the smallest ratio the interval could tell from 1, from the bootstrap
+      spread of the log ratio: ``exp(z * sd)``) is beyond the band: such numbers could not see
+      a disparity the size of the band, so "within band" would claim more than they show.
 
-    Selection rate and ``selection_to_need`` (selection rate / base rate: how often a group is
-    listed per case with the outcome) are shown with intervals and tested against the caseload
-    and the population, but not judged by default: a group can be listed more often because more
-    of its cases drift, and even a well-calibrated model lists groups with different risk mixes
-    at different rates per need (measured: it raised false alarms by age band on unbiased data).
-    Add them to ``attention_metrics`` to judge them. The error rates (FNR: drifting cases missed; FDR: listed cases that
-    were not drifting) are the failures (``ml-anchors-and-tooling.md`` §2).
+    ``judged_metrics`` are judged for every group of every dimension in ``dimensions``;
+    ``main_metrics`` for the ``main_groups`` must all be judged, or the verdict is
+    "insufficient evidence" (never "pass"), saying which evidence is missing. Calibration by
+    group (observed / predicted on every labelled open case) is what catches a label biased
+    against a group; selection per need (selection rate / base rate) whether a group is listed
+    more often per case with the outcome; the error rates (FNR: drifting cases missed;
+    precision/FDR: listed cases that were drifting or not) whether the list serves a group worse.
+    The worklist selection tests (group against the rest of the caseload) count too: a group
+    listed significantly more or less often (``selection_alpha``) with a rate ratio outside the
+    band is "attention" (it may be explained by need, which the panel should check).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     dimensions: tuple[Dimension, ...] = ("ethnicity", "sex", "age_band", "disability", "uasc")
-    fail_metrics: tuple[Metric, ...] = (
-        "false_negative_rate", "false_discovery_rate", "precision",
+    judged_metrics: tuple[Metric, ...] = (
+        "precision", "false_discovery_rate", "false_negative_rate", "selection_to_need",
+        "observed_to_predicted",
     )
-    attention_metrics: tuple[Metric, ...] = (
-        "false_negative_rate", "false_discovery_rate", "precision",
+    main_metrics: tuple[Metric, ...] = (
+        "precision", "false_negative_rate", "selection_to_need", "observed_to_predicted",
     )
-    attention_rule: Literal["interval_excludes_one", "point_outside"] = "interval_excludes_one"
+    main_groups: dict[str, tuple[str, ...]] = Field(default_factory=lambda: {
+        "ethnicity": ("White", "Mixed", "Asian", "Black")})
+    selection_alpha: float = Field(0.05, gt=0, lt=1)
     min_labelled: int = Field(50, ge=1)
     min_positives: int = Field(10, ge=1)
     #: the prior-history check (recall among children who later entered care) warns, as
@@ -138,7 +142,10 @@ class FairnessConfig(BaseModel):
     mitigation: bool = True
     model_card: str | None = Field(None, description="Model card (markdown or HTML) from stage 4.")
     model_label: str = Field("model", description="Model name and version shown in the report.")
-    month: str | None = Field(None, description="Worklist month shown in the report, e.g. 2025-11.")
+    month: str | None = Field(
+        None, description="Months shown in the report, e.g. 2025-11 or 2024-10 to 2025-09.")
+    evidence: dict | None = Field(
+        None, description="Where the evidence comes from (back-test months and why), shown first.")
 
     @field_validator("band")
     @classmethod
@@ -171,7 +178,7 @@ class FairnessConfig(BaseModel):
         return self
 
     def history_feature_names(self) -> tuple[str, ...]:
-        """History-based features: the explicit list, else names matching a pattern (S1:545)."""
+        """History-based features: the explicit list, else names matching a pattern."""
         if self.history_features is not None:
             return tuple(self.history_features)
         return tuple(f for f in self.feature_columns

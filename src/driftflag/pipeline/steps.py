@@ -317,9 +317,10 @@ def _worklist(p: WorklistParams, ctx: StepContext) -> StepResult:
 class FairnessParams(Params):
     store: Path
     out: Path
-    month: str | None = Field(None, pattern=r"^\d{4}-\d{2}$")
+    month: str | None = Field(None, pattern=r"^\d{4}-\d{2}$")  # unused: the back-test picks
     model: str = "champion"
     k: int = Field(40, ge=1)
+    months: int = Field(12, ge=3)
     n_bootstrap: int = Field(1000, ge=50)
     fail_on_fail: bool = False
 
@@ -328,20 +329,15 @@ class FairnessParams(Params):
            help="fairness audit and ethics panel pack for the champion model")
 def _fairness(p: FairnessParams, ctx: StepContext) -> StepResult:
     from driftflag.errors import DriftflagError
-    from driftflag.fairness import FairnessConfig, build_fairness_report
-    from driftflag.fairness.commands import log_fairness_to_mlflow
-    from driftflag.worklist.scored import scored_caseload
+    from driftflag.fairness.commands import fairness_pack
 
-    sc = scored_caseload(p.store, model=p.model, month=p.month, workspace=ctx.workspace, k=p.k)
-    cfg = FairnessConfig(feature_columns=tuple(sc.feature_columns), n_bootstrap=p.n_bootstrap,
-                         model_card=sc.model_card, model_label=sc.model_label, month=sc.month)
-    report = build_fairness_report(sc.frame, cfg)
-    report.write(p.out)
-    if sc.run_id and sc.workspace:
-        log_fairness_to_mlflow(p.out, sc.run_id, sc.workspace, report.verdict.status)
+    report = fairness_pack(p.store, p.out, workspace=ctx.workspace,
+                           version=None if p.model == "champion" else p.model, k=p.k,
+                           months=p.months, n_bootstrap=p.n_bootstrap)
     if p.fail_on_fail and report.verdict.status == "fail":
         raise DriftflagError("fairness verdict is fail: " + "; ".join(report.verdict.reasons[:3]))
-    return StepResult(outputs=[p.out], summary=f"verdict {report.verdict.status} ({sc.month})")
+    return StepResult(outputs=[p.out],
+                      summary=f"verdict {report.verdict.status} ({report.config.month})")
 
 
 # --- monitor -----------------------------------------------------------------------------

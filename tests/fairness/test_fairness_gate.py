@@ -1,0 +1,102 @@
+"""The pack on a trained workspace: back-test months, the panel's page, and the promotion gate.
+
+One module fixture runs the demo's LA and training pipelines on a small LA (the training
+pipeline's fairness step writes the pack of version 2 from its back-test).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from driftflag.cli import app
+
+from .test_fairness_judgement import pooled
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    d = tmp_path_factory.mktemp("gate")
+    ws = d / "workspace"
+    runner = CliRunner()
+
+    def run(pipeline: str, *sets: str):
+        args = ["run", str(ROOT / "pipelines" / pipeline), "--workspace", str(ws)]
+        for s in sets:
+            args += ["--set", s]
+        res = runner.invoke(app, args)
+        assert res.exit_code == 0, res.output
+        return res.output
+
+    run("demo_la.yaml", f"la={d / 'la'}", "children=2500", "years=5",
+        "steps.calibration.with.fail_out_of_tolerance=false")
+    run("train.yaml", f"la={d / 'la'}", f"store={d / 'store'}", f"fairness_out={d / 'fairness'}",
+        "feature_start=2023-04-01", "steps.train.with.config.n_boot=20",
+        "steps.train.with.config.models=[rule_baseline,logistic_scorecard]",
+        "steps.fairness.with.model='2'", "steps.fairness.with.n_bootstrap=100")
+    return d, ws
+
+
+def test_pack_judges_twelve_back_test_months_outside_training(trained):
+    d, _ = trained
+    pack = json.loads((d / "fairness" / "fairness.json").read_text())
+    ev = pack["config"]["evidence"]
+    assert ev["source"] == "back-test" and ev["n_months"] == 12
+    assert ev["months"][0] == "2024-10" and ev["months"][-1] == "2025-09"
+    for fold in ev["folds"]:
+        first = min(fold["test_months"])
+        assert fold["fit_months"].split(" to ")[1] < first
+        if fold["calibration_months"] != "none":
+            assert fold["calibration_months"].split(" to ")[1] < first
+        assert fold["outcomes_known_by"][:7] <= first
+    assert "2025-09" in ev["champion_window"]  # why the current months cannot judge it
+    assert pack["verdict"]["status"] in ("pass", "attention", "insufficient evidence", "fail")
+    if pack["verdict"]["status"] != "fail":
+        # never "pass" while a main group or metric could not be judged
+        assert pack["verdict"]["status"] != "pass" or not pack["verdict"]["missing_evidence"]
+
+
+def test_panel_page_reads_first_and_has_no_codes(trained):
+    d, _ = trained
+    html = (d / "fairness" / "fairness.html").read_text()
+    assert html.index("Decision summary") < html.index("Glossary") < html.index(
+        "Ethnicity (DfE major groups)</h2>")
+    assert "What the evidence is" in html and "2024-10" in html
+    assert not re.search(r"\bS\d+:\d+", html) and not re.search(r"\w\.md\b", html)
+    assert "not yet run" not in html
+    card = html[html.index("<h2>Model card</h2>"):]
+    assert '<div class="card">' in card and "Fairness audit (this pack): verdict" in card
+    assert not re.search(r"^#{1,3} ", card, flags=re.M)  # rendered, not raw Markdown
+
+
+def test_gate_refuses_a_challenger_whose_fairness_fails(trained, monkeypatch):
+    from driftflag.fairness import commands
+    from driftflag.fairness.backtest import BacktestEvidence
+    from driftflag.tracking import model_name, promote, use_workspace
+
+    d, ws = trained
+    biased = pooled(label_bias=0.5)  # a recording bias against Black children
+
+    def fake_backtest(store, *, workspace=None, version=None, target="future_drift",
+                      months=12):
+        return BacktestEvidence(frame=biased, feature_columns=[], months=["2025-01", "2025-03"],
+                                evidence={"source": "test", "why": "planted bias",
+                                          "months": [], "n_months": 0, "folds": []},
+                                model_label=f"version {version}", version=version)
+
+    monkeypatch.setattr("driftflag.fairness.backtest.backtest_caseload", fake_backtest)
+    verdict = commands.fairness_verdict(d / "store", "2", workspace=ws, n_bootstrap=100)
+    assert verdict.status == "fail" and verdict.gate_ok is False
+    client = use_workspace(ws)
+    run_id = client.get_model_version(model_name("future_drift"), "2").run_id
+    assert client.get_run(run_id).data.tags["fairness_verdict"] == "fail"
+    gate = promote(ws, "future_drift", "2", fairness_ok=verdict.gate_ok)
+    assert gate.promoted is False and gate.checks["fairness"] is False
+    assert "the fairness audit did not pass" in gate.reasons
