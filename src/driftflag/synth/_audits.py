@@ -90,6 +90,14 @@ TRUTH_WEIGHTS: dict[str, float] = {
 }
 
 
+def _days_since(as_of: np.ndarray, starts: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Days from the start of the interval each row falls in (``idx``, -1 for none) to ``as_of``;
+    0 where there is none. Safe when the interval table is empty (a small LA may have no plan)."""
+    if len(starts) == 0:
+        return np.zeros(len(as_of), dtype=np.int64)
+    return np.where(idx >= 0, as_of - starts[np.maximum(idx, 0)], 0)
+
+
 def monthly_truth(
     month_starts: np.ndarray,
     referrals: pd.DataFrame,
@@ -136,8 +144,8 @@ def monthly_truth(
     ppi = _interval_lookup(child, as_of, pp["child_no"].to_numpy(), pp["start"].to_numpy(),
                            end_of(pp, "decision"))
     service = np.select([in_care, cpi >= 0, cini >= 0], ["LAC", "CP", "CIN"], "ASSESSMENT")
-    cp_days = np.where(cpi >= 0, as_of - cp["start"].to_numpy()[np.maximum(cpi, 0)], 0)
-    pp_days = np.where(ppi >= 0, as_of - pp["start"].to_numpy()[np.maximum(ppi, 0)], 0)
+    cp_days = _days_since(as_of, cp["start"].to_numpy(), cpi)
+    pp_days = _days_since(as_of, pp["start"].to_numpy(), ppi)
     a_days = np.zeros(len(child), dtype=np.int64)
     if assessments is not None and len(assessments):
         ai = _interval_lookup(child, as_of, assessments["child_no"].to_numpy(),

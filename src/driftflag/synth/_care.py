@@ -303,7 +303,9 @@ def simulate_care(
     missing = pd.DataFrame({
         "entry": mentry, "child_no": child[mentry], "missing_type": mtype,
         "start": mday, "end": mend, "rhi_offered": offered, "rhi_accepted": accepted,
-    }).sort_values(["child_no", "start", "missing_type"], kind="stable").reset_index(drop=True)
+    }).sort_values(["child_no", "start", "missing_type"], kind="stable")
+    # two draws on one day are one episode: the 903 missing table is keyed by child, start and type
+    missing = missing.drop_duplicates(["child_no", "start", "missing_type"]).reset_index(drop=True)
 
     # --- looked-after reviews: 20 working days, 3 months, then every 6 months ---------------
     n_rev = np.where(dur_days > 28, 1, 0) + np.where(dur_days > 91, 1 + (dur_days - 91) // 182, 0)
