@@ -4,6 +4,7 @@ the gate refuses. A small synthetic LA, two model specs, few bootstrap replicate
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 from pathlib import Path
 
@@ -57,14 +58,16 @@ def test_shuffled_labels_claim_no_skill_and_the_gate_refuses(store, tmp_path, mo
     from driftflag.models.run import run_training
     from driftflag.tracking import aliases, in_use, promote
 
-    real = targets.future_drift
+    real = targets.build_labels
 
     def shuffled(*args, **kw):
-        labels = real(*args, **kw)
+        """Whatever label the config asks for, with its values permuted across case-months."""
+        ls = real(*args, **kw)
         rng = np.random.default_rng(0)
-        return labels.assign(label=rng.permutation(labels["label"].to_numpy()))
+        return dataclasses.replace(ls, labels=ls.labels.assign(
+            label=rng.permutation(ls.labels["label"].to_numpy())))
 
-    monkeypatch.setattr(targets, "future_drift", shuffled)
+    monkeypatch.setattr(targets, "build_labels", shuffled)
     ws = tmp_path / "ws"
     run = run_training(store, _config(), models_dir=ROOT / "models", workspace=ws)
     gate = promote(ws, "future_drift")
