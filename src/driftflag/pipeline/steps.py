@@ -243,6 +243,12 @@ class PromoteParams(Params):
     version: str | None = None
     ece_max: float = 0.1
     require: bool = False  # fail the pipeline when the gate refuses the challenger
+    #: with a store, the challenger's fairness back-test runs first and the gate reads its verdict
+    #: (a "fail" is refused; see docs/fairness.md)
+    store: Path | None = None
+    fairness_months: int = 12
+    fairness_bootstrap: int = 200
+    require_fairness: bool = False  # refuse on "attention" / "insufficient evidence" too
 
 
 @step_kind("promote", PromoteParams, inputs=lambda p: [], outputs=lambda p: [],
@@ -256,7 +262,16 @@ def _promote(p: PromoteParams, ctx: StepContext) -> StepResult:
         champ = named.get(CHAMPION)
         return StepResult(outputs=[], summary="no challenger to judge; "
                           + (f"v{champ} stays champion" if champ else "no champion yet"))
-    gate = promote(ctx.workspace, p.target, p.version, ece_max=p.ece_max)
+    fairness_ok = None
+    if p.store is not None:
+        from driftflag.fairness.commands import fairness_verdict
+
+        judged = p.version or named[CHALLENGER]
+        verdict = fairness_verdict(p.store, judged, workspace=ctx.workspace, target=p.target,
+                                   months=p.fairness_months, n_bootstrap=p.fairness_bootstrap)
+        fairness_ok = verdict.gate_ok
+    gate = promote(ctx.workspace, p.target, p.version, ece_max=p.ece_max, fairness_ok=fairness_ok,
+                   require_fairness=p.require_fairness)
     if not gate.promoted and p.require:
         raise DriftflagError("promotion gate refused v" + str(gate.version) + ": "
                              + "; ".join(gate.reasons))
