@@ -155,8 +155,28 @@ def test_writing_leaves_other_files_alone(tmp_path):
     (tmp_path / "keep.txt").write_text("mine")
     build_scorecard(tiny_store(), "2025-11").write(tmp_path)
     assert (tmp_path / "keep.txt").read_text() == "mine"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt", "scorecard_2025-11.html",
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".driftflag-output", "keep.txt",
+                                                          "scorecard_2025-11.html",
                                                           "scorecard_2025-11.xlsx"]
+    build_scorecard(tiny_store(), "2025-11").write(tmp_path)  # its own files: rewritten
+
+
+def test_a_file_of_the_same_name_that_driftflag_did_not_write_is_never_replaced(tmp_path):
+    from driftflag._atomic import DestinationError
+
+    (tmp_path / "scorecard_2025-11.html").write_text("the QA lead's annotated copy")
+    with pytest.raises(DestinationError, match="was not written by driftflag"):
+        build_scorecard(tiny_store(), "2025-11").write(tmp_path)
+    assert (tmp_path / "scorecard_2025-11.html").read_text() == "the QA lead's annotated copy"
+    assert not (tmp_path / "scorecard_2025-11.xlsx").exists()
+
+
+def test_a_scorecard_never_goes_into_another_driftflag_output(tmp_path):
+    from driftflag._atomic import DestinationError, write_marker
+
+    write_marker(tmp_path, "worklist", contents=[])
+    with pytest.raises(DestinationError, match="holds a driftflag worklist"):
+        build_scorecard(tiny_store(), "2025-11").write(tmp_path)
 
 
 @pytest.mark.parametrize("month, message", [

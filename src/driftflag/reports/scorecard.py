@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from driftflag import HUMAN_DECISION_NOTICE
-from driftflag._atomic import write_bytes_atomic
+from driftflag._atomic import DestinationError, marker_of, write_bytes_atomic, write_marker
 from driftflag.casemodel import CaseStore
 from driftflag.errors import ConfigError
 from driftflag.indicators import Indicator, Registry, load_registry
@@ -312,9 +312,32 @@ class Scorecard:
         out_dir = Path(out_dir)
         html = out_dir / f"scorecard_{self.month}.html"
         xlsx = out_dir / f"scorecard_{self.month}.xlsx"
+        ours = _scorecards_written(out_dir)
+        for f in (html, xlsx):
+            if f.exists() and f.name not in ours:
+                # a shared folder: people's files sit beside the scorecards and are never replaced
+                raise DestinationError(f"{f}: exists and was not written by driftflag's scorecard; "
+                                       "move it away or choose another --out (nothing was written)")
         write_bytes_atomic(html, self.to_html().encode("utf-8"))
         write_bytes_atomic(xlsx, self.to_excel())
+        write_marker(out_dir, SCORECARD_KIND, contents=sorted(ours | {html.name, xlsx.name}))
         return [html, xlsx]
+
+
+SCORECARD_KIND = "scorecard"
+
+
+def _scorecards_written(out_dir: Path) -> set[str]:
+    """Scorecard files driftflag wrote into ``out_dir`` (its marker's list). A folder holding
+    another kind of driftflag output is refused: the scorecard goes into a folder of its own or a
+    folder of people's files, never into a worklist or a store."""
+    m = marker_of(out_dir) if out_dir.is_dir() else None
+    if m is None:
+        return set()
+    if m.get("kind") != SCORECARD_KIND:
+        raise DestinationError(f"{out_dir}: holds a driftflag {m.get('kind', 'output')}; write the "
+                               "scorecard to another folder (nothing was written)")
+    return {str(x) for x in m.get("contents", [])}
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
