@@ -281,8 +281,10 @@ class Sheet:
         """Nothing to reset: calamine never trusts ``<dimension>`` (kept for callers written for openpyxl)."""
 
     def iter_rows(self, min_row: int = 1, max_row: int | None = None, values_only: bool = True):
-        """Rows ``min_row``..``max_row`` (1-based) as tuples, blanks None (openpyxl's shape)."""
-        for row in self.values()[min_row - 1:max_row]:
+        """Rows ``min_row``..``max_row`` (1-based) as tuples, blanks None (openpyxl's shape).
+        calamine's own exception types pass through, for the caller to name."""
+        rows = self.book.calamine.get_sheet_by_name(self.title).to_python(skip_empty_area=False)
+        for row in rows[min_row - 1:max_row]:
             yield tuple(None if v == "" else v for v in row)
 
 
@@ -294,6 +296,17 @@ class Workbook:
         self.path, self.calamine = Path(path), calamine
         self.sheetnames: list[str] = list(calamine.sheet_names)
         self.worksheets = [Sheet(self, n) for n in self.sheetnames]
+        self._members: dict[str, str] | None = None
+
+    def member(self, title: str) -> str | None:
+        """The XML member holding sheet ``title`` (None when the workbook does not say)."""
+        if self._members is None:
+            try:
+                self._members = _sheet_members(self.path)
+            except Exception as e:  # damaged workbook.xml or relationships: lxml, zipfile, KeyError
+                raise SourceFileError(str(self.path), "the workbook's list of sheets cannot be read "
+                                      f"(damaged file: {type(e).__name__})") from e
+        return self._members.get(title)
 
     def close(self) -> None:
         close = getattr(self.calamine, "close", None)
@@ -338,7 +351,7 @@ def sheet_records(path: Path, ws: Sheet) -> Records:
     """
     title = one_line(ws.title, 60)
     values = ws.values()
-    member = _sheet_members(Path(path)).get(ws.title)
+    member = ws.book.member(ws.title)
     if member is None:
         raise SourceFileError(str(path), f"sheet '{title}' cannot be located in the workbook (damaged file)")
     try:
