@@ -180,3 +180,21 @@ def test_damaged_sheet_xml_is_one_line(tmp_path):
     with pytest.raises(SourceFileError) as e:
         read_annex_a(bad)
     assert "\n" not in str(e.value) and str(e.value).startswith(f"{bad}: sheet 'List 3' cannot be read")
+
+
+def test_chart_sheets_are_not_read_as_tables(tmp_path):
+    import xlsxwriter
+
+    f = tmp_path / "audits.xlsx"
+    wb = xlsxwriter.Workbook(str(f))
+    chart_sheet = wb.add_chartsheet("Chart1")  # first, as a council's summary chart often is
+    ws = wb.add_worksheet("Audits")
+    ws.write_row(0, 0, ["Audit ID", "Child Unique ID", "Audit Date"])
+    ws.write_row(1, 0, ["A1", "C1", "01/02/2026"])
+    chart = wb.add_chart({"type": "line"})
+    chart.add_series({"values": "=Audits!$A$2:$A$2"})
+    chart_sheet.set_chart(chart)
+    wb.close()
+    book = open_workbook(f)
+    assert book.sheetnames == ["Chart1", "Audits"] and [w.title for w in book.worksheets] == ["Audits"]
+    assert read_audit_log(f)["Audit ID"].tolist() == ["A1"]

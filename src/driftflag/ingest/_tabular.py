@@ -295,7 +295,10 @@ class Workbook:
     def __init__(self, path: Path, calamine):
         self.path, self.calamine = Path(path), calamine
         self.sheetnames: list[str] = list(calamine.sheet_names)
-        self.worksheets = [Sheet(self, n) for n in self.sheetnames]
+        # Chart and macro sheets hold no rows (openpyxl's ``worksheets`` left them out too).
+        kinds = {m.name: str(m.typ) for m in getattr(calamine, "sheets_metadata", [])}
+        self.worksheets = [Sheet(self, n) for n in self.sheetnames
+                           if kinds.get(n, "WorkSheet").endswith("WorkSheet")]
         self._members: dict[str, str] | None = None
 
     def member(self, title: str) -> str | None:
