@@ -169,3 +169,46 @@ def test_audit_log(paths):
     assert rows[1][7:] == ("Yes", "random", 0.05, "Yes")
     assert rows[2][9] is None
     wb.close()
+
+
+# --- the monthly series: latest workbook, earlier months as CSV exports ----------------------
+
+def _as_read(lists: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Annex A lists as read, dates parsed (xlsx gives ISO text, a CSV export dd/mm/yyyy)."""
+    out = {}
+    for name, df in lists.items():
+        df = df.drop(columns=["_source_file"]).copy()
+        for c in df.columns:
+            if "date" in c.lower():
+                iso = pd.to_datetime(df[c], format="%Y-%m-%d", errors="coerce")
+                dmy = pd.to_datetime(df[c], format="%d/%m/%Y", errors="coerce")
+                df[c] = iso.fillna(dmy).dt.strftime("%Y-%m-%d")
+        out[name] = df.astype(object).where(df.notna(), None)
+    return out
+
+
+def test_series_writes_latest_workbook_and_csv_exports_that_read_the_same(tmp_path):
+    from driftflag.ingest import read_annex_a
+    from driftflag.synth.writers.annex_a import write_annex_a_series
+
+    store = small_store()
+    dates = [pd.Timestamp("2025-12-31"), pd.Timestamp("2026-01-31"), pd.Timestamp("2026-03-31")]
+    csv_la, xlsx_la = tmp_path / "csv", tmp_path / "xlsx"
+    written = write_annex_a_series(store, csv_la, dates)
+    write_annex_a_series(store, xlsx_la, dates, history="xlsx")
+    names = sorted(p.name for p in (csv_la / "annex_a").iterdir())
+    assert names == sorted([f"annex_a_{d}_list_{n}.csv" for d in ("2025-12-31", "2026-01-31")
+                            for n in range(3, 10)] + ["annex_a_2026-03-31.xlsx"])
+    assert sorted(p.name for p in written) == names
+    for d in ("2025-12-31", "2026-01-31"):
+        from_csv: dict[str, pd.DataFrame] = {}
+        for n in range(3, 10):
+            from_csv.update(read_annex_a(csv_la / "annex_a" / f"annex_a_{d}_list_{n}.csv"))
+        from_xlsx = read_annex_a(xlsx_la / "annex_a" / f"annex_a_{d}.xlsx")
+        a, b = _as_read(from_csv), _as_read(from_xlsx)
+        assert sorted(a) == sorted(b) == list(SHEETS)
+        assert sum(len(v) for v in a.values()) > 0
+        for name in SHEETS:
+            pd.testing.assert_frame_equal(a[name], b[name], check_dtype=False)
+    latest = tmp_path / "csv" / "annex_a" / "annex_a_2026-03-31.xlsx"
+    assert latest.read_bytes() == (xlsx_la / "annex_a" / "annex_a_2026-03-31.xlsx").read_bytes()

@@ -143,6 +143,55 @@ def read_source(src: SourceFile, extract: date) -> tuple[dict[str, pd.DataFrame]
     raise SourceFileError(str(src.path), f"unsupported format {src.format}")
 
 
+def _is_annex_a_export(src: SourceFile) -> bool:
+    return src.format == "annex-a" and src.path.suffix.lower() == ".csv"
+
+
+def annex_a_extracts(sources: list[SourceFile], extract: date) -> list[list[SourceFile]]:
+    """``sources`` in reading units, in order: the CSV exports of Annex A lists in one folder
+    with the same extract date (``annex_a_2025-04-30_list_3.csv``, ``..._list_6.csv``) form one
+    unit, read together like the sheets of one workbook; every other file is a unit of its own.
+
+    The allocation as at an extract is chosen across the lists (an open looked-after or plan
+    row before the latest referral), so the lists of one extract must be staged together: read
+    one by one, list 3 alone would date a referral's worker at the extract date."""
+    units: list[list[SourceFile]] = []
+    by_extract: dict[tuple[Path, date], list[SourceFile]] = {}
+    for src in sources:
+        if not _is_annex_a_export(src):
+            units.append([src])
+            continue
+        key = (src.path.parent.resolve(), annex_extract_date(src.path, extract))
+        if key not in by_extract:
+            by_extract[key] = []
+            units.append(by_extract[key])
+        by_extract[key].append(src)
+    return units
+
+
+def read_annex_a_exports(srcs: list[SourceFile], extract: date) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    """Read the list exports of one Annex A extract and stage them as one workbook; returns
+    (parts per canonical table, rows read per file)."""
+    from driftflag.ingest.annex_a import read_annex_a
+
+    when = annex_extract_date(srcs[0].path, extract)
+    if when > extract:
+        raise SourceFileError(str(srcs[0].path), f"extract date {when} in the file name is after the "
+                                                 f"ingest's extract date {extract}")
+    lists: dict[str, pd.DataFrame] = {}
+    counts: dict[str, int] = {}
+    where: dict[str, str] = {}
+    for src in srcs:
+        read = read_annex_a(src.path)
+        for name, df in read.items():
+            if name in lists:
+                raise SourceFileError(str(src.path), f"{name} of the Annex A extract of {when} is also in "
+                                                     f"{Path(where[name]).name}")
+            lists[name], where[name] = df, str(src.path)
+        counts[str(src.path)] = sum(len(df) for df in read.values())
+    return tc.stage_annex_a(lists, codes.collection_year_of(when), pd.Timestamp(when)), counts
+
+
 # --- the run ------------------------------------------------------------------------------------
 
 def _drop(frames: dict[str, pd.DataFrame], bad: set[str]) -> None:
@@ -206,10 +255,17 @@ def build(
     step = progress or (lambda _m, _i, _n: None)
     parts: dict[str, list[pd.DataFrame]] = {}
     read_counts: dict[str, int] = {}
-    for i, src in enumerate(sources):
-        step(f"reading {src.path.name}", i, len(sources))
-        staged, n = read_source(src, extract_date)
-        read_counts[str(src.path)] = read_counts.get(str(src.path), 0) + n
+    i = 0
+    for unit in annex_a_extracts(sources, extract_date):
+        step(f"reading {unit[0].path.name}", i, len(sources))
+        i += len(unit)
+        if len(unit) == 1 and not _is_annex_a_export(unit[0]):
+            staged, n = read_source(unit[0], extract_date)
+            counts = {str(unit[0].path): n}
+        else:
+            staged, counts = read_annex_a_exports(unit, extract_date)
+        for f, n in counts.items():
+            read_counts[f] = read_counts.get(f, 0) + n
         for t, df in staged.items():
             if len(df):
                 parts.setdefault(t, []).append(df)

@@ -4,7 +4,9 @@ Layout of ``DIR``::
 
     ssda903/<2025-26>/header.csv episodes.csv uasc.csv missing.csv reviews.csv
     cin_census/cin_census_<2025-26>.xml
-    annex_a/annex_a_<month end>.xlsx    one per month end (the last ``annex_a_months``)
+    annex_a/annex_a_<last month end>.xlsx          the latest Annex A workbook
+    annex_a/annex_a_<month end>_list_<n>.csv       earlier month ends (the last ``annex_a_months``)
+                                                   as CSV exports of each list
     audits/qa_audit_log.xlsx
     canonical/        the case store (Parquet + manifest.json)
     truth/            latent drivers and true drift probabilities (never in the returns)

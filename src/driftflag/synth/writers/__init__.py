@@ -5,7 +5,8 @@ Layout under an LA folder ``DIR`` (collection year 2026 = 1 April 2025 - 31 Marc
 
     DIR/ssda903/<label>/{header,episodes,uasc,missing,reviews}.csv
     DIR/cin_census/cin_census_<label>.xml
-    DIR/annex_a/annex_a_<extract date ISO>.xlsx     one per month end (write_annex_a_series)
+    DIR/annex_a/annex_a_<extract date ISO>.xlsx     the latest month end (write_annex_a_series)
+    DIR/annex_a/annex_a_<date>_list_<n>.csv         earlier month ends, CSV exports of each list
     DIR/audits/qa_audit_log.xlsx
 
 Each ``write_*`` builds the return-format frames, hands them to an optional messy-fault injector
