@@ -98,6 +98,19 @@ def test_html_has_notice_sortable_table_and_cards(written, synth_worklist):
     assert html.count("<svg") >= 1
 
 
+def test_no_missing_value_marker_reaches_a_page(written):
+    """A measure that does not apply (months on a plan for a looked-after child) is an empty
+    cell: never "nan", "None", "NaT" or "<NA>" in the pages and CSVs people read."""
+    import re
+
+    for f in ("worklist.html", "worklist.csv", "shared/worklist_shared.html",
+              "shared/worklist_shared.csv"):
+        text = (written / f).read_text()
+        cells = re.split(r"<[^>]+>|,|\n", text)
+        bad = {c.strip() for c in cells} & {"nan", "None", "NaT", "<NA>", "&lt;NA&gt;", "NaN"}
+        assert not bad, (f, bad)
+
+
 def test_shared_copy_is_pseudonymised(written, synth_worklist):
     ids = set(synth_worklist.frame["child_id"])
     names = set(synth_worklist.frame["worker_name"].dropna())

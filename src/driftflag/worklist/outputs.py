@@ -379,17 +379,26 @@ def render_html(wl, *, frame: pd.DataFrame | None = None, contributions: pd.Data
         labels = {g: g.replace("_", " ") for g in by_group.columns}
         charts = [_chart_svg(by_group.iloc[i], labels) for i in range(len(by_group))]
     cards = []
-    for i, row in enumerate(disp.astype("str").replace({"<NA>": "", "nan": ""}).to_dict(orient="records")):
+    shown = _shown_text(disp)
+    for i, row in enumerate(shown.to_dict(orient="records")):
         cards.append({"row": row, "chart": charts[i] if i < len(charts) else ""})
     env = jinja2.Environment(loader=jinja2.PackageLoader("driftflag", "templates"),
                              autoescape=jinja2.select_autoescape(["html"]), keep_trailing_newline=True)
     template = env.get_template("worklist.html")
     return template.render(
         title=f"Case audit worklist {wl.month}", notice=HUMAN_DECISION_NOTICE, facts=_facts(wl),
-        columns=list(disp.columns), rows=disp.astype("str").replace({"<NA>": "", "nan": ""}).to_dict(orient="records"),
+        columns=list(disp.columns), rows=shown.to_dict(orient="records"),
         cards=cards, tables=[(t, tb.to_dict(orient="records"), list(tb.columns))
                              for t, tb in _summary_tables(frame)],
     )
+
+
+def _shown_text(disp: pd.DataFrame) -> pd.DataFrame:
+    """Every cell as the text a person reads: a measure that does not apply to the case (months
+    on a plan for a looked-after child) is an empty cell, never "nan" or "<NA>" (pandas 3 keeps
+    missing values missing through ``astype(str)``, so they must be replaced before it)."""
+    obj = disp.astype("object")
+    return obj.where(obj.notna(), "").map(str)
 
 
 def write_all(wl, out_dir: Path, *, pseudonym_key: bytes | None = None) -> Path:
