@@ -97,3 +97,32 @@ def synth_worklist(synth_la, synth_caseload, logistic_model):
     scored, contrib = score_caseload(synth_la.store, "2025-11", logistic_model, caseload=synth_caseload)
     return sample_worklist(scored, pol, "2025-11", synth_la.store["audits"], contributions=contrib,
                            registry=load_registry(), model_label="test logistic")
+
+
+@pytest.fixture(scope="session")
+def registered_workspace(tmp_path_factory, logistic_model, feature_frame):
+    """A workspace whose registry holds the logistic model, aliased champion."""
+    from datetime import date
+
+    from driftflag.evaluation import MetricTable
+    from driftflag.models import ModelSpec, TemporalConfig, describe_splits, temporal_splits
+    from driftflag.tracking import CHAMPION, log_training_run, use_workspace
+
+    ws = tmp_path_factory.mktemp("ws") / "ws"
+    X, y = feature_frame
+    score = logistic_model.predict_proba(X)[:, 1]
+    preds = pd.DataFrame({"model": "logistic_scorecard", "fold": "2025-07",
+                          "child_id": [f"C{i}" for i in range(len(y))], "y_true": y, "score": score})
+    res = log_training_run(
+        workspace=ws, target="future_drift",
+        spec=ModelSpec(name="logistic_scorecard", kind="logistic_scorecard", features=list(X.columns)),
+        model=logistic_model, feature_names=list(X.columns),
+        metric_table=MetricTable.from_predictions(preds, k=40, n_boot=20), model_label="logistic_scorecard",
+        split_plan=describe_splits(temporal_splits(TemporalConfig(feature_start=date(2021, 4, 1),
+                                                                  feature_end=date(2026, 3, 31)))),
+        data_manifest={"store": "synthetic"}, config={}, test_y=y, test_scores=score,
+        feature_ranges={c: (float(np.nanmin(X[c])), float(np.nanmax(X[c]))) for c in X.columns})
+    client = use_workspace(ws)
+    client.set_registered_model_alias(res.registered_name, CHAMPION, res.version)
+    client.delete_registered_model_alias(res.registered_name, "challenger")
+    return ws

@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import joblib
-import numpy as np
-import pandas as pd
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -27,33 +25,10 @@ def make_app() -> typer.Typer:
     return app
 
 
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory, logistic_model, feature_frame):
-    """A workspace whose registry holds the logistic model, aliased champion."""
-    from datetime import date
-
-    from driftflag.evaluation import MetricTable
-    from driftflag.models import ModelSpec, TemporalConfig, describe_splits, temporal_splits
-    from driftflag.tracking import CHAMPION, log_training_run, use_workspace
-
-    ws = tmp_path_factory.mktemp("ws") / "ws"
-    X, y = feature_frame
-    score = logistic_model.predict_proba(X)[:, 1]
-    preds = pd.DataFrame({"model": "logistic_scorecard", "fold": "2025-07",
-                          "child_id": [f"C{i}" for i in range(len(y))], "y_true": y, "score": score})
-    res = log_training_run(
-        workspace=ws, target="future_drift",
-        spec=ModelSpec(name="logistic_scorecard", kind="logistic_scorecard", features=list(X.columns)),
-        model=logistic_model, feature_names=list(X.columns),
-        metric_table=MetricTable.from_predictions(preds, k=40, n_boot=20), model_label="logistic_scorecard",
-        split_plan=describe_splits(temporal_splits(TemporalConfig(feature_start=date(2021, 4, 1),
-                                                                  feature_end=date(2026, 3, 31)))),
-        data_manifest={"store": "synthetic"}, config={}, test_y=y, test_scores=score,
-        feature_ranges={c: (float(np.nanmin(X[c])), float(np.nanmax(X[c]))) for c in X.columns})
-    client = use_workspace(ws)
-    client.set_registered_model_alias(res.registered_name, CHAMPION, res.version)
-    client.delete_registered_model_alias(res.registered_name, "challenger")
-    return ws
+@pytest.fixture()
+def workspace(registered_workspace):
+    """The shared registry with the logistic model as champion (tests/worklist/conftest.py)."""
+    return registered_workspace
 
 
 def test_worklist_then_import_and_report(tmp_path, store_path, workspace, monkeypatch):

@@ -165,8 +165,11 @@ def test_a_corrected_grade_is_a_new_record_not_an_overwrite(tmp_path, store_path
     history = ledger.audit_history(store_path)
     assert len(history) == 4
     correction = history.iloc[-1]
-    assert correction["recorded_by"] == "QA lead" and correction["supersedes"] == history.iloc[0]["record_id"]
-    assert history.iloc[0]["grade"] == "Good"  # the first record is still there
+    corrected = first["audit_id"].iloc[0]
+    original = history[history["audit_id"] == corrected].iloc[0]
+    assert correction["audit_id"] == corrected
+    assert correction["recorded_by"] == "QA lead" and correction["supersedes"] == original["record_id"]
+    assert original["grade"] == "Good"  # the first record is still there
     audits = read_store(store_path, tables=["audits"])["audits"].set_index("audit_id")
     assert audits.loc[first["audit_id"].iloc[0], "grade"] == "Inadequate"
 

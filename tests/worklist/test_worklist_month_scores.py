@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import joblib
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -27,12 +26,10 @@ def test_ranks_share_ties_and_the_notice_travels_with_the_file(tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(path), got, check_dtype=False)
 
 
-def test_worklist_writes_the_score_of_every_open_case(tmp_path, store_path, logistic_model):
-    model = tmp_path / "model.joblib"
-    joblib.dump(logistic_model, model)
+def test_worklist_writes_the_score_of_every_open_case(tmp_path, store_path, registered_workspace):
     out = tmp_path / "wl"
     wl, _ = run_worklist(store_path, "2025-11", out, policy=ROOT / "pipelines" / "monthly_audit.yaml",
-                         model=str(model))
+                         workspace=registered_workspace)
     scores = pd.read_parquet(out / "scores.parquet")
     assert len(scores) == wl.summary()["open_cases"] and scores["child_id"].is_unique
     assert set(wl.frame["child_id"].astype(str)) <= set(scores["child_id"])
