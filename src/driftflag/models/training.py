@@ -131,8 +131,10 @@ def _fit_one(spec: ModelSpec, X: pd.DataFrame, y: np.ndarray, w: np.ndarray | No
     pipe.fit(Xf, yf, **kw)
     if cal_dates:
         cal_mask = as_of.isin(pd.to_datetime(list(cal_dates))).to_numpy()
-        Xc, yc, wc = _graded_rows(X, y, w, g, cal_mask)
-        return calibrate(pipe, Xc, yc, spec.calibration.method, sample_weight=wc)
+        # the ranking is learnt from the grade, the probability is calibrated to the 0/1 label the
+        # metrics, the gate's calibration check and the model card speak of
+        return calibrate(pipe, X[cal_mask], y[cal_mask], spec.calibration.method,
+                         sample_weight=w[cal_mask] if w is not None else None)
     return pipe
 
 
@@ -153,7 +155,7 @@ def train_models(
 
     ``labels`` has ``child_id``, ``as_of``, ``label`` (and ``weight_column`` if given, e.g.
     ``ipw``) and ``grade_column`` if given (a graded label in [0, 1] the models learn instead of
-    ``label``, which the label metrics still use); panel rows without a label are dropped. ``registry`` (stage 3's
+    ``label``, which calibration and the label metrics still use); panel rows without a label are dropped. ``registry`` (stage 3's
     ``load_registry()``) gives the default features and their polarity.
     """
     from driftflag.evaluation import MetricTable
