@@ -27,7 +27,8 @@ def main() -> None:
     ap.add_argument("--years", type=int, default=8)
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--targets", nargs="+",
-                    default=["audit_finding", "drift_milestones", "revolving_door", "future_drift"])
+                    default=["audit_finding", "drift_milestones", "drift_milestone_count", "revolving_door",
+                             "future_drift"])
     ap.add_argument("--models", nargs="+", default=["rule_baseline", "logistic_scorecard", "lightgbm"])
     ap.add_argument("--k", type=int, default=40, help="cases on the monthly list")
     ap.add_argument("--folds", type=int, default=6, help="test months (one per fold)")
@@ -65,7 +66,8 @@ def main() -> None:
             cfg = TemporalConfig(feature_start=date.fromisoformat(args.feature_start), feature_end=end,
                                  label_timespan_months=ls.horizon_months, n_folds=args.folds)
             result = train_models(p, ls.labels, specs, cfg, registry=reg, k=args.k, n_boot=10,
-                                  weight_column="weight" if ls.weighted else None)
+                                  weight_column="weight" if ls.weighted else None,
+                                  grade_column="grade" if ls.graded else None)
             for name, g in result.open_case_scores.groupby("model", sort=False):
                 r = truth_report(g, truth, k=args.k)
                 print(f"| {seed} | {target} ({ls.target}) | {name} | {r.expected_auc:.3f} | "

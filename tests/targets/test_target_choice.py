@@ -85,5 +85,16 @@ def test_every_target_has_plain_words_and_unknown_targets_are_refused():
     for t in ("audit_finding", "drift_milestones", "revolving_door", "future_drift"):
         text = describe_target(t)
         assert text.startswith("whether") and "_" not in text
+    assert describe_target("drift_milestone_count").startswith("how many") and \
+        "_" not in describe_target("drift_milestone_count")
     with pytest.raises(ConfigError):
         build_labels(_store(), COHORT, "next_week")
+
+
+def test_graded_target_keeps_the_0_1_label_and_adds_a_grade():
+    ls = build_labels(_store(), COHORT, "drift_milestone_count")
+    plain = build_labels(_store(), COHORT, "drift_milestones")
+    assert ls.graded and not plain.graded and ls.target == "drift_milestone_count"
+    assert ls.labels["label"].tolist() == plain.labels["label"].tolist()
+    assert ((ls.labels["grade"] > 0) == (ls.labels["label"] == 1)).all()
+    assert set(ls.labels["grade"]) <= {0.0, 0.5, 1.0}

@@ -9,7 +9,11 @@ from hypothesis import strategies as st
 
 from driftflag.casemodel.store import CaseStore
 from driftflag.targets import DRIFT_MILESTONES, drift_milestones
-from driftflag.targets.drift_milestones import VISIT_INTERVAL_DAYS, VISIT_LATE_FACTOR
+from driftflag.targets.drift_milestones import (
+    VISIT_INTERVAL_DAYS,
+    VISIT_LATE_FACTOR,
+    milestone_grade,
+)
 
 AS_OF = pd.Timestamp("2025-01-01")
 END = AS_OF + pd.DateOffset(months=6)
@@ -95,3 +99,30 @@ def test_matches_the_per_case_reference(cp, missing, visits):
         for name, value in ref.items():
             assert got.loc[child, name] == value, (child, name)
         assert got.loc[child, "label"] == int(any(got.loc[child, m] for m in DRIFT_MILESTONES))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    cp=st.lists(st.tuples(st.sampled_from("AB"), day, st.one_of(st.none(), day)), max_size=4),
+    missing=st.lists(st.tuples(st.sampled_from("AB"), day, st.sampled_from([True, False, None])), max_size=6),
+    visits=st.lists(st.tuples(st.sampled_from("AB"), day, st.sampled_from(["CP", "CIN", "LAC"])), max_size=8),
+    cap=st.integers(1, 3),
+)
+def test_grade_counts_distinct_milestones_up_to_the_cap(cp, missing, visits, cap):
+    cp = [(f"P{i}", c, s, e) for i, (c, s, e) in enumerate(cp) if e is None or e > s]
+    missing = [(f"M{i}", *m) for i, m in enumerate(missing)]
+    one_a_day = {(c, d): t for c, d, t in visits}
+    visits = [(f"V{i}", c, d, t) for i, ((c, d), t) in enumerate(one_a_day.items())]
+    labels = drift_milestones(_store(cp, missing, visits), pd.DataFrame({"child_id": ["A", "B"], "as_of": AS_OF}))
+    got = dict(zip(labels["child_id"], milestone_grade(labels, cap), strict=True))
+    for child in "AB":
+        n = sum(_reference(cp, missing, visits, child).values())  # the only milestones these stores hold
+        assert got[child] == min(n, cap) / cap, child
+        assert (got[child] > 0) == bool(labels.set_index("child_id").loc[child, "label"])
+
+
+def test_two_milestones_grade_one_and_one_grades_half():
+    store = _store(cp=[("P1", "A", "2023-01-01", None), ("P2", "B", "2023-01-01", None)],
+                   missing=[("M1", "A", "2025-02-01", False), ("M2", "A", "2025-03-01", None)])
+    labels = drift_milestones(store, pd.DataFrame({"child_id": ["A", "B", "C"], "as_of": AS_OF}))
+    assert milestone_grade(labels).tolist() == [1.0, 0.5, 0.0]

@@ -95,7 +95,8 @@ def run_training(
     step("temporal folds")
     result = train_models(p, ls.labels, specs, t, registry=reg, k=cfg.k, n_boot=cfg.n_boot,
                           random_state=cfg.random_state,
-                          weight_column="weight" if ls.weighted else None)
+                          weight_column="weight" if ls.weighted else None,
+                          grade_column="grade" if ls.graded else None)
     result.meta["labels"] = ls
     truth = judge_against_truth(result, cfg.truth_dir)
     manifest = {"store": dict(cs.manifest), "registry": reg.label, "rows": result.meta["n_rows"]}

@@ -101,16 +101,38 @@ def _coverage_decision(panel: pd.DataFrame, specs: Sequence[ModelSpec], registry
     return decision
 
 
+def _graded_rows(X: pd.DataFrame, y: np.ndarray, w: np.ndarray | None, g: np.ndarray | None, mask):
+    """The rows a model learns from: as they are, or, for a graded label ``g`` in [0, 1], each row
+    twice (a positive weighted ``g`` and a negative weighted ``1 - g``: the log-loss of the
+    fractional label), rows of zero weight left out. Why: a 0/1 "any milestone" label saturates
+    among the most drifting cases; a grade keeps ordering them."""
+    Xm, ym = X[mask], y[mask]
+    wm = w[mask] if w is not None else None
+    if g is None:
+        return Xm, ym, wm
+    gm = g[mask]
+    base = wm if wm is not None else np.ones(len(gm))
+    ww = np.concatenate([gm * base, (1.0 - gm) * base])
+    keep = ww > 0
+    Xd = pd.concat([Xm, Xm], ignore_index=True)[keep]
+    yd = np.concatenate([np.ones(len(gm), int), np.zeros(len(gm), int)])[keep]
+    return Xd, yd, ww[keep]
+
+
 def _fit_one(spec: ModelSpec, X: pd.DataFrame, y: np.ndarray, w: np.ndarray | None,
-             as_of: pd.Series, fit_dates, cal_dates, feature_names, polarity):
+             as_of: pd.Series, fit_dates, cal_dates, feature_names, polarity,
+             g: np.ndarray | None = None):
     fit_mask = as_of.isin(pd.to_datetime(list(fit_dates))).to_numpy()
-    if len(np.unique(y[fit_mask])) < 2:
+    Xf, yf, wf = _graded_rows(X, y, w, g, fit_mask)
+    if len(np.unique(yf)) < 2:
         raise TrainingError(f"{spec.name}: training months hold only one outcome class")
     pipe = build(spec, feature_names, polarity)
-    kw = {"model__sample_weight": w[fit_mask]} if w is not None else {}
-    pipe.fit(X[fit_mask], y[fit_mask], **kw)
+    kw = {"model__sample_weight": wf} if wf is not None else {}
+    pipe.fit(Xf, yf, **kw)
     if cal_dates:
         cal_mask = as_of.isin(pd.to_datetime(list(cal_dates))).to_numpy()
+        # the ranking is learnt from the grade, the probability is calibrated to the 0/1 label the
+        # metrics, the gate's calibration check and the model card speak of
         return calibrate(pipe, X[cal_mask], y[cal_mask], spec.calibration.method,
                          sample_weight=w[cal_mask] if w is not None else None)
     return pipe
@@ -127,11 +149,13 @@ def train_models(
     n_boot: int = 200,
     random_state: int = 0,
     weight_column: str | None = None,
+    grade_column: str | None = None,
 ) -> TrainingResult:
     """Cross-validate each spec over the temporal folds, then refit it on all closed labels.
 
     ``labels`` has ``child_id``, ``as_of``, ``label`` (and ``weight_column`` if given, e.g.
-    ``ipw``); panel rows without a label are dropped. ``registry`` (stage 3's
+    ``ipw``) and ``grade_column`` if given (a graded label in [0, 1] the models learn instead of
+    ``label``, which calibration and the label metrics still use); panel rows without a label are dropped. ``registry`` (stage 3's
     ``load_registry()``) gives the default features and their polarity.
     """
     from driftflag.evaluation import MetricTable
@@ -141,7 +165,7 @@ def train_models(
 
         registry = load_registry()
     polarity = {ind.column: ind.polarity for ind in registry.indicators}
-    keep = ["child_id", "as_of", "label"] + ([weight_column] if weight_column else [])
+    keep = ["child_id", "as_of", "label"] + [c for c in (weight_column, grade_column) if c]
     df = panel.merge(labels[keep], on=["child_id", "as_of"], how="inner", validate="one_to_one")
     if df.empty:
         raise TrainingError("no panel row has a label: check the as-of dates of panel and labels")
@@ -153,6 +177,7 @@ def train_models(
     categories: dict[str, list[str]] = {}
     y = df["label"].to_numpy(int)
     w = df[weight_column].to_numpy(float) if weight_column else None
+    g = np.clip(df[grade_column].to_numpy(float), 0.0, 1.0) if grade_column else None
     H = temporal_cfg.label_timespan_months
     closed = [d for d in pd.to_datetime(df["as_of"].unique())
               if add_months(d.date(), H) <= temporal_cfg.feature_end]
@@ -168,7 +193,7 @@ def train_models(
         for split in splits:
             months = spec.calibration.months if spec.calibration.method != "none" else 0
             fit_dates, cal_dates = split.calibration_slice(months)
-            model = _fit_one(spec, X, y, w, df["as_of"], fit_dates, cal_dates, feature_names, pol)
+            model = _fit_one(spec, X, y, w, df["as_of"], fit_dates, cal_dates, feature_names, pol, g)
             test = df["as_of"].isin(pd.to_datetime(list(split.test_as_of))).to_numpy()
             scores = model.predict_proba(X[test])[:, 1]
             preds.append(pd.DataFrame({
@@ -186,7 +211,7 @@ def train_models(
         all_dates = sorted(closed)
         fit_dates, cal_dates = (all_dates[:-months], all_dates[-months:]) if months else (all_dates, [])
         finals[spec.name] = _fit_one(spec, X, y, w, df["as_of"], fit_dates, cal_dates,
-                                     feature_names, pol)
+                                     feature_names, pol, g)
     predictions = pd.concat(preds, ignore_index=True)
     table = MetricTable.from_predictions(predictions, k=k, baseline=baseline, n_boot=n_boot,
                                          random_state=random_state)
@@ -217,8 +242,10 @@ class TrainConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    target: Literal["future_drift", "audit_finding", "drift_milestones", "revolving_door"] = "future_drift"
-    label: Literal["future_drift", "audit_finding", "drift_milestones", "revolving_door"] | None = None
+    target: Literal["future_drift", "audit_finding", "drift_milestones", "drift_milestone_count",
+                    "revolving_door"] = "future_drift"
+    label: Literal["future_drift", "audit_finding", "drift_milestones", "drift_milestone_count",
+                   "revolving_door"] | None = None
     min_audits: int = Field(200, ge=1)
     min_audit_findings: int = Field(30, ge=1)
     truth_dir: Path | None = None

@@ -11,6 +11,10 @@ Four targets, each its own label (``targets/future_drift.py`` holds the mileston
                     and clocks running on (CP plan past 18 months, PLO past 16 weeks, proceedings
                     past 26 weeks), repeat missing without return home interviews, a third
                     placement in 12 months, a repeat CP plan.
+``drift_milestone_count`` the same milestones, graded: the number of distinct milestones in the
+                    window, counted up to 2 (0, 1/2 or 1). The models learn the grade (a
+                    fractional label); the label metrics still use "any milestone". It orders the
+                    most drifting cases, where "any milestone" saturates (benchmarks/README.md).
 ``revolving_door``  a re-referral within 12 months of the previous one in the next H months: the
                     case is closed and comes back (a different failure from drift: the case did not
                     stay open long enough).
@@ -33,13 +37,13 @@ import pandas as pd
 
 from driftflag.casemodel.store import CaseStore
 from driftflag.targets.audit import audit_finding
-from driftflag.targets.drift_milestones import drift_milestones
+from driftflag.targets.drift_milestones import GRADE_CAP, drift_milestones, milestone_grade
 from driftflag.targets.future_drift import MILESTONES, TargetConfig, future_drift
 
 __all__ = ["MIN_AUDITS", "MIN_AUDIT_FINDINGS", "TARGETS", "LabelSet", "Target", "audit_labels", "build_labels",
            "describe_target", "target_horizon_months"]
 
-Target = Literal["audit_finding", "drift_milestones", "revolving_door", "future_drift"]
+Target = Literal["audit_finding", "drift_milestones", "drift_milestone_count", "revolving_door", "future_drift"]
 TARGETS: tuple[str, ...] = Target.__args__  # type: ignore[attr-defined]
 
 #: Fewest audits (with a known inclusion probability, matched to the panel) to learn from findings.
@@ -61,6 +65,13 @@ _WORDING = {
                         "late), the child goes missing twice or more without "
                         "a return home interview, has a third placement in 12 months, or starts a "
                         "repeat child protection plan",
+    "drift_milestone_count": "how many of these happen in the next {h} months (none, one, or two or "
+                             "more, each counted once): a plan, court or visiting clock runs on "
+                             "(child protection plan past 18 months, pre-proceedings past 16 weeks, "
+                             "care proceedings past 26 weeks, a statutory visit more than three times "
+                             "its interval late), the child goes missing twice or more without a "
+                             "return home interview, has a third placement in 12 months, or starts a "
+                             "repeat child protection plan",
     "revolving_door": "whether the case is closed and the child is referred again within 12 months "
                       "of the previous referral, in the next {h} months",
     "future_drift": "whether a drift milestone or a re-referral within 12 months happens in the "
@@ -100,6 +111,11 @@ class LabelSet:
         return self.target == "audit_finding"
 
     @property
+    def graded(self) -> bool:
+        """The models learn ``labels["grade"]`` (in [0, 1]) rather than the 0/1 ``label``."""
+        return "grade" in self.labels.columns
+
+    @property
     def description(self) -> str:
         return describe_target(self.target, self.horizon_months)
 
@@ -107,6 +123,11 @@ class LabelSet:
 def _drift_labels(store: CaseStore, cohort: pd.DataFrame, horizon: int) -> pd.DataFrame:
     lab = drift_milestones(store, cohort, TargetConfig(horizon_months=horizon))
     return lab[["child_id", "as_of", "label"]].assign(weight=1.0)
+
+
+def _graded_drift_labels(store: CaseStore, cohort: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    lab = drift_milestones(store, cohort, TargetConfig(horizon_months=horizon))
+    return lab[["child_id", "as_of", "label"]].assign(weight=1.0, grade=milestone_grade(lab).to_numpy())
 
 
 def _milestone_labels(store: CaseStore, cohort: pd.DataFrame, milestones, horizon: int) -> pd.DataFrame:
@@ -155,6 +176,9 @@ def build_labels(
     if target == "future_drift":
         return LabelSet(_milestone_labels(store, cohort, MILESTONES, horizon_months), target, target,
                         horizon_months, "drift milestones and re-referrals combined")
+    if target == "drift_milestone_count":
+        return LabelSet(_graded_drift_labels(store, cohort, horizon_months), target, target, horizon_months,
+                        f"drift milestones graded by how many happen (up to {GRADE_CAP})")
     if target == "audit_finding":
         labels, unknown = audit_labels(store, cohort)
         n, pos = len(labels), int(labels["label"].sum()) if len(labels) else 0
