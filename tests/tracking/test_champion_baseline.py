@@ -204,3 +204,41 @@ def test_models_show_names_the_model_in_use_and_refuses_a_typo_in_one_line(regis
     r = runner.invoke(app, ["models", "show", "--workspace", ws])
     assert r.exit_code == 0, r.output
     assert "Model in use: driftflag-future-drift v" in r.output and "Gate decisions:" in r.output
+
+
+def _saturated_registry(ws, better: bool):
+    """Both models list only positives in their top k (precision@k level at 1.0); below the top
+    the challenger orders cases perfectly (``better``) or in reverse."""
+    from driftflag.tracking import settle_after_training
+
+    X, y, _ = _frame(0)
+    Xt, _, ids = _frame(1)
+    n = len(Xt)
+    rng = np.random.default_rng(3)
+    yt = np.r_[np.ones(n // 2, dtype=int), np.zeros(n - n // 2, dtype=int)]
+    top = np.r_[np.linspace(1.0, 0.9, 200), np.zeros(n - 200)]  # first 200 cases: positives
+    base = top + np.where(top == 0, rng.random(n) * 0.5, 0)  # rest in random order
+    rest = np.linspace(0.5, 0.0, n) if better else np.linspace(0.0, 0.5, n)
+    chall = np.where(top > 0, top, rest)
+    preds = pd.concat([pd.DataFrame({"model": m, "fold": "2025-07", "child_id": ids, "y_true": yt,
+                                     "score": s}) for m, s in (("rule_baseline", base), ("ranker", chall))])
+    versions = {}
+    for label, kind in (("rule_baseline", "rule_baseline"), ("ranker", "logistic_scorecard")):
+        spec, model = _fit(kind, X, y)
+        spec = ModelSpec(name=label, kind=kind, features=list(X.columns))
+        versions[label] = _log(ws, spec, model, label, preds, Xt, yt,
+                               base if label == "rule_baseline" else chall).version
+    settle_after_training(ws, TARGET, versions, "rule_baseline")
+    return versions
+
+
+@pytest.mark.parametrize("better", [True, False])
+def test_a_level_precision_at_k_is_decided_by_average_precision(tmp_path, better):
+    from driftflag.tracking import promote
+
+    versions = _saturated_registry(tmp_path / "ws", better)
+    gate = promote(tmp_path / "ws", TARGET, versions["ranker"], ece_max=1.0)
+    assert gate.figures["precision_at_k.diff_low"] == 0.0
+    assert gate.checks["beats_baseline"] is better, gate.figures
+    if not better:
+        assert any("average precision" in r for r in gate.reasons)

@@ -12,7 +12,10 @@ MLflow registry stages are deprecated; driftflag uses aliases (``ml-anchors-and-
   1. **skill**: the challenger's pooled ROC AUC interval lies above 0.5 (shuffled labels fail);
   2. **beats the baseline beyond the interval**: the paired bootstrap interval of
      (model - rule baseline) pooled precision@k lies above 0
-     (``precision_at_k.pooled.diff_low > 0``);
+     (``precision_at_k.pooled.diff_low > 0``); when precision@k is level (lower end exactly 0,
+     as when nearly every listed case meets the label), the paired interval of pooled average
+     precision must lie above 0 instead, so a better ranking of the whole top of the list counts
+     but a worse list never does;
   3. **beats the current champion**: when the champion is the rule baseline of the same training
      data this is check 2 (paired, same test folds); otherwise the challenger's pooled
      precision@k must be above the upper end of the champion's interval (a comparison of
@@ -51,6 +54,8 @@ BASELINE_KIND = "rule_baseline"
 _PREVIOUS = "driftflag.previous_champion"
 _REASON = "driftflag.champion_reason"
 _GATE_METRIC = "precision_at_k.pooled"
+#: decides "beats the baseline" when precision@k is level (saturated at the top of the list)
+_RANKING_METRIC = "average_precision.pooled"
 _SKILL_METRIC = "roc_auc.pooled"
 _RECORD_TAG = "driftflag.record"
 _VERSION_REF = re.compile(r"^v?(\d+)$", re.IGNORECASE)
@@ -315,6 +320,8 @@ def promote(
         "precision_at_k.low": m.get(f"{_GATE_METRIC}.low", math.nan),
         "precision_at_k.diff_vs_baseline": m.get(f"{_GATE_METRIC}.diff_vs_baseline", math.nan),
         "precision_at_k.diff_low": m.get(f"{_GATE_METRIC}.diff_low", math.nan),
+        "average_precision.diff_vs_baseline": m.get(f"{_RANKING_METRIC}.diff_vs_baseline", math.nan),
+        "average_precision.diff_low": m.get(f"{_RANKING_METRIC}.diff_low", math.nan),
         "roc_auc": m.get(_SKILL_METRIC, math.nan), "roc_auc.low": m.get(f"{_SKILL_METRIC}.low", math.nan),
         "ece": m.get("ece.pooled", math.nan), "ece_max": ece_max,
     }
@@ -324,10 +331,14 @@ def promote(
     if not checks["skill"]:
         reasons.append(f"no skill shown: the ROC AUC interval starts at {_fmt(auc_low)}, not above 0.5")
     diff_low = figures["precision_at_k.diff_low"]
-    checks["beats_baseline"] = bool(diff_low > 0)
+    ap_low = figures["average_precision.diff_low"]
+    # precision@k saturates when nearly every listed case meets the label (both near 1): then the
+    # ranking of the whole top of the list (average precision) decides, never a worse list
+    checks["beats_baseline"] = bool(diff_low > 0 or (diff_low >= 0 and ap_low > 0))
     if not checks["beats_baseline"]:
         reasons.append(f"precision@k does not beat the rule baseline beyond the interval "
-                       f"(lower end of the difference {_fmt(diff_low)} <= 0)")
+                       f"(lower end of the difference {_fmt(diff_low)} <= 0"
+                       + (f"; average precision's {_fmt(ap_low)} <= 0)" if diff_low >= 0 else ")"))
     if champion is None:
         checks["beats_champion"] = None
     elif _kind(client, name, champion) == BASELINE_KIND and \
