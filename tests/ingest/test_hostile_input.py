@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from xlsx_edits import rewrite_sheet, small_audit_log, stale_dimension
 
 from driftflag.errors import SourceFileError
 from driftflag.ingest import read_903_csv, read_annex_a, read_audit_log, read_cin_census
@@ -26,18 +27,6 @@ from driftflag.ingest.detect import detect_file, detect_sources
 from driftflag.ingest.run import build
 
 EXTRACT = date(2026, 3, 31)
-
-
-def stale_dimension(src: Path, dst: Path, ref: str = "A1") -> Path:
-    """Copy a workbook with every sheet's ``<dimension>`` rewritten to ``ref``."""
-    with zipfile.ZipFile(src) as zi, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zo:
-        for item in zi.infolist():
-            data = zi.read(item.filename)
-            if item.filename.startswith("xl/worksheets/"):
-                data, n = re.subn(rb'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{ref}"/>'.encode(), data)
-                assert n == 1
-            zo.writestr(item, data)
-    return dst
 
 
 def data_lines(path: Path) -> int:
@@ -72,22 +61,9 @@ def test_stale_dimension_audit_log_reads_every_row(tiny_la, tmp_path):
 
 
 def test_rows_out_of_order_in_sheet_xml_stop_with_one_line(tmp_path):
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Audits"
-    ws.append(["Audit ID", "Child Unique ID", "Audit Date"])
-    for i in range(1, 4):
-        ws.append([f"A{i}", f"C{i}", "01/02/2026"])
-    ok = tmp_path / "ok.xlsx"
-    wb.save(ok)
-    bad = tmp_path / "bad.xlsx"
-    with zipfile.ZipFile(ok) as zi, zipfile.ZipFile(bad, "w") as zo:
-        for item in zi.infolist():
-            data = zi.read(item.filename)
-            if item.filename.startswith("xl/worksheets/"):
-                # openpyxl would skip a row numbered before the one above it
-                data = data.replace(b'r="4"', b'r="2"')
-            zo.writestr(item, data)
+    ok = small_audit_log(tmp_path / "ok.xlsx", ["01/02/2026"] * 3)
+    # openpyxl would skip a row numbered before the one above it
+    bad = rewrite_sheet(ok, tmp_path / "bad.xlsx", lambda d: d.replace(b'r="4"', b'r="2"'))
     with pytest.raises(SourceFileError) as e:
         read_audit_log(bad)
     assert "\n" not in str(e.value) and str(e.value).startswith(f"{bad}: sheet 'Audits': row 2")

@@ -8,7 +8,6 @@ one), and rows out of order."""
 from __future__ import annotations
 
 import re
-import zipfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from xlsx_edits import rewrite_sheet, small_audit_log
 
 from driftflag.errors import SourceFileError
 from driftflag.ingest import read_annex_a, read_audit_log
@@ -38,16 +38,6 @@ def trimmed(rows: list[list[str | None]]) -> list[list[str | None]]:
     while out and not out[-1]:
         out.pop()
     return out
-
-
-def rewrite_sheet(src: Path, dst: Path, edit) -> Path:
-    with zipfile.ZipFile(src) as zi, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zo:
-        for item in zi.infolist():
-            data = zi.read(item.filename)
-            if item.filename.startswith("xl/worksheets/sheet"):
-                data = edit(data)
-            zo.writestr(item, data)
-    return dst
 
 
 def _records(path: Path):
@@ -133,14 +123,7 @@ def test_error_cells_are_read_as_their_text_not_blanks(tmp_path):
 
 
 def test_cells_claiming_the_same_reference_stop_the_read(tmp_path):
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Audits"
-    ws.append(["Audit ID", "Child Unique ID", "Audit Date"])
-    for i in range(1, 4):
-        ws.append([f"A{i}", f"C{i}", "01/02/2026"])
-    ok = tmp_path / "ok.xlsx"
-    wb.save(ok)
+    ok = small_audit_log(tmp_path / "ok.xlsx", ["01/02/2026"] * 3)
     # row 4's cells claim row 3's references: calamine would keep one of the two rows
     bad = rewrite_sheet(ok, tmp_path / "bad.xlsx",
                         lambda d: re.sub(rb'(<c r="[A-C])4"', rb'\g<1>3"', d))
@@ -151,14 +134,7 @@ def test_cells_claiming_the_same_reference_stop_the_read(tmp_path):
 
 
 def test_duplicate_row_numbers_without_cell_references_stop_the_read(tmp_path):
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Audits"
-    ws.append(["Audit ID", "Child Unique ID", "Audit Date"])
-    for i in range(1, 4):
-        ws.append([f"A{i}", f"C{i}", timedelta(hours=i)])
-    ok = tmp_path / "ok.xlsx"
-    wb.save(ok)
+    ok = small_audit_log(tmp_path / "ok.xlsx", [timedelta(hours=i) for i in range(1, 4)])
 
     def edit(data: bytes) -> bytes:
         data = re.sub(rb'<c r="[A-Z]+\d+"', b"<c", data)  # cells placed by their row alone
