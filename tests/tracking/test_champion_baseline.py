@@ -111,17 +111,20 @@ def test_shuffled_labels_claim_no_skill_and_the_gate_refuses(registry):
 
 def test_worklist_model_is_the_champion_with_why(registry):
     from driftflag.models.baseline import RuleBaseline
-    from driftflag.tracking import load_registered_model
+    from driftflag.models.encoding import FeatureEncoder
+    from driftflag.tracking import load_model
 
-    model, use = load_registered_model(registry["ws"], TARGET)
-    assert isinstance(model.named_steps["model"], RuleBaseline)
-    assert use.version == registry["versions"]["rule_baseline"]
+    loaded = load_model(registry["ws"], TARGET)
+    model, use = loaded.pipeline, loaded.in_use
+    assert isinstance(model.named_steps["encode"], FeatureEncoder)
+    assert isinstance(model.named_steps["model"].named_steps["model"], RuleBaseline)
+    assert use.version == registry["versions"]["rule_baseline"] and use.run_id
     assert "rule baseline is the first champion" in use.label and "champion" in use.aliases
     assert model.predict_proba(registry["Xt"]).shape == (len(registry["Xt"]), 2)
 
 
 def test_gate_promotes_a_model_that_beats_the_baseline(registry):
-    from driftflag.tracking import aliases, load_registered_model, promote, rollback
+    from driftflag.tracking import aliases, load_model, promote, rollback
 
     ws, v = registry["ws"], registry["versions"]
     gate = promote(ws, TARGET, v["logistic_scorecard"])  # trained on the real labels
@@ -129,19 +132,18 @@ def test_gate_promotes_a_model_that_beats_the_baseline(registry):
     assert gate.checks["beats_champion"] == gate.checks["beats_baseline"]  # paired, same data
     named = aliases(ws, TARGET)
     assert named["champion"] == v["logistic_scorecard"] and named.get("challenger") != named["champion"]
-    _, use = load_registered_model(ws, TARGET)
-    assert "passed the gate" in use.reason
+    assert "passed the gate" in load_model(ws, TARGET).in_use.reason
     assert rollback(ws, TARGET) == v["rule_baseline"]
 
 
 def test_model_files_and_uris_are_refused_in_one_line(registry, tmp_path):
-    from driftflag.tracking import TrackingError, load_registered_model
+    from driftflag.tracking import TrackingError, load_model
 
     f = tmp_path / "x.joblib"
     f.write_bytes(b"not a model")
     for ref in (str(f), "x.joblib", "models:/driftflag-future-drift/1", "runs:/abc/model", "../v1"):
         with pytest.raises(TrackingError) as e:
-            load_registered_model(registry["ws"], TARGET, ref)
+            load_model(registry["ws"], TARGET, ref)
         assert "only from the workspace's registry" in str(e.value) and "\n" not in str(e.value)
 
 
@@ -154,7 +156,7 @@ def test_types_are_trusted_from_the_code_not_the_model_file(registry):
     import skops.io as sio
     import yaml
 
-    from driftflag.tracking import TrackingError, load_registered_model, use_workspace
+    from driftflag.tracking import TrackingError, load_model, use_workspace
 
     ws, v1 = registry["ws"], registry["versions"]["rule_baseline"]
     client = use_workspace(ws)
@@ -168,7 +170,7 @@ def test_types_are_trusted_from_the_code_not_the_model_file(registry):
         meta["flavors"]["sklearn"]["skops_trusted_types"] = [f"{__name__}.NotAModel"]
         mlmodel_path.write_text(yaml.safe_dump(meta))
         with pytest.raises(TrackingError, match="does not trust"):
-            load_registered_model(ws, TARGET, v1)
+            load_model(ws, TARGET, v1)
     finally:
         shutil.move(f"{folder}/{name}.bak", f"{folder}/{name}")
 
@@ -178,6 +180,7 @@ def test_types_are_trusted_from_the_code_not_the_model_file(registry):
                                               ("lightgbm", "isotonic")])
 def test_fixed_trusted_types_cover_every_model_spec(kind, calibration):
     from driftflag.models._build import build, calibrate
+    from driftflag.models.encoding import FeatureEncoder, scoring_pipeline
     from driftflag.tracking import TRUSTED_MODEL_TYPES
     from driftflag.tracking.loading import untrusted_types
 
@@ -187,7 +190,9 @@ def test_fixed_trusted_types_cover_every_model_spec(kind, calibration):
     spec = ModelSpec(name=kind, kind=kind, features=list(X.columns), hyperparameters=hp)
     model = calibrate(build(spec, list(X.columns), {"visits_overdue": "higher_is_worse"}).fit(X[:200], y[:200]),
                       X[200:], y[200:], calibration)
-    assert set(untrusted_types(model)) <= set(TRUSTED_MODEL_TYPES)
+    artefact = scoring_pipeline(FeatureEncoder(list(X.columns)).fit(X), model)  # as registered
+    assert set(untrusted_types(artefact)) <= set(TRUSTED_MODEL_TYPES)
+    assert "driftflag.models.encoding.FeatureEncoder" in untrusted_types(artefact)
 
 
 def test_models_show_names_the_model_in_use_and_refuses_a_typo_in_one_line(registry):

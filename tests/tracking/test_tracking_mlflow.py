@@ -129,7 +129,15 @@ def test_every_gate_decision_is_recorded_with_its_figures(logged):
     assert "ROC AUC" in d.loc[1, "summary"] and "v1 stays champion" in d.loc[1, "summary"]
     client = use_workspace(ws)
     mv = client.get_model_version("driftflag-future-drift", "2")
-    assert mv.description.split(" ", 1)[1].startswith("refused")
+    # the description carries the gate's decision, then the model card's summary
+    head, card = mv.description.split("\n\n", 1)
+    assert head.startswith("Gate decision: refused (") and "v1 stays champion" in head
+    assert card.startswith("Model card summary: logistic_scorecard (logistic_scorecard)")
+    assert "precision@k" in card and "against the rule baseline" in card and "nan" not in mv.description
+    gate_run = next(r for r in client.search_runs(
+        [client.get_experiment_by_name("driftflag-future-drift").experiment_id],
+        "tags.`driftflag.record` = 'gate_decision' and params.version = '2'"))
+    assert gate_run.data.params["decision"] == "refused"  # the version it decided on, not None
     exp = client.get_experiment_by_name("driftflag-future-drift")
     gate_runs = client.search_runs([exp.experiment_id], "tags.`driftflag.record` = 'gate_decision'")
     assert any("precision_at_k.diff_low" in r.data.metrics for r in gate_runs)

@@ -156,23 +156,15 @@ def judge_against_truth(result: TrainingResult, truth_dir: Path | None) -> dict[
 
 def _log_monitoring_reference(workspace, run_id, spec, reg, panel_frame, result, feats) -> None:
     """Log what ``driftflag monitor`` compares later months against: the training inputs'
-    distributions and scores (aggregates only, no child-level rows) and the one-hot vocabulary
-    the model was fitted with, so later months are encoded the same way."""
-    import json
-
-    from driftflag.models.training import prepare_features
+    distributions and scores (aggregates only, no child-level rows). The model scores the raw
+    panel itself: its feature encoding is part of it."""
     from driftflag.monitoring import build_reference
     from driftflag.tracking import use_workspace
 
-    dropped = result.meta.get("dropped_features", {})
-    raw = [f for f in spec.resolve_features(reg.model_features()) if f not in dropped]
-    X, _ = prepare_features(panel_frame, raw, result.categories)
-    X = X.reindex(columns=feats, fill_value=0.0)
-    score = result.final_models[spec.name].predict_proba(X)[:, 1]
+    model = result.final_models[spec.name]
+    raw = [str(f) for f in model.named_steps["encode"].features_]
+    score = model.predict_proba(panel_frame)[:, 1]
     ref = build_reference(panel_frame.assign(score=score), raw, "score",
                           label=f"{spec.name} training panel")
     client = use_workspace(workspace)
     client.log_text(run_id, ref.to_json(), "monitoring/reference.json")
-    client.log_text(run_id, json.dumps({"features": raw, "model_columns": feats,
-                                        "categories": result.categories}, indent=1, sort_keys=True),
-                    "monitoring/encoding.json")

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from driftflag.errors import ConfigError
 from driftflag.models._build import build, calibrate
 from driftflag.models._errors import TrainingError
+from driftflag.models.encoding import FeatureEncoder, encode_features, scoring_pipeline
 from driftflag.models.spec import ModelSpec
 from driftflag.models.splits import (
     Split,
@@ -46,23 +47,7 @@ def prepare_features(
     One-hot columns are ``<feature>=<value>`` over a fixed vocabulary (``categories``, or the
     sorted values seen in ``panel``), so every fold and the final model share the same columns.
     """
-    cats = dict(categories or {})
-    cols: dict[str, pd.Series] = {}
-    missing = [f for f in features if f not in panel.columns]
-    if missing:
-        raise TrainingError(f"panel lacks feature column(s): {', '.join(missing)}")
-    for f in features:
-        s = panel[f]
-        if pd.api.types.is_bool_dtype(s) or str(s.dtype) == "boolean":
-            cols[f] = s.astype("Float64").astype("float64")
-        elif pd.api.types.is_numeric_dtype(s):
-            cols[f] = s.astype("float64")
-        else:
-            vocab = cats.setdefault(f, sorted(str(v) for v in s.dropna().unique()))
-            text = s.astype("str")
-            for v in vocab:
-                cols[f"{f}={v}"] = (text == v).astype("float64")
-    return pd.DataFrame(cols, index=panel.index), cats
+    return encode_features(panel, features, categories)
 
 
 @dataclass
@@ -210,8 +195,9 @@ def train_models(
         months = spec.calibration.months if spec.calibration.method != "none" else 0
         all_dates = sorted(closed)
         fit_dates, cal_dates = (all_dates[:-months], all_dates[-months:]) if months else (all_dates, [])
-        finals[spec.name] = _fit_one(spec, X, y, w, df["as_of"], fit_dates, cal_dates,
-                                     feature_names, pol, g)
+        fitted = _fit_one(spec, X, y, w, df["as_of"], fit_dates, cal_dates, feature_names, pol, g)
+        # the artefact carries its encoding: it scores a raw snapshot on its own
+        finals[spec.name] = scoring_pipeline(FeatureEncoder(feats, categories).fit(df), fitted)
     predictions = pd.concat(preds, ignore_index=True)
     table = MetricTable.from_predictions(predictions, k=k, baseline=baseline, n_boot=n_boot,
                                          random_state=random_state)

@@ -54,7 +54,8 @@ def log_report(report: MonitorReport, tracking_uri: str, *, run_id: str | None =
         name = experiment or MONITORING_EXPERIMENT
         exp = client.get_experiment_by_name(name)
         exp_id = exp.experiment_id if exp is not None else client.create_experiment(
-            name, artifact_location=_artifact_location(tracking_uri))
+            name, artifact_location=_artifact_location(tracking_uri),
+            tags={"mlflow.experimentKind": "custom_model_development"})  # not MLflow 3's GenAI mode
         run = client.create_run(exp_id, run_name=f"monitor {report.month}".strip(),
                                 tags={"driftflag.kind": "data_drift_monitoring"})
         run_id = run.info.run_id

@@ -35,19 +35,14 @@ def _month_start(month: str):
 def _model_version(workspace: Path, target: str, model: str):
     """(registered name, version, run id) of ``model`` (alias or version number)."""
     from driftflag.monitoring._errors import MonitoringError
-    from driftflag.tracking import model_name, use_workspace
-
-    name = model_name(target)
-    client = use_workspace(workspace)
-    from mlflow.exceptions import MlflowException
+    from driftflag.tracking import TrackingError, in_use, model_name
 
     try:
-        mv = client.get_model_version(name, model) if model.isdigit() else \
-            client.get_model_version_by_alias(name, model)
-    except MlflowException as e:
-        raise MonitoringError(f"no model {name}@{model} in workspace {workspace}: train and promote one, "
-                              "or give --reference and --current") from e
-    return name, str(mv.version), mv.run_id
+        use = in_use(workspace, target, model)  # the one registry lookup
+    except TrackingError as e:
+        raise MonitoringError(f"no model {model_name(target)}@{model} in workspace {workspace}: train and "
+                              "promote one, or give --reference and --current") from e
+    return use.name, use.version, use.run_id
 
 
 def _logged_reference(run_id: str, name: str, version: str):
@@ -75,23 +70,12 @@ def _scored_snapshot(store: Path | None, as_of, name: str, version: str, feature
         raise MonitoringError("give --store (to snapshot and score the month) or --current FEATURES.parquet")
     snap = snapshot(read_store(store), as_of)
     try:
-        import json
+        from driftflag.tracking import load_model
 
-        import mlflow.artifacts
-
-        from driftflag.models.training import prepare_features
-        from driftflag.tracking import load_registered_model
-
-        # only from the workspace's registry, trusting the fixed list of model types
-        model, _use = load_registered_model(workspace, target, version)
-        try:  # the encoding the model was fitted with (logged by driftflag train)
-            mv = mlflow.MlflowClient().get_model_version(name, version)
-            enc = json.loads(mlflow.artifacts.load_text(f"runs:/{mv.run_id}/monitoring/encoding.json"))
-            X, _ = prepare_features(snap, enc["features"], enc["categories"])
-            X = X.reindex(columns=enc["model_columns"], fill_value=0.0)
-        except Exception:  # noqa: BLE001 - older runs without the encoding artifact
-            X, _ = prepare_features(snap, features)
-        return snap.assign(score=model.predict_proba(X)[:, 1])
+        # only from the workspace's registry, trusting the fixed list of model types; the
+        # model carries its feature encoding, so it scores the raw snapshot
+        loaded = load_model(workspace, target, version)
+        return snap.assign(score=loaded.pipeline.predict_proba(snap)[:, 1])
     except Exception as e:  # noqa: BLE001 - any failure means the month cannot be scored
         raise MonitoringError(f"cannot score the {as_of.date()} snapshot with {name} v{version} ({e}); "
                               "give --current FEATURES.parquet with a score column") from e
@@ -157,9 +141,9 @@ def run_monitoring(
     dest = report.write(Path(out) / label)
     rid = None
     if log_mlflow:
-        from driftflag.tracking import tracking_uri
+        from driftflag.tracking import as_workspace
 
-        rid = report.log_to_mlflow(tracking_uri(ws), run_id=run_id)
+        rid = report.log_to_mlflow(as_workspace(ws).tracking_uri, run_id=run_id)
     return report, dest, rid
 
 

@@ -85,7 +85,12 @@ def run_pipeline(
                       progress=progress or (lambda _m: None))
     outcomes: list[StepOutcome] = []
     tracker = _Tracker(tracking_uri, cfg.name, Path(workspace))
-    with tracker.parent():
+    from driftflag.tracking import tracking_server
+    from driftflag.tracking import tracking_uri as local_uri
+
+    # a pipeline's tracking_uri reaches every stage (training runs, registry, worklist, monitor)
+    server = tracking_uri if tracking_uri and tracking_uri != local_uri(Path(workspace)) else None
+    with tracking_server(server), tracker.parent():
         for spec, params in zip(cfg.steps, step_params, strict=True):
             kind = KINDS[spec.kind]
             params_json = params.model_dump_json()
@@ -168,8 +173,10 @@ class _Tracker:
         exp = self.client.get_experiment_by_name("driftflag-pipelines")
         if exp is None:  # artifacts under the workspace, never a ./mlruns folder in the CWD
             art = (self.workspace / "artifacts" / "driftflag-pipelines").resolve()
-            self.exp_id = self.client.create_experiment("driftflag-pipelines",
-                                                        artifact_location=art.as_uri())
+            self.exp_id = self.client.create_experiment(
+                "driftflag-pipelines",
+                artifact_location=None if self.uri.startswith(("http://", "https://")) else art.as_uri(),
+                tags={"mlflow.experimentKind": "custom_model_development"})
         else:
             self.exp_id = exp.experiment_id
         run = self.client.create_run(self.exp_id, run_name=f"pipeline:{self.name}",

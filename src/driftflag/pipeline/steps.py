@@ -277,6 +277,7 @@ def _promote(p: PromoteParams, ctx: StepContext) -> StepResult:
                              + "; ".join(gate.reasons))
     metrics = {f"gate.{k}": float(v) for k, v in gate.figures.items() if v == v}
     metrics["gate.promoted"] = float(gate.promoted)
+    metrics["gate.version"] = float(gate.version)  # the version decided on (params say None)
     return StepResult(outputs=[], metrics=metrics, summary=gate.summary or f"v{gate.version}: "
                       + "; ".join(gate.reasons))
 

@@ -100,6 +100,34 @@ class ModelCard:
                          "diff": diff})
         return rows
 
+    def summary(self) -> str:
+        """A few lines of the card for the registry's version description (plain text)."""
+        from driftflag.evaluation import POOLED
+
+        df = self.metric_frame
+        pooled = df[(df["fold"] == POOLED) & (df["model"] == self.model_label)]
+        by_metric = {r.metric: r for r in pooled.itertuples(index=False)}
+
+        def fig(metric: str, label: str) -> str:
+            r = by_metric.get(metric)
+            if r is None:
+                return f"{label} not available"
+            text = f"{label} {_fmt(r.estimate)} ({_fmt(r.low)} to {_fmt(r.high)})"
+            if self.baseline_label and self.model_label != self.baseline_label and metric != "ece":
+                text += f", {_fmt(r.diff_vs_baseline)} against the rule baseline"
+            return text
+
+        return "\n".join([
+            f"Model card summary: {self.spec_name} ({self.kind}) ranks open cases by "
+            f"{_target_description(self.predicts or self.target)}.",
+            f"Pooled over {len(self.splits)} held-out folds, top {self.k} per month: "
+            f"{fig('precision_at_k', 'precision@k')}; {fig('roc_auc', 'ROC AUC')}; "
+            f"{fig('ece', 'calibration error')}.",
+            f"Training data: {self.data_summary}; manifest {self.data_manifest_sha256[:12]}; "
+            f"{len(self.features)} model columns.",
+            HUMAN_DECISION_NOTICE,
+        ])
+
     def context(self) -> dict[str, Any]:
         predicts = self.predicts or self.target
         target_desc = _target_description(predicts)

@@ -44,19 +44,23 @@ from typing import Any
 import pandas as pd
 
 from driftflag.tracking._errors import TrackingError
-from driftflag.tracking.runs import CHALLENGER, model_name, use_workspace
+from driftflag.tracking._workspace import Workspace
+from driftflag.tracking.run_metrics import summary_figures
+from driftflag.tracking.runs import CARD_SUMMARY_TAG, CHALLENGER, model_name, use_workspace
 
-__all__ = ["CHAMPION", "CHALLENGER", "GateResult", "InUse", "aliases", "decisions", "in_use", "list_versions",
-           "promote", "resolve_version", "rollback", "settle_after_training", "show"]
+__all__ = ["CHAMPION", "CHALLENGER", "GateResult", "InUse", "aliases", "decisions", "describe_version",
+           "in_use", "list_versions", "move_alias", "promote", "resolve_version", "rollback",
+           "settle_after_training", "show"]
 
 CHAMPION = "champion"
 BASELINE_KIND = "rule_baseline"
 _PREVIOUS = "driftflag.previous_champion"
 _REASON = "driftflag.champion_reason"
-_GATE_METRIC = "precision_at_k.pooled"
+# summary metric names of a training run (run_metrics.py); older runs' names are read too
+_GATE_METRIC = "precision_at_k"
 #: decides "beats the baseline" when precision@k is level (saturated at the top of the list)
-_RANKING_METRIC = "average_precision.pooled"
-_SKILL_METRIC = "roc_auc.pooled"
+_RANKING_METRIC = "average_precision"
+_SKILL_METRIC = "roc_auc"
 _RECORD_TAG = "driftflag.record"
 _VERSION_REF = re.compile(r"^v?(\d+)$", re.IGNORECASE)
 
@@ -85,6 +89,7 @@ class InUse:
     aliases: tuple[str, ...]
     reason: str
     skill: str
+    run_id: str = ""
 
     @property
     def label(self) -> str:
@@ -107,6 +112,36 @@ def _alias_version(client, name: str, alias: str) -> str | None:
         return None
 
 
+def move_alias(client, name: str, alias: str, version: str) -> bool:
+    """Point ``alias`` at ``version`` (moving it off any other version), never leaving
+    ``champion`` and ``challenger`` on the same version: the champion keeps it, so a challenger
+    equal to the champion is removed. Returns whether ``alias`` now points at ``version``."""
+    version = str(version)
+    other = CHALLENGER if alias == CHAMPION else CHAMPION if alias == CHALLENGER else None
+    if alias == CHALLENGER and _alias_version(client, name, CHAMPION) == version:
+        if _alias_version(client, name, CHALLENGER) == version:  # pragma: no cover - defensive
+            client.delete_registered_model_alias(name, CHALLENGER)
+        return False
+    client.set_registered_model_alias(name, alias, version)
+    if other is not None and _alias_version(client, name, other) == version:
+        client.delete_registered_model_alias(name, other)
+    return True
+
+
+def describe_version(client, name: str, version: str) -> str:
+    """Write the version's description from its tags: the last gate decision, then the model
+    card's summary (what the registry page shows first). Returns the description."""
+    tags = dict(_version(client, name, version).tags or {})
+    decision = tags.get("driftflag.gate.decision")
+    head = (f"Gate decision: {decision} ({tags.get('driftflag.gate.at', 'time not recorded')}). "
+            f"{tags.get('driftflag.gate.summary', '')}" if decision
+            else "Gate decision: none yet (registered as challenger; `driftflag models promote` "
+                 "applies the gate)")
+    text = f"{head}\n\n{tags.get(CARD_SUMMARY_TAG, 'Model card summary: not recorded for this version.')}"
+    client.update_model_version(name, str(version), description=text[:4900])
+    return text
+
+
 def _version(client, name: str, version: str):
     try:
         return client.get_model_version(name, str(version))
@@ -116,7 +151,7 @@ def _version(client, name: str, version: str):
 
 def _metrics(client, name: str, version: str) -> dict[str, float]:
     mv = _version(client, name, version)
-    return dict(client.get_run(mv.run_id).data.metrics)
+    return summary_figures(client.get_run(mv.run_id).data.metrics)
 
 
 def _kind(client, name: str, version: str) -> str:
@@ -182,6 +217,11 @@ def _record(client, name: str, version: str, decision: str, summary: str, *,
             "driftflag.version": str(version), "driftflag.champion_before": champion_before or "none",
             "driftflag.champion_after": champion_after or "none", "mlflow.note.content": summary})
         rid = run.info.run_id
+        # the version decided on, as a parameter: what the run is about, searchable and shown
+        for k, v in {"version": str(version), "decision": decision,
+                     "champion_before": champion_before or "none",
+                     "champion_after": champion_after or "none"}.items():
+            client.log_param(rid, k, v)
         for k, v in figs.items():
             client.log_metric(rid, k, v)
         client.log_dict(rid, {"at": at, "registered_model": name, "version": str(version),
@@ -192,13 +232,13 @@ def _record(client, name: str, version: str, decision: str, summary: str, *,
         client.set_terminated(rid)
     client.set_model_version_tag(name, version, "driftflag.gate.decision", decision)
     client.set_model_version_tag(name, version, "driftflag.gate.at", at)
-    client.set_model_version_tag(name, version, "driftflag.gate.summary", summary[:4900])
-    client.update_model_version(name, version, description=f"{at} {decision}: {summary}"[:4900])
+    client.set_model_version_tag(name, version, "driftflag.gate.summary", summary[:4000])
+    describe_version(client, name, version)
 
 
-def decisions(workspace: Path, target: str, version: str | None = None) -> pd.DataFrame:
+def decisions(workspace: Workspace | Path, target: str, version: str | None = None) -> pd.DataFrame:
     """Every recorded gate decision (oldest first), optionally only those about ``version``."""
-    client = use_workspace(Path(workspace))
+    client = use_workspace(workspace)
     name = model_name(target)
     exp = client.get_experiment_by_name(name)
     cols = ["at", "version", "decision", "champion_before", "champion_after", "summary"]
@@ -225,7 +265,7 @@ def decisions(workspace: Path, target: str, version: str | None = None) -> pd.Da
 # --- after training: the baseline serves, the best model challenges -------------------------
 
 def _skill_note(metrics: Mapping[str, float]) -> str:
-    auc, low = metrics.get(_SKILL_METRIC), metrics.get(f"{_SKILL_METRIC}.low")
+    auc, low = metrics.get(_SKILL_METRIC), metrics.get(f"{_SKILL_METRIC}_lo")
     if auc is None:
         return "out-of-sample skill not recorded"
     if low is not None and low <= 0.5:
@@ -234,7 +274,7 @@ def _skill_note(metrics: Mapping[str, float]) -> str:
     return f"out-of-sample ROC AUC {_fmt(auc)} (interval from {_fmt(low)})"
 
 
-def settle_after_training(workspace: Path, target: str, versions: Mapping[str, str],
+def settle_after_training(workspace: Workspace | Path, target: str, versions: Mapping[str, str],
                           baseline: str | None) -> dict[str, str | None]:
     """Set the aliases after a training run registered ``versions`` (spec name -> version).
 
@@ -243,7 +283,7 @@ def settle_after_training(workspace: Path, target: str, versions: Mapping[str, s
     end of its paired precision@k difference from the baseline) becomes the challenger. Returns
     ``{"champion": v, "challenger": v or None, "reason": why the champion is champion}``.
     """
-    client = use_workspace(Path(workspace))
+    client = use_workspace(workspace)
     name = model_name(target)
     _require_model(client, name)
     champion = _alias_version(client, name, CHAMPION)
@@ -257,7 +297,7 @@ def settle_after_training(workspace: Path, target: str, versions: Mapping[str, s
             reason = f"the rule baseline refitted on the latest data replaces rule baseline v{champion}"
         summary = (f"v{base_v} ({baseline}) is champion: {reason}; precision@k "
                    f"{_fmt(m.get(_GATE_METRIC))}; {_skill_note(m)}")
-        client.set_registered_model_alias(name, CHAMPION, base_v)
+        move_alias(client, name, CHAMPION, base_v)
         client.set_model_version_tag(name, base_v, _REASON, reason)
         if champion is not None:
             client.set_model_version_tag(name, base_v, _PREVIOUS, champion)
@@ -270,11 +310,11 @@ def settle_after_training(workspace: Path, target: str, versions: Mapping[str, s
     challenger = None
     if others:
         def merit(v: str) -> float:
-            x = _metrics(client, name, v).get(f"{_GATE_METRIC}.diff_low", math.nan)
+            x = _metrics(client, name, v).get(f"{_GATE_METRIC}_vs_baseline_lo", math.nan)
             return -math.inf if math.isnan(x) else x
 
         challenger = max(others.values(), key=lambda v: (merit(v), int(v)))
-        client.set_registered_model_alias(name, CHALLENGER, challenger)
+        move_alias(client, name, CHALLENGER, challenger)
     elif _alias_version(client, name, CHALLENGER) in (champion, *versions.values()):
         client.delete_registered_model_alias(name, CHALLENGER)
     if reason is None and champion is not None:
@@ -285,7 +325,7 @@ def settle_after_training(workspace: Path, target: str, versions: Mapping[str, s
 # --- the gate --------------------------------------------------------------------------------
 
 def promote(
-    workspace: Path,
+    workspace: Workspace | Path,
     target: str,
     version: str | None = None,
     *,
@@ -297,7 +337,7 @@ def promote(
 
     The decision and its figures are recorded whatever it is (see the module docstring).
     """
-    client = use_workspace(Path(workspace))
+    client = use_workspace(workspace)
     name = model_name(target)
     _require_model(client, name)
     if version is None:
@@ -317,13 +357,13 @@ def promote(
     reasons: list[str] = []
     figures: dict[str, float] = {
         "precision_at_k": m.get(_GATE_METRIC, math.nan),
-        "precision_at_k.low": m.get(f"{_GATE_METRIC}.low", math.nan),
-        "precision_at_k.diff_vs_baseline": m.get(f"{_GATE_METRIC}.diff_vs_baseline", math.nan),
-        "precision_at_k.diff_low": m.get(f"{_GATE_METRIC}.diff_low", math.nan),
-        "average_precision.diff_vs_baseline": m.get(f"{_RANKING_METRIC}.diff_vs_baseline", math.nan),
-        "average_precision.diff_low": m.get(f"{_RANKING_METRIC}.diff_low", math.nan),
-        "roc_auc": m.get(_SKILL_METRIC, math.nan), "roc_auc.low": m.get(f"{_SKILL_METRIC}.low", math.nan),
-        "ece": m.get("ece.pooled", math.nan), "ece_max": ece_max,
+        "precision_at_k.low": m.get(f"{_GATE_METRIC}_lo", math.nan),
+        "precision_at_k.diff_vs_baseline": m.get(f"{_GATE_METRIC}_vs_baseline", math.nan),
+        "precision_at_k.diff_low": m.get(f"{_GATE_METRIC}_vs_baseline_lo", math.nan),
+        "average_precision.diff_vs_baseline": m.get(f"{_RANKING_METRIC}_vs_baseline", math.nan),
+        "average_precision.diff_low": m.get(f"{_RANKING_METRIC}_vs_baseline_lo", math.nan),
+        "roc_auc": m.get(_SKILL_METRIC, math.nan), "roc_auc.low": m.get(f"{_SKILL_METRIC}_lo", math.nan),
+        "ece": m.get("ece", math.nan), "ece_max": ece_max,
     }
 
     auc_low = figures["roc_auc.low"]
@@ -346,7 +386,7 @@ def promote(
         checks["beats_champion"] = checks["beats_baseline"]  # the same comparison, paired
     else:
         cm = _metrics(client, name, champion)
-        champ_high = cm.get(f"{_GATE_METRIC}.high", math.nan)
+        champ_high = cm.get(f"{_GATE_METRIC}_hi", math.nan)
         figures["champion.precision_at_k"] = cm.get(_GATE_METRIC, math.nan)
         figures["champion.precision_at_k.high"] = champ_high
         mine = figures["precision_at_k"]
@@ -372,9 +412,7 @@ def promote(
             f"ECE {_fmt(ece)}")
     if promoted:
         summary = f"promoted over {'v' + champion if champion else 'no champion'}: {head}"
-        client.set_registered_model_alias(name, CHAMPION, version)
-        if _alias_version(client, name, CHALLENGER) == version:
-            client.delete_registered_model_alias(name, CHALLENGER)
+        move_alias(client, name, CHAMPION, version)  # the challenger alias leaves it
         client.set_model_version_tag(name, version, _REASON,
                                      f"passed the gate over v{champion}: {head}" if champion
                                      else f"passed the gate: {head}")
@@ -390,9 +428,9 @@ def promote(
                       checks=checks, reasons=tuple(reasons), figures=figures, summary=summary)
 
 
-def rollback(workspace: Path, target: str) -> str:
+def rollback(workspace: Workspace | Path, target: str) -> str:
     """Point ``champion`` back at the version it replaced; returns that version."""
-    client = use_workspace(Path(workspace))
+    client = use_workspace(workspace)
     name = model_name(target)
     _require_model(client, name)
     current = _alias_version(client, name, CHAMPION)
@@ -401,9 +439,7 @@ def rollback(workspace: Path, target: str) -> str:
     previous = _version(client, name, current).tags.get(_PREVIOUS)
     if not previous:
         raise TrackingError(f"{name} champion v{current} replaced no earlier champion; nothing to roll back to")
-    client.set_registered_model_alias(name, CHAMPION, previous)
-    if _alias_version(client, name, CHALLENGER) == previous:
-        client.delete_registered_model_alias(name, CHALLENGER)
+    move_alias(client, name, CHAMPION, previous)
     client.set_model_version_tag(name, current, "driftflag.rolled_back", "true")
     _record(client, name, current, "rolled back", f"v{current} rolled back; v{previous} is champion again",
             champion_before=current, champion_after=previous)
@@ -412,39 +448,39 @@ def rollback(workspace: Path, target: str) -> str:
 
 # --- reading the registry ----------------------------------------------------------------------
 
-def list_versions(workspace: Path, target: str) -> pd.DataFrame:
+def list_versions(workspace: Workspace | Path, target: str) -> pd.DataFrame:
     """One row per registered version: version, aliases, spec, run, headline metrics, last decision."""
-    client = use_workspace(Path(workspace))
+    client = use_workspace(workspace)
     name = model_name(target)
     _require_model(client, name)
     # search results do not carry aliases on every backend; the registered model does
     alias_map = client.get_registered_model(name).aliases or {}
     rows = []
     for mv in client.search_model_versions(f"name='{name}'"):
-        metrics = dict(client.get_run(mv.run_id).data.metrics)
+        metrics = summary_figures(client.get_run(mv.run_id).data.metrics)
         aliases = sorted(a for a, v in alias_map.items() if str(v) == str(mv.version))
         rows.append({
             "version": int(mv.version), "aliases": ",".join(aliases),
             "spec": (mv.tags or {}).get("driftflag.spec", ""), "run_id": mv.run_id,
             "precision_at_k": metrics.get(_GATE_METRIC), "precision_at_k_low":
-            metrics.get(f"{_GATE_METRIC}.low"), "ece": metrics.get("ece.pooled"),
+            metrics.get(f"{_GATE_METRIC}_lo"), "ece": metrics.get("ece"),
             "gate": (mv.tags or {}).get("driftflag.gate.decision", ""),
         })
     return pd.DataFrame(rows).sort_values("version").reset_index(drop=True)
 
 
-def aliases(workspace: Path, target: str) -> dict[str, str]:
+def aliases(workspace: Workspace | Path, target: str) -> dict[str, str]:
     """``{alias: version}`` of the target's registered model (empty when nothing is registered)."""
-    client = use_workspace(Path(workspace))
+    client = use_workspace(workspace)
     try:
         return {a: str(v) for a, v in (client.get_registered_model(model_name(target)).aliases or {}).items()}
     except _mlflow_error():
         return {}
 
 
-def in_use(workspace: Path, target: str, ref: str | None = None) -> InUse:
+def in_use(workspace: Workspace | Path, target: str, ref: str | None = None) -> InUse:
     """The version ``ref`` names (default: the champion), with its aliases and why it is used."""
-    client = use_workspace(Path(workspace))
+    client = use_workspace(workspace)
     name = model_name(target)
     version = resolve_version(client, name, ref)
     mv = _version(client, name, version)
@@ -457,16 +493,16 @@ def in_use(workspace: Path, target: str, ref: str | None = None) -> InUse:
         reason = f"named explicitly; last gate decision: {tags.get('driftflag.gate.decision')}"
     else:
         reason = "named explicitly; not promoted by the gate"
-    metrics = dict(client.get_run(mv.run_id).data.metrics)
+    metrics = summary_figures(client.get_run(mv.run_id).data.metrics)
     return InUse(name=name, version=str(version), spec=tags.get("driftflag.spec", ""),
                  kind=tags.get("driftflag.kind", "") or _kind(client, name, version),
-                 aliases=aliases, reason=reason, skill=_skill_note(metrics))
+                 aliases=aliases, reason=reason, skill=_skill_note(metrics), run_id=mv.run_id)
 
 
-def show(workspace: Path, target: str, version: str | None = None) -> dict[str, Any]:
+def show(workspace: Workspace | Path, target: str, version: str | None = None) -> dict[str, Any]:
     """A version's details: aliases, why it is in use, its gate decisions, tags, params,
     metrics and its model card (markdown, headed by the status lines)."""
-    client = use_workspace(Path(workspace))
+    client = use_workspace(workspace)
     name = model_name(target)
     _require_model(client, name)
     if version is None and _alias_version(client, name, CHAMPION) is None \

@@ -10,6 +10,7 @@ drawn at random inside each feature's range, never copied from a case.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -23,15 +24,17 @@ import pandas as pd
 
 from driftflag._telemetry import disable_telemetry
 from driftflag.tracking._errors import TrackingError
-from driftflag.tracking._workspace import artifact_root, tracking_uri
+from driftflag.tracking._workspace import Workspace, as_workspace
 from driftflag.tracking.model_card import ModelCard, render_model_card
 
-__all__ = ["RunResult", "log_training_run", "manifest_sha256", "model_name", "synthetic_input_example",
-           "use_workspace"]
+__all__ = ["EXPERIMENT_KIND_ML", "EXPERIMENT_KIND_TAG", "RunResult", "experiment_id", "log_training_run",
+           "manifest_sha256", "model_name", "synthetic_input_example", "use_workspace"]
 
 logger = logging.getLogger(__name__)
 
 CHALLENGER = "challenger"
+#: version tag holding the model card's summary (the version description repeats it)
+CARD_SUMMARY_TAG = "driftflag.card_summary"
 
 
 def model_name(target: str) -> str:
@@ -65,27 +68,41 @@ def synthetic_input_example(
     return pd.DataFrame(data)
 
 
-def use_workspace(workspace: Path):
-    """Point MLflow at the workspace's SQLite store and return a client.
+def use_workspace(workspace: Workspace | Path):
+    """Point MLflow at the workspace's tracking and registry URIs and return a client.
 
-    Sets the process's tracking and registry URIs explicitly, so nothing falls back to
-    ``./mlruns`` or a ``mlflow.db`` in the current folder.
+    Sets the process's tracking and registry URIs explicitly (the workspace's SQLite store
+    unless a tracking server is configured, see :class:`~driftflag.tracking.Workspace`), so
+    nothing falls back to ``./mlruns`` or a ``mlflow.db`` in the current folder.
     """
     disable_telemetry()
     import mlflow
     from mlflow import MlflowClient
 
-    uri = tracking_uri(workspace)
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+    ws = as_workspace(workspace)
+    mlflow.set_tracking_uri(ws.tracking_uri)
+    mlflow.set_registry_uri(ws.registry_uri)
+    return MlflowClient(tracking_uri=ws.tracking_uri, registry_uri=ws.registry_uri)
 
 
-def _experiment_id(client, name: str, workspace: Path) -> str:
+#: MLflow 3 opens a new experiment in GenAI mode unless told its kind (the UI's experiment type)
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND_ML = "custom_model_development"
+
+
+def experiment_id(client, name: str, workspace: Workspace | Path) -> str:
+    """The id of experiment ``name``, created as a machine-learning experiment with its
+    artifacts in the workspace (or on the tracking server) if it does not exist yet."""
     exp = client.get_experiment_by_name(name)
-    if exp is not None:
-        return exp.experiment_id
-    return client.create_experiment(name, artifact_location=artifact_root(workspace))
+    if exp is None:
+        return client.create_experiment(name, artifact_location=as_workspace(workspace).artifact_location,
+                                         tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND_ML})
+    if (exp.tags or {}).get(EXPERIMENT_KIND_TAG) is None:  # created before driftflag set it
+        client.set_experiment_tag(exp.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND_ML)
+    return exp.experiment_id
+
+
+_experiment_id = experiment_id
 
 
 def _trusted_types(model: Any) -> list[str] | None:
@@ -149,9 +166,43 @@ def _plots(y_true: np.ndarray, scores: np.ndarray, sample_weight=None):
     return figs, plt
 
 
+@functools.cache
+def _summary_dataset_class():
+    """A MLflow dataset that is only a summary: digest, schema and shape, never a row."""
+    from mlflow.data.meta_dataset import MetaDataset
+
+    class TrainingDataSummary(MetaDataset):
+        def __init__(self, source, name, digest, schema, n_rows):
+            self._n_rows = n_rows
+            super().__init__(source=source, name=name, digest=digest, schema=schema)
+
+        @property
+        def profile(self):
+            n_cols = len(self.schema.inputs) if self.schema is not None else None
+            return {"num_rows": self._n_rows,
+                    "num_elements": self._n_rows * n_cols if self._n_rows is not None and n_cols else None}
+
+        def to_dict(self):
+            return {**super().to_dict(), "profile": json.dumps(self.profile)}
+
+    return TrainingDataSummary
+
+
+def _training_dataset(digest: str, data_manifest: Mapping[str, Any], signature):
+    """The training data as MLflow sees it (``log_input``): the manifest's digest, the model's
+    input schema and the number of rows; no row of it."""
+    from mlflow.data.code_dataset_source import CodeDatasetSource
+
+    rows = data_manifest.get("rows")
+    source = CodeDatasetSource(tags={"driftflag.data_manifest_sha256": digest,
+                                     "driftflag.source": "case store feature panel"})
+    return _summary_dataset_class()(source=source, name="training panel", digest=digest[:16],
+                                    schema=signature.inputs, n_rows=int(rows) if rows is not None else None)
+
+
 def log_training_run(
     *,
-    workspace: Path,
+    workspace: Workspace | Path,
     target: str,
     spec: Any,
     model: Any,
@@ -186,15 +237,24 @@ def log_training_run(
     import mlflow.sklearn
     from mlflow.models import infer_signature
 
-    workspace = Path(workspace)
-    client = use_workspace(workspace)
+    from driftflag.models.encoding import as_scoring_pipeline
+    from driftflag.tracking.registry import describe_version, move_alias
+    from driftflag.tracking.run_metrics import fold_series, summary_metrics, truth_summary
+
+    ws = as_workspace(workspace, create=True)
+    client = use_workspace(ws)
     name = model_name(target)
-    exp_id = _experiment_id(client, name, workspace)
+    exp_id = experiment_id(client, name, ws)
     digest = manifest_sha256(data_manifest)
     frame = metric_table.to_frame()
-    example = synthetic_input_example(feature_names, feature_ranges, random_state=spec.random_state)
+    try:  # the registered artefact scores a raw snapshot: its encoding travels with it
+        artefact = as_scoring_pipeline(model)
+    except Exception as e:  # noqa: BLE001 - a model without feature names cannot be served
+        raise TrackingError(f"model cannot be registered: {e}") from e
+    encoder = artefact.named_steps["encode"]
+    example = encoder.example(feature_ranges, random_state=spec.random_state)
     try:
-        example_out = model.predict_proba(example)[:, 1]
+        example_out = artefact.predict_proba(example)[:, 1]
     except Exception as e:  # noqa: BLE001 - any failure here means the model cannot be served
         raise TrackingError(f"model cannot score the synthetic input example: {e}") from e
     signature = infer_signature(example, example_out)
@@ -205,25 +265,28 @@ def log_training_run(
         import lightgbm
 
         pip_reqs.append(f"lightgbm=={lightgbm.__version__}")
+    series, folds = fold_series(metric_table, model_label)
 
     with mlflow.start_run(experiment_id=exp_id, run_name=run_name or spec.name) as run:
         run_id = run.info.run_id
         mlflow.set_tags({"driftflag.target": target, "driftflag.predicts": predicts or target,
                          "driftflag.spec": spec.name,
                          "driftflag.kind": spec.kind, "driftflag.data_manifest_sha256": digest,
-                         "driftflag.k": str(metric_table.k)})
+                         "driftflag.k": str(metric_table.k),
+                         "driftflag.folds": ",".join(f"{i}={f}" for i, f in enumerate(folds))})
         params = {"kind": spec.kind, "n_features": len(feature_names), "k": metric_table.k,
                   "random_state": spec.random_state, "calibration": spec.calibration.method,
                   **{f"hp.{k}": v for k, v in spec.hyperparameters.items()}}
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+        mlflow.log_input(_training_dataset(digest, data_manifest, signature), context="training")
         mlflow.log_dict(dict(config), "config.json")
         mlflow.log_dict(spec.model_dump(mode="json"), "model_spec.json")
         mlflow.log_dict({"sha256": digest, "manifest": dict(data_manifest)}, "data_manifest.json")
         mlflow.log_dict({"splits": list(split_plan)}, "split_plan.json")
         mlflow.log_dict({"features": list(feature_names)}, "features.json")
-        mlflow.log_metrics(metric_table.to_metrics_dict(model_label))
-        if truth_metrics:
-            mlflow.log_metrics({k: float(v) for k, v in truth_metrics.items() if v == v})
+        for step in sorted({st for _, _, st in series}):
+            mlflow.log_metrics({k: v for k, v, st in series if st == step}, step=step)
+        mlflow.log_metrics(summary_metrics(metric_table, model_label) | truth_summary(truth_metrics))
         mlflow.log_text(frame.to_csv(index=False), "metrics/metric_table.csv")
         figs, plt = _plots(np.asarray(test_y, float), np.asarray(test_scores, float), test_weight)
         for path, fig in figs.items():
@@ -243,14 +306,16 @@ def log_training_run(
         mlflow.log_text(md, "model_card.md")
         mlflow.log_text(html, "model_card.html")
         info = mlflow.sklearn.log_model(
-            model, name="model", signature=signature, input_example=example,
+            artefact, name="model", signature=signature, input_example=example,
             registered_model_name=name, pip_requirements=pip_reqs,
-            await_registration_for=60, skops_trusted_types=_trusted_types(model),
+            await_registration_for=60, skops_trusted_types=_trusted_types(artefact),
         )
     version = str(info.registered_model_version)
-    client.set_registered_model_alias(name, CHALLENGER, version)
     client.set_model_version_tag(name, version, "driftflag.spec", spec.name)
     client.set_model_version_tag(name, version, "driftflag.kind", spec.kind)
     client.set_model_version_tag(name, version, "driftflag.run_id", run_id)
+    client.set_model_version_tag(name, version, CARD_SUMMARY_TAG, card.summary()[:4900])
+    move_alias(client, name, CHALLENGER, version)
+    describe_version(client, name, version)
     logger.info("logged run %s as %s version %s (challenger)", run_id, name, version)
     return RunResult(run_id=run_id, registered_name=name, version=version, model_uri=info.model_uri)

@@ -3,9 +3,10 @@
 This is the seam between the models (stage 4) and the worklist. :func:`build_caseload` takes
 the as-of snapshot (:func:`driftflag.indicators.snapshot`) and adds what a QA lead needs to see
 but a model never uses (the worker's name, the current placement type for the
-connected-carers theme). :func:`score_caseload` scores it with any fitted sklearn-style model
-whose ``feature_names_in_`` are snapshot columns (one-hot columns named ``feature=value``, as
-``driftflag.models.training.prepare_features`` makes them) and explains every score.
+connected-carers theme). :func:`score_caseload` scores it with a registered model (a pipeline
+whose first step encodes the snapshot columns, :mod:`driftflag.models.encoding`), or any fitted
+sklearn-style model whose ``feature_names_in_`` are model-matrix columns (one-hot columns named
+``feature=value``), and explains every score.
 """
 
 from __future__ import annotations
@@ -49,37 +50,42 @@ def build_caseload(store, month) -> pd.DataFrame:
 
 def model_matrix(caseload: pd.DataFrame, feature_names: list[str]) -> pd.DataFrame:
     """The model's input columns built from snapshot columns (one-hot ``feature=value``)."""
-    from driftflag.models.training import prepare_features
+    from driftflag.models.encoding import FeatureEncoder
 
     protected = [f for f in feature_names if is_protected_feature(f)]
     if protected:
         logger.warning("the model uses protected characteristics (allowed by its spec): %s",
                        ", ".join(protected))
-    bases = list(dict.fromkeys(f.split("=")[0] for f in feature_names))
-    absent = [b for b in bases if b not in caseload.columns]
+    encoder = FeatureEncoder.from_model_columns(feature_names)
+    absent = [b for b in encoder.features_ if b not in caseload.columns]
     if absent:
         raise SchemaError(f"the snapshot lacks the model's feature column(s): {', '.join(absent)}")
-    cats: dict[str, list[str]] = {}
-    for f in feature_names:
-        if "=" in f:
-            b, v = f.split("=", 1)
-            cats.setdefault(b, []).append(v)
-    X, _ = prepare_features(caseload, bases, cats)
-    return X.reindex(columns=feature_names, fill_value=0.0)
+    return encoder.transform(caseload)
 
 
 def score_caseload(store, month, model: Any, *, caseload: pd.DataFrame | None = None,
                    rule_flags: tuple[str, ...] = DEFAULT_RULE_FLAGS) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score and explain every open case: (caseload with ``score`` and ``rule_score``,
     contributions aligned with it)."""
+    from driftflag.errors import DriftflagError
+    from driftflag.models.encoding import split_scoring_pipeline
+
     cl = build_caseload(store, month) if caseload is None else caseload.reset_index(drop=True)
-    names = [str(c) for c in getattr(model, "feature_names_in_", [])]
-    if not names:
-        raise SchemaError("the model does not record its feature names (feature_names_in_)")
-    X = model_matrix(cl, names)
+    try:
+        encoder, fitted = split_scoring_pipeline(model)  # the encoding the model carries
+    except DriftflagError as e:
+        raise SchemaError(str(e)) from e
+    absent = [b for b in encoder.features_ if b not in cl.columns]
+    if absent:
+        raise SchemaError(f"the snapshot lacks the model's feature column(s): {', '.join(absent)}")
+    protected = [f for f in encoder.columns_ if is_protected_feature(f)]
+    if protected:
+        logger.warning("the model uses protected characteristics (allowed by its spec): %s",
+                       ", ".join(protected))
+    X = encoder.transform(cl)
     cl = cl.copy()
-    cl["score"] = np.asarray(model.predict_proba(X))[:, 1]
+    cl["score"] = np.asarray(fitted.predict_proba(X))[:, 1]
     present = [f for f in rule_flags if f in cl.columns]
     cl["rule_score"] = cl[present].astype("boolean").fillna(False).to_numpy(dtype=bool).sum(axis=1) \
         if present else 0
-    return cl, explain(model, X)
+    return cl, explain(fitted, X)

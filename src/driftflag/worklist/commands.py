@@ -29,18 +29,17 @@ def _fail(err: Exception) -> None:
 def load_model(model: str | None, *, workspace: Path | None, target: str, version: str | None) -> tuple[Any, str]:
     """The model to score with and a line saying which model it is and why it is in use.
 
-    Models load only from the workspace's registry (:func:`driftflag.tracking.load_registered_model`):
+    Models load only from the workspace's registry (:func:`driftflag.tracking.load_model`):
     ``model`` or ``version`` names a registered version or alias; without either, the champion
     (the rule baseline until a model passes the promotion gate). A model file is refused: opening
     one can run any code in it.
     """
-    from driftflag.tracking import load_registered_model, resolve_workspace
+    from driftflag.tracking import load_model as load_registered
 
     if model and version and model != version:
         raise ConfigError("give --model or --version, not both")
-    ws = resolve_workspace(workspace, create=False)
-    fitted, use = load_registered_model(ws, target, model or version)
-    return fitted, use.label
+    loaded = load_registered(workspace, target, model or version)
+    return loaded.pipeline, loaded.label
 
 
 def run_worklist(
