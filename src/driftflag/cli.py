@@ -207,7 +207,10 @@ def run_pipeline_cmd(
     try:
         cfg = PipelineConfig.from_yaml(pipeline, set_ or [])
         ws = Path(cfg.workspace).resolve() if cfg.workspace and workspace is None else _workspace(workspace)
-        uri = None if no_tracking else (cfg.tracking_uri or f"sqlite:///{ws / 'mlflow.db'}")
+        from driftflag.tracking import as_workspace
+
+        # the pipeline's own runs go where its stages' runs go ($DRIFTFLAG_TRACKING_URI or the store)
+        uri = None if no_tracking else (cfg.tracking_uri or as_workspace(ws).tracking_uri)
         ws.mkdir(parents=True, exist_ok=True)
         with Progress(SpinnerColumn(), TextColumn("{task.description}", style="bold", markup=False),
                       TimeElapsedColumn(), console=console, transient=True) as bar:

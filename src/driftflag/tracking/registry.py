@@ -12,8 +12,8 @@ MLflow registry stages are deprecated; driftflag uses aliases (``ml-anchors-and-
   1. **skill**: the challenger's pooled ROC AUC interval lies above 0.5 (shuffled labels fail);
   2. **beats the baseline beyond the interval**: the paired bootstrap interval of
      (model - rule baseline) pooled precision@k lies above 0
-     (``precision_at_k.pooled.diff_low > 0``); when precision@k is level (lower end exactly 0,
-     as when nearly every listed case meets the label), the paired interval of pooled average
+     (run metric ``precision_at_k_vs_baseline_lo > 0``); when precision@k is level (lower end
+     exactly 0, as when nearly every listed case meets the label), the paired interval of pooled average
      precision must lie above 0 instead, so a better ranking of the whole top of the list counts
      but a worse list never does;
   3. **beats the current champion**: when the champion is the rule baseline of the same training
@@ -25,8 +25,11 @@ MLflow registry stages are deprecated; driftflag uses aliases (``ml-anchors-and-
      been run, which blocks only when ``require_fairness=True``.
 
 Every decision (first champion, promoted, refused, rolled back) is recorded with its figures:
-an MLflow run named ``gate v<N>`` in the model's experiment (tags, metrics, ``decision.json``),
-tags and the description of the version concerned, and ``driftflag models show``. The previous
+an MLflow run named ``gate v<N>`` in the model's experiment (the version decided on as its
+``version`` parameter, tags, metrics, ``decision.json``), tags and the description of the
+version concerned (the decision, then the model card's summary), and ``driftflag models show``.
+Aliases are moved, never doubled: :func:`move_alias` keeps ``champion`` and ``challenger`` off
+the same version. The previous
 champion is written on the new champion's version (tag ``driftflag.previous_champion``), which
 is what :func:`rollback` restores.
 """

@@ -1,11 +1,16 @@
 """Log one training run to MLflow and register it as the ``challenger``.
 
 ``tracking`` is the only driftflag package that imports MLflow, and only inside functions.
-What a run holds: the config, the data manifest and its SHA-256, the split plan, the spec's
-parameters, every metric per fold and pooled, ROC / precision-recall and calibration plots,
-the model card (markdown and HTML) and the model with a signature and a *synthetic* input example.
-Nothing child-level is logged: plots are drawn from aggregate curves, and the input example is
-drawn at random inside each feature's range, never copied from a case.
+What a run holds: the config, the data manifest and its SHA-256, the training data as an MLflow
+dataset input (digest, schema and row count; no row), the split plan, the spec's parameters, at
+most :data:`~driftflag.tracking.run_metrics.MAX_METRIC_KEYS` metric keys (each fold as a step,
+one pooled summary with intervals: :mod:`driftflag.tracking.run_metrics`), ROC /
+precision-recall and calibration plots, the model card (markdown and HTML) and the model: the
+complete scoring pipeline (feature encoding included) with a signature over the raw snapshot
+columns and a *synthetic* input example. The registered version's description carries the gate
+decision and the card's summary. Nothing child-level is logged: plots are drawn from aggregate
+curves, and the input example is drawn at random inside each feature's range or vocabulary,
+never copied from a case.
 """
 
 from __future__ import annotations
