@@ -107,8 +107,6 @@ def experiment_id(client, name: str, workspace: Workspace | Path) -> str:
     return exp.experiment_id
 
 
-_experiment_id = experiment_id
-
 
 def _trusted_types(model: Any) -> list[str] | None:
     """Types skops must be told to trust to reload this model; all must be in the fixed list.
