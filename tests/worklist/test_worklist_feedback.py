@@ -32,9 +32,9 @@ def fill(src, dest, *, bad=None, limit=None):
     n = 0
     grades = ["Good", "Requires improvement", "Inadequate"]
     for ws in wb.worksheets:
-        if ws.title in ("Summary", META_SHEET):
-            continue
         header = [c.value for c in ws[1]]
+        if ws.title == META_SHEET or "Child ID" not in header:
+            continue
         col = {h: i + 1 for i, h in enumerate(header)}
         for r in range(2, ws.max_row + 1):
             if limit is not None and n >= limit:
@@ -82,13 +82,14 @@ def test_round_trip(tmp_path, store_path, issued, synth_worklist):
     est = rep.estimates.set_index("measure")["value"]
     assert 0 <= est["model precision on audited cases, weighted"] <= 1
     assert 0 <= est["drift prevalence, inverse-probability weighted"] <= 1
-    assert rep.agreement.columns.tolist()[:4] == ["flag", "Good", "Requires improvement", "Inadequate"]
+    assert rep.agreement.columns.tolist()[:5] == ["flag", "Outstanding", "Good", "Requires improvement",
+                                                  "Inadequate"]
     assert "over-optimistic" in rep.to_text()
 
-    # importing the same workbook again is a duplicate import: rejected, store unchanged
+    # importing the same workbook again records nothing new: the store is unchanged
     snapshot = store_digest(store_path)
-    with pytest.raises(AuditImportError, match="duplicate import"):
-        import_audits(done, store_path)
+    again = import_audits(done, store_path)
+    assert len(again.imported) == 0 and again.unchanged == 25
     assert store_digest(store_path) == snapshot
 
 
@@ -96,21 +97,22 @@ def test_malformed_workbook_is_rejected_row_by_row_and_store_unchanged(tmp_path,
     snapshot = store_digest(store_path)
     bad = tmp_path / "bad.xlsx"
     fill(issued, bad, limit=6, bad={
-        0: {"Grade": "Outstanding"},
-        1: {"Audit date": datetime(2025, 12, 2)},
+        0: {"Grade": "Excellent"},
+        1: {"Audit date": datetime(2026, 1, 2)},
         2: {"Drift found": "maybe"},
         3: {"Auditor": None},
     })
     wb = load_workbook(bad)
-    ws = wb.worksheets[1]
+    ws = wb.worksheets[-2]  # the last team sheet: its first row is not filled in
     ws.cell(2, 1).value = "NOT-A-CASE"
     wb.save(bad)
     with pytest.raises(AuditImportError) as e:
         import_audits(bad, store_path)
     problems = e.value.problems
     reasons = " | ".join(str(p) for p in problems)
-    assert "value 'Outstanding': the grade must be one of Good, Requires improvement, Inadequate" in reasons
-    assert "column 'Audit date' value '2025-12-02': must be inside 2025-11" in reasons
+    assert ("value 'Excellent': the grade must be one of Outstanding, Good, Requires improvement, "
+            "Inadequate") in reasons
+    assert "column 'Audit date' value '2026-01-02': must be between 2025-11-01 and 2025-12-31" in reasons
     assert "column 'Drift found' value 'maybe'" in reasons
     assert "column 'Auditor' value '': the auditor must be named" in reasons
     assert "value 'NOT-A-CASE': this case is not on the 2025-11 worklist" in reasons
@@ -146,8 +148,7 @@ def test_imported_audits_and_worklists_survive_a_rewrite_of_the_store(tmp_path, 
     pd.testing.assert_frame_equal(after[after["audit_id"].str.startswith("WL")].reset_index(drop=True),
                                   imported.reset_index(drop=True))
     assert (store_path / "records" / "worklists" / "2025-11" / "worklist.parquet").is_file()
-    with pytest.raises(AuditImportError, match="duplicate import"):  # the ledger still knows them
-        import_audits(done, store_path)
+    assert import_audits(done, store_path).unchanged == 5  # the ledger still knows them
 
 
 def test_a_corrected_grade_is_a_new_record_not_an_overwrite(tmp_path, store_path, issued):
@@ -158,20 +159,20 @@ def test_a_corrected_grade_is_a_new_record_not_an_overwrite(tmp_path, store_path
     first = import_audits(done, store_path).imported
     fixed = tmp_path / "fixed.xlsx"
     fill(issued, fixed, limit=3, bad={0: {"Grade": "Inadequate", "Drift found": "Yes"}})
-    with pytest.raises(AuditImportError, match="import with --corrections"):
-        import_audits(fixed, store_path)
-    res = import_audits(fixed, store_path, corrections=True, recorded_by="QA lead")
-    assert res.imported["audit_id"].tolist() == [first["audit_id"].iloc[0]]  # unchanged rows skipped
+    res = import_audits(fixed, store_path, recorded_by="QA lead")
+    assert res.corrected == 1 and res.unchanged == 2
+    assert len(res.imported) == 1  # unchanged rows skipped
+    corrected = res.imported["audit_id"].iloc[0]
+    assert corrected in set(first["audit_id"])
     history = ledger.audit_history(store_path)
     assert len(history) == 4
     correction = history.iloc[-1]
-    corrected = first["audit_id"].iloc[0]
     original = history[history["audit_id"] == corrected].iloc[0]
     assert correction["audit_id"] == corrected
     assert correction["recorded_by"] == "QA lead" and correction["supersedes"] == original["record_id"]
     assert original["grade"] == "Good"  # the first record is still there
     audits = read_store(store_path, tables=["audits"])["audits"].set_index("audit_id")
-    assert audits.loc[first["audit_id"].iloc[0], "grade"] == "Inadequate"
+    assert audits.loc[corrected, "grade"] == "Inadequate"
 
 
 def test_a_worklist_issued_again_keeps_the_earlier_one(store_path, synth_worklist):
