@@ -189,3 +189,161 @@ def test_a_worklist_issued_again_keeps_the_earlier_one(store_path, synth_worklis
     save_worklist(smaller, store_path)
     assert (first.parent / "previous" / "001" / "worklist.parquet").read_bytes() == original
     assert len(pd.read_parquet(first)) == 5
+
+
+# --- how audits come back: round trips -----------------------------------------------------------
+def _team_sheets(wb):
+    return [ws for ws in wb.worksheets if ws.title != META_SHEET and ws.cell(1, 1).value == "Child ID"]
+
+
+def _case_rows(path):
+    """[(sheet, row, child id)] of every case row in a workbook, in order."""
+    wb = load_workbook(path)
+    return [(ws.title, r, str(ws.cell(r, 1).value)) for ws in _team_sheets(wb)
+            for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value]
+
+
+def test_a_book_returned_in_three_partial_imports(tmp_path, store_path, issued, synth_worklist):
+    from driftflag.casemodel import ledger
+
+    total = len(synth_worklist.frame)
+    done = 0
+    for i, upto in enumerate((10, 25, None)):
+        part = tmp_path / f"part{i}.xlsx"
+        fill(issued, part, limit=upto)  # the same book, more of it filled in each time
+        res = import_audits(part, store_path)
+        now = upto or total
+        assert len(res.imported) == now - done and res.unchanged == done and res.corrected == 0
+        assert res.not_audited == total - now
+        assert res.blank == total - now and len(res.missing) == 0
+        done = now
+    history = ledger.audit_history(store_path)
+    assert len(history) == total and history["supersedes"].isna().all()
+    assert set(history["child_id"]) == set(synth_worklist.frame["child_id"])
+
+
+def test_a_single_team_sheet_copied_into_a_new_book(tmp_path, store_path, issued, synth_worklist):
+    """The obvious hand-out: one team's sheet copied (values only) into a new workbook, with no
+    _worklist sheet; the month is read from the sheet's hidden month column."""
+    from openpyxl import Workbook
+
+    filled = tmp_path / "filled.xlsx"
+    fill(issued, filled)
+    src = _team_sheets(load_workbook(filled))[-1]
+    book = Workbook()
+    ws = book.active
+    ws.title = "My team"
+    book.create_sheet("Sheet2")  # an empty sheet of the manager's own is ignored
+    for row in src.iter_rows(values_only=True):
+        ws.append(list(row))
+    single = tmp_path / "single.xlsx"
+    book.save(single)
+    res = import_audits(single, store_path)
+    team_rows = src.max_row - 1
+    assert len(res.imported) == team_rows and len(res.missing) == 0
+    assert res.not_audited == len(synth_worklist.frame) - team_rows
+    assert "still to be audited" in res.summary()
+
+
+def test_a_book_with_no_month_anywhere_is_matched_to_its_worklist(tmp_path, store_path, issued):
+    from openpyxl import Workbook
+
+    from driftflag.worklist.outputs import MONTH_COLUMN
+
+    filled = tmp_path / "filled.xlsx"
+    fill(issued, filled, limit=3)
+    src = _team_sheets(load_workbook(filled))[0]
+    header = [c.value for c in src[1]]
+    keep = [j for j, h in enumerate(header) if h != MONTH_COLUMN]
+    book = Workbook()
+    for row in src.iter_rows(values_only=True):
+        book.active.append([row[j] for j in keep])
+    bare = tmp_path / "bare.xlsx"
+    book.save(bare)
+    res = import_audits(bare, store_path)
+    assert res.month == "2025-11" and len(res.imported) >= 1
+
+
+def test_a_deleted_row_is_reported_missing_not_dropped(tmp_path, store_path, issued, synth_worklist):
+    done = tmp_path / "done.xlsx"
+    fill(issued, done)
+    wb = load_workbook(done)
+    ws = max(_team_sheets(wb), key=lambda w: w.max_row)
+    gone = str(ws.cell(2, 1).value)
+    ws.delete_rows(2)
+    wb.save(done)
+    res = import_audits(done, store_path)
+    assert res.missing["child_id"].tolist() == [gone]
+    assert res.missing["team"].iloc[0] == ws.cell(2, 2).value  # the same team
+    assert res.not_audited == 1  # still outstanding, and said so
+    assert gone in res.summary() and "deleted" in res.summary()
+
+
+def test_april_date_lower_case_grade_notes_and_moderator_grade(tmp_path, store_path, issued):
+    """An audit of the November list finished in December, a grade typed in lower case, notes
+    and a moderator's grade: all recorded."""
+    from driftflag.casemodel import ledger
+
+    done = tmp_path / "done.xlsx"
+    fill(issued, done, limit=2, bad={
+        0: {"Audit date": datetime(2025, 12, 15), "Grade": "requires IMPROVEMENT",
+            "Notes": "Plan not updated since the review", "Moderator grade": "inadequate"},
+        1: {"Grade": " outstanding ", "Notes": "- see chronology"},
+    })
+    res = import_audits(done, store_path)
+    assert len(res.imported) == 2
+    rec = ledger.current_records(store_path).sort_values("audit_date")
+    assert rec["grade"].tolist() == ["Outstanding", "Requires improvement"]
+    assert rec["moderator_grade"].tolist()[1] == "Inadequate"
+    assert rec["notes"].tolist() == ["- see chronology", "Plan not updated since the review"]
+    assert rec["audit_date"].max() == pd.Timestamp("2025-12-15")
+    rep = audits_report(store_path, "2025-11", "2025-12")
+    mod = rep.moderation.set_index("measure")["cases"]
+    assert mod["moderated audits"] == 1 and mod["moderator graded lower (auditor over-optimistic)"] == 1
+
+
+def test_a_corrected_grade_then_the_original_again_keeps_every_record(tmp_path, store_path, issued):
+    from driftflag.casemodel import ledger
+
+    a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    fill(issued, a, limit=1)
+    fill(issued, b, limit=1, bad={0: {"Grade": "Inadequate"}})
+    for path in (a, b, a):
+        import_audits(path, store_path)
+    h = ledger.audit_history(store_path)
+    assert h["grade"].tolist() == ["Good", "Inadequate", "Good"]
+    assert h["supersedes"].iloc[1] == h["record_id"].iloc[0] and h["supersedes"].iloc[2] == h["record_id"].iloc[1]
+
+
+def test_the_same_case_twice_with_different_grades_is_refused(tmp_path, store_path, issued):
+    done = tmp_path / "done.xlsx"
+    fill(issued, done, limit=1)
+    wb = load_workbook(done)
+    ws = _team_sheets(wb)[0]
+    ws.append([c.value for c in ws[2]])
+    header = [c.value for c in ws[1]]
+    ws.cell(ws.max_row, header.index("Grade") + 1).value = "Inadequate"
+    wb.save(done)
+    snapshot = store_digest(store_path)
+    with pytest.raises(AuditImportError, match="appears twice with different audits"):
+        import_audits(done, store_path)
+    assert store_digest(store_path) == snapshot
+
+
+def test_report_pages_read_cleanly(tmp_path, store_path, issued):
+    import re
+
+    done = tmp_path / "done.xlsx"
+    fill(issued, done, limit=8)
+    import_audits(done, store_path)
+    for months in (("2025-11", "2025-11"), ("2019-01", "2019-02")):  # with audits, and none at all
+        rep = audits_report(store_path, *months)
+        written = rep.write(tmp_path / "rep")
+        html = written[0].read_text()
+        text = rep.to_text()
+        wb = load_workbook(written[1])
+        cells = " | ".join(str(c) for row in wb.active.iter_rows(values_only=True) for c in row if c is not None)
+        for page in (html, text, cells):
+            assert "Empty DataFrame" not in page
+            assert not re.search(r"\b(nan|NaN|None|NaT|<NA>)\b", re.sub(r"<[^>]+>", " ", page)), page[:400]
+        assert "http" not in html

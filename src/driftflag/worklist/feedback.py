@@ -514,7 +514,7 @@ class AuditReport:
                 "padding:4px 8px;text-align:left}th{background:#ddebf7}.notice{background:#ffc7ce;color:#9c0006;"
                 "padding:.8em 1em;font-weight:bold}@media print{body{margin:0}}</style></head><body>"
                 f"<h1>{html.escape(title)}</h1><p class=\"notice\">{html.escape(HUMAN_DECISION_NOTICE)}</p>"
-                f"{body}<h2>Notes</h2><ul>{notes or '<li>None.</li>'}</ul></body></html>\n")
+                f"{body}<h2>Notes</h2><ul>{notes or '<li>No notes for this period.</li>'}</ul></body></html>\n")
 
     def to_excel(self) -> bytes:
         """The report as a formatted, printable workbook: one sheet, a titled block per table."""
