@@ -83,3 +83,13 @@ def test_uncovered_indicator_reads_not_available(guarded, tmp_path):
     wl.write(tmp_path / "out")
     html = (tmp_path / "out" / "worklist.html").read_text()
     assert "Not available this month" in html and "care proceedings" in html
+
+
+def test_every_case_has_a_first_reason_in_words(guarded):
+    from driftflag.worklist.sampling import NO_REASON
+
+    _, _, wl = guarded
+    first = wl.frame["reason_1"].astype("str")
+    assert (first != "").all()
+    random_without = wl.frame[(wl.frame["selection_part"] == "random") & first.str.startswith(NO_REASON)]
+    assert random_without["reason_1"].str.contains("random control").all()

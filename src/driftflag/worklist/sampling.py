@@ -621,6 +621,10 @@ def sample_worklist(
         contrib = contrib.loc[out["child_id"].to_numpy()]
         reasons = top_reasons(out, contrib.reset_index(drop=True), registry=registry)
         out = pd.concat([out, reasons], axis=1)
+        none = out["reason_1"].astype("str") == ""
+        out.loc[none, "reason_1"] = np.where(
+            out.loc[none, "selection_part"] == "random",
+            NO_REASON + " (a random control case: audited to see practice as it is)", NO_REASON)
     else:
         for k in (1, 2, 3):
             out[f"reason_{k}"] = ""
@@ -629,6 +633,10 @@ def sample_worklist(
     reg_label = getattr(registry, "label", "") if registry is not None else ""
     return Worklist(frame=out, month=ms.strftime("%Y-%m"), policy=policy, design=dict(design.meta),
                     contributions=contrib, model_label=model_label, registry_label=reg_label)
+
+
+#: Shown as the first reason of a case where no indicator is above its threshold (never blank).
+NO_REASON = "No drift indicator is above its threshold for this case"
 
 
 def ordinal(n: int) -> str:
