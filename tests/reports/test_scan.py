@@ -67,3 +67,17 @@ def test_data_docs_made_offline(tmp_path):
     assert "dataContextId" not in text and "http" not in text.replace("http://www.w3.org", "")
     assert '<img src="../../../static/images/logo-long.png"' in text
     assert ">Newsletter</a>" in text and "Data asset:</strong> not recorded" in text
+
+
+def test_data_docs_index_lists_every_page_offline(tmp_path):
+    site = tmp_path / "local_site"
+    for rel in ("index.html", "expectations/driftflag_children.html",
+                "validations/driftflag_children/__none__/run/driftflag-children.html"):
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_text(GX_PAGE)
+    make_offline(site)
+    index = (site / "index.html").read_text()
+    assert '<a href="expectations/driftflag_children.html">children</a>' in index
+    assert 'href="validations/driftflag_children/__none__/run/driftflag-children.html"' in index
+    make_offline(site)
+    assert (site / "index.html").read_text() == index

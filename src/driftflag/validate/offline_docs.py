@@ -72,6 +72,26 @@ def _strip_urls(text: str, keep: dict[int, str]):
     yield text[pos:]
 
 
+_LIST_MARK = "<!-- driftflag: page list -->"
+
+
+def _with_page_list(html: str, site: Path, pages: list[Path]) -> str:
+    """The index page with a plain list of every suite and validation page: GX fills its
+    index tables with JavaScript from a CDN, so offline they would be empty."""
+    import html as _html
+
+    def items(folder: str) -> str:
+        found = [p for p in pages if p.relative_to(site).parts[0] == folder]
+        return "".join(f'<li><a href="{_html.escape(p.relative_to(site).as_posix())}">'
+                       f"{_html.escape(p.stem.replace('driftflag_', '').replace('driftflag-', '').replace('_', ' '))}"
+                       f"</a></li>" for p in found) or "<li>none</li>"
+
+    block = (f"{_LIST_MARK}<section><h2>Expectation suites</h2><ul>{items('expectations')}</ul>"
+             f"<h2>Validation results</h2><ul>{items('validations')}</ul></section>")
+    end = html.lower().rfind("</body>")
+    return html[:end] + block + html[end:] if end >= 0 else html + block
+
+
 def make_offline(site: Path | str) -> int:
     """Rewrite every page under the Data Docs ``site`` folder; returns how many changed."""
     site = Path(site)
@@ -79,10 +99,13 @@ def make_offline(site: Path | str) -> int:
         return 0
     logo_file = site / "static" / "images" / "logo-long.png"
     changed = 0
-    for page in sorted(site.rglob("*.html")):
+    pages = sorted(site.rglob("*.html"))
+    for page in pages:
         logo = os.path.relpath(logo_file, page.parent).replace(os.sep, "/")
         text = page.read_text(encoding="utf-8")
         new = offline_page(text, logo)
+        if page == site / "index.html" and _LIST_MARK not in new:
+            new = _with_page_list(new, site, pages)
         if new != text:
             page.write_text(new, encoding="utf-8")
             changed += 1
