@@ -81,3 +81,10 @@ def test_data_docs_index_lists_every_page_offline(tmp_path):
     assert 'href="validations/driftflag_children/__none__/run/driftflag-children.html"' in index
     make_offline(site)
     assert (site / "index.html").read_text() == index
+
+
+def test_a_cited_code_is_not_a_raw_value(tmp_path):
+    (tmp_path / "p.html").write_text("<p>England 22.6 (2024-25, DfE C1)</p><p>interim care order (LS C1)</p>"
+                                     "<p>Legal status: C1</p>")
+    found = scan_folder(tmp_path)
+    assert [f.text for f in found] == ["Legal status: C1"]

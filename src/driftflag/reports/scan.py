@@ -68,6 +68,10 @@ def code_values() -> frozenset[str]:
 
 
 _NO_CODES = re.compile(r"(?!x)x")  # matches nothing
+#: A code cited as a reference, not shown as a value: a DfE table ("DfE C1"), an Annex A list
+#: ("Annex A L3"), or a code given after its words in a definition ("interim care order (LS C1)",
+#: "reason RC9", "referral source 5D").
+_CITED = re.compile(r"(?:DfE|Annex A|\(LS|reason|source|EES)\s+$")
 
 
 def _code_pattern(values: Iterable[str]) -> re.Pattern[str]:
@@ -83,7 +87,8 @@ def scan_text_cells(cells: Iterable[tuple[str, str]], path: str, codes: re.Patte
         for m in MISSING_MARKERS.finditer(text):
             yield Finding(path, where, "missing-value marker", _around(text, m))
         for m in codes.finditer(text):
-            yield Finding(path, where, "raw code", _around(text, m))
+            if not _CITED.search(text[max(m.start() - 12, 0):m.start()]):
+                yield Finding(path, where, "raw code", _around(text, m))
         for m in _URL.finditer(text):
             if m.group(1) not in _LOCAL_HOSTS:
                 yield Finding(path, where, "outside host", m.group(1))

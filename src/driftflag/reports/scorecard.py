@@ -288,8 +288,8 @@ class Scorecard:
             for i, rec in enumerate(frame.itertuples(index=False), start=1):
                 for j, v in enumerate(rec):
                     col = frame.columns[j]
-                    if v is None or (isinstance(v, float) and np.isnan(v)):
-                        continue
+                    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+                        continue  # an empty cell: "Why no result" says why
                     if col == "rag" and v in rag_fmt:
                         ws.write_string(i, j, v, rag_fmt[v])
                     elif isinstance(v, bool | np.bool_):
