@@ -478,6 +478,13 @@ class AuditReport:
                 out[k] = pd.DataFrame({"": ["No audits in this period."]})
                 continue
             shown = t.copy().astype("object")
+            for c in shown.columns:
+                if "share" in str(c) or "rate" in str(c):
+                    shown[c] = [_percent(v) for v in t[c]]
+            if k == "estimates":
+                shown["value"] = [_percent(v) if str(u).startswith("share") else
+                                  (f"{int(v):,}" if pd.notna(v) else v) for v, u in zip(t["value"], t["unit"], strict=True)]
+                shown["unit"] = t["unit"].astype("str").str.replace("share", "percentage", n=1)
             shown = shown.where(shown.notna(), "not available")
             shown.columns = [str(c).replace("_", " ").capitalize() if str(c) == str(c).lower() else str(c)
                              for c in shown.columns]
@@ -570,6 +577,11 @@ class AuditReport:
         (out / f"{stem}.html").write_text(self.to_html(), encoding="utf-8")
         (out / f"{stem}.xlsx").write_bytes(self.to_excel())
         return [out / f"{stem}.html", out / f"{stem}.xlsx"]
+
+
+def _percent(v: Any) -> Any:
+    """A share as people read it ("13.8%"); missing stays missing (shown "not available")."""
+    return v if v is None or pd.isna(v) else f"{100 * float(v):.1f}%"
 
 
 def _weighted_rate(y: np.ndarray, w: np.ndarray) -> float:
