@@ -77,7 +77,7 @@ def test_round_trip(tmp_path, store_path, issued, synth_worklist):
 
     rep = audits_report(store_path, "2025-06", "2025-11")
     parts = set(rep.by_part["part"])
-    assert parts & {"highest_risk", "rule_flagged", "random"}
+    assert parts & {"Highest risk", "Rule-flagged", "Random control"}  # in words, not codes
     assert rep.by_part["audits"].sum() >= 25
     est = rep.estimates.set_index("measure")["value"]
     assert 0 <= est["model precision on audited cases, weighted"] <= 1

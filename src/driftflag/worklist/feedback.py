@@ -43,6 +43,7 @@ from driftflag.worklist.outputs import (
     META_SHEET,
     MONTH_COLUMN,
     NO_TEAM,
+    PART_LABELS,
     REQUIRED_AUDIT_COLUMNS,
     YES_NO,
     audit_date_bounds,
@@ -611,8 +612,9 @@ def audits_report(store_path: Path | str, month_from: str, month_to: str) -> Aud
     wl = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["child_id", "selection_part", "model_flagged", "rule_flagged", "score", "month"])
     a = a.merge(wl, on=["child_id", "month"], how="left")
-    fallback = a["selection_reason"].astype("str").map(lambda s: f"{s} (audit log)")
-    a["part"] = a["selection_part"].astype("object").where(a["selection_part"].notna(), fallback)
+    fallback = a["selection_reason"].astype("str").map(lambda s: f"{s.capitalize()} (audit log)")
+    words = a["selection_part"].astype("object").map(lambda p: PART_LABELS.get(str(p), str(p)))
+    a["part"] = words.where(a["selection_part"].notna(), fallback)
     d = a["drift_found"].astype("boolean").fillna(False).to_numpy(dtype=float)
     pi = a["inclusion_probability"].to_numpy(dtype=float)
     has_pi = np.isfinite(pi) & (pi > 0)
