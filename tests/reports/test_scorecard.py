@@ -271,3 +271,10 @@ def test_formula_like_team_names_stay_text(tmp_path):
     cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
     assert not any(c.data_type == "f" for c in cells)
     assert {"=HYPERLINK(\"http://x\")", "@SUM(A1)"} <= {c.value for c in wb["By team"]["B"]}
+
+
+def test_the_written_scorecard_passes_the_scan(tmp_path):
+    from driftflag.reports.scan import scan_folder
+
+    build_scorecard(small_la(), "2025-11").write(tmp_path)
+    assert scan_folder(tmp_path) == []

@@ -302,3 +302,13 @@ def test_xlsxwriter_accepts_the_sheet_names(teams):
         wb.add_worksheet(name)  # raises on an invalid or duplicate name
     wb.add_worksheet("_worklist")
     wb.close()
+
+
+def test_the_written_worklist_passes_the_scan(written):
+    """The scan of files for people (driftflag.reports.scan) finds nothing in the worklist's
+    workbook, CSV and page, nor in the pseudonymised copy: no nan/None/NaT, no raw code, no
+    outside host."""
+    from driftflag.reports.scan import people_files, scan_folder
+
+    assert len(people_files(written)) == 6
+    assert scan_folder(written) == []
