@@ -10,7 +10,9 @@ Related indicators (``cp_plan_days`` and ``cp_plan_over_18m``; ``days_since_last
 ``visit_overdue``) are one *reason group*: their log-odds contributions are summed and phrased
 once, so a case never gets the same reason twice. A group is a candidate reason only when it
 pushes the score up (summed contribution > 0) and the case's values say something worth
-auditing (a flag that is set, a count above zero, a value present). Protected characteristics
+auditing: a flag that is set, a count above zero, a value at or above the threshold its phrase
+quotes (never "on a plan for 3 months (flag at 18)"). Codes are shown in words
+(:data:`CODE_WORDS`: "long-term fostering", never "FOSTERING"). Protected characteristics
 (sex, ethnicity, disability, age band, UASC: any ``audit_*`` column) are never a reason.
 
 Phrasing is vectorised: one pass per reason group present in a slot, not one per child.
@@ -26,7 +28,7 @@ import pandas as pd
 from driftflag.casemodel.codes import ANNEX_A_PERMANENCE_PLAN, LEGAL_STATUS_LABELS
 from driftflag.worklist.policy import PROTECTED_IDS
 
-__all__ = ["GROUP_OF", "RULE_LABELS", "is_protected_feature", "top_reasons"]
+__all__ = ["CODE_WORDS", "GROUP_OF", "RULE_LABELS", "code_words", "is_protected_feature", "top_reasons"]
 
 #: Short words for a breached drift rule, used in selection reasons.
 RULE_LABELS: dict[str, str] = {
