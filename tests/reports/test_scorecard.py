@@ -96,10 +96,38 @@ def test_counts_rates_and_comparisons_on_a_tiny_store():
     assert row["last_month"] == 25.0  # 31 Oct 2025: A of A, B, C, E (B reached 18 months on 30 Nov)
     assert row["polarity"] == "Monitor" and pd.isna(row["rag"])
     all_row = svc.loc[("All", "rereferral_12m")]
-    assert all_row["caseload"] == 5  # four on plans and F, open on a referral
+    # re-referrals are a share of the children referred in the last 12 months (F), as DfE's
+    # figure is a share of referrals; not of the five open cases
+    assert all_row["caseload"] == 1 and all_row["denominator"] == "children referred in the last 12 months"
     teams = card.teams()
     t = teams[(teams["indicator_id"] == "cp_plan_over_18m") & (teams["service"] == "CP")]
+    # two cases a team: suppressed, no rate and no RAG (one case would be a 100% Red)
+    assert t["value"].isna().all() and (t["status"] == "fewer than 5 cases").all() and t["rag"].isna().all()
+
+
+def test_team_rates_when_teams_are_big_enough(monkeypatch):
+    import driftflag.reports.scorecard as sc
+
+    monkeypatch.setattr(sc, "SMALL_TEAM_CASES", 1)
+    teams = build_scorecard(tiny_store(), "2025-11").teams()
+    t = teams[(teams["indicator_id"] == "cp_plan_over_18m") & (teams["service"] == "CP")]
     assert dict(zip(t["team"], t["value"], strict=True)) == {"Team 1": 100.0, "Team 2": 0.0}
+
+
+def test_a_source_with_no_records_is_not_available_never_zero():
+    """Care proceedings and workers arrive empty: their indicators have no value, no RAG and no
+    direction of travel (not a real 0.0% "Same"), and the page says why."""
+    card = build_scorecard(tiny_store(), "2025-11")
+    svc = card.services().set_index(["service", "indicator_id"])
+    for ind in ("care_proceedings_over_26w", "team_caseload", "missing_episodes_90d"):
+        row = svc.loc[("All", ind)]
+        assert pd.isna(row["value"]) and row["status"] == "not available", ind
+        assert pd.isna(row["rag"]) and row["dot_year"] == row["dot_month"] == "not available"
+    assert any("Not available this month" in n for n in card.notes)
+    html = card.to_html()
+    assert "not available" in html
+    # a covered indicator still has its value
+    assert svc.loc[("CP", "cp_plan_over_18m")]["value"] == 50.0
     caseloads = card.caseloads.set_index(["service", "month"])["caseload"]
     assert caseloads[("CP", "2025-11")] == 4 and caseloads[("CP", "2025-10")] == 4
 
@@ -134,9 +162,12 @@ def test_outputs_are_deterministic_and_readable(tmp_path):
     wb = openpyxl.load_workbook(a[1])
     assert wb.sheetnames == ["About", "By service", "By team", "Trend", "Caseloads", "Definitions"]
     header = [c.value for c in wb["By service"][1]]
-    for col in ("service", "indicator_id", "count", "caseload", "value", "last_month", "last_year",
-                "dot_year", "target", "rag", "benchmarks"):
-        assert col in header
+    for col in ("Service", "Indicator", "Count", "Caseload", "Result", "Last month", "Same month last year",
+                "Direction vs last year", "Target", "RAG", "Benchmarks", "Out of"):
+        assert col in header  # headings in words, not snake_case
+    assert not any("_" in str(h) for h in header)
+    ws = wb["By service"]
+    assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage
     assert wb["By service"].max_row == len(card.services()) + 1
 
 
@@ -240,3 +271,10 @@ def test_formula_like_team_names_stay_text(tmp_path):
     cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
     assert not any(c.data_type == "f" for c in cells)
     assert {"=HYPERLINK(\"http://x\")", "@SUM(A1)"} <= {c.value for c in wb["By team"]["B"]}
+
+
+def test_the_written_scorecard_passes_the_scan(tmp_path):
+    from driftflag.reports.scan import scan_folder
+
+    build_scorecard(small_la(), "2025-11").write(tmp_path)
+    assert scan_folder(tmp_path) == []

@@ -48,39 +48,83 @@ def test_byte_identical_on_rerun(tmp_path, synth_worklist, written):
 
 
 def test_workbook_sheets_columns_and_validation(written, synth_worklist):
+    from driftflag.worklist.outputs import FROZEN_COLUMNS, INSTRUCTION, MONTH_COLUMN, natural_key
+
     wb = load_workbook(written / "worklist.xlsx")
-    teams = sorted(synth_worklist.frame["team"].unique())
-    assert wb.sheetnames[0] == "Summary" and wb.sheetnames[-1] == META_SHEET
-    assert wb.sheetnames[1:-1] == teams
+    teams = sorted(synth_worklist.frame["team"].unique(), key=natural_key)
+    assert wb.sheetnames[:2] == ["Summary", "About the sample"] and wb.sheetnames[-1] == META_SHEET
+    assert wb.sheetnames[2:-1] == teams
     assert wb[META_SHEET].sheet_state == "hidden"
     summary = [c for row in wb["Summary"].iter_rows(values_only=True) for c in row if c]
     assert HUMAN_DECISION_NOTICE in summary
+    assert INSTRUCTION in summary and "driftflag" not in INSTRUCTION and "`" not in INSTRUCTION
     for needed in ("Cases by selection reason", "Cases by service", "Cases by team"):
         assert needed in summary
+    about = " ".join(str(c) for row in wb["About the sample"].iter_rows(values_only=True) for c in row if c)
+    assert "1 / probability" in about and "2,000 times" in about
     total_rows = 0
     for team in teams:
         ws = wb[team]
         header = [c.value for c in ws[1]]
         assert header == list(DISPLAY_COLUMNS)
-        assert ws.freeze_panes == "B2"
+        # the audit columns come straight after the reasons, which are frozen on screen
+        assert header.index("Grade") == header.index("Reason 3") + 1 == len(FROZEN_COLUMNS)
+        assert ws.freeze_panes == ws.cell(2, len(FROZEN_COLUMNS) + 1).coordinate
         assert ws.auto_filter.ref is not None
         assert ws.column_dimensions["A"].width >= 9
+        assert ws.protection.sheet and ws.protection.autoFilter is False  # filters still allowed
+        assert ws.page_setup.orientation == "landscape"
+        assert (ws.page_setup.fitToWidth or 1) == 1 and ws.page_setup.fitToHeight == 0  # 1 is the default
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.print_title_rows.replace("$", "") == "1:1"
+        month_col = ws.cell(1, header.index(MONTH_COLUMN) + 1).column_letter
+        assert ws.column_dimensions[month_col].hidden
         rows = ws.max_row - 1
         total_rows += rows
         assert all(ws.cell(r, 1).value for r in range(2, rows + 2))
-        for c in AUDIT_COLUMNS:
-            j = header.index(c) + 1
-            assert all(ws.cell(r, j).value is None for r in range(2, rows + 2))
+        assert all(ws.cell(r, header.index(MONTH_COLUMN) + 1).value == "2025-11" for r in range(2, rows + 2))
+        for j, c in enumerate(header, start=1):
+            for r in range(2, rows + 2):
+                cell = ws.cell(r, j)
+                if c in AUDIT_COLUMNS:
+                    assert cell.value is None and cell.protection.locked is False, (c, r)
+                else:
+                    assert cell.protection.locked is not False, (c, r)
         dv = {"".join(ch for ch in str(d.sqref).split(":")[0] if ch.isalpha()): d
               for d in ws.data_validations.dataValidation}
-        grade_col = ws.cell(1, header.index("Grade") + 1).column_letter
-        assert dv[grade_col].type == "list"
-        assert dv[grade_col].formula1 == '"' + ",".join(AUDIT_GRADES) + '"'
+        for c in ("Grade", "Moderator grade"):
+            col = ws.cell(1, header.index(c) + 1).column_letter
+            assert dv[col].type == "list"
+            assert dv[col].formula1 == '"' + ",".join(AUDIT_GRADES) + '"'
+        assert AUDIT_GRADES[0] == "Outstanding" and len(AUDIT_GRADES) == 4
         drift_col = ws.cell(1, header.index("Drift found") + 1).column_letter
         assert dv[drift_col].formula1 == '"Yes,No"'
         date_col = ws.cell(1, header.index("Audit date") + 1).column_letter
         assert dv[date_col].type == "date"
+        # Excel serial dates: 2025-11-01 is 45962, 2025-12-31 (end of the following month) 46022
+        assert (dv[date_col].formula1, dv[date_col].formula2) == ("45962", "46022")
     assert total_rows == len(synth_worklist.frame)
+
+
+def test_natural_team_order():
+    from driftflag.worklist.outputs import natural_key
+
+    names = ["Team 10", "Team 3", "team 12", "Team 1", "Alpha", "Team 2b", "Team 2"]
+    assert sorted(names, key=natural_key) == ["Alpha", "Team 1", "Team 2", "Team 2b", "Team 3",
+                                               "Team 10", "team 12"]
+
+
+def test_grading_scale_is_configurable(tmp_path, synth_worklist):
+    import dataclasses
+
+    pol = synth_worklist.policy.model_copy(update={"grading_scale": ("Strong", "Adequate", "Weak")})
+    wl = dataclasses.replace(synth_worklist, policy=pol)
+    wl.to_excel(tmp_path / "w.xlsx")
+    wb = load_workbook(tmp_path / "w.xlsx")
+    ws = wb[wb.sheetnames[2]]
+    assert any(d.formula1 == '"Strong,Adequate,Weak"' for d in ws.data_validations.dataValidation)
+    with pytest.raises(ValueError):
+        type(pol).model_validate({**pol.model_dump(), "grading_scale": "ofsted5"})
 
 
 def test_csv_matches_the_workbook_columns(written, synth_worklist):
@@ -219,7 +263,7 @@ def test_workbook_with_awkward_team_names_opens(tmp_path, teams):
     wl = _hostile_worklist(teams)
     wl.write(tmp_path / "out")
     wb = load_workbook(tmp_path / "out" / "worklist.xlsx")
-    team_sheets = wb.sheetnames[1:-1]
+    team_sheets = wb.sheetnames[2:-1]
     assert len(team_sheets) == len(set(wl.frame["team"]))
     assert sum(wb[s].max_row - 1 for s in team_sheets) == len(wl.frame)
 
@@ -258,3 +302,13 @@ def test_xlsxwriter_accepts_the_sheet_names(teams):
         wb.add_worksheet(name)  # raises on an invalid or duplicate name
     wb.add_worksheet("_worklist")
     wb.close()
+
+
+def test_the_written_worklist_passes_the_scan(written):
+    """The scan of files for people (driftflag.reports.scan) finds nothing in the worklist's
+    workbook, CSV and page, nor in the pseudonymised copy: no nan/None/NaT, no raw code, no
+    outside host."""
+    from driftflag.reports.scan import people_files, scan_folder
+
+    assert len(people_files(written)) == 6
+    assert scan_folder(written) == []

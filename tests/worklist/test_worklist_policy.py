@@ -53,3 +53,14 @@ def test_bad_policies_are_refused_naming_file_and_key(tmp_path, text, message):
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="cannot read the worklist policy"):
         WorklistPolicy.from_yaml(tmp_path / "nope.yaml")
+
+
+def test_one_k_across_training_and_the_worklist():
+    """Training evaluates precision at the k cases the worklist lists: the same k everywhere."""
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    train = yaml.safe_load((root / "pipelines" / "train.yaml").read_text())
+    size = WorklistPolicy.from_yaml(root / "pipelines" / "monthly_audit.yaml").size
+    ks = {st["id"]: st["with"]["k"] for st in train["steps"] if "k" in (st.get("with") or {})}
+    assert ks and set(ks.values()) == {size}, ks

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from driftflag.indicators import load_registry
 from driftflag.worklist.reasons import top_reasons
@@ -58,9 +60,9 @@ def test_protected_characteristics_are_never_reasons():
 def test_only_reasons_that_push_risk_up_and_say_something():
     rows, contrib = rows_and_contrib()
     r = top_reasons(rows, contrib)
-    # row 0: no missing episodes -> not a reason despite its contribution; the visit gap is
-    # phrased as a gap, not as "overdue"
-    assert r.loc[0, "reason_2"] == "10 days since the last statutory visit"
+    # row 0: no missing episodes -> not a reason despite its contribution; a visit 10 days ago
+    # that is not overdue is not a reason either (below its threshold)
+    assert r.loc[0, "reason_2"] == ""
     assert r.loc[0, "reason_3"] == ""
     assert (r["reason_1_logodds"] >= r["reason_2_logodds"].fillna(-np.inf)).all()
 
@@ -81,3 +83,57 @@ def test_synthetic_la_reasons(synth_caseload, lgbm_model, feature_frame):
     r = top_reasons(synth_caseload, c, registry=load_registry())
     assert (r["reason_1"] != "").mean() > 0.5
     assert not r["reason_1"].str.contains("nan|<NA>", regex=True).any()
+
+
+def test_values_below_their_threshold_are_never_reasons():
+    """A case 3 months into a plan is not "on a plan for 3 months (flag at 18)"; the same for
+    every indicator a threshold flags."""
+    rows = pd.DataFrame({
+        "cp_plan_days": [91.0, 600.0], "assessment_open_working_days": [20.0, 50.0],
+        "s47_to_icpc_working_days": [9.0, 16.0], "plo_weeks": [4.0, 17.0],
+        "care_proceedings_weeks": [10.0, 30.0], "placements_12m": [2.0, 3.0],
+        "missing_episodes_90d": [0.0, 2.0], "missing_days_90d": [4.0, 3.0],
+    })
+    contrib = pd.DataFrame({c: [1.0, 1.0] for c in rows.columns})
+    r = top_reasons(rows, contrib, registry=load_registry(), k=8)
+    first = [r.loc[0, f"reason_{k}"] for k in range(1, 9)]
+    assert first == [""] * 8, first
+    second = {r.loc[1, f"reason_{k}"] for k in range(1, 9)} - {""}
+    assert "On a child protection plan for 19 months (flag at 18)" in second
+    assert "In PLO pre-proceedings for 17 weeks (flag at 16)" in second
+    assert "3 placements in the last 12 months (flag at 3)" in second
+    assert len(second) == 7  # missing_days_90d is phrased with the episodes, once
+
+
+def test_codes_are_words():
+    rows = pd.DataFrame({"permanence_plan": ["FOSTERING", "RESIDENTIAL", "ZZZ"],
+                         "legal_status": ["C1", "V2", "C2"], "cp_category": ["NEG", "MUL", "PHY"]})
+    contrib = pd.DataFrame({c: [1.0, 1.0, 1.0] for c in rows.columns})
+    r = top_reasons(rows, contrib, registry=load_registry())
+    text = " | ".join(r[[f"reason_{k}" for k in (1, 2, 3)]].to_numpy().ravel())
+    assert "Permanence plan: long-term fostering" in text
+    assert "Permanence plan: long-term residential placement" in text
+    assert "Legal status: interim care order" in text
+    assert "Child protection plan category: multiple categories" in text
+    assert "other (ZZZ)" in text  # an unknown code is marked as one
+    for code in ("FOSTERING", "RESIDENTIAL", ": C1", ": V2", ": NEG", ": MUL"):
+        assert code not in text
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 2000), st.floats(0, 120), st.floats(0, 8), st.floats(0, 60)),
+                min_size=1, max_size=12))
+def test_no_quoted_value_is_below_its_flag(values):
+    """Property: every "... N unit (flag at T)" reason has N >= T (slow reference: parse the text)."""
+    import re
+
+    rows = pd.DataFrame(values, columns=["cp_plan_days", "assessment_open_working_days",
+                                         "placements_12m", "care_proceedings_weeks"]).round(0)
+    contrib = pd.DataFrame({c: np.ones(len(rows)) for c in rows.columns})
+    r = top_reasons(rows, contrib, registry=load_registry(), k=4)
+    for text in r[[f"reason_{k}" for k in range(1, 5)]].to_numpy().ravel():
+        m = re.search(r"(\d+) [a-z ]+? \(flag at (\d+)\)|for (\d+) [a-z ]+ \(flag at (\d+)\)", text)
+        if text:
+            assert m, text
+            n, t = [int(x) for x in m.groups() if x is not None]
+            assert n >= t, text

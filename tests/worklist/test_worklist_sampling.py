@@ -185,3 +185,16 @@ def test_synthetic_la_worklist(synth_la, synth_caseload):
     assert 30 <= len(f) <= 40
     assert f["inclusion_probability"].between(0, 1, inclusive="right").all()
     assert set(f["selection_code"]) <= {"random", "targeted", "thematic", "re-audit"}
+
+
+def test_tied_ranks_are_explained():
+    import numpy as np
+
+    from driftflag.worklist.sampling import ordinal, rank_words
+
+    all_ranks = np.array([1, 1, 1, 1, 5, 6, 6, 8])
+    words = rank_words(np.array([1, 5, 6, 8]), all_ranks, 4820)
+    assert words == ["joint 1st of 4,820 (4 cases with the same score)", "5th highest of 4,820",
+                     "joint 6th of 4,820 (2 cases with the same score)", "8th highest of 4,820"]
+    assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th"]

@@ -258,8 +258,8 @@ ANNEX_A_PERMANENCE_PLAN: dict[str, str] = {
     "OTHER": "g) other",
 }
 
-# --- QA audits (domain-requirements.md §2.1: Good / Requires improvement / Inadequate) ---------
-AUDIT_GRADES: tuple[str, ...] = ("Good", "Requires improvement", "Inadequate")
+# --- QA audits (domain-requirements.md §2.1; Ofsted's four-point scale, best first) -------------
+AUDIT_GRADES: tuple[str, ...] = ("Outstanding", "Good", "Requires improvement", "Inadequate")
 AUDIT_SELECTION_REASONS: tuple[str, ...] = ("random", "targeted", "thematic", "re-audit")
 
 

@@ -11,7 +11,8 @@ into every new store (``driftflag._atomic.staged_dir(keep=...)``)::
 
 The ledger is append-only: a corrected grade is a new record naming the record it supersedes,
 who recorded it and when; nothing is overwritten or deleted. The current view is the latest
-record per ``audit_id``. This module is the one reader and writer of the ledger, so the workbook
+record per ``audit_id``. Notes and a moderator's grade are kept with each record
+(:data:`EXTRA_COLUMNS`). This module is the one reader and writer of the ledger, so the workbook
 import, a web app and training all see the same audits. Audits that come from an ingested audit
 log stay in the store's ``audits`` table; :func:`with_ledger` overlays the ledger on them (a
 ledger record wins over an ingested row with the same ``audit_id``).
@@ -34,11 +35,13 @@ from driftflag.errors import StoreError
 
 __all__ = [
     "AUDIT_COLUMNS",
+    "EXTRA_COLUMNS",
     "LEDGER_COLUMNS",
     "RECORDS_DIR",
     "append_audits",
     "audit_history",
     "current_audits",
+    "current_records",
     "ledger_dir",
     "with_ledger",
     "worklist_dir",
@@ -52,6 +55,9 @@ AUDIT_COLUMNS: tuple[str, ...] = tuple(c.name for c in TABLES["audits"].columns)
 #: What the ledger adds to each record: its id, when and by whom it was recorded, where it came
 #: from and the record it corrects (blank for a first record).
 LEDGER_COLUMNS: tuple[str, ...] = ("record_id", "recorded_at", "recorded_by", "source", "supersedes")
+#: What a practice manager writes beside the grade and the ledger keeps with it (blank in
+#: segments written before they were kept): free-text notes and a moderator's grade.
+EXTRA_COLUMNS: tuple[str, ...] = ("notes", "moderator_grade")
 
 
 def ledger_dir(store_path: Path | str) -> Path:
@@ -72,9 +78,9 @@ def _segments(store_path: Path | str) -> list[Path]:
 
 def _empty_history() -> pd.DataFrame:
     frame = TABLES["audits"].empty()
-    for c in LEDGER_COLUMNS:
+    for c in (*LEDGER_COLUMNS, *EXTRA_COLUMNS):
         frame[c] = pd.Series(dtype="string")
-    return frame[[*LEDGER_COLUMNS, *AUDIT_COLUMNS]]
+    return frame[[*LEDGER_COLUMNS, *AUDIT_COLUMNS, *EXTRA_COLUMNS]]
 
 
 def audit_history(store_path: Path | str) -> pd.DataFrame:
@@ -92,7 +98,10 @@ def audit_history(store_path: Path | str) -> pd.DataFrame:
         audits = conform(df, TABLES["audits"])
         for c in LEDGER_COLUMNS:
             audits[c] = df[c].astype("string").to_numpy()
-        frames.append(audits[[*LEDGER_COLUMNS, *AUDIT_COLUMNS]])
+        for c in EXTRA_COLUMNS:
+            audits[c] = (df[c].astype("string") if c in df.columns
+                         else pd.Series(pd.NA, index=df.index, dtype="string")).to_numpy()
+        frames.append(audits[[*LEDGER_COLUMNS, *AUDIT_COLUMNS, *EXTRA_COLUMNS]])
     if not frames:
         return _empty_history()
     return pd.concat(frames, ignore_index=True).sort_values("record_id", kind="stable").reset_index(drop=True)
@@ -103,6 +112,11 @@ def current_audits(store_path: Path | str) -> pd.DataFrame:
     h = audit_history(store_path)
     latest = h.drop_duplicates("audit_id", keep="last")
     return conform(latest[list(AUDIT_COLUMNS)].reset_index(drop=True), TABLES["audits"])
+
+
+def current_records(store_path: Path | str) -> pd.DataFrame:
+    """The latest ledger record of each audit with its ledger columns, notes and moderator grade."""
+    return audit_history(store_path).drop_duplicates("audit_id", keep="last").reset_index(drop=True)
 
 
 def with_ledger(ingested: pd.DataFrame, store_path: Path | str) -> pd.DataFrame:
@@ -125,7 +139,11 @@ def append_audits(store_path: Path | str, audits: pd.DataFrame, *, source: str,
     """
     if not len(audits):
         return _empty_history()
-    rows = conform(audits.reset_index(drop=True), TABLES["audits"])
+    given = audits.reset_index(drop=True)
+    rows = conform(given, TABLES["audits"])
+    for c in EXTRA_COLUMNS:
+        rows[c] = (given[c].astype("string") if c in given.columns
+                   else pd.Series(pd.NA, index=given.index, dtype="string")).to_numpy()
     if rows["audit_id"].duplicated().any():
         dup = rows.loc[rows["audit_id"].duplicated(), "audit_id"].iloc[0]
         raise StoreError(f"audit {dup} appears twice in one ledger append")
@@ -146,7 +164,7 @@ def _append(store_path: Path, rows: pd.DataFrame, who: str, when: str, source: s
         records["recorded_by"] = who
         records["source"] = source
         records["supersedes"] = rows["audit_id"].astype("str").map(current).astype("string").to_numpy()
-        records = records[[*LEDGER_COLUMNS, *AUDIT_COLUMNS]]
+        records = records[[*LEDGER_COLUMNS, *AUDIT_COLUMNS, *EXTRA_COLUMNS]]
         buf = io.BytesIO()
         pq.write_table(pa.Table.from_pandas(records, preserve_index=False), buf, compression="zstd")
         if write_new_file(d / f"{n:06d}.parquet", buf.getvalue()):

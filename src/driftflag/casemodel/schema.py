@@ -389,7 +389,7 @@ AUDITS = _table(
     _c("auditor", "string", "Auditor (practice manager) identifier.", required=True),
     _c("team", "string", "Team the case was allocated to when audited."),
     _c("service", "string", "Service the case was open to: CIN, CP or LAC."),
-    _c("grade", "string", "Good, Requires improvement or Inadequate.", required=True, codes="AUDIT_GRADES"),
+    _c("grade", "string", "Outstanding, Good, Requires improvement or Inadequate.", required=True, codes="AUDIT_GRADES"),
     _c("drift_found", "bool", "The auditor found drift or delay.", required=True),
     _c("selection_reason", "string", "Why the case was audited: random, targeted, thematic or re-audit.",
        required=True, codes="AUDIT_SELECTION_REASONS"),

@@ -26,14 +26,16 @@ class Link:
 GUIDES: dict[str, str] = {
     "Quality-assurance lead": (
         "Open the worklist workbook: one sheet per team, the reasons each case was picked, and "
-        "empty columns for the auditor's grade. Hand each sheet to a practice manager; when the "
-        "audits are done, run <code>driftflag audits import WORKBOOK --store STORE</code>. The "
-        "scorecard shows this month's drift indicators against last month and last year."),
+        "yellow columns for the auditor's grade. Hand each team's sheet to its practice manager "
+        "and ask for it back when the audits are done; part-finished sheets can come back as "
+        "often as they like and are imported the same way. The scorecard shows this month's "
+        "drift indicators against last month and last year."),
     "Data scientist": (
         "The validation summary says what was quarantined from the returns and why. Compare the "
-        "models in MLflow (<code>mlflow ui --backend-store-uri sqlite:///WORKSPACE/mlflow.db</code>) "
-        "or with <code>driftflag models list</code>; the monitoring report says whether inputs "
-        "have shifted since training and whether to retrain."),
+        "models in MLflow (<code>mlflow ui --backend-store-uri sqlite:///WORKSPACE/mlflow.db</code>; "
+        "the database is not a page, so it is not linked here) or with <code>driftflag models "
+        "list</code>; the monitoring report says whether inputs have shifted since training and "
+        "whether to retrain."),
     "Ethics panel": (
         "The fairness pack gives the verdict first, then the figures by ethnicity, sex, age band, "
         "disability and UASC with intervals, small numbers suppressed. The model card says what "
@@ -91,10 +93,26 @@ def demo_links(root: Path, month: str) -> list[Link]:
              "the expectation suites and their results per canonical table"),
         Link("Data scientist", f"Data drift monitoring {month}", m / "monitoring" / month / "monitor.html",
              "input and score shifts against the training reference: stable, watch or retrain"),
-        Link("Data scientist", "MLflow tracking database", r / "workspace" / "mlflow.db",
-             "every training run, its metrics, plots, model card and registered versions"),
         Link("Ethics panel", "Fairness pack", r / "fairness" / "fairness.html",
              "verdict, group metrics with intervals, disparities, who is on the worklist, checks"),
         Link("Ethics panel", "Fairness figures (JSON)", r / "fairness" / "fairness.json",
              "every figure in the pack, already suppressed"),
+        *([Link("Ethics panel", "Model card of the model in use", card,
+                "what the model is for, what it must not be used for, its figures")]
+          if (card := champion_card(r / "workspace")) is not None else []),
     ]
+
+
+def champion_card(workspace: Path, target: str = "future_drift") -> Path | None:
+    """The model card page of the registered model in use (None without a workspace or model)."""
+    if not (Path(workspace) / "mlflow.db").is_file():
+        return None
+    try:
+        from driftflag.tracking import show
+
+        run_id = str(show(Path(workspace), target).get("run_id", ""))
+    except Exception:  # noqa: BLE001 - no registered model yet: the index simply has no card link
+        return None
+    found = sorted(Path(workspace).glob(f"artifacts/*/{run_id}/artifacts/model_card.html")) + sorted(
+        Path(workspace).glob(f"artifacts/{run_id}/artifacts/model_card.html"))
+    return found[0] if run_id and found else None

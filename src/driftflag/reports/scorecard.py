@@ -118,8 +118,23 @@ def direction_of_travel(value: float | None, before: float | None, polarity: str
 
 
 # ---- aggregation ---------------------------------------------------------------------------
+#: Rates whose denominator is not the open caseload: re-referrals are a share of the children
+#: referred in the last 12 months (as DfE's re-referral rate is a share of referrals), not of
+#: every open case.
+DENOMINATORS: dict[str, tuple[str, str]] = {
+    "rereferral_12m": ("referrals_12m", "children referred in the last 12 months"),
+}
+#: A team with fewer open cases than this in a service has its rates suppressed: one case makes
+#: a 100% rate and a Red rating that says nothing about the team.
+SMALL_TEAM_CASES = 5
+NOT_AVAILABLE = "not available"
+
+
 def _summarise(df: pd.DataFrame, keys: list[str], ind: Indicator) -> pd.DataFrame:
     """Count, denominator and headline value of one indicator per group."""
+    if ind.id in DENOMINATORS and DENOMINATORS[ind.id][0] in df.columns:
+        base = DENOMINATORS[ind.id][0]
+        df = df[pd.to_numeric(df[base], errors="coerce").fillna(0) > 0]
     col = df[ind.column]
     g = df.assign(_v=col.astype("Float64").astype(float)).groupby(keys, sort=True, dropna=False)["_v"]
     out = pd.DataFrame({"caseload": g.size()})
@@ -193,6 +208,7 @@ class Scorecard:
             card=self, sections=sections, team_sections=self._team_sections(),
             caseloads=self._caseload_table(), definitions=self._definitions(),
             notice=HUMAN_DECISION_NOTICE, rag_ratings=RAG_RATINGS, polarity_text=POLARITY_TEXT,
+            small_team=SMALL_TEAM_CASES,
         )
 
     def _caseload_table(self) -> list[dict]:
@@ -221,7 +237,7 @@ class Scorecard:
                 cells = {r["indicator_id"]: r for r in _records(g)}
                 table.append({
                     "team": team, "caseload": int(g["caseload"].iloc[0]),
-                    "cells": [{k: cells[i][k] for k in ("value", "count", "rag")} for i in ids],
+                    "cells": [{k: cells[i][k] for k in ("value", "count", "rag", "status")} for i in ids],
                 })
             sections.append({"service": svc, "name": SERVICE_NAMES[svc],
                              "columns": [{"id": i, "label": labels[i]} for i in ids], "rows": table})
@@ -263,13 +279,17 @@ class Scorecard:
             ws = wb.add_worksheet(name)
             ws.freeze_panes(1, 0)
             for j, col in enumerate(frame.columns):
-                ws.write(0, j, col, bold)
+                ws.write(0, j, HEADINGS.get(col, col), bold)
                 ws.set_column(j, j, (widths or {}).get(col, 14))
+            ws.set_landscape()
+            ws.set_paper(9)
+            ws.fit_to_pages(1, 0)
+            ws.repeat_rows(0)
             for i, rec in enumerate(frame.itertuples(index=False), start=1):
                 for j, v in enumerate(rec):
                     col = frame.columns[j]
-                    if v is None or (isinstance(v, float) and np.isnan(v)):
-                        continue
+                    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+                        continue  # an empty cell: "Why no result" says why
                     if col == "rag" and v in rag_fmt:
                         ws.write_string(i, j, v, rag_fmt[v])
                     elif isinstance(v, bool | np.bool_):
@@ -290,14 +310,19 @@ class Scorecard:
             "Red Amber: 65-80%. Red: under 65% (S4:3947-3951). Baseline: same month last year.",
         ] + self.notes})
         sheet("About", about, {"item": 20, "value": 110})
-        cols = ["service", "indicator_id", "label", "polarity", "summary", "count", "caseload", "value",
+        cols = ["service", "label", "polarity", "summary", "denominator", "count", "caseload", "value", "status",
                 "last_month", "last_year", "dot_month", "dot_year", "target", "rag",
                 "pct_targeted_improvement", "benchmarks", "target_source"]
-        sheet("By service", self.services()[cols], {"label": 45, "benchmarks": 45, "target_source": 45})
-        sheet("By team", self.teams()[["service", "team"] + cols[1:]], {"label": 45, "team": 28})
+        named = {"service": lambda f: f.assign(service=f["service"].map(SERVICE_NAMES).fillna(f["service"]))}
+        sheet("By service", named["service"](self.services())[cols],
+              {"label": 45, "benchmarks": 45, "target_source": 45, "service": 28})
+        sheet("By team", named["service"](self.teams())[["service", "team"] + cols[1:]],
+              {"label": 45, "team": 28, "service": 28})
         trend = self.trend.pivot_table(index=["service", "indicator_id"], columns="month",
-                                       values="value", sort=True).reset_index()
+                                       values="value", sort=True, dropna=False).reset_index()
         trend.columns = [str(c) for c in trend.columns]
+        labels = {ind.id: ind.label for ind in self.registry}
+        trend.insert(1, "label", trend.pop("indicator_id").map(labels))
         sheet("Trend", trend)
         sheet("Caseloads", self.caseloads.pivot_table(index="service", columns="month", values="caseload",
                                                       sort=True).reset_index().rename(columns=str))
@@ -325,6 +350,17 @@ class Scorecard:
 
 
 SCORECARD_KIND = "scorecard"
+#: Column headings of the workbook in words.
+HEADINGS: dict[str, str] = {
+    "service": "Service", "team": "Team", "label": "Indicator", "polarity": "Polarity",
+    "summary": "Measure", "denominator": "Out of", "count": "Count", "caseload": "Caseload",
+    "value": "Result", "status": "Why no result", "last_month": "Last month",
+    "last_year": "Same month last year", "dot_month": "Direction vs last month",
+    "dot_year": "Direction vs last year", "target": "Target", "rag": "RAG",
+    "pct_targeted_improvement": "% of targeted improvement", "benchmarks": "Benchmarks",
+    "target_source": "Target source", "item": "Item", "definition": "Definition",
+    "thresholds": "Thresholds", "sources": "Sources", "not_measured": "Does not measure", "id": "Id",
+}
 
 
 def _scorecards_written(out_dir: Path) -> set[str]:
@@ -399,13 +435,28 @@ def build_scorecard(store: CaseStore, month: str | pd.Period, *,
     if to_day(_month_end(month)) > last:
         notes.append(f"The store's last record is dated {day_to_timestamp(last).date()}, before the "
                      f"end of {month}: this month's figures are as at that date's records.")
-    rows, trend, caseloads = _aggregate(df, registry, month)
+    gaps = _coverage_gaps(store, months, registry)
+    for m, g in gaps.items():
+        if g and m == str(month):
+            notes.append("Not available this month (their sources have no records for it): "
+                         + "; ".join(f"{registry[k].label} ({v})" for k, v in sorted(g.items()) if k in registry))
+    rows, trend, caseloads = _aggregate(df, registry, month, gaps)
     logger.info("scorecard %s: %d rows", month, len(rows))
     return Scorecard(month=month, as_of=_month_end(month), registry=registry, rows=rows,
                      trend=trend, caseloads=caseloads, notes=notes)
 
 
-def _aggregate(df: pd.DataFrame, registry: Registry, month: pd.Period):
+def _coverage_gaps(store, months: list[pd.Period], registry: Registry) -> dict[str, dict[str, str]]:
+    """``{month: {indicator: why}}``: indicators whose sources do not cover the month's end
+    (:func:`driftflag.indicators.sources.uncovered_indicators`)."""
+    from driftflag.indicators.sources import uncovered_indicators
+
+    ids = [ind.id for ind in registry]
+    return {str(m): uncovered_indicators(store, _month_end(m), ids) for m in months}
+
+
+def _aggregate(df: pd.DataFrame, registry: Registry, month: pd.Period,
+               gaps: dict[str, dict[str, str]] | None = None):
     everyone = df.assign(service="All")
     both = pd.concat([df, everyone], ignore_index=True)
     caseloads = both.groupby(["service", "month"]).size().rename("caseload").reset_index()
@@ -425,6 +476,14 @@ def _aggregate(df: pd.DataFrame, registry: Registry, month: pd.Period):
             part["indicator_id"] = ind.id
         frames += [svc, team]
     long = pd.concat(frames, ignore_index=True)
+    gaps = gaps or {}
+    uncovered = np.array([i in gaps.get(m, {}) for i, m in zip(long["indicator_id"], long["month"], strict=True)],
+                         dtype=bool)
+    long.loc[uncovered, ["value", "count"]] = np.nan  # not available: never a real 0.0%
+    small = (long["level"] == "team").to_numpy() & (long["caseload"].to_numpy() < SMALL_TEAM_CASES)
+    long.loc[small, "value"] = np.nan
+    long["status"] = np.where(uncovered, NOT_AVAILABLE,
+                              np.where(small, f"fewer than {SMALL_TEAM_CASES} cases", ""))
     trend = long[long["level"] == "service"][["service", "indicator_id", "month", "value"]]
 
     key = ["level", "service", "team", "indicator_id"]
@@ -441,14 +500,18 @@ def _aggregate(df: pd.DataFrame, registry: Registry, month: pd.Period):
         last_year = None if pd.isna(r["last_year"]) else float(r["last_year"])
         target = None if ind.target is None else ind.target.value
         rag, pct = rag_rating(value, target, last_year, ind.polarity)
+        if r["status"]:
+            rag, pct = None, None
         records.append({
             **r,
             "label": ind.label, "polarity": POLARITY_TEXT[ind.polarity],
             "summary": SHARE_SUMMARY if ind.unit == "share" else SUMMARY_TEXT[ind.scorecard],
             "unit": ind.unit,
-            "dot_month": direction_of_travel(value, r["last_month"], ind.polarity,
-                                             DOT_DECIMALS[ind.scorecard]),
-            "dot_year": direction_of_travel(value, last_year, ind.polarity, DOT_DECIMALS[ind.scorecard]),
+            "dot_month": NOT_AVAILABLE if r["status"] == NOT_AVAILABLE else direction_of_travel(
+                value, r["last_month"], ind.polarity, DOT_DECIMALS[ind.scorecard]),
+            "dot_year": NOT_AVAILABLE if r["status"] == NOT_AVAILABLE else direction_of_travel(
+                value, last_year, ind.polarity, DOT_DECIMALS[ind.scorecard]),
+            "denominator": DENOMINATORS[ind.id][1] if ind.id in DENOMINATORS else "open cases",
             "target": target, "rag": rag, "pct_targeted_improvement": pct,
             "target_source": None if ind.target is None else ind.target.citation,
             "benchmarks": _benchmarks(ind),
@@ -456,7 +519,7 @@ def _aggregate(df: pd.DataFrame, registry: Registry, month: pd.Period):
     order = {ind.id: i for i, ind in enumerate(registry)}
     svc_order = {s: i for i, s in enumerate(SERVICE_LEVELS)}
     out = pd.DataFrame(records)
-    out["count"] = out["count"].astype(int)
+    out["count"] = out["count"].astype("Int64")
     out["caseload"] = out["caseload"].astype(int)
     out = out.sort_values(
         ["level", "service", "team", "indicator_id"],
@@ -464,8 +527,8 @@ def _aggregate(df: pd.DataFrame, registry: Registry, month: pd.Period):
             s.map(order) if s.name == "indicator_id" else s),
         kind="stable").reset_index(drop=True)
     columns = ["level", "service", "team", "indicator_id", "label", "polarity", "summary", "unit",
-               "count", "caseload", "value", "last_month", "last_year", "dot_month", "dot_year",
-               "target", "rag", "pct_targeted_improvement", "benchmarks", "target_source"]
+               "count", "caseload", "value", "status", "denominator", "last_month", "last_year", "dot_month",
+               "dot_year", "target", "rag", "pct_targeted_improvement", "benchmarks", "target_source"]
     return out[columns], trend.reset_index(drop=True), caseloads
 
 

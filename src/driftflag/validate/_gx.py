@@ -160,8 +160,11 @@ def run_suites(store: CaseStore, root: Path, *, extract_date: date, build_docs: 
         out["expectations"] += len(vr.results)
         success &= bool(vr.success)
     out["success"] = success
-    if build_docs:
-        context.build_data_docs()
     docs = Path(root) / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    if build_docs:
+        from driftflag.validate.offline_docs import make_offline
+
+        context.build_data_docs()
+        make_offline(docs.parent)  # no CDN, no logo fetch with the project's id: works offline
     out["docs"] = str(docs.relative_to(Path(root).parent)) if docs.exists() else ""
     return out

@@ -25,7 +25,7 @@ from driftflag.worklist.sampling import month_start
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["build_caseload", "model_matrix", "score_caseload"]
+__all__ = ["blank_uncovered", "build_caseload", "model_matrix", "score_caseload"]
 
 
 def build_caseload(store, month) -> pd.DataFrame:
@@ -71,6 +71,7 @@ def score_caseload(store, month, model: Any, *, caseload: pd.DataFrame | None = 
     from driftflag.models.encoding import split_scoring_pipeline
 
     cl = build_caseload(store, month) if caseload is None else caseload.reset_index(drop=True)
+    cl = blank_uncovered(cl, store, month)
     try:
         encoder, fitted = split_scoring_pipeline(model)  # the encoding the model carries
     except DriftflagError as e:
@@ -88,4 +89,30 @@ def score_caseload(store, month, model: Any, *, caseload: pd.DataFrame | None = 
     present = [f for f in rule_flags if f in cl.columns]
     cl["rule_score"] = cl[present].astype("boolean").fillna(False).to_numpy(dtype=bool).sum(axis=1) \
         if present else 0
-    return cl, explain(fitted, X)
+    scores, contrib = cl, explain(fitted, X)
+    scores.attrs["not_available"] = dict(cl.attrs.get("not_available", {}))
+    return scores, contrib
+
+
+def blank_uncovered(caseload: pd.DataFrame, store, month) -> pd.DataFrame:
+    """The caseload with every indicator its sources do not cover on the month's first day
+    blanked (:func:`driftflag.indicators.sources.uncovered_indicators`): not a model input, not
+    a rule breach, not a reason; ``attrs["not_available"]`` maps each to why, for the outputs."""
+    from driftflag.indicators.sources import uncovered_indicators
+
+    as_of = month_start(month)
+    gaps = uncovered_indicators(store, as_of, [c for c in caseload.columns])
+    out = caseload.copy()
+    for ind in gaps:
+        col = out[ind]
+        if str(col.dtype) == "boolean" or pd.api.types.is_bool_dtype(col):
+            out[ind] = pd.Series(pd.NA, index=out.index, dtype="boolean")
+        elif pd.api.types.is_numeric_dtype(col):
+            out[ind] = np.nan
+        else:
+            out[ind] = pd.Series(pd.NA, index=out.index, dtype=col.dtype)
+    if gaps:
+        logger.info("not available on %s (their sources do not cover it): %s", as_of.date(),
+                    ", ".join(sorted(gaps)))
+    out.attrs["not_available"] = gaps
+    return out

@@ -117,25 +117,29 @@ def audits_import(
     workbook: Annotated[Path, typer.Argument(help="The completed worklist workbook.")],
     store: Annotated[Path, typer.Option("--store", help="Case store folder.")],
     corrections: Annotated[bool, typer.Option(
-        "--corrections", help="Record changed grades of audits already imported as corrections "
-        "(new ledger records superseding the old ones; nothing is overwritten).")] = False,
+        "--corrections", help="Kept for old scripts: a changed grade is always recorded as a "
+        "correction (a new ledger record superseding the old one; nothing is overwritten).")] = True,
+    month: Annotated[str | None, typer.Option(
+        "--month", help="Worklist month, for a workbook that names none (normally read from it).")] = None,
 ) -> None:
-    """Import the audit grades from a completed worklist workbook (all rows or none)."""
+    """Import audits from a returned worklist workbook, part of one, or one team's sheet (any
+    number of times: each case is recorded once and corrections are kept as history)."""
     from driftflag.worklist.feedback import import_audits
 
     try:
-        res = import_audits(workbook, store, corrections=corrections)
+        res = import_audits(workbook, store, corrections=corrections, month=month)
     except DriftflagError as e:
         _fail(e)
         return
-    typer.echo(f"imported {len(res.imported)} audits for {res.month}; "
-               f"{res.not_audited} cases on the worklist not audited yet")
+    typer.echo(res.summary())
 
 
 def audits_report(
     store: Annotated[Path, typer.Option("--store", help="Case store folder.")],
     month_from: Annotated[str, typer.Option("--from", help="First month, e.g. 2025-06.")],
     month_to: Annotated[str, typer.Option("--to", help="Last month, e.g. 2025-11.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Folder to write the report to as HTML and "
+                                             "a printable workbook.")] = None,
 ) -> None:
     """Drift findings by part of the sample, weighted precision, flag/grade agreement, optimism."""
     from driftflag.worklist.feedback import audits_report as build_report
@@ -146,3 +150,5 @@ def audits_report(
         _fail(e)
         return
     typer.echo(rep.to_text())
+    if out is not None:
+        typer.echo("wrote " + ", ".join(str(p) for p in rep.write(out)))

@@ -4,15 +4,16 @@
   ``STORE/records/worklists/<month>/worklist.parquet`` (atomically; ``records/`` survives every
   re-ingest), so imports can check a case was on that month's worklist and later evaluation can
   weight audits by ``1 / inclusion_probability``.
-* :func:`import_audits` reads a completed workbook, validates every row (grade in the allowed
-  set, drift found Yes/No, auditor named, date inside the month, case on that worklist, not
-  already imported, not twice in the workbook) and appends the audits to the store's audit
-  ledger (:mod:`driftflag.casemodel.ledger`, append-only, kept across re-ingests). Any rejected
-  row rejects the whole import (never half-imports): the store is left byte-for-byte unchanged
-  and :class:`AuditImportError` lists every problem by sheet, row, column and value. With
-  ``corrections=True`` an already imported audit may be imported again: the new grade is a new
-  ledger record superseding the old one, never an overwrite.
-* :func:`audits_report` compares audit findings across the parts of the sample (highest risk,
+* :func:`import_audits` reads a returned workbook, a part of one or a single team's sheet
+  copied into a new workbook, and *upserts* each case into the store's audit ledger
+  (:mod:`driftflag.casemodel.ledger`, append-only, kept across re-ingests): a first audit is a
+  new record, a changed grade a correction superseding the earlier record (kept as history), an
+  unchanged row is skipped. Grades are read ignoring case, notes and a moderator's grade are
+  kept, audit dates are accepted to the end of the month after the worklist month, rows deleted
+  from a team's sheet are reported as missing (never taken as "not audited"). A row that cannot
+  be read rejects the import (never half-imports): the store is left byte-for-byte unchanged and
+  :class:`AuditImportError` lists every problem by sheet, row, column and value.
+* :func:`audits_report` (text, HTML and a printable workbook) compares audit findings across the parts of the sample (highest risk,
   rule-flagged, random control ...), estimates the model's precision on audited cases with
   inverse-probability weights, cross-tabulates flags and grades, and measures over-optimism
   where a case was graded twice (``domain-requirements.md`` §2.4: inspectors found 40% of one
@@ -37,7 +38,16 @@ from driftflag._text import text_table
 from driftflag.casemodel import ledger
 from driftflag.casemodel.codes import AUDIT_GRADES
 from driftflag.errors import DriftflagError, SchemaError, StoreError
-from driftflag.worklist.outputs import AUDIT_COLUMNS, META_SHEET, YES_NO
+from driftflag.worklist.outputs import (
+    AUDIT_COLUMNS,
+    META_SHEET,
+    MONTH_COLUMN,
+    NO_TEAM,
+    PART_LABELS,
+    REQUIRED_AUDIT_COLUMNS,
+    YES_NO,
+    audit_date_bounds,
+)
 from driftflag.worklist.sampling import month_start
 
 logger = logging.getLogger(__name__)
@@ -80,15 +90,6 @@ class AuditImportError(DriftflagError):
         lines = "; ".join(str(p) for p in problems[:20])
         more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
         super().__init__(f"{workbook}: {len(problems)} row problem(s), nothing imported: {lines}{more}")
-
-
-@dataclass
-class ImportResult:
-    """What an import appended and skipped."""
-
-    month: str
-    imported: pd.DataFrame
-    not_audited: int
 
 
 # --- the stored worklist ------------------------------------------------------------------
@@ -151,11 +152,29 @@ def _cell_text(v: Any) -> str:
         return ""
     if isinstance(v, datetime):
         return v.strftime("%Y-%m-%d")
+    if isinstance(v, float) and v != v:
+        return ""
     return str(v).strip()
 
 
-def _read_workbook(path: Path) -> tuple[str, list[tuple[str, int, dict[str, Any]]]]:
-    """(month, [(sheet, excel row number, {header: value})]) from a completed workbook."""
+@dataclass(frozen=True)
+class _Book:
+    """What a returned workbook holds: the month it names (if any), its grades and its rows."""
+
+    month: str
+    grades: tuple[str, ...]
+    rows: list[tuple[str, int, dict[str, Any]]]
+    sheets: tuple[str, ...]
+
+
+def _read_workbook(path: Path) -> _Book:
+    """Every case row of every team sheet in a returned workbook.
+
+    A team sheet is any sheet whose first row has a "Child ID" heading (headings matched
+    ignoring case and spaces at either end), so a single team's sheet copied into a new
+    workbook, or a workbook with sheets of the manager's own, reads the same. The month comes
+    from the hidden ``_worklist`` sheet or, without it, from the hidden "Worklist month" column.
+    """
     from openpyxl import load_workbook
 
     try:
@@ -164,28 +183,39 @@ def _read_workbook(path: Path) -> tuple[str, list[tuple[str, int, dict[str, Any]
         raise SchemaError(f"{path}: workbook not found") from e
     except Exception as e:  # openpyxl raises several types for a file that is not xlsx
         raise SchemaError(f"{path}: not an Excel workbook ({e.__class__.__name__})") from e
+    known = {c.lower(): c for c in ("Child ID", "Team", *AUDIT_COLUMNS, MONTH_COLUMN)}
     try:
-        if META_SHEET not in wb.sheetnames:
-            raise SchemaError(f"{path}: not a driftflag worklist workbook (no {META_SHEET} sheet)")
-        meta = {str(r[0]): _cell_text(r[1]) for r in wb[META_SHEET].iter_rows(values_only=True) if r[0]}
-        month = meta.get("month", "")
+        meta: dict[str, str] = {}
+        if META_SHEET in wb.sheetnames:
+            meta = {str(r[0]): _cell_text(r[1]) for r in wb[META_SHEET].iter_rows(values_only=True)
+                    if r and r[0] and len(r) > 1}
         rows: list[tuple[str, int, dict[str, Any]]] = []
+        sheets = []
         for name in wb.sheetnames:
-            if name in ("Summary", META_SHEET):
+            if name == META_SHEET:
                 continue
             it = wb[name].iter_rows(values_only=True)
-            header = [_cell_text(h) for h in next(it, ())]
-            absent = [c for c in ("Child ID", *AUDIT_COLUMNS) if c not in header]
+            header = [known.get(_cell_text(h).lower(), _cell_text(h)) for h in next(it, ())]
+            if "Child ID" not in header:
+                continue  # the Summary, "About the sample" or a sheet of the manager's own
+            absent = [c for c in REQUIRED_AUDIT_COLUMNS if c not in header]
             if absent:
-                raise SchemaError(f"{path}: sheet {name!r} lacks column(s) {', '.join(absent)}")
+                raise SchemaError(f"{path}: sheet {name!r} has a Child ID column but no "
+                                  f"{', '.join(absent)} column(s); return the sheet as issued")
+            sheets.append(name)
             for i, values in enumerate(it, start=2):
-                rec = dict(zip(header, values, strict=False))
-                if all(v is None or _cell_text(v) == "" for v in values):
+                if all(_cell_text(v) == "" for v in values):
                     continue
-                rows.append((name, i, rec))
+                rows.append((name, i, dict(zip(header, values, strict=False))))
     finally:
         wb.close()
-    return month, rows
+    months = {_cell_text(rec.get(MONTH_COLUMN)) for _, _, rec in rows} - {""}
+    month = meta.get("month", "") or (months.pop() if len(months) == 1 else "")
+    if not month and len(months) > 1:
+        raise SchemaError(f"{path}: rows from more than one worklist month ({', '.join(sorted(months))}); "
+                          "return each month's sheets in their own workbook")
+    grades = tuple(g for g in meta.get("grades", "").split("|") if g)
+    return _Book(month, grades, rows, tuple(sheets))
 
 
 def _parse_date(v: Any) -> pd.Timestamp | None:
@@ -193,10 +223,14 @@ def _parse_date(v: Any) -> pd.Timestamp | None:
         return pd.Timestamp(v).normalize()
     if isinstance(v, date):
         return pd.Timestamp(v)
-    try:
-        return pd.Timestamp(str(v).strip()).normalize()
-    except (ValueError, TypeError):
-        return None
+    text = str(v).strip()
+    for dayfirst in (False, True):  # ISO first, then the UK's 03/04/2026
+        try:
+            t = pd.to_datetime(text, dayfirst=dayfirst, format="ISO8601" if not dayfirst else None)
+            return pd.Timestamp(t).normalize()
+        except (ValueError, TypeError):
+            continue
+    return None
 
 
 def _yes_no(v: Any) -> bool | None:
@@ -206,55 +240,126 @@ def _yes_no(v: Any) -> bool | None:
     return {"yes": True, "y": True, "true": True, "no": False, "n": False, "false": False}.get(t)
 
 
-def import_audits(workbook: Path | str, store_path: Path | str, *, corrections: bool = False,
-                  recorded_by: str | None = None) -> ImportResult:
-    """Validate a completed workbook and append its audits to the audit ledger (all or nothing).
+def _grade(v: Any, scale: dict[str, str]) -> str | None:
+    """The grade in its canonical spelling (case and spaces ignored), None when not on the scale."""
+    return scale.get(" ".join(_cell_text(v).lower().split()))
 
-    ``corrections``: an audit already in the ledger is recorded again as a correction (a new
-    record superseding the old; rows that change nothing are skipped) instead of refused.
+
+def _infer_month(store_path: Path, ids: set[str]) -> str:
+    """The latest stored worklist holding every case of a workbook that names no month."""
+    root = ledger.worklist_dir(store_path, "x").parent
+    months = sorted((p.name for p in root.iterdir() if (p / "worklist.parquet").is_file()), reverse=True) \
+        if root.is_dir() else []
+    for m in months:
+        listed = set(pd.read_parquet(root / m / "worklist.parquet", columns=["child_id"])["child_id"].astype("str"))
+        if ids and ids <= listed:
+            return m
+    raise SchemaError("the workbook names no worklist month and no stored worklist holds all its cases; "
+                      "import it with --month")
+
+
+@dataclass
+class ImportResult:
+    """What an import recorded, and what is still to come.
+
+    ``imported``: the new ledger records (first audits and corrections); ``corrected``: how many
+    of them supersede an earlier record; ``unchanged``: rows already recorded as they are;
+    ``blank``: case rows in the workbook with no audit yet; ``missing``: cases of the teams in
+    the workbook that have no row in it (a deleted row: reported, never taken as "not audited");
+    ``not_audited``: cases on the month's worklist with no audit recorded after this import.
+    """
+
+    month: str
+    imported: pd.DataFrame
+    not_audited: int
+    corrected: int = 0
+    unchanged: int = 0
+    blank: int = 0
+    missing: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["child_id", "team"]))
+
+    def summary(self) -> str:
+        first = len(self.imported) - self.corrected
+        parts = [f"imported {first} audit{'s' if first != 1 else ''} for {self.month}"]
+        if self.corrected:
+            parts.append(f"{self.corrected} corrected (earlier records kept as history)")
+        if self.unchanged:
+            parts.append(f"{self.unchanged} already recorded")
+        parts.append(f"{self.not_audited} case{'s' if self.not_audited != 1 else ''} on the worklist "
+                     "still to be audited")
+        line = "; ".join(parts)
+        if len(self.missing):
+            ids = ", ".join(self.missing["child_id"].astype("str").head(10))
+            more = f" and {len(self.missing) - 10} more" if len(self.missing) > 10 else ""
+            line += (f". {len(self.missing)} case(s) of the teams in this workbook have no row in it "
+                     f"(deleted?): {ids}{more}")
+        return line
+
+
+def import_audits(workbook: Path | str, store_path: Path | str, *, corrections: bool = True,
+                  recorded_by: str | None = None, month: str | None = None) -> ImportResult:
+    """Validate a returned workbook (or any part of one) and record its audits in the ledger.
+
+    Audits come back in pieces: a team's sheet, half a workbook, the whole workbook again with
+    one grade changed. Each case is *upserted*: a first audit is a new ledger record, a changed
+    one a correction superseding the earlier record (kept as history), an unchanged one is
+    skipped; blank rows are cases still to audit. A row that cannot be read (no grade on the
+    scale, no auditor, a date outside the month and the one after) rejects the import with every
+    problem listed by sheet, row, column and value, and the store is left unchanged.
+
+    ``corrections`` is kept for callers of the earlier all-or-nothing import: a changed grade is
+    always recorded as a correction now. ``month`` names the worklist month of a workbook that
+    carries none (it is otherwise read from the workbook, or found from its cases).
     """
     from driftflag.casemodel import read_store
     from driftflag.casemodel.store import ensure_store
 
+    del corrections  # always on: a correction is a new record, never an overwrite
     workbook, store_path = Path(workbook), Path(store_path)
-    month, rows = _read_workbook(workbook)
+    book = _read_workbook(workbook)
+    ids = {_cell_text(rec.get("Child ID")) for _, _, rec in book.rows} - {""}
+    name = month or book.month or _infer_month(store_path, ids)
     try:
-        start = month_start(month)
+        start = month_start(name)
     except DriftflagError as e:
-        raise SchemaError(f"{workbook}: the {META_SHEET} sheet names no valid month ({month!r})") from e
+        raise SchemaError(f"{workbook}: the worklist month {name!r} is not a valid month") from e
     month = start.strftime("%Y-%m")
-    end = start + pd.offsets.MonthEnd(0)
+    first_day, last_day = audit_date_bounds(month)
     store = read_store(store_path, tables=["audits"])
     wl = load_worklist(store_path, month).set_index("child_id")
-    existing = set(store["audits"]["audit_id"].astype("str"))
-    correctable = set(ledger.current_audits(store_path)["audit_id"].astype("str")) if corrections else set()
+    wl.index = wl.index.astype("str")
+    grades = tuple(dict.fromkeys((*book.grades, *AUDIT_GRADES)))
+    scale = {g.lower(): g for g in grades}
+    scale.update({"ri": "Requires improvement", "requires improvement": "Requires improvement"})
+    current = ledger.current_records(store_path).set_index("audit_id")
+    ingested = set(store["audits"]["audit_id"].astype("str")) - set(current.index)
 
     problems: list[RowProblem] = []
-    records: list[dict[str, Any]] = []
-    seen: dict[str, tuple[str, int]] = {}
-    not_audited = 0
-    for sheet, r, rec in rows:
+    records: dict[str, dict[str, Any]] = {}
+    where: dict[str, tuple[str, int]] = {}
+    seen: set[str] = set()
+    blank = 0
+    for sheet, r, rec in book.rows:
         cid = _cell_text(rec.get("Child ID"))
-        filled = {c: rec.get(c) for c in AUDIT_COLUMNS if _cell_text(rec.get(c)) != ""}
-        if not filled or set(filled) == {"Notes"}:
-            not_audited += 1
-            continue
 
         def bad(col: str, reason: str, sheet=sheet, r=r, rec=rec) -> None:
             problems.append(RowProblem(sheet, r, col, _cell_text(rec.get(col)), reason))
 
-        n_before = len(problems)
         if cid not in wl.index:
             bad("Child ID", f"this case is not on the {month} worklist")
-        elif cid in seen:
-            bad("Child ID", f"the case appears twice (also sheet {seen[cid][0]!r} row {seen[cid][1]})")
-        audit_id = f"WL{month}-{cid}"
-        if audit_id in existing and audit_id not in correctable:
-            bad("Child ID", f"the audit of this case for {month} is already in the store (duplicate import"
-                + ("" if corrections else "; import with --corrections to record a corrected grade") + ")")
-        grade = _cell_text(rec.get("Grade"))
-        if grade not in AUDIT_GRADES:
-            bad("Grade", f"the grade must be one of {', '.join(AUDIT_GRADES)}")
+            continue
+        seen.add(cid)
+        filled = {c for c in AUDIT_COLUMNS if c in rec and _cell_text(rec.get(c)) != ""}
+        if not filled - {"Notes"}:
+            blank += 1
+            continue
+        n_before = len(problems)
+        grade = _grade(rec.get("Grade"), scale)
+        if grade is None:
+            bad("Grade", f"the grade must be one of {', '.join(grades)}")
+        moderated = _cell_text(rec.get("Moderator grade"))
+        moderator = _grade(moderated, scale) if moderated else None
+        if moderated and moderator is None:
+            bad("Moderator grade", f"must be one of {', '.join(grades)} or blank")
         drift = _yes_no(rec.get("Drift found"))
         if drift is None:
             bad("Drift found", f"must be {' or '.join(YES_NO)}")
@@ -267,51 +372,79 @@ def import_audits(workbook: Path | str, store_path: Path | str, *, corrections: 
             bad("Auditor", "the auditor must be named")
         when = _parse_date(rec.get("Audit date")) if _cell_text(rec.get("Audit date")) else None
         if when is None:
-            bad("Audit date", "must be a date (YYYY-MM-DD)")
-        elif not (start <= when <= end):
-            bad("Audit date", f"must be inside {month} ({start.date()} to {end.date()})")
-        seen.setdefault(cid, (sheet, r))
+            bad("Audit date", "must be a date (for example 2026-04-03)")
+        elif not (first_day <= when <= last_day):
+            bad("Audit date", f"must be between {first_day.date()} and {last_day.date()} (the worklist "
+                "month and the month after)")
+        audit_id = f"WL{month}-{cid}"
+        if audit_id in ingested:
+            bad("Child ID", f"an audit {audit_id} came from the council's audit log; correct it there")
         if len(problems) > n_before:
             continue
         w = wl.loc[cid]
-        records.append({
+        notes = _cell_text(rec.get("Notes"))
+        row = {
             "audit_id": audit_id, "child_id": cid, "audit_date": when, "auditor": auditor,
             "team": str(w["team"]), "service": str(w["service"]), "grade": grade,
             "drift_found": drift, "selection_reason": str(w["selection_code"]),
             "inclusion_probability": float(w["inclusion_probability"]), "actions_set": actions,
-        })
+            "notes": notes or None, "moderator_grade": moderator,
+        }
+        if cid in records and _signature(records[cid]) != _signature(row):
+            s0, r0 = where[cid]
+            bad("Child ID", f"the case appears twice with different audits (also sheet {s0!r} row {r0})")
+            continue
+        records.setdefault(cid, row)
+        where.setdefault(cid, (sheet, r))
     if problems:
         raise AuditImportError(workbook, problems)
-    new = pd.DataFrame.from_records(records, columns=[
+
+    new, corrected, unchanged = [], 0, 0
+    for cid in sorted(records):
+        row = records[cid]
+        if row["audit_id"] in current.index:
+            if _signature(row) == _signature(current.loc[row["audit_id"]].to_dict()):
+                unchanged += 1
+                continue
+            corrected += 1
+        new.append(row)
+    frame = pd.DataFrame.from_records(new, columns=[
         "audit_id", "child_id", "audit_date", "auditor", "team", "service", "grade", "drift_found",
-        "selection_reason", "inclusion_probability", "actions_set"])
-    if corrections and len(new):
-        new = _changed_only(new, store["audits"])
-    if len(new):
+        "selection_reason", "inclusion_probability", "actions_set", "notes", "moderator_grade"])
+    if len(frame):
         ensure_store(store_path)
-        ledger.append_audits(store_path, new.sort_values("audit_id", kind="stable"),
-                             source=f"workbook {workbook.name}", recorded_by=recorded_by)
-    logger.info("imported %d audits for %s (%d rows not audited)", len(new), month, not_audited)
-    return ImportResult(month=month, imported=new, not_audited=not_audited)
+        ledger.append_audits(store_path, frame, source=f"workbook {workbook.name}", recorded_by=recorded_by)
+    audited = set(current.index) | set(frame["audit_id"])
+    outstanding = int(sum(f"WL{month}-{c}" not in audited for c in wl.index))
+    missing = _missing_rows(wl, seen, book)
+    logger.info("imported %d audits for %s (%d corrections, %d unchanged, %d blank rows, %d rows missing)",
+                len(frame), month, corrected, unchanged, blank, len(missing))
+    return ImportResult(month=month, imported=frame, not_audited=outstanding, corrected=corrected,
+                        unchanged=unchanged, blank=blank, missing=missing)
 
 
-def _changed_only(new: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
-    """Rows of ``new`` that differ from the current record of their audit (re-imports that change
-    nothing add no correction)."""
-    from driftflag.casemodel import TABLES, conform
+def _signature(row: Any) -> tuple:
+    """The fields an auditor fills in, normalised, to tell a correction from a re-import."""
+    def norm(v: Any) -> str:
+        if v is None or (not isinstance(v, str) and pd.isna(v)):
+            return ""
+        if isinstance(v, datetime | pd.Timestamp | date):
+            return pd.Timestamp(v).strftime("%Y-%m-%d")
+        if isinstance(v, bool | np.bool_):
+            return "yes" if v else "no"
+        return str(v).strip()
 
-    fresh = conform(new, TABLES["audits"])
-    cur = current.set_index(current["audit_id"].astype("str"))
-    keep = []
-    for i, row in fresh.iterrows():
-        aid = str(row["audit_id"])
-        if aid not in cur.index:
-            keep.append(i)
-            continue
-        old = cur.loc[aid]
-        if any(not (pd.isna(row[c]) and pd.isna(old[c])) and str(row[c]) != str(old[c]) for c in fresh.columns):
-            keep.append(i)
-    return new.loc[keep].reset_index(drop=True)
+    return tuple(norm(row.get(c)) for c in ("grade", "drift_found", "actions_set", "auditor", "audit_date",
+                                             "notes", "moderator_grade"))
+
+
+def _missing_rows(wl: pd.DataFrame, seen: set[str], book: _Book) -> pd.DataFrame:
+    """Cases of the teams the workbook covers that have no row in it (a row deleted by mistake)."""
+    teams_in_book = {_cell_text(rec.get("Team")) for _, _, rec in book.rows} - {""}
+    team = wl["team"].astype("object").where(wl["team"].notna(), NO_TEAM).astype("str")
+    expected = team[team.isin(teams_in_book)]
+    gone = [c for c in expected.index if c not in seen]
+    return pd.DataFrame({"child_id": gone, "team": [expected[c] for c in gone]})
 
 
 # --- report ---------------------------------------------------------------------------------
@@ -326,20 +459,130 @@ class AuditReport:
     optimism: pd.DataFrame
     notes: list[str] = field(default_factory=list)
 
+    moderation: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    TITLES = {"by_part": "Drift found, by part of the sample",
+              "estimates": "Estimates (inverse-probability weighted where stated)",
+              "agreement": "Flags against grades", "optimism": "Re-graded cases (over-optimism)",
+              "moderation": "Moderated audits (moderator's grade against the auditor's)"}
+
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"by_part": self.by_part, "estimates": self.estimates, "agreement": self.agreement,
-                "optimism": self.optimism}
+                "optimism": self.optimism, "moderation": self.moderation}
+
+    def people_tables(self) -> dict[str, pd.DataFrame]:
+        """Each table as people read it: headings in words, no NaN (a share of nothing is
+        "not available"), an empty table one line saying so."""
+        out = {}
+        for k, t in self.tables().items():
+            if t is None or not len(t):
+                out[k] = pd.DataFrame({"": ["No audits in this period."]})
+                continue
+            shown = t.copy().astype("object")
+            for c in shown.columns:
+                if "share" in str(c) or "rate" in str(c):
+                    shown[c] = [_percent(v) for v in t[c]]
+            if k == "estimates":
+                shown["value"] = [_percent(v) if str(u).startswith("share") else
+                                  (f"{int(v):,}" if pd.notna(v) else v) for v, u in zip(t["value"], t["unit"], strict=True)]
+                shown["unit"] = t["unit"].astype("str").str.replace("share", "percentage", n=1)
+            shown = shown.where(shown.notna(), "not available")
+            shown.columns = [str(c).replace("_", " ").capitalize() if str(c) == str(c).lower() else str(c)
+                             for c in shown.columns]
+            out[k] = shown
+        return out
 
     def to_text(self) -> str:
         parts = [f"Audit report {self.period[0]} to {self.period[1]}", HUMAN_DECISION_NOTICE, ""]
-        titles = {"by_part": "Drift found, by part of the sample",
-                  "estimates": "Estimates (inverse-probability weighted where stated)",
-                  "agreement": "Flags against grades", "optimism": "Re-graded cases (over-optimism)"}
-        tables = self.tables()
-        for k, t in titles.items():
-            parts += [t, "-" * len(t), text_table(tables[k]), ""]
+        for k, t in self.people_tables().items():
+            title = self.TITLES[k]
+            body = t.iloc[0, 0] if list(t.columns) == [""] else text_table(t)
+            parts += [title, "-" * len(title), body, ""]
         parts += self.notes
         return "\n".join(parts)
+
+    def to_html(self) -> str:
+        """The report as one self-contained HTML page (no outside requests)."""
+        import html
+
+        def table(t: pd.DataFrame) -> str:
+            if list(t.columns) == [""]:
+                return f"<p>{html.escape(str(t.iloc[0, 0]))}</p>"
+            head = "".join(f"<th>{html.escape(str(c))}</th>" for c in t.columns)
+            rows = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r) + "</tr>"
+                           for r in t.itertuples(index=False))
+            return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+        title = f"Audit report {self.period[0]} to {self.period[1]}"
+        body = "".join(f"<h2>{html.escape(self.TITLES[k])}</h2>{table(t)}" for k, t in self.people_tables().items())
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+        return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}"
+                "</title><style>body{font-family:Arial,Helvetica,sans-serif;margin:1.5em;color:#1b1b1b}"
+                "table{border-collapse:collapse;font-size:14px;margin:.5em 0 1.2em}th,td{border:1px solid #bbb;"
+                "padding:4px 8px;text-align:left}th{background:#ddebf7}.notice{background:#ffc7ce;color:#9c0006;"
+                "padding:.8em 1em;font-weight:bold}@media print{body{margin:0}}</style></head><body>"
+                f"<h1>{html.escape(title)}</h1><p class=\"notice\">{html.escape(HUMAN_DECISION_NOTICE)}</p>"
+                f"{body}<h2>Notes</h2><ul>{notes or '<li>No notes for this period.</li>'}</ul></body></html>\n")
+
+    def to_excel(self) -> bytes:
+        """The report as a formatted, printable workbook: one sheet, a titled block per table."""
+        import io
+
+        import xlsxwriter
+
+        buf = io.BytesIO()
+        wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False,
+                                       "strings_to_urls": False})
+        ws = wb.add_worksheet("Audit report")
+        h1 = wb.add_format({"bold": True, "font_size": 14})
+        h2 = wb.add_format({"bold": True, "font_size": 12})
+        head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
+        cell = wb.add_format({"border": 1, "text_wrap": True, "valign": "top"})
+        notice = wb.add_format({"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE", "text_wrap": True})
+        ws.set_column(0, 0, 48)
+        ws.set_column(1, 8, 16)
+        ws.write(0, 0, f"Audit report {self.period[0]} to {self.period[1]}", h1)
+        ws.merge_range(1, 0, 1, 5, HUMAN_DECISION_NOTICE, notice)
+        ws.set_row(1, 45)
+        r = 3
+        for k, t in self.people_tables().items():
+            ws.write(r, 0, self.TITLES[k], h2)
+            r += 1
+            if list(t.columns) == [""]:
+                ws.write_string(r, 0, str(t.iloc[0, 0]))
+                r += 2
+                continue
+            for j, c in enumerate(t.columns):
+                ws.write_string(r, j, str(c), head)
+            for row in t.itertuples(index=False):
+                r += 1
+                for j, v in enumerate(row):
+                    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+                        ws.write_number(r, j, float(v), cell)
+                    else:
+                        ws.write_string(r, j, str(v), cell)
+            r += 2
+        for n in self.notes:
+            ws.write_string(r, 0, n)
+            r += 1
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        wb.close()
+        return buf.getvalue()
+
+    def write(self, out_dir: Path | str) -> list[Path]:
+        """Write ``audits_report_<from>_<to>.html`` and ``.xlsx`` into ``out_dir``."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        stem = f"audits_report_{self.period[0]}_{self.period[1]}"
+        (out / f"{stem}.html").write_text(self.to_html(), encoding="utf-8")
+        (out / f"{stem}.xlsx").write_bytes(self.to_excel())
+        return [out / f"{stem}.html", out / f"{stem}.xlsx"]
+
+
+def _percent(v: Any) -> Any:
+    """A share as people read it ("13.8%"); missing stays missing (shown "not available")."""
+    return v if v is None or pd.isna(v) else f"{100 * float(v):.1f}%"
 
 
 def _weighted_rate(y: np.ndarray, w: np.ndarray) -> float:
@@ -369,8 +612,9 @@ def audits_report(store_path: Path | str, month_from: str, month_to: str) -> Aud
     wl = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["child_id", "selection_part", "model_flagged", "rule_flagged", "score", "month"])
     a = a.merge(wl, on=["child_id", "month"], how="left")
-    fallback = a["selection_reason"].astype("str").map(lambda s: f"{s} (audit log)")
-    a["part"] = a["selection_part"].astype("object").where(a["selection_part"].notna(), fallback)
+    fallback = a["selection_reason"].astype("str").map(lambda s: f"{s.capitalize()} (audit log)")
+    words = a["selection_part"].astype("object").map(lambda p: PART_LABELS.get(str(p), str(p)))
+    a["part"] = words.where(a["selection_part"].notna(), fallback)
     d = a["drift_found"].astype("boolean").fillna(False).to_numpy(dtype=float)
     pi = a["inclusion_probability"].to_numpy(dtype=float)
     has_pi = np.isfinite(pi) & (pi > 0)
@@ -402,8 +646,9 @@ def audits_report(store_path: Path | str, month_from: str, month_to: str) -> Aud
     agreement = pd.crosstab(flag, known["grade"]).reindex(columns=list(AUDIT_GRADES), fill_value=0)
     agreement.index.name = "flag"
     agreement = agreement.reset_index()
-    agreement["not good share"] = ((agreement[list(AUDIT_GRADES[1:])].sum(axis=1))
-                                   / agreement[list(AUDIT_GRADES)].sum(axis=1).replace(0, np.nan)).round(3)
+    below = [g for g in AUDIT_GRADES if g not in ("Outstanding", "Good")]
+    agreement["below good share"] = ((agreement[below].sum(axis=1))
+                                     / agreement[list(AUDIT_GRADES)].sum(axis=1).replace(0, np.nan)).round(3)
     if len(known):
         y1 = known["model_flagged"].astype("boolean").fillna(False).to_numpy(dtype=bool)
         y2 = known["drift_found"].astype("boolean").fillna(False).to_numpy(dtype=bool)
@@ -427,5 +672,23 @@ def audits_report(store_path: Path | str, month_from: str, month_to: str) -> Aud
         "cases": [n, worse, n - worse - better, better],
         "share": [1.0 if n else np.nan] + [round(x / n, 3) if n else np.nan for x in (worse, n - worse - better, better)],
     })
+    moderation = _moderation(store_path, start, end)
     return AuditReport((start.strftime("%Y-%m"), last.strftime("%Y-%m")), by_part, estimates, agreement,
-                       optimism, notes)
+                       optimism, notes, moderation)
+
+
+def _moderation(store_path: Path, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Audits with a moderator's grade: how often the moderator graded lower (the auditor was
+    over-optimistic), the same or higher."""
+    rec = ledger.current_records(store_path)
+    rec = rec[(rec["audit_date"] >= start) & (rec["audit_date"] <= end) & rec["moderator_grade"].notna()]
+    a = rec["grade"].map(_GRADE_ORDER).astype("float64")
+    m = rec["moderator_grade"].map(_GRADE_ORDER).astype("float64")
+    n = int((a.notna() & m.notna()).sum())
+    worse, better = int((m > a).sum()), int((m < a).sum())
+    return pd.DataFrame({
+        "measure": ["moderated audits", "moderator graded lower (auditor over-optimistic)", "same grade",
+                    "moderator graded higher"],
+        "cases": [n, worse, n - worse - better, better],
+        "share": [1.0 if n else np.nan] + [round(x / n, 3) if n else np.nan for x in (worse, n - worse - better, better)],
+    })

@@ -34,6 +34,7 @@ from driftflag.errors import ConfigError
 
 __all__ = [
     "DEFAULT_RULE_FLAGS",
+    "GRADING_SCALES",
     "PROTECTED_IDS",
     "SERVICE_LABELS",
     "THEMES",
@@ -127,6 +128,13 @@ class PreviouslyAudited(_Frozen):
     size: int = Field(default=6, ge=1)
 
 
+#: Grading scales a council may audit on, best grade first (``grading_scale`` in the policy).
+GRADING_SCALES: dict[str, tuple[str, ...]] = {
+    "ofsted4": ("Outstanding", "Good", "Requires improvement", "Inadequate"),
+    "ofsted3": ("Good", "Requires improvement", "Inadequate"),
+}
+
+
 class WorklistPolicy(_Frozen):
     """A sampling policy. Build it with :meth:`from_yaml`; sampling never reads files."""
 
@@ -143,6 +151,16 @@ class WorklistPolicy(_Frozen):
     rule_flags: tuple[str, ...] = DEFAULT_RULE_FLAGS
     seed: int = Field(default=0, ge=0)
     simulations: int = Field(default=2000, ge=100, le=1_000_000)
+    #: The grades on the workbook's drop-downs: a scale name (``ofsted4``, the default, or
+    #: ``ofsted3``) or the council's own list, best grade first.
+    grading_scale: str | tuple[str, ...] = "ofsted4"
+
+    @property
+    def grades(self) -> tuple[str, ...]:
+        """The grading scale's grades, best first."""
+        if isinstance(self.grading_scale, str):
+            return GRADING_SCALES[self.grading_scale]
+        return tuple(self.grading_scale)
 
     @model_validator(mode="after")
     def _consistent(self) -> WorklistPolicy:
@@ -160,6 +178,11 @@ class WorklistPolicy(_Frozen):
             raise ValueError(f"rule_flags may not use protected characteristics: {', '.join(bad)}")
         if len(set(self.services)) != len(self.services):
             raise ValueError("services are listed more than once")
+        if isinstance(self.grading_scale, str) and self.grading_scale not in GRADING_SCALES:
+            raise ValueError(f"grading_scale must be one of {', '.join(GRADING_SCALES)} or a list of grades")
+        if not isinstance(self.grading_scale, str) and (
+                len(self.grading_scale) < 2 or len({g.lower() for g in self.grading_scale}) != len(self.grading_scale)):
+            raise ValueError("grading_scale needs at least two different grades")
         if len({t.theme for t in self.thematic}) != len(self.thematic):
             raise ValueError("a theme is listed more than once")
         return self

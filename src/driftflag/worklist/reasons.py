@@ -10,7 +10,9 @@ Related indicators (``cp_plan_days`` and ``cp_plan_over_18m``; ``days_since_last
 ``visit_overdue``) are one *reason group*: their log-odds contributions are summed and phrased
 once, so a case never gets the same reason twice. A group is a candidate reason only when it
 pushes the score up (summed contribution > 0) and the case's values say something worth
-auditing (a flag that is set, a count above zero, a value present). Protected characteristics
+auditing: a flag that is set, a count above zero, a value at or above the threshold its phrase
+quotes (never "on a plan for 3 months (flag at 18)"). Codes are shown in words
+(:data:`CODE_WORDS`: "long-term fostering", never "FOSTERING"). Protected characteristics
 (sex, ethnicity, disability, age band, UASC: any ``audit_*`` column) are never a reason.
 
 Phrasing is vectorised: one pass per reason group present in a slot, not one per child.
@@ -23,9 +25,10 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from driftflag.casemodel.codes import ANNEX_A_PERMANENCE_PLAN, LEGAL_STATUS_LABELS
 from driftflag.worklist.policy import PROTECTED_IDS
 
-__all__ = ["GROUP_OF", "RULE_LABELS", "is_protected_feature", "top_reasons"]
+__all__ = ["CODE_WORDS", "GROUP_OF", "RULE_LABELS", "code_words", "is_protected_feature", "top_reasons"]
 
 #: Short words for a breached drift rule, used in selection reasons.
 RULE_LABELS: dict[str, str] = {
@@ -64,6 +67,21 @@ GROUP_OF: dict[str, str] = {
 
 _CATEGORY_WORDS = {"NEG": "neglect", "PHY": "physical abuse", "SAB": "sexual abuse",
                    "EMO": "emotional abuse", "MUL": "multiple categories"}
+#: Code lists shown in words (a reason never reads "FOSTERING" or "C1").
+_PERMANENCE_WORDS = {k: v.split(") ", 1)[-1].lower() for k, v in ANNEX_A_PERMANENCE_PLAN.items()}
+_LEGAL_STATUS_WORDS = {k: v[0].lower() + v[1:] if not v[:2].isupper() else v
+                       for k, v in LEGAL_STATUS_LABELS.items()}
+CODE_WORDS: dict[str, dict[str, str]] = {"cp_category": _CATEGORY_WORDS, "permanence_plan": _PERMANENCE_WORDS,
+                                         "legal_status": _LEGAL_STATUS_WORDS}
+
+
+def code_words(indicator: str, values: pd.Series) -> pd.Series:
+    """Coded values of ``indicator`` in words; an unknown code is shown as "other (CODE)" so the
+    reader sees it is a code, never a bare code-list value."""
+    words = CODE_WORDS.get(indicator, {})
+    return values.astype("object").map(
+        lambda c: "" if c is None or c != c else words.get(str(c), f"other ({c})" if words else
+                                                         str(c).replace("_", " ").lower()))
 _DAYS_PER_MONTH = 365.25 / 12
 
 # Defaults used only when no registry is passed (tests, a bare caseload); same as the shipped one.
@@ -120,7 +138,7 @@ def _fmt(x: float) -> str:
 
 
 # --- phrase templates: (eligible(rows) -> bool Series, phrase(rows, registry) -> str Series) ---
-Phrase = tuple[Callable[[pd.DataFrame], pd.Series], Callable[[pd.DataFrame, object], pd.Series]]
+Phrase = tuple[Callable[..., pd.Series], Callable[[pd.DataFrame, object], pd.Series]]
 
 
 def _p_cp_plan_length(r: pd.DataFrame, reg) -> pd.Series:
@@ -136,9 +154,7 @@ def _p_cp_history(r: pd.DataFrame, reg) -> pd.Series:
 
 def _p_visits(r: pd.DataFrame, reg) -> pd.Series:
     d = _count(_num(r, "days_since_last_visit"), "day", "days")
-    return pd.Series(np.where(_flag(r, "visit_overdue"),
-                              "Statutory visit overdue: " + d + " since the last visit",
-                              d + " since the last statutory visit"), index=r.index)
+    return "Statutory visit overdue: " + d + " since the last visit"
 
 
 def _p_missing_recent(r: pd.DataFrame, reg) -> pd.Series:
@@ -174,21 +190,32 @@ def _const(text: str) -> Callable[[pd.DataFrame, object], pd.Series]:
 
 
 def _flag_is(col: str) -> Callable[[pd.DataFrame], pd.Series]:
-    return lambda r: _flag(r, col)
+    return lambda r, reg=None: _flag(r, col)
 
 
 def _positive(*cols: str) -> Callable[[pd.DataFrame], pd.Series]:
-    return lambda r: pd.concat([_num(r, c).fillna(0) > 0 for c in cols], axis=1).any(axis=1)
+    return lambda r, reg=None: pd.concat([_num(r, c).fillna(0) > 0 for c in cols], axis=1).any(axis=1)
+
+
+def _threshold_days(reg) -> float:
+    """The long-plan threshold in days (the registry gives months)."""
+    return _threshold(reg, "cp_plan_over_18m", "months") * _DAYS_PER_MONTH
+
+
+def _at_least(r: pd.DataFrame, col: str, threshold: float) -> pd.Series:
+    """Value at or above its threshold (a reason never quotes a value below the flag it names)."""
+    return (_num(r, col) >= threshold).fillna(False).astype(bool)
 
 
 def _present(col: str) -> Callable[[pd.DataFrame], pd.Series]:
-    return lambda r: _num(r, col).notna() if col not in r or pd.api.types.is_numeric_dtype(r[col]) \
+    return lambda r, reg=None: _num(r, col).notna() if col not in r or pd.api.types.is_numeric_dtype(r[col]) \
         else r[col].notna()
 
 
 PHRASES: dict[str, Phrase] = {
-    "cp_plan_length": (_present("cp_plan_days"), _p_cp_plan_length),
-    "cp_history": (lambda r: _positive("cp_previous_plans")(r) | _flag(r, "cp_second_or_subsequent"),
+    "cp_plan_length": (lambda r, reg=None: _at_least(r, "cp_plan_days", _threshold_days(reg))
+                       | _flag(r, "cp_plan_over_18m"), _p_cp_plan_length),
+    "cp_history": (lambda r, reg=None: _positive("cp_previous_plans")(r) | _flag(r, "cp_second_or_subsequent"),
                    _p_cp_history),
     "cp_repeat_within_2y": (_flag_is("cp_repeat_within_2y"), lambda r, reg: pd.Series(
         "New child protection plan within "
@@ -199,8 +226,8 @@ PHRASES: dict[str, Phrase] = {
         + _fmt(_threshold(reg, "cp_review_overdue", "review_interval_months")) + " months)",
         index=r.index)),
     "cp_category": (_present("cp_category"), lambda r, reg: "Child protection plan category: "
-                    + r["cp_category"].astype("str").map(lambda c: _CATEGORY_WORDS.get(c, c))),
-    "visits": (_positive("days_since_last_visit"), _p_visits),
+                    + code_words("cp_category", r["cp_category"])),
+    "visits": (lambda r, reg=None: _flag(r, "visit_overdue") & _num(r, "days_since_last_visit").notna(), _p_visits),
     "cp_long_plan_without_progress": (_flag_is("cp_long_plan_without_progress"), lambda r, reg: pd.Series(
         "Child protection plan of "
         + _fmt(_threshold(reg, "cp_long_plan_without_progress", "months"))
@@ -208,10 +235,10 @@ PHRASES: dict[str, Phrase] = {
     "referrals_12m": (_positive("referrals_12m"), lambda r, reg: _count(
         _num(r, "referrals_12m"), "referral", "referrals") + " in the last 12 months"),
     "rereferral_12m": (_flag_is("rereferral_12m"), _const("Re-referred within 12 months of a previous referral")),
-    "assessment": (_present("assessment_open_working_days"), lambda r, reg: "Assessment open for "
+    "assessment": (lambda r, reg=None: _at_least(r, "assessment_open_working_days", _threshold(reg, "assessment_over_45wd", "working_days")), lambda r, reg: "Assessment open for "
                    + _count(_num(r, "assessment_open_working_days"), "working day", "working days")
                    + " (flag at " + _fmt(_threshold(reg, "assessment_over_45wd", "working_days")) + ")"),
-    "icpc": (_present("s47_to_icpc_working_days"), lambda r, reg: _count(
+    "icpc": (lambda r, reg=None: _at_least(r, "s47_to_icpc_working_days", _threshold(reg, "s47_to_icpc_over_15wd", "working_days")), lambda r, reg: _count(
         _num(r, "s47_to_icpc_working_days"), "working day", "working days")
         + " from strategy discussion to initial conference (flag at "
         + _fmt(_threshold(reg, "s47_to_icpc_over_15wd", "working_days")) + ")"),
@@ -219,25 +246,26 @@ PHRASES: dict[str, Phrase] = {
         _num(r, "step_ups_12m"), "step-up", "step-ups") + " from early help in the last 12 months"),
     "step_downs_12m": (_positive("step_downs_12m"), lambda r, reg: _count(
         _num(r, "step_downs_12m"), "step-down", "step-downs") + " to early help in the last 12 months"),
-    "missing_recent": (_positive("missing_episodes_90d", "missing_days_90d"), _p_missing_recent),
+    "missing_recent": (_positive("missing_episodes_90d"), _p_missing_recent),
     "missing_year": (_positive("missing_episodes_365d"), _p_missing_year),
     "missing_open_now": (_flag_is("missing_open_now"), _const("Missing now")),
-    "rhi": (lambda r: _num(r, "rhi_offered_share") < 1, _p_rhi),
-    "plo": (_present("plo_weeks"), lambda r, reg: "In PLO pre-proceedings for "
+    "rhi": (lambda r, reg=None: (_num(r, "rhi_offered_share") < 1) & _positive("missing_episodes_365d")(r), _p_rhi),
+    "plo": (lambda r, reg=None: _at_least(r, "plo_weeks", _threshold(reg, "plo_over_16w", "weeks")), lambda r, reg: "In PLO pre-proceedings for "
             + _count(_num(r, "plo_weeks"), "week", "weeks")
             + " (flag at " + _fmt(_threshold(reg, "plo_over_16w", "weeks")) + ")"),
-    "proceedings": (_present("care_proceedings_weeks"), lambda r, reg: "In care proceedings for "
+    "proceedings": (lambda r, reg=None: _at_least(r, "care_proceedings_weeks", _threshold(reg, "care_proceedings_over_26w", "weeks")), lambda r, reg: "In care proceedings for "
                     + _count(_num(r, "care_proceedings_weeks"), "week", "weeks")
                     + " (flag at " + _fmt(_threshold(reg, "care_proceedings_over_26w", "weeks")) + ")"),
     "lac_days": (_present("lac_days"), lambda r, reg: "Looked after for " + _count(
         np.floor(_num(r, "lac_days") / _DAYS_PER_MONTH), "month", "months")),
-    "placements": (lambda r: (_num(r, "placements_12m") > 1) | _positive("placement_moves_12m")(r)
+    "placements": (lambda r, reg=None: _at_least(r, "placements_12m", _threshold(reg, "placements_3plus_12m", "placements"))
                    | _flag(r, "placements_3plus_12m"), _p_placements),
     "placed_out_of_area": (_flag_is("placed_out_of_area"), _const("Placed outside the council's area")),
     "placed_over_20_miles": (_flag_is("placed_over_20_miles"), _const("Placed more than 20 miles from home")),
-    "legal_status": (_present("legal_status"), lambda r, reg: "Legal status: " + r["legal_status"].astype("str")),
+    "legal_status": (_present("legal_status"), lambda r, reg: "Legal status: "
+                     + code_words("legal_status", r["legal_status"])),
     "permanence_plan": (_present("permanence_plan"), lambda r, reg: "Permanence plan: "
-                        + r["permanence_plan"].astype("str")),
+                        + code_words("permanence_plan", r["permanence_plan"])),
     "lac_review_overdue": (_flag_is("lac_review_overdue"), _const("Looked-after review overdue")),
     "team_caseload": (_present("team_caseload"), lambda r, reg: "Allocated team carries "
                       + _num(r, "team_caseload").round(1).astype("str") + " cases per worker"),
@@ -249,7 +277,7 @@ PHRASES: dict[str, Phrase] = {
 def _generic(group: str) -> Phrase:
     """Fallback for an indicator with no template: the registry label and the value."""
 
-    def eligible(r: pd.DataFrame) -> pd.Series:
+    def eligible(r: pd.DataFrame, reg=None) -> pd.Series:
         if group not in r.columns:
             return pd.Series(False, index=r.index)
         s = r[group]
@@ -262,7 +290,9 @@ def _generic(group: str) -> Phrase:
         s = r[group]
         if str(s.dtype) == "boolean" or pd.api.types.is_bool_dtype(s):
             return pd.Series(label, index=r.index, dtype="str")
-        return label + ": " + s.astype("str")
+        if pd.api.types.is_numeric_dtype(s):
+            return label + ": " + s.astype("float64").map(lambda v: f"{v:g}")
+        return label + ": " + code_words(group, s)
 
     return eligible, phrase
 
@@ -284,7 +314,7 @@ def top_reasons(rows: pd.DataFrame, contributions: pd.DataFrame, *, registry=Non
     ok = np.zeros_like(values, dtype=bool)
     for j, g in enumerate(names):
         eligible, _ = PHRASES.get(g) or _generic(g)
-        ok[:, j] = eligible(rows).to_numpy(dtype=bool)
+        ok[:, j] = eligible(rows, registry).to_numpy(dtype=bool)
     strength = np.where(ok & (values > 0), values, -np.inf)
     # strongest first; ties go to the group that sorts first (stable on the sorted names)
     order = np.argsort(-strength, axis=1, kind="stable")[:, :k]

@@ -600,8 +600,8 @@ def sample_worklist(
     flags_text = _breached_text(out, policy)
     stratum = _stratum_key(out, policy.strata) if policy.strata else "all"
     base = pd.Series(label[sel], index=out.index).astype("str")
-    base = base.mask(out["selection_part"] == "highest_risk",
-                     base + " (rank " + out["risk_rank"].astype("str") + " of " + str(n_scope) + ")")
+    base = base.mask(out["selection_part"] == "highest_risk", base + " (" + rank_words(
+        out["risk_rank"].to_numpy(), rank, n_scope) + ")")
     base = base.mask(out["selection_part"] == "rule_flagged", base + ": " + flags_text)
     base = base.mask(out["selection_part"] == "random", base + " (" + stratum + ")")
     also = (out["selection_part"] != "rule_flagged") & (flags_text != "")
@@ -621,13 +621,41 @@ def sample_worklist(
         contrib = contrib.loc[out["child_id"].to_numpy()]
         reasons = top_reasons(out, contrib.reset_index(drop=True), registry=registry)
         out = pd.concat([out, reasons], axis=1)
+        none = out["reason_1"].astype("str") == ""
+        out.loc[none, "reason_1"] = np.where(
+            out.loc[none, "selection_part"] == "random",
+            NO_REASON + " (a random control case: audited to see practice as it is)", NO_REASON)
     else:
         for k in (1, 2, 3):
             out[f"reason_{k}"] = ""
     design.meta["inclusion_probability_method"] = method
+    design.meta["not_available"] = dict(caseload.attrs.get("not_available", {}))
     reg_label = getattr(registry, "label", "") if registry is not None else ""
     return Worklist(frame=out, month=ms.strftime("%Y-%m"), policy=policy, design=dict(design.meta),
                     contributions=contrib, model_label=model_label, registry_label=reg_label)
+
+
+#: Shown as the first reason of a case where no indicator is above its threshold (never blank).
+NO_REASON = "No drift indicator is above its threshold for this case"
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st ..."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def rank_words(ranks: np.ndarray, all_ranks: np.ndarray, n_scope: int) -> list[str]:
+    """"3rd highest of 4,820" or, when cases share a score, "joint 6th of 4,820 (2 cases with
+    the same score)": a tie is explained, never two cases both "rank 6" with no word why."""
+    ranks = np.asarray(ranks, dtype=np.int64)
+    ties = pd.Series(np.asarray(all_ranks, dtype=np.int64)).value_counts()
+    out = []
+    for r in ranks:
+        n = int(ties.get(int(r), 1))
+        out.append(f"joint {ordinal(int(r))} of {n_scope:,} ({n} cases with the same score)" if n > 1
+                   else f"{ordinal(int(r))} highest of {n_scope:,}")
+    return out
 
 
 def _breached_text(rows: pd.DataFrame, policy: WorklistPolicy) -> pd.Series:
