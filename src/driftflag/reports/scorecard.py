@@ -46,8 +46,7 @@ from driftflag import HUMAN_DECISION_NOTICE
 from driftflag._atomic import DestinationError, marker_of, write_bytes_atomic, write_marker
 from driftflag.casemodel import CaseStore
 from driftflag.errors import ConfigError
-from driftflag.indicators import Indicator, Registry, load_registry
-from driftflag.indicators._dates import day_to_timestamp, to_day
+from driftflag.indicators import Indicator, Registry, day_to_timestamp, load_registry, to_day
 
 logger = logging.getLogger(__name__)
 
@@ -375,7 +374,7 @@ def build_scorecard(store: CaseStore, month: str | pd.Period, *,
     Uses the end-of-month snapshots of that month and the 12 before it (for last month, the same
     month last year and the trend charts).
     """
-    from driftflag.indicators._snapshot import Prepared, last_record_day
+    from driftflag.indicators import Prepared, last_record_day
 
     registry = registry or load_registry()
     month = parse_month(month) if isinstance(month, str) else month

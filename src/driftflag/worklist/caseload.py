@@ -11,12 +11,13 @@ whose ``feature_names_in_`` are snapshot columns (one-hot columns named ``featur
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from driftflag.errors import SchemaError
+from driftflag.errors import ConfigError, SchemaError
 from driftflag.worklist.explain import explain
 from driftflag.worklist.policy import DEFAULT_RULE_FLAGS
 from driftflag.worklist.reasons import is_protected_feature
@@ -24,7 +25,7 @@ from driftflag.worklist.sampling import month_start
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["build_caseload", "model_matrix", "score_caseload"]
+__all__ = ["build_caseload", "load_model", "model_matrix", "score_caseload"]
 
 
 def build_caseload(store, month) -> pd.DataFrame:
@@ -83,3 +84,20 @@ def score_caseload(store, month, model: Any, *, caseload: pd.DataFrame | None = 
     cl["rule_score"] = cl[present].astype("boolean").fillna(False).to_numpy(dtype=bool).sum(axis=1) \
         if present else 0
     return cl, explain(model, X)
+
+
+def load_model(model: str | None, *, workspace: Path | None, target: str, version: str | None) -> tuple[Any, str]:
+    """The model to score with and a line saying which model it is and why it is in use.
+
+    Models load only from the workspace's registry (:func:`driftflag.tracking.load_registered_model`):
+    ``model`` or ``version`` names a registered version or alias; without either, the champion
+    (the rule baseline until a model passes the promotion gate). A model file is refused: opening
+    one can run any code in it.
+    """
+    from driftflag.tracking import load_registered_model, resolve_workspace
+
+    if model and version and model != version:
+        raise ConfigError("give --model or --version, not both")
+    ws = resolve_workspace(workspace, create=False)
+    fitted, use = load_registered_model(ws, target, model or version)
+    return fitted, use.label

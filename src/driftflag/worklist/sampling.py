@@ -37,6 +37,7 @@ import pandas as pd
 
 from driftflag.casemodel.codes import AUDIT_SELECTION_REASONS
 from driftflag.errors import ConfigError, SchemaError
+from driftflag.evaluation import ranking_order
 from driftflag.worklist.policy import SERVICE_LABELS, THEMES, WorklistPolicy
 
 logger = logging.getLogger(__name__)
@@ -339,7 +340,7 @@ def _build_design(caseload: pd.DataFrame, policy: WorklistPolicy, month: pd.Time
     n = len(cl)
     score = cl["score"].to_numpy(dtype=float)
     child = cl["child_id"].to_numpy(dtype=object)
-    risk_order = np.lexsort((child, -score))          # score descending, then child_id
+    risk_order = ranking_order(score, child)          # score descending, then child_id
     rule = _rule_score(cl, policy)
     rule_order = np.lexsort((child, -score, -rule))   # most rules breached, then risk
 
