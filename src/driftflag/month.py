@@ -1,10 +1,11 @@
 """A calendar month, parsed once where a person types it (``--month``, a pipeline file).
 
-**One meaning everywhere.** ``2026-03`` is March 2026, and every stage that takes a month works
-*as of its first day*, 1 March 2026: the worklist, the feature snapshot, data drift monitoring
-and the scorecard all use what was recorded and known before 1 March (February's activity is the
-last full month in them). So the worklist and the scorecard of ``2026-03`` describe the same
-caseload, the one a QA lead has on the morning of 1 March.
+**One meaning everywhere.** ``2026-03`` is the calendar month March 2026, parsed by
+:meth:`Month.parse` and by nothing else. A stage that works *as of* a month takes its first day,
+:attr:`Month.as_of` = 1 March 2026, and reads only what was recorded and known before that day:
+the worklist, the feature snapshot and data drift monitoring of ``2026-03`` all describe the
+caseload the QA lead has on the morning of 1 March. The scorecard of ``2026-03`` reports on the
+whole of March, so it is measured as at :attr:`Month.last_day` (31 March) and says so on the page.
 
 Bad input gets one line naming the option and the value, e.g.
 ``--month 'nov' is not a month (YYYY-MM)``.

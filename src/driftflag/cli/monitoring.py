@@ -39,11 +39,11 @@ def monitor(
 
     console = Console()
     the_month = parse_month(month)
-    needs_workspace = reference is None or current is None or log_mlflow
+    needs_model = reference is None or current is None  # read from the registry: must exist
+    ws = resolve_workspace(workspace, create=not needs_model) if needs_model or log_mlflow else None
     result = stages.monitor(
         the_month, store=store, model=model, out=out, reference=reference, current=current,
-        audits=audits, config=config, target=target, log_mlflow=log_mlflow,
-        workspace=resolve_workspace(workspace) if needs_workspace else None)
+        audits=audits, config=config, target=target, log_mlflow=log_mlflow, workspace=ws)
     report = result.report
     say(console, f"data drift monitoring {result.folder.name}: {report.verdict} "
                  f"({len(report.flagged())} of {len(report.features)} inputs flagged)")

@@ -59,9 +59,9 @@ class Params(BaseModel):
 
 def _is_month(value: str) -> str:
     try:
-        return str(Month.parse(value, "month"))
+        return str(Month.parse(value))
     except DriftflagError as e:
-        raise ValueError(str(e)) from e
+        raise ValueError(f"{value!r} is not a month (YYYY-MM)") from e
 
 
 #: ``YYYY-MM``, checked when the pipeline file is read (one meaning: see :mod:`driftflag.month`)

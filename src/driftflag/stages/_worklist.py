@@ -62,9 +62,9 @@ def worklist(
     month = str(Month.parse(month))
     pol = policy if isinstance(policy, WorklistPolicy) else WorklistPolicy.from_yaml(policy)
     key = load_pseudonym_key(pseudonym_key_file)
+    cs = read_store(store)  # a missing store is reported before the registry is opened
     fitted, label = load_model(model, workspace=workspace.path, target=target, version=version)
     label = model_with_target_words(label, workspace=workspace.path)  # what "highest risk" means
-    cs = read_store(store)
     scored, contrib = score_caseload(cs, month, fitted, rule_flags=pol.rule_flags)
     wl = sample_worklist(scored, pol, month, cs["audits"], contributions=contrib,
                          registry=load_registry(), model_label=label)
