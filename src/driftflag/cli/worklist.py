@@ -72,7 +72,10 @@ def audits_report(
     month_to: Annotated[str, typer.Option("--to", help="Last month, e.g. 2025-11.")],
 ) -> None:
     """Drift findings by part of the sample, weighted precision, flag/grade agreement, optimism."""
+    from driftflag.cli._options import parse_month
     from driftflag.worklist.feedback import audits_report as build_report
+
+    month_from, month_to = str(parse_month(month_from, "--from")), str(parse_month(month_to, "--to"))
 
     rep = build_report(store, month_from, month_to)
     typer.echo(rep.to_text())

@@ -47,6 +47,7 @@ from driftflag._atomic import DestinationError, marker_of, write_bytes_atomic, w
 from driftflag.casemodel import CaseStore
 from driftflag.errors import ConfigError
 from driftflag.indicators import Indicator, Registry, day_to_timestamp, load_registry, to_day
+from driftflag.month import Month
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,6 @@ SHARE_SUMMARY = "average % per child"
 DOT_DECIMALS = {"rate": 1, "mean": 2, "median": 1}
 TREND_MONTHS = 13
 
-_MONTH = re.compile(r"^\d{4}-\d{2}$")
 
 
 # ---- RAG and direction of travel ------------------------------------------------------------
@@ -358,13 +358,9 @@ def _benchmarks(ind: Indicator) -> str:
     return "; ".join(f"{b.name} {_fmt(b.value)} ({b.period}, {b.source})" for b in ind.benchmarks)
 
 
-def parse_month(month: str) -> pd.Period:
-    if not isinstance(month, str) or not _MONTH.match(month.strip()):
-        raise ConfigError(f"--month {month!r} is not a month (YYYY-MM)")
-    try:
-        return pd.Period(month.strip(), freq="M")
-    except ValueError as e:
-        raise ConfigError(f"--month {month!r} is not a month (YYYY-MM)") from e
+def parse_month(month: str | Month) -> pd.Period:
+    """``YYYY-MM`` (:meth:`driftflag.month.Month.parse`) as a pandas monthly Period."""
+    return pd.Period(str(Month.parse(month)), freq="M")
 
 
 def build_scorecard(store: CaseStore, month: str | pd.Period, *,
@@ -377,7 +373,7 @@ def build_scorecard(store: CaseStore, month: str | pd.Period, *,
     from driftflag.indicators import Prepared, last_record_day
 
     registry = registry or load_registry()
-    month = parse_month(month) if isinstance(month, str) else month
+    month = parse_month(month) if isinstance(month, (str, Month)) else month
     last = last_record_day(store)
     first_day = month.to_timestamp(how="start")
     if last is None:

@@ -23,13 +23,11 @@ def scorecard(store: Path, month: Month | str, out: Path, *,
               registry: Path | None = None) -> ScorecardResult:
     """Build ``month``'s scorecard from the case store and write it into the folder ``out``.
     Prints nothing."""
-    import pandas as pd
-
     from driftflag.casemodel import read_store
     from driftflag.indicators import load_registry
     from driftflag.reports import build_scorecard
 
     month = Month.parse(month)
     reg = load_registry(registry)
-    card = build_scorecard(read_store(store), pd.Period(str(month), freq="M"), registry=reg)
+    card = build_scorecard(read_store(store), month, registry=reg)
     return ScorecardResult(card=card, paths=list(card.write(out)), registry_label=reg.label)

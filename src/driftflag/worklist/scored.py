@@ -16,6 +16,7 @@ import pandas as pd
 
 from driftflag.errors import ConfigError
 from driftflag.evaluation import select_top_k
+from driftflag.month import Month
 
 
 @dataclass
@@ -64,7 +65,7 @@ def scored_caseload(
     cs = read_store(store)
     extract = extract_date_of(cs)
     closed = latest_closed_month(extract, horizon_months)
-    want = pd.Timestamp(f"{month}-01") if month else closed
+    want = Month.parse(month).timestamp() if month else closed
     use = min(want, closed)
     version = None if model in ("champion", CHAMPION) else model
     fitted, label = load_model(None, workspace=workspace, target=target, version=version)
