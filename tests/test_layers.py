@@ -190,3 +190,34 @@ def test_no_reach_into_another_packages_private_modules():
     reach = sorted({f"{a} imports {name}: {where}" for a, b, name, where in EDGES
                     if b != BASEMENT and _private_part(name)})
     assert reach == [], "private modules used from outside their package:\n" + "\n".join(reach)
+
+
+def _speaking(path: Path) -> list[str]:
+    """Calls to ``print``/``sys.exit``/``os._exit`` and imports of typer in one module."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            f = node.func
+            name = f.id if isinstance(f, ast.Name) else (
+                f"{f.value.id}.{f.attr}" if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) else "")
+            if name in ("print", "sys.exit", "os._exit", "exit", "quit"):
+                found.append(f"{name}() at line {node.lineno}")
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            found += [f"import {n} at line {node.lineno}" for n in names if n.split(".")[0] == "typer"]
+    return found
+
+
+def test_the_speaking_check_sees_print_and_exit(tmp_path):
+    f = tmp_path / "m.py"
+    f.write_text("import sys\nimport typer\ndef g():\n    print('x')\n    sys.exit(2)\n")
+    assert _speaking(f) == ["import typer at line 2", "print() at line 4", "sys.exit() at line 5"]
+
+
+def test_only_the_faces_print_or_exit():
+    """The library (the stage API and everything below it) prints nothing and never exits: it
+    returns results and raises DriftflagError; the CLI renders and sets the exit code."""
+    faces = {"cli", "pipeline"}
+    speaking = {str(p.relative_to(SRC.parent)): found for p in sorted(SRC.rglob("*.py"))
+                if _package(_module_name(p)) not in faces and (found := _speaking(p))}
+    assert speaking == {}
