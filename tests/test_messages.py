@@ -295,6 +295,8 @@ def test_tables_never_print_nan_or_none(monkeypatch, tmp_path):
     versions = pd.DataFrame({"version": ["1", "2"], "aliases": [None, "[champion]"],
                              "auc": [0.71234, float("nan")], "created": [pd.NaT, pd.Timestamp("2025-11-01")]})
     monkeypatch.setattr(driftflag.tracking, "list_versions", lambda ws, target: versions)
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "mlflow.db").touch()  # a workspace (a missing one is refused in one line)
     r = CliRunner().invoke(cli.app, ["models", "list", "--workspace", str(tmp_path / "ws")])
     assert r.exit_code == 0, r.output
     words = r.stdout.replace("│", " ").split()

@@ -77,7 +77,7 @@ def test_panel_page_reads_first_and_has_no_codes(trained):
 
 
 def test_gate_refuses_a_challenger_whose_fairness_fails(trained, monkeypatch):
-    from driftflag.fairness import commands
+    from driftflag import stages
     from driftflag.fairness.backtest import BacktestEvidence
     from driftflag.tracking import model_name, promote, use_workspace
 
@@ -92,7 +92,7 @@ def test_gate_refuses_a_challenger_whose_fairness_fails(trained, monkeypatch):
                                 model_label=f"version {version}", version=version)
 
     monkeypatch.setattr("driftflag.fairness.backtest.backtest_caseload", fake_backtest)
-    verdict = commands.fairness_verdict(d / "store", "2", workspace=ws, n_bootstrap=100)
+    verdict = stages.fairness_verdict(d / "store", "2", workspace=ws, n_bootstrap=100)
     assert verdict.status == "fail" and verdict.gate_ok is False
     client = use_workspace(ws)
     run_id = client.get_model_version(model_name("future_drift"), "2").run_id

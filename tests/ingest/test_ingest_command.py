@@ -5,16 +5,9 @@ from __future__ import annotations
 import typer
 from typer.testing import CliRunner
 
-from driftflag.ingest.commands import ingest
-
 
 def _app() -> typer.Typer:
-    app = typer.Typer()
-    app.command("ingest")(ingest)
-
-    @app.command("noop")
-    def noop() -> None:  # a second command so typer keeps the subcommand name
-        pass
+    from driftflag.cli import app
 
     return app
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from driftflag.errors import ConfigError
-from driftflag.models.run import judge_against_truth
 from driftflag.models.training import TrainConfig, TrainingResult
+from driftflag.stages._train import judge_against_truth
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPORAL = {"feature_start": "2023-04-01", "feature_end": "2026-03-31", "label_timespan_months": 6}

@@ -19,7 +19,6 @@ from driftflag.monitoring import (
     load_reference,
     monitor,
 )
-from driftflag.monitoring.commands import monitor as monitor_command
 
 
 def _frames(seed: int = 0, n: int = 2000, shift: float = 0.0) -> pd.DataFrame:
@@ -134,8 +133,8 @@ def test_log_to_mlflow_uses_the_given_sqlite_store(ref, ws, tmp_path, monkeypatc
 
 
 def _app() -> typer.Typer:
-    app = typer.Typer()
-    app.command()(monitor_command)
+    from driftflag.cli import app
+
     return app
 
 
@@ -143,7 +142,7 @@ def test_command_with_reference_and_current_files(ref, ws, tmp_path):
     ref.write(tmp_path / "ref.json")
     _frames(2, shift=0.6).to_parquet(tmp_path / "cur.parquet")
     res = CliRunner().invoke(_app(), [
-        "--month", "2025-11", "--reference", str(tmp_path / "ref.json"),
+        "monitor", "--month", "2025-11", "--reference", str(tmp_path / "ref.json"),
         "--current", str(tmp_path / "cur.parquet"), "--out", str(tmp_path / "out"),
         "--workspace", str(ws)])
     assert res.exit_code == 0, res.output
@@ -152,7 +151,7 @@ def test_command_with_reference_and_current_files(ref, ws, tmp_path):
 
 
 def test_command_reports_a_missing_model_as_one_line(ws, tmp_path):
-    res = CliRunner().invoke(_app(), ["--month", "2025-11", "--store", str(tmp_path),
+    res = CliRunner().invoke(_app(), ["monitor", "--month", "2025-11", "--store", str(tmp_path),
                                       "--workspace", str(ws), "--no-mlflow"])
     assert res.exit_code == 2
     assert "driftflag: error: no model driftflag-future-drift@champion" in res.output

@@ -38,24 +38,25 @@ def _config():
 
 
 def test_fresh_store_train_then_worklist_without_a_version(store, tmp_path):
-    from driftflag.models.run import run_training
+    from driftflag.stages import worklist
+    from driftflag.stages._train import run_training
     from driftflag.tracking import aliases
-    from driftflag.worklist.commands import run_worklist
+    from driftflag.workspace import Workspace
 
     ws = tmp_path / "ws"
     run = run_training(store, _config(), models_dir=ROOT / "models", workspace=ws)
     named = aliases(ws, "future_drift")
     assert named["champion"] == run.registered["rule_baseline"] == run.champion
     assert named.get("challenger") == run.registered["logistic_scorecard"] != named["champion"]
-    wl, _ = run_worklist(store, "2026-03", tmp_path / "wl", policy=ROOT / "pipelines" / "monthly_audit.yaml",
-                         workspace=ws)
+    wl = worklist(store, "2026-03", tmp_path / "wl", policy=ROOT / "pipelines" / "monthly_audit.yaml",
+                  workspace=Workspace.resolve(ws)).worklist
     assert len(wl.frame) > 0
     assert wl.model_label.startswith(f"driftflag-future-drift v{run.champion} (rule_baseline), champion: ")
 
 
 def test_shuffled_labels_claim_no_skill_and_the_gate_refuses(store, tmp_path, monkeypatch):
     import driftflag.targets as targets
-    from driftflag.models.run import run_training
+    from driftflag.stages._train import run_training
     from driftflag.tracking import aliases, in_use, promote
 
     real = targets.build_labels

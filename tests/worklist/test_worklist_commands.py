@@ -10,18 +10,13 @@ import typer
 from typer.testing import CliRunner
 
 from driftflag import HUMAN_DECISION_NOTICE
-from driftflag.worklist.commands import audits_import, audits_report, worklist
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def make_app() -> typer.Typer:
-    app = typer.Typer()
-    app.command("worklist")(worklist)
-    audits = typer.Typer()
-    audits.command("import")(audits_import)
-    audits.command("report")(audits_report)
-    app.add_typer(audits, name="audits")
+    from driftflag.cli import app
+
     return app
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from driftflag.worklist.commands import run_worklist
+from driftflag import stages
 from driftflag.worklist.month_scores import NOT_FOR_SHARING, month_scores, write_month_scores
+from driftflag.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,8 +29,8 @@ def test_ranks_share_ties_and_the_notice_travels_with_the_file(tmp_path):
 
 def test_worklist_writes_the_score_of_every_open_case(tmp_path, store_path, registered_workspace):
     out = tmp_path / "wl"
-    wl, _ = run_worklist(store_path, "2025-11", out, policy=ROOT / "pipelines" / "monthly_audit.yaml",
-                         workspace=registered_workspace)
+    wl = stages.worklist(store_path, "2025-11", out, policy=ROOT / "pipelines" / "monthly_audit.yaml",
+                         workspace=Workspace.resolve(registered_workspace)).worklist
     scores = pd.read_parquet(out / "scores.parquet")
     assert len(scores) == wl.summary()["open_cases"] and scores["child_id"].is_unique
     assert set(wl.frame["child_id"].astype(str)) <= set(scores["child_id"])

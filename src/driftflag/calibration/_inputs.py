@@ -13,8 +13,14 @@ from pathlib import Path
 import pandas as pd
 
 from driftflag.errors import CalibrationError
-from driftflag.ingest import find_903_year_folders, find_cin_files, read_903_years, read_cin_years
-from driftflag.ingest._common import STR_DTYPE, year_label
+from driftflag.ingest import (
+    STR_DTYPE,
+    find_903_year_folders,
+    find_cin_files,
+    read_903_years,
+    read_cin_years,
+    year_label,
+)
 
 logger = logging.getLogger(__name__)
 

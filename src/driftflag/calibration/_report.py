@@ -19,7 +19,7 @@ from rich.text import Text
 
 from driftflag.calibration import _metrics as m
 from driftflag.calibration._inputs import CalibrationInputs, choose_year, load_inputs
-from driftflag.ingest._common import year_label
+from driftflag.ingest import year_label
 
 logger = logging.getLogger(__name__)
 

@@ -220,6 +220,28 @@ def recall_at_k(
                       c.n_flagged, c.n_tied_at_cut)
 
 
+def ranking_order(scores, child_ids) -> np.ndarray:
+    """Row positions in list order: score descending, ties by ``child_id`` ascending (as text).
+
+    The one definition of "the top of the list" (triage semantics): the worklist, the fairness
+    back-test and the metrics all rank with it, so the same scores always give the same list.
+    """
+    s = np.asarray(scores, dtype=float).ravel()
+    ids = np.asarray(child_ids, dtype=object).ravel()
+    if len(s) != len(ids):
+        raise EvaluationError(f"scores has {len(s)} rows but child_ids has {len(ids)}")
+    id_rank = pd.factorize(ids.astype(str), sort=True)[0]
+    return np.lexsort((id_rank, -s))
+
+
+def select_top_k(scores, child_ids, k: int | float) -> np.ndarray:
+    """The top-k list as a boolean mask over the rows (:func:`ranking_order`, :func:`resolve_k`)."""
+    order = ranking_order(scores, child_ids)
+    mask = np.zeros(len(order), dtype=bool)
+    mask[order[: resolve_k(k, len(order))]] = True
+    return mask
+
+
 def top_k_list(scores, child_ids, k: int | float) -> pd.DataFrame:
     """The worklist: the k highest scores, ordered by score descending then ``child_id`` ascending.
 
@@ -237,8 +259,7 @@ def top_k_list(scores, child_ids, k: int | float) -> pd.DataFrame:
                              "score": pd.Series([], dtype="float64"),
                              "tied_at_cut": pd.Series([], dtype="bool")})
     kk = resolve_k(k, len(s))
-    id_rank = pd.factorize(ids.astype(str), sort=True)[0]
-    order = np.lexsort((id_rank, -s))[:kk]
+    order = ranking_order(s, ids)[:kk]
     cut = s[order[-1]]
     n_at_cut = int((s == cut).sum())
     n_listed_at_cut = int((s[order] == cut).sum())

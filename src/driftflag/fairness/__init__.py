@@ -4,7 +4,7 @@ Built on a generic *scored caseload* (one row per open case, or per open case an
 pooled back-test: ``child_id``, ``score``, ``selected`` or a ``k``, ``label``, audit columns):
 :func:`build_fairness_report` returns a :class:`FairnessReport` whose views are already
 suppressed for small numbers. :mod:`driftflag.fairness.backtest` builds the back-test caseload
-of a model version; :func:`driftflag.fairness.commands.fairness_verdict` answers the promotion
+of a model version; :func:`driftflag.stages.fairness_verdict` answers the promotion
 gate. Flags prompt an audit by a person; the report helps a panel judge whether the list treats
 groups of children fairly. It decides nothing itself.
 """

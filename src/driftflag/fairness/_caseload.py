@@ -10,12 +10,11 @@ they exist only to slice.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
 from driftflag.casemodel.codes import ETHNIC_MAJOR_GROUP, ETHNIC_MAJOR_GROUPS, ETHNICITY_LABELS
+from driftflag.evaluation import select_top_k as _select_top_k
 from driftflag.fairness._errors import ScoredCaseloadError
 from driftflag.fairness.config import FairnessConfig
 
@@ -30,19 +29,8 @@ _REQUIRED = ("child_id", "score", "label", "audit_ethnicity", "audit_sex", "audi
 _SEX_LABEL = {"M": "Male", "F": "Female", "U": "Not stated/recorded"}
 
 
-def select_top_k(scores: np.ndarray, child_ids: np.ndarray, k: int | float) -> np.ndarray:
-    """The worklist as a boolean mask: the k highest scores, ties broken by ``child_id`` ascending.
-
-    A share ``k`` in (0, 1) is rounded up so that a list is never empty (as
-    :func:`driftflag.evaluation.resolve_k`).
-    """
-    n = len(scores)
-    kk = min(n, math.ceil(k * n - 1e-09)) if isinstance(k, float) else min(int(k), n)
-    id_rank = pd.factorize(np.asarray(child_ids, dtype=str), sort=True)[0]
-    order = np.lexsort((id_rank, -np.asarray(scores, dtype=float)))
-    mask = np.zeros(n, dtype=bool)
-    mask[order[:kk]] = True
-    return mask
+# the one top-k (score descending, ties by child_id), re-exported as fairness.select_top_k
+select_top_k = _select_top_k
 
 
 class Caseload:

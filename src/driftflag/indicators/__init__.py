@@ -11,7 +11,17 @@ What each indicator means, its thresholds and their sources: ``driftflag/data/in
 and ``docs/indicators.md``.
 """
 
-from driftflag.indicators._snapshot import ID_COLUMNS, SERVICES, as_of_dates, panel, snapshot
+from driftflag.indicators._dates import day_to_timestamp, to_day
+from driftflag.indicators._snapshot import (
+    ID_COLUMNS,
+    SERVICES,
+    Prepared,
+    as_of_dates,
+    last_record_day,
+    panel,
+    snapshot,
+    write_panel,
+)
 from driftflag.indicators.coverage import coverage_of, covered_features, feature_coverage
 from driftflag.indicators.definitions import DEFINITIONS, FEATURE_GROUPS
 from driftflag.indicators.registry import (
@@ -32,14 +42,19 @@ __all__ = [
     "SERVICES",
     "Benchmark",
     "Indicator",
+    "Prepared",
     "Registry",
     "Target",
     "Threshold",
     "as_of_dates",
     "coverage_of",
     "covered_features",
+    "day_to_timestamp",
     "feature_coverage",
+    "last_record_day",
     "load_registry",
     "panel",
     "snapshot",
+    "to_day",
+    "write_panel",
 ]

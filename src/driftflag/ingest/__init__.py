@@ -9,7 +9,7 @@ and quarantine, reconciliation across returns and years, row accounting, Great E
 see ``docs/ingest.md``.
 """
 
-from driftflag.ingest._common import keep_latest_year, year_from_label, year_label
+from driftflag.ingest._common import STR_DTYPE, keep_latest_year, year_from_label, year_label
 from driftflag.ingest.annex_a import ANNEX_A_COLUMNS, read_annex_a
 from driftflag.ingest.audit_log import AUDIT_COLUMNS, read_audit_log
 from driftflag.ingest.cin_census import (
@@ -30,6 +30,7 @@ from driftflag.ingest.ssda903 import (
 )
 
 __all__ = [
+    "STR_DTYPE",
     "ANNEX_A_COLUMNS",
     "AUDIT_COLUMNS",
     "SourceFile",

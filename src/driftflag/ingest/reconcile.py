@@ -30,24 +30,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-NATURAL_KEYS: dict[str, tuple[str, ...]] = {
-    "children": ("child_id",),
-    "referrals": ("child_id", "referral_date"),
-    "assessments": ("child_id", "start_date"),
-    "section47": ("child_id", "start_date"),
-    "cin_plans": ("child_id", "start_date"),
-    "cp_plans": ("child_id", "start_date"),
-    "cp_reviews": ("child_id", "cp_plan_id", "review_date"),
-    "lac_episodes": ("child_id", "decom"),
-    "lac_reviews": ("child_id", "review_date"),
-    "missing_episodes": ("child_id", "start_date", "missing_type"),
-    "pre_proceedings": ("child_id", "start_date"),
-    "care_proceedings": ("child_id", "application_date"),
-    "visits": ("child_id", "visit_type", "visit_date"),
-    "allocations": ("child_id", "team", "worker_id", "start_date"),
-    "workers": ("worker_id",),
-    "audits": ("audit_id",),
-}
+from driftflag.casemodel.keys import NATURAL_KEYS  # re-exported: ingest uses rc.NATURAL_KEYS
 
 #: Lower wins. A council's own canonical extract first; then the return that is the statutory
 #: source of the table (CIN census for referrals and plans, 903 for care episodes); Annex A

@@ -461,7 +461,7 @@ def ingest(
         _write_parquet(dups, vdir / "duplicates.parquet")
         if run_gx:
             step("Great Expectations", 0, 1)
-            from driftflag.validate._gx import run_suites
+            from driftflag.validate import run_suites
 
             gx_result = run_suites(case, tmp / "gx", extract_date=extract_date)
             summary["gx"] = gx_result

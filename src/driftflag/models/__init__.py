@@ -5,7 +5,7 @@ pure: it never imports MLflow (``driftflag.tracking`` alone talks to MLflow) and
 LightGBM only inside the functions that build a LightGBM model.
 
 Names are imported lazily (PEP 562) because scikit-learn takes seconds to import and the CLI
-imports ``driftflag.models.commands`` just to register ``driftflag train``.
+imports ``driftflag.cli.models`` just to register ``driftflag train``.
 """
 
 from __future__ import annotations

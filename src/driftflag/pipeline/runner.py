@@ -24,6 +24,7 @@ from driftflag._text import single_line
 from driftflag.errors import DriftflagError
 from driftflag.pipeline.config import PipelineConfig
 from driftflag.pipeline.steps import KINDS, StepContext, validate_step_params
+from driftflag.workspace import Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def content_hash(kind: str, params_json: str, paths: list[Path]) -> str:
 def run_pipeline(
     cfg: PipelineConfig,
     *,
-    workspace: Path,
+    workspace: Path | Workspace,
     tracking_uri: str | None,
     progress: Callable[[str], None] | None = None,
     force: bool = False,
@@ -80,16 +81,17 @@ def run_pipeline(
     """Run every step of ``cfg``; raises :class:`PipelineStepError` on the first failure."""
     step_params = [validate_step_params(s, where=f"steps ({s.id})", base_dir=cfg.base_dir)
                    for s in cfg.steps]
-    cache_dir = Path(workspace) / "pipeline-cache" / cfg.name
-    ctx = StepContext(workspace=Path(workspace), tracking_uri=tracking_uri,
+    ws = Workspace.resolve(workspace, tracking_uri=tracking_uri)
+    cache_dir = ws.path / "pipeline-cache" / cfg.name
+    ctx = StepContext(workspace=ws, tracking_uri=tracking_uri,
                       progress=progress or (lambda _m: None))
     outcomes: list[StepOutcome] = []
-    tracker = _Tracker(tracking_uri, cfg.name, Path(workspace))
+    tracker = _Tracker(tracking_uri, cfg.name, ws.path)
     from driftflag.tracking import tracking_server
     from driftflag.tracking import tracking_uri as local_uri
 
     # a pipeline's tracking_uri reaches every stage (training runs, registry, worklist, monitor)
-    server = tracking_uri if tracking_uri and tracking_uri != local_uri(Path(workspace)) else None
+    server = tracking_uri if tracking_uri and tracking_uri != local_uri(ws.path) else None
     with tracking_server(server), tracker.parent():
         for spec, params in zip(cfg.steps, step_params, strict=True):
             kind = KINDS[spec.kind]

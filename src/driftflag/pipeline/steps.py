@@ -1,4 +1,4 @@
-"""Step kinds a pipeline can use, each a thin adapter over one library call.
+"""Step kinds a pipeline can use, each a thin adapter over one stage call (:mod:`driftflag.stages`).
 
 A kind declares its parameter model (validated before any work), which paths it reads (hashed
 to decide whether a step can be reused) and which paths it writes. Adding a kind is adding one
@@ -11,11 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from driftflag.errors import ConfigError
+from driftflag.errors import ConfigError, DriftflagError
+from driftflag.month import Month
+from driftflag.workspace import Workspace
 
 
 @dataclass
@@ -40,9 +42,10 @@ class StepKind:
 
 @dataclass
 class StepContext:
-    """Shared state of one pipeline run: the workspace and the MLflow tracking URI."""
+    """Shared state of one pipeline run: the workspace and the MLflow tracking URI (None: no
+    tracking of the pipeline's own runs)."""
 
-    workspace: Path
+    workspace: Workspace
     tracking_uri: str | None
     progress: Callable[[str], None] = lambda _m: None
 
@@ -52,6 +55,17 @@ KINDS: dict[str, StepKind] = {}
 
 class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _is_month(value: str) -> str:
+    try:
+        return str(Month.parse(value))
+    except DriftflagError as e:
+        raise ValueError(f"{value!r} is not a month (YYYY-MM)") from e
+
+
+#: ``YYYY-MM``, checked when the pipeline file is read (one meaning: see :mod:`driftflag.month`)
+MonthText = Annotated[str, AfterValidator(_is_month)]
 
 
 def step_kind(name: str, params: type[BaseModel], *, inputs, outputs, help: str,
@@ -174,9 +188,9 @@ def _train_inputs(p: TrainParams) -> list[Path]:
 @step_kind("train", TrainParams, inputs=_train_inputs, outputs=lambda p: [],
            help="train and evaluate the model specs over temporal folds; register challengers")
 def _train(p: TrainParams, ctx: StepContext) -> StepResult:
-    from driftflag.models.run import run_training
+    from driftflag import stages
 
-    run = run_training(p.store, p.training_config(), models_dir=p.models_dir,
+    run = stages.train(p.store, p.training_config(), models_dir=p.models_dir,
                        workspace=ctx.workspace, progress=ctx.progress)
     frame = run.summary_frame()
     metrics = {f"{r.model}.{m}": float(r[m]) for _, r in frame.iterrows()
@@ -216,24 +230,18 @@ class IngestParams(Params):
 @step_kind("ingest", IngestParams, inputs=lambda p: list(p.paths), outputs=lambda p: [p.store],
            help="read the returns into the case store, validate, quarantine bad rows")
 def _ingest(p: IngestParams, ctx: StepContext) -> StepResult:
-    from datetime import datetime, time
+    from driftflag import stages
 
-    from driftflag.ingest.run import ingest
-
-    res = ingest(list(p.paths), p.store, extract_date=p.extract_date,
-                 created_at=datetime.combine(p.extract_date, time(0, 0)), format=p.format,
-                 run_gx=p.great_expectations)
-    acc = getattr(res, "accounting", None)
+    res = stages.ingest(p.paths, p.store, extract_date=p.extract_date, format=p.format,
+                        great_expectations=p.great_expectations)
+    tot = stages.row_totals(res)
     metrics: dict[str, float] = {}
     summary = f"case store written to {p.store}"
-    cols = {"rows_read": "read", "accepted": "accepted", "quarantined": "quarantined",
-            "duplicates": "duplicates"}
-    if acc is not None and set(cols) <= set(getattr(acc, "columns", [])):
-        tot = acc[list(cols)].sum()
-        metrics = {f"rows_{v}": float(tot[k]) for k, v in cols.items()}
-        summary = (f"{int(tot['rows_read']):,} rows read = {int(tot['accepted']):,} accepted + "
-                   f"{int(tot['quarantined']):,} quarantined + {int(tot['duplicates']):,} "
-                   f"duplicates ({len(acc)} files)")
+    if tot is not None:
+        metrics = {f"rows_{k}": float(v) for k, v in tot.items()}
+        summary = (f"{tot['read']:,} rows read = {tot['accepted']:,} accepted + "
+                   f"{tot['quarantined']:,} quarantined + {tot['duplicates']:,} "
+                   f"duplicates ({len(res.accounting)} files)")
     return StepResult(outputs=[p.store], metrics=metrics, summary=summary)
 
 
@@ -254,32 +262,22 @@ class PromoteParams(Params):
 @step_kind("promote", PromoteParams, inputs=lambda p: [], outputs=lambda p: [],
            help="apply the promotion gate to the challenger")
 def _promote(p: PromoteParams, ctx: StepContext) -> StepResult:
-    from driftflag.errors import DriftflagError
-    from driftflag.tracking import CHALLENGER, CHAMPION, aliases, promote
+    from driftflag import stages
 
-    named = aliases(ctx.workspace, p.target)
-    if p.version is None and CHALLENGER not in named:
-        champ = named.get(CHAMPION)
-        return StepResult(outputs=[], summary="no challenger to judge; "
-                          + (f"v{champ} stays champion" if champ else "no champion yet"))
-    fairness_ok = None
-    if p.store is not None:
-        from driftflag.fairness.commands import fairness_verdict
-
-        judged = p.version or named[CHALLENGER]
-        verdict = fairness_verdict(p.store, judged, workspace=ctx.workspace, target=p.target,
-                                   months=p.fairness_months, n_bootstrap=p.fairness_bootstrap)
-        fairness_ok = verdict.gate_ok
-    gate = promote(ctx.workspace, p.target, p.version, ece_max=p.ece_max, fairness_ok=fairness_ok,
-                   require_fairness=p.require_fairness)
+    result = stages.promote(ctx.workspace, target=p.target, version=p.version, ece_max=p.ece_max,
+                            store=p.store, fairness_months=p.fairness_months,
+                            fairness_bootstrap=p.fairness_bootstrap,
+                            require_fairness=p.require_fairness, skip_without_challenger=True)
+    gate = result.gate
+    if gate is None:
+        return StepResult(outputs=[], summary=result.summary)
     if not gate.promoted and p.require:
         raise DriftflagError("promotion gate refused v" + str(gate.version) + ": "
                              + "; ".join(gate.reasons))
     metrics = {f"gate.{k}": float(v) for k, v in gate.figures.items() if v == v}
     metrics["gate.promoted"] = float(gate.promoted)
     metrics["gate.version"] = float(gate.version)  # the version decided on (params say None)
-    return StepResult(outputs=[], metrics=metrics, summary=gate.summary or f"v{gate.version}: "
-                      + "; ".join(gate.reasons))
+    return StepResult(outputs=[], metrics=metrics, summary=result.summary)
 
 
 # --- worklist ----------------------------------------------------------------------------
@@ -287,7 +285,7 @@ class WorklistParams(Params):
     """``policy`` is a policy file or the policy itself, inline (see pipelines/monthly_audit.yaml)."""
 
     store: Path
-    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    month: MonthText
     out: Path
     policy: dict[str, Any] | Path
     target: str = "future_drift"
@@ -319,11 +317,11 @@ class WorklistParams(Params):
            outputs=lambda p: [p.out],
            help="score, explain and sample the month's audit worklist")
 def _worklist(p: WorklistParams, ctx: StepContext) -> StepResult:
-    from driftflag.worklist.commands import run_worklist
+    from driftflag import stages
 
-    wl, _key = run_worklist(p.store, p.month, p.out, policy=p.policy_object(), version=p.version,
-                            target=p.target, workspace=ctx.workspace)
-    s = wl.summary()
+    result = stages.worklist(p.store, Month.parse(p.month), p.out, policy=p.policy_object(),
+                             version=p.version, target=p.target, workspace=ctx.workspace)
+    s = result.summary()
     return StepResult(outputs=[p.out], metrics={"worklist_cases": float(s["cases"]),
                                                 "open_cases": float(s["open_cases"])},
                       summary=f"{s['cases']} cases from {s['open_cases']} open cases")
@@ -333,7 +331,7 @@ def _worklist(p: WorklistParams, ctx: StepContext) -> StepResult:
 class FairnessParams(Params):
     store: Path
     out: Path
-    month: str | None = Field(None, pattern=r"^\d{4}-\d{2}$")  # unused: the back-test picks
+    month: MonthText | None = None  # unused: the back-test picks
     model: str = "champion"
     k: int = Field(40, ge=1)
     months: int = Field(12, ge=3)
@@ -344,12 +342,10 @@ class FairnessParams(Params):
 @step_kind("fairness", FairnessParams, inputs=lambda p: [p.store], outputs=lambda p: [p.out],
            help="fairness audit and ethics panel pack for the champion model")
 def _fairness(p: FairnessParams, ctx: StepContext) -> StepResult:
-    from driftflag.errors import DriftflagError
-    from driftflag.fairness.commands import fairness_pack
+    from driftflag import stages
 
-    report = fairness_pack(p.store, p.out, workspace=ctx.workspace,
-                           version=None if p.model == "champion" else p.model, k=p.k,
-                           months=p.months, n_bootstrap=p.n_bootstrap)
+    report = stages.fairness(p.store, p.out, workspace=ctx.workspace, model=p.model, k=p.k,
+                             months=p.months, n_bootstrap=p.n_bootstrap)
     if p.fail_on_fail and report.verdict.status == "fail":
         raise DriftflagError("fairness verdict is fail: " + "; ".join(report.verdict.reasons[:3]))
     return StepResult(outputs=[p.out],
@@ -359,7 +355,7 @@ def _fairness(p: FairnessParams, ctx: StepContext) -> StepResult:
 # --- monitor -----------------------------------------------------------------------------
 class MonitorParams(Params):
     store: Path
-    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    month: MonthText
     out: Path
     model: str = "champion"
     target: str = "future_drift"
@@ -381,13 +377,13 @@ class MonitorParams(Params):
 @step_kind("monitor", MonitorParams, inputs=lambda p: [p.store], outputs=lambda p: [p.out],
            help="data drift monitoring of the model's inputs and scores")
 def _monitor(p: MonitorParams, ctx: StepContext) -> StepResult:
+    from driftflag import stages
     from driftflag.monitoring import MonitorConfig
-    from driftflag.monitoring.commands import run_monitoring
 
     config = MonitorConfig.model_validate(p.config) if p.config else None
-    report, _dest, _rid = run_monitoring(p.month, store=p.store, model=p.model, out=p.out,
-                                         target=p.target, workspace=ctx.workspace, config=config,
-                                         log_mlflow=ctx.tracking_uri is not None)
+    report = stages.monitor(Month.parse(p.month), store=p.store, model=p.model, out=p.out,
+                            target=p.target, workspace=ctx.workspace, config=config,
+                            log_mlflow=ctx.tracking_uri is not None).report
     return StepResult(outputs=[p.out], summary=f"{report.verdict} ({len(report.flagged())} of "
                                                f"{len(report.features)} inputs flagged)")
 
@@ -395,18 +391,16 @@ def _monitor(p: MonitorParams, ctx: StepContext) -> StepResult:
 # --- scorecard ---------------------------------------------------------------------------
 class ScorecardParams(Params):
     store: Path
-    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    month: MonthText
     out: Path
 
 
 @step_kind("scorecard", ScorecardParams, inputs=lambda p: [p.store], outputs=lambda p: [p.out],
            help="the monthly drift scorecard for QA leads (HTML and xlsx)")
 def _scorecard(p: ScorecardParams, ctx: StepContext) -> StepResult:
-    from driftflag.casemodel.store import read_store
-    from driftflag.reports.scorecard import build_scorecard
+    from driftflag import stages
 
-    card = build_scorecard(read_store(p.store), p.month)
-    paths = card.write(p.out)
+    paths = stages.scorecard(p.store, Month.parse(p.month), p.out).paths
     return StepResult(outputs=[p.out], summary=f"scorecard {p.month}: {len(paths)} files")
 
 
@@ -414,7 +408,7 @@ def _scorecard(p: ScorecardParams, ctx: StepContext) -> StepResult:
 class IndexParams(Params):
     out: Path
     demo_root: Path
-    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    month: MonthText
 
 
 @step_kind("index", IndexParams, inputs=lambda p: [], outputs=lambda p: [p.out],

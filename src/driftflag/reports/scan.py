@@ -190,20 +190,3 @@ def scan_folder(root: Path | str) -> list[Finding]:
         except Exception as e:  # noqa: BLE001 - a file that cannot be read is itself a finding
             found.append(Finding(rel, "file", "unreadable", e.__class__.__name__))
     return found
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``scan_people_files.py FOLDER``: print each finding, a count per kind; exit 1 if any."""
-    import sys
-    from collections import Counter
-
-    args = sys.argv[1:] if argv is None else argv
-    root = Path(args[0] if args else "reports/demo")
-    found = scan_folder(root)
-    for f in found[:500]:
-        print(f)
-    n_files = len(people_files(root))
-    counts = Counter(f.kind for f in found)
-    print(f"scanned {n_files} files under {root}: " + (", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
-                                                       or "nothing found"))
-    return 1 if found else 0

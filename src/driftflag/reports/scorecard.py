@@ -46,8 +46,8 @@ from driftflag import HUMAN_DECISION_NOTICE
 from driftflag._atomic import DestinationError, marker_of, write_bytes_atomic, write_marker
 from driftflag.casemodel import CaseStore
 from driftflag.errors import ConfigError
-from driftflag.indicators import Indicator, Registry, load_registry
-from driftflag.indicators._dates import day_to_timestamp, to_day
+from driftflag.indicators import Indicator, Registry, day_to_timestamp, load_registry, to_day
+from driftflag.month import Month
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,6 @@ SHARE_SUMMARY = "average % per child"
 DOT_DECIMALS = {"rate": 1, "mean": 2, "median": 1}
 TREND_MONTHS = 13
 
-_MONTH = re.compile(r"^\d{4}-\d{2}$")
 
 
 # ---- RAG and direction of travel ------------------------------------------------------------
@@ -395,13 +394,9 @@ def _benchmarks(ind: Indicator) -> str:
     return "; ".join(f"{b.name} {_fmt(b.value)} ({b.period}, {b.source})" for b in ind.benchmarks)
 
 
-def parse_month(month: str) -> pd.Period:
-    if not isinstance(month, str) or not _MONTH.match(month.strip()):
-        raise ConfigError(f"--month {month!r} is not a month (YYYY-MM)")
-    try:
-        return pd.Period(month.strip(), freq="M")
-    except ValueError as e:
-        raise ConfigError(f"--month {month!r} is not a month (YYYY-MM)") from e
+def parse_month(month: str | Month) -> pd.Period:
+    """``YYYY-MM`` (:meth:`driftflag.month.Month.parse`) as a pandas monthly Period."""
+    return pd.Period(str(Month.parse(month)), freq="M")
 
 
 def build_scorecard(store: CaseStore, month: str | pd.Period, *,
@@ -411,10 +406,10 @@ def build_scorecard(store: CaseStore, month: str | pd.Period, *,
     Uses the end-of-month snapshots of that month and the 12 before it (for last month, the same
     month last year and the trend charts).
     """
-    from driftflag.indicators._snapshot import Prepared, last_record_day
+    from driftflag.indicators import Prepared, last_record_day
 
     registry = registry or load_registry()
-    month = parse_month(month) if isinstance(month, str) else month
+    month = parse_month(month) if isinstance(month, (str, Month)) else month
     last = last_record_day(store)
     first_day = month.to_timestamp(how="start")
     if last is None:

@@ -26,10 +26,10 @@ from typing import Any
 import pandas as pd
 
 from driftflag.casemodel import codes
+from driftflag.casemodel.keys import NATURAL_KEYS
 from driftflag.casemodel.schema import TABLE_ORDER, TABLES, Table
 from driftflag.casemodel.store import CaseStore
 from driftflag.errors import DriftflagError
-from driftflag.ingest.reconcile import NATURAL_KEYS
 from driftflag.validate.rules import DATE_PAIRS, FUTURE_OK, MAX_AGE_YEARS, MAX_UNBORN_DAYS
 
 logger = logging.getLogger(__name__)

@@ -12,12 +12,13 @@ sklearn-style model whose ``feature_names_in_`` are model-matrix columns (one-ho
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from driftflag.errors import SchemaError
+from driftflag.errors import ConfigError, SchemaError
 from driftflag.worklist.explain import explain
 from driftflag.worklist.policy import DEFAULT_RULE_FLAGS
 from driftflag.worklist.reasons import is_protected_feature
@@ -25,7 +26,7 @@ from driftflag.worklist.sampling import month_start
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["blank_uncovered", "build_caseload", "model_matrix", "score_caseload"]
+__all__ = ["blank_uncovered", "build_caseload", "load_model", "model_matrix", "score_caseload"]
 
 
 def build_caseload(store, month) -> pd.DataFrame:
@@ -116,3 +117,19 @@ def blank_uncovered(caseload: pd.DataFrame, store, month) -> pd.DataFrame:
                     ", ".join(sorted(gaps)))
     out.attrs["not_available"] = gaps
     return out
+
+
+def load_model(model: str | None, *, workspace: Path | None, target: str, version: str | None) -> tuple[Any, str]:
+    """The model to score with and a line saying which model it is and why it is in use.
+
+    Models load only from the workspace's registry (:func:`driftflag.tracking.load_model`):
+    ``model`` or ``version`` names a registered version or alias; without either, the champion
+    (the rule baseline until a model passes the promotion gate). A model file is refused: opening
+    one can run any code in it.
+    """
+    from driftflag.tracking import load_model as load_registered
+
+    if model and version and model != version:
+        raise ConfigError("give --model or --version, not both")
+    loaded = load_registered(workspace, target, model or version)
+    return loaded.pipeline, loaded.label

@@ -37,6 +37,8 @@ import pandas as pd
 
 from driftflag.casemodel.codes import AUDIT_SELECTION_REASONS
 from driftflag.errors import ConfigError, SchemaError
+from driftflag.evaluation import ranking_order
+from driftflag.month import Month
 from driftflag.worklist.policy import SERVICE_LABELS, THEMES, WorklistPolicy
 
 logger = logging.getLogger(__name__)
@@ -75,12 +77,15 @@ _CONNECTED_PLACEMENTS = ("U1", "U2", "U3")
 UNALLOCATED_TEAM = "Unallocated"
 
 
-def month_start(month: str | date | pd.Timestamp) -> pd.Timestamp:
-    """First day of ``month`` (``"2025-11"``, a date or a timestamp): the worklist's as-of date."""
+def month_start(month: str | Month | date | pd.Timestamp) -> pd.Timestamp:
+    """First day of ``month`` (``"2025-11"``, a :class:`~driftflag.month.Month`, a date or a
+    timestamp): the worklist's as-of date (:attr:`driftflag.month.Month.as_of`)."""
+    if isinstance(month, (str, Month)):
+        return Month.parse(month[:7] if isinstance(month, str) else month, "month").timestamp()
     try:
-        ts = pd.Timestamp(month if not isinstance(month, str) else f"{month[:7]}-01")
+        ts = pd.Timestamp(month)
     except (ValueError, TypeError) as e:
-        raise ConfigError(f"month {month!r} is not a month like 2025-11") from e
+        raise ConfigError(f"month {month!r} is not a month (YYYY-MM)") from e
     return ts.normalize().replace(day=1)
 
 
@@ -339,7 +344,7 @@ def _build_design(caseload: pd.DataFrame, policy: WorklistPolicy, month: pd.Time
     n = len(cl)
     score = cl["score"].to_numpy(dtype=float)
     child = cl["child_id"].to_numpy(dtype=object)
-    risk_order = np.lexsort((child, -score))          # score descending, then child_id
+    risk_order = ranking_order(score, child)          # score descending, then child_id
     rule = _rule_score(cl, policy)
     rule_order = np.lexsort((child, -score, -rule))   # most rules breached, then risk
 

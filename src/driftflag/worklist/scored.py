@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from driftflag.errors import ConfigError
+from driftflag.evaluation import select_top_k
+from driftflag.month import Month
 
 
 @dataclass
@@ -59,13 +60,12 @@ def scored_caseload(
     from driftflag.casemodel import read_store
     from driftflag.targets import TargetConfig, future_drift
     from driftflag.tracking import CHAMPION, resolve_workspace, show
-    from driftflag.worklist.caseload import score_caseload
-    from driftflag.worklist.commands import load_model
+    from driftflag.worklist.caseload import load_model, score_caseload
 
     cs = read_store(store)
     extract = extract_date_of(cs)
     closed = latest_closed_month(extract, horizon_months)
-    want = pd.Timestamp(f"{month}-01") if month else closed
+    want = Month.parse(month).timestamp() if month else closed
     use = min(want, closed)
     version = None if model in ("champion", CHAMPION) else model
     fitted, label = load_model(None, workspace=workspace, target=target, version=version)
@@ -75,10 +75,7 @@ def scored_caseload(
                           config=TargetConfig(horizon_months=horizon_months))
     frame = frame.merge(labels[["child_id", "as_of", "label"]], on=["child_id", "as_of"], how="left")
     # top-k, ties broken by child_id (triage semantics)
-    order = np.lexsort((frame["child_id"].to_numpy(), -frame["score"].to_numpy()))
-    selected = np.zeros(len(frame), dtype=bool)
-    selected[order[:k]] = True
-    frame["selected"] = selected
+    frame["selected"] = select_top_k(frame["score"].to_numpy(), frame["child_id"].to_numpy(), k)
     # children who became looked after in the outcome window (prior-history check)
     eps = cs["lac_episodes"]
     starts = eps.loc[eps["rne"] == "S", ["child_id", "decom"]]

@@ -1,25 +1,36 @@
-"""The fairness stage: :func:`fairness_pack` (the pack of a model version, written and logged),
-:func:`fairness_verdict` (the promotion gate's question) and the ``driftflag fairness`` command.
+"""The fairness stage: the pack of a model version (written and logged) and the promotion gate's
+verdict, from the version's out-of-sample back-test (:mod:`driftflag.fairness.backtest`): every
+monthly list its recipe would have made over the newest 12 months with known outcomes, pooled,
+plus every open case of those months for calibration and AUC by group.
 
-The evidence is the model version's out-of-sample back-test (:mod:`driftflag.fairness.backtest`):
-every monthly list its recipe would have made over the newest 12 months with known outcomes,
-pooled, plus every open case of those months for calibration and AUC by group.
+(Moved here from ``driftflag.fairness.commands``; the command and the pipeline step call it.)
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING
 
-import typer
+from driftflag.workspace import Workspace
 
-__all__ = ["fairness", "fairness_pack", "fairness_verdict", "log_fairness_to_mlflow"]
+if TYPE_CHECKING:
+    from driftflag.fairness import FairnessReport, Verdict
+
+
+def fairness(store: Path, out: Path | None, *, workspace: Workspace, model: str = "champion",
+             target: str = "future_drift", k: int = 40, months: int = 12, n_bootstrap: int = 1000,
+             population: Path | None = None) -> FairnessReport:
+    """The fairness pack of ``model`` (``champion`` or a version) written to ``out`` and logged to
+    the version's MLflow run. Prints nothing; returns the report (``report.verdict``)."""
+    return fairness_pack(store, out, workspace=workspace.path,
+                         version=None if model == "champion" else model, target=target, k=k,
+                         months=months, n_bootstrap=n_bootstrap, population=population)
 
 
 def fairness_pack(store: Path, out: Path | None, *, workspace: Path | None = None,
                   version: str | None = None, target: str = "future_drift", k: int | float = 40,
                   months: int = 12, n_bootstrap: int = 1000, population: Path | None = None,
-                  log_mlflow: bool = True):
+                  log_mlflow: bool = True) -> FairnessReport:
     """Build the fairness pack of a model version (default: the champion) from its back-test;
     write it to ``out`` (unless None) and log it and its verdict to the version's MLflow run.
 
@@ -47,7 +58,7 @@ def fairness_pack(store: Path, out: Path | None, *, workspace: Path | None = Non
 
 def fairness_verdict(store: Path, version: str, *, workspace: Path | None = None,
                      target: str = "future_drift", k: int | float = 40, months: int = 12,
-                     n_bootstrap: int = 1000, out: Path | None = None):
+                     n_bootstrap: int = 1000, out: Path | None = None) -> Verdict:
     """The fairness verdict of a model version (a challenger), for the promotion gate.
 
     ``verdict.gate_ok`` is what the gate passes as ``fairness_ok``: False when the verdict is
@@ -82,34 +93,3 @@ def log_fairness_to_mlflow(out_dir: Path, run_id: str, workspace: Path, verdict:
     client = use_workspace(workspace)
     client.log_artifacts(run_id, str(out_dir), artifact_path="fairness")
     client.set_tag(run_id, "fairness_verdict", verdict)
-
-
-def fairness(
-    store: Annotated[Path, typer.Option("--store", help="Case store folder.")],
-    model: Annotated[str, typer.Option("--model", help="champion or a model version.")] = "champion",
-    months: Annotated[int, typer.Option("--months", help="Back-test months to pool.")] = 12,
-    k: Annotated[int, typer.Option("--k", help="Cases on each monthly list.")] = 40,
-    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("reports/fairness"),
-    n_bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap replicates.")] = 1000,
-    population: Annotated[Path | None, typer.Option(
-        "--population", help="CSV group,share replacing England's pupil shares.")] = None,
-    workspace: Annotated[Path | None, typer.Option("--workspace", help="MLflow workspace.")] = None,
-) -> None:
-    """Write the ethics-panel fairness pack (HTML + JSON + charts) from the model's back-test."""
-    from driftflag import HUMAN_DECISION_NOTICE
-    from driftflag.errors import DriftflagError
-
-    try:
-        report = fairness_pack(store, out, workspace=workspace,
-                               version=None if model == "champion" else model, k=k,
-                               months=months, n_bootstrap=n_bootstrap, population=population)
-    except DriftflagError as err:
-        from driftflag.cli import _fail
-
-        _fail(err)
-        return
-    typer.echo(HUMAN_DECISION_NOTICE)
-    typer.echo(f"fairness verdict: {report.verdict.status}")
-    for r in report.verdict.reasons:
-        typer.echo(f"  - {r}")
-    typer.echo(f"written to {out}")

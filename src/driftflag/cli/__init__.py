@@ -1,8 +1,11 @@
 """The ``driftflag`` command line: a thin shell over the library.
 
-Each command parses its options, makes one library call, renders the result and sets the exit
-code. Errors a user can fix (:class:`driftflag.errors.DriftflagError`) are printed as one line,
-``driftflag: error: <message>``, with exit code 2; ``--debug`` shows the traceback instead.
+Each command parses its options, makes one call to the stage API (:mod:`driftflag.stages`),
+renders the result and sets the exit code. Errors a user can fix
+(:class:`driftflag.errors.DriftflagError`) are turned into one line,
+``driftflag: error: <message>``, with exit code 2, in one place: every command is registered
+through :func:`_one_line_errors`. ``--debug`` shows the traceback instead. The commands live in
+this package, one module per stage (``cli/worklist.py``...).
 
 Messages carry values from the returns and paths people typed, so nothing printed is read as
 rich markup and every message is one line (:mod:`driftflag._text`). MLflow's usage telemetry
@@ -11,8 +14,10 @@ is switched off before any command runs (:mod:`driftflag._telemetry`).
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -48,6 +53,20 @@ def _fail(err: Exception) -> None:
         raise err
     say(console, f"driftflag: error: {err}", one_line=True)
     raise typer.Exit(code=2)
+
+
+def _one_line_errors(command: Callable) -> Callable:
+    """``command`` with a :class:`DriftflagError` shown as one line (exit 2): the one place the
+    CLI handles errors. ``functools.wraps`` keeps the signature typer reads the options from."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except DriftflagError as e:
+            _fail(e)
+
+    return run
 
 
 class _OneLineFormatter(logging.Formatter):
@@ -92,7 +111,6 @@ def main(
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler])
 
 
-@app.command()
 def synth(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the synthetic LA to.")],
     children: Annotated[
@@ -132,30 +150,23 @@ def synth(
     except ValidationError as e:
         from driftflag.pipeline.config import one_line
 
-        _fail(DriftflagError(one_line(e)))
-        return
+        raise DriftflagError(one_line(e)) from e
     except ValueError as e:
-        _fail(DriftflagError(f"--end {end!r} is not a date (YYYY-MM-DD): {e}"))
-        return
-    try:
-        with Progress(
-            TextColumn("{task.description:<18}", style="bold", markup=False), BarColumn(),
-            TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=console, transient=True,
-        ) as bar:
-            task = bar.add_task("simulating", total=len(STEPS))
+        raise DriftflagError(f"--end {end!r} is not a date (YYYY-MM-DD): {e}") from e
+    with Progress(
+        TextColumn("{task.description:<18}", style="bold", markup=False), BarColumn(),
+        TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=console, transient=True,
+    ) as bar:
+        task = bar.add_task("simulating", total=len(STEPS))
 
-            def step(msg: str) -> None:
-                bar.update(task, advance=1, description=single_line(msg, 60))
+        def step(msg: str) -> None:
+            bar.update(task, advance=1, description=single_line(msg, 60))
 
-            summary = run_synth(cfg, out_dir, force=force, progress=step)
-    except DriftflagError as e:
-        _fail(e)
-        return
+        summary = run_synth(cfg, out_dir, force=force, progress=step)
     out.print(summary, highlight=False, markup=False, emoji=False)
     out.print(HUMAN_DECISION_NOTICE, style="dim", highlight=False)
 
 
-@app.command()
 def calibration(
     la_dir: Annotated[Path, typer.Argument(help="A synthetic LA folder written by `driftflag synth`.")],
     year: Annotated[
@@ -168,24 +179,12 @@ def calibration(
     """
     from driftflag.calibration import calibration_report, render_report
 
-    try:
-        report = calibration_report(la_dir, year=year)
-    except DriftflagError as e:
-        _fail(e)
-        return
+    report = calibration_report(la_dir, year=year)
     _wide().print(render_report(report))
     if not report.all_within_tolerance:
         raise typer.Exit(code=1)
 
 
-def _workspace(option: Path | None) -> Path:
-    """The workspace every command shares (see :func:`driftflag.tracking.resolve_workspace`)."""
-    from driftflag.tracking import resolve_workspace
-
-    return resolve_workspace(option)
-
-
-@app.command("run")
 def run_pipeline_cmd(
     pipeline: Annotated[Path, typer.Argument(help="A pipeline file, e.g. pipelines/train.yaml.")],
     set_: Annotated[
@@ -203,23 +202,17 @@ def run_pipeline_cmd(
     from rich.table import Table
 
     from driftflag.pipeline import PipelineConfig, run_pipeline
+    from driftflag.workspace import Workspace
 
-    try:
-        cfg = PipelineConfig.from_yaml(pipeline, set_ or [])
-        ws = Path(cfg.workspace).resolve() if cfg.workspace and workspace is None else _workspace(workspace)
-        from driftflag.tracking import as_workspace
-
-        # the pipeline's own runs go where its stages' runs go ($DRIFTFLAG_TRACKING_URI or the store)
-        uri = None if no_tracking else (cfg.tracking_uri or as_workspace(ws).tracking_uri)
-        ws.mkdir(parents=True, exist_ok=True)
-        with Progress(SpinnerColumn(), TextColumn("{task.description}", style="bold", markup=False),
-                      TimeElapsedColumn(), console=console, transient=True) as bar:
-            task = bar.add_task(single_line(cfg.name, 60), total=None)
-            outcomes = run_pipeline(cfg, workspace=ws, tracking_uri=uri, force=force,
-                                    progress=lambda m: bar.update(task, description=single_line(m, 80)))
-    except DriftflagError as e:
-        _fail(e)
-        return
+    cfg = PipelineConfig.from_yaml(pipeline, set_ or [])
+    ws = Workspace.resolve(cfg.workspace if cfg.workspace and workspace is None else workspace,
+                           tracking_uri=cfg.tracking_uri)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}", style="bold", markup=False),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(single_line(cfg.name, 60), total=None)
+        outcomes = run_pipeline(cfg, workspace=ws, force=force,
+                                tracking_uri=None if no_tracking else ws.tracking_uri,
+                                progress=lambda m: bar.update(task, description=single_line(m, 80)))
     table = Table(title=cell(f"pipeline {cfg.name}"), title_justify="left")
     for col in ("step", "kind", "status", "summary"):
         table.add_column(col)
@@ -229,47 +222,44 @@ def run_pipeline_cmd(
     out.print(HUMAN_DECISION_NOTICE, style="dim", highlight=False)
 
 
-def _register_stage_commands() -> None:
-    """Commands whose code lives beside their library (each module imports nothing heavy)."""
-    from driftflag.indicators import commands as indicator_cmds
+def _register_commands() -> None:
+    """Every command, each through :func:`_one_line_errors`. The stage commands live beside this
+    module (each imports nothing heavy at import time)."""
+    from driftflag.cli import fairness as fairness_cmds
+    from driftflag.cli import indicators as indicator_cmds
+    from driftflag.cli import ingest as ingest_cmds
+    from driftflag.cli import models as model_cmds
+    from driftflag.cli import monitoring as monitor_cmds
+    from driftflag.cli import worklist as worklist_cmds
 
-    app.command("features")(indicator_cmds.features)
-    app.command("scorecard")(indicator_cmds.scorecard)
+    def add(group: typer.Typer, name: str, command: Callable) -> None:
+        group.command(name)(_one_line_errors(command))
 
-    from driftflag.ingest import commands as ingest_cmds
-
-    app.command("ingest")(ingest_cmds.ingest)
-
-    from driftflag.models import commands as model_cmds
-
-    app.command("train")(model_cmds.train)
+    add(app, "synth", synth)
+    add(app, "calibration", calibration)
+    add(app, "run", run_pipeline_cmd)
+    add(app, "features", indicator_cmds.features)
+    add(app, "scorecard", indicator_cmds.scorecard)
+    add(app, "ingest", ingest_cmds.ingest)
+    add(app, "train", model_cmds.train)
     models_app = typer.Typer(help="List, inspect, promote and roll back registered models.",
                              no_args_is_help=True)
-    models_app.command("list")(model_cmds.models_list)
-    models_app.command("show")(model_cmds.models_show)
-    models_app.command("promote")(model_cmds.models_promote)
-    models_app.command("rollback")(model_cmds.models_rollback)
+    add(models_app, "list", model_cmds.models_list)
+    add(models_app, "show", model_cmds.models_show)
+    add(models_app, "promote", model_cmds.models_promote)
+    add(models_app, "rollback", model_cmds.models_rollback)
     app.add_typer(models_app, name="models")
-
-    from driftflag.worklist import commands as worklist_cmds
-
-    app.command("worklist")(worklist_cmds.worklist)
+    add(app, "worklist", worklist_cmds.worklist)
     audits_app = typer.Typer(help="Bring completed audit workbooks back, and report on audits.",
                              no_args_is_help=True)
-    audits_app.command("import")(worklist_cmds.audits_import)
-    audits_app.command("report")(worklist_cmds.audits_report)
+    add(audits_app, "import", worklist_cmds.audits_import)
+    add(audits_app, "report", worklist_cmds.audits_report)
     app.add_typer(audits_app, name="audits")
-
-    from driftflag.fairness import commands as fairness_cmds
-
-    app.command("fairness")(fairness_cmds.fairness)
-
-    from driftflag.monitoring import commands as monitor_cmds
-
-    app.command("monitor")(monitor_cmds.monitor)
+    add(app, "fairness", fairness_cmds.fairness)
+    add(app, "monitor", monitor_cmds.monitor)
 
 
-_register_stage_commands()
+_register_commands()
 
 
 def entry() -> None:
@@ -286,5 +276,3 @@ def entry() -> None:
         raise SystemExit(3) from None
 
 
-if __name__ == "__main__":  # pragma: no cover
-    entry()

@@ -1,9 +1,8 @@
-"""``driftflag ingest``: the typer command (registered in :mod:`driftflag.cli`).
+"""``driftflag ingest``: a caller of :func:`driftflag.stages.ingest` (registered in :mod:`driftflag.cli`).
 
-A thin shell: parse options, make one library call (:func:`driftflag.ingest.run.ingest`),
-render the summary with rich, set the exit code. A file that cannot be read at all stops the run
-with one line naming the file and the problem (exit 2) and the store is left as it was. File
-names and values are printed as plain text, never as rich markup (:mod:`driftflag._text`).
+Parse options, make one stage call, render the summary with rich. A file that cannot be read at
+all stops the run with one line naming the file and the problem (exit 2) and the store is left as
+it was. File names and values are printed as plain text, never as rich markup (:mod:`driftflag._text`).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from driftflag.errors import ConfigError, DriftflagError
+from driftflag.errors import ConfigError
 
 
 def ingest(
@@ -31,31 +30,27 @@ def ingest(
                                                           "write Data Docs under STORE/gx.")] = True,
 ) -> None:
     """Read returns into the canonical case store, validate them and quarantine bad rows."""
+    from driftflag import stages
     from driftflag._text import say, single_line
-    from driftflag.cli import _fail
-    from driftflag.ingest.run import ingest as run_ingest
     from driftflag.validate.summary import render_terminal
 
     err = Console(stderr=True)
     out = Console()
     try:
-        try:
-            extract = date.fromisoformat(extract_date) if extract_date else date.today()
-        except ValueError as e:
-            raise ConfigError(f"--extract-date {extract_date!r} is not a date (YYYY-MM-DD)") from e
-        with Progress(TextColumn("{task.description:<32}", style="bold", markup=False), BarColumn(),
-                      TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                      console=err, transient=True) as bar:
-            task = bar.add_task("detecting formats", total=None)
+        extract = date.fromisoformat(extract_date) if extract_date else date.today()
+    except ValueError as e:
+        raise ConfigError(f"--extract-date {extract_date!r} is not a date (YYYY-MM-DD)") from e
+    with Progress(TextColumn("{task.description:<32}", style="bold", markup=False), BarColumn(),
+                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("detecting formats", total=None)
 
-            def step(msg: str, i: int, n: int) -> None:
-                bar.update(task, description=single_line(msg, 32), completed=i, total=max(n, 1))
+        def step(msg: str, i: int, n: int) -> None:
+            bar.update(task, description=single_line(msg, 32), completed=i, total=max(n, 1))
 
-            result = run_ingest(paths, store, extract_date=extract, created_at=datetime.now().replace(microsecond=0),
-                                format=format, run_gx=gx, progress=step)
-    except DriftflagError as e:
-        _fail(e)
-        return
+        result = stages.ingest(paths, store, extract_date=extract,
+                               created_at=datetime.now().replace(microsecond=0), format=format,
+                               great_expectations=gx, progress=step)
     import json
 
     summary = json.loads((result.store_path / "validation" / "summary.json").read_text())

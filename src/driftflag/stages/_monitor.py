@@ -1,40 +1,32 @@
-"""CLI function for ``driftflag monitor``, registered by ``cli.py`` (a thin shell over the library).
+"""The monitor stage: data drift monitoring of a model's inputs and scores for one month.
 
-Reference: ``--reference REF.json``, or the ``monitoring/reference.json`` artifact of the model
-version behind ``--model`` (an alias such as ``champion``, or a version number) in the MLflow
-workspace. Current month: ``--current FEATURES.parquet`` (one row per open case, the model's
-inputs plus ``score``), or the store's snapshot on the first day of ``--month`` scored by that
-model version.
+Reference: a training reference JSON, or the ``monitoring/reference.json`` artifact of the model
+version behind ``model`` (an alias such as ``champion``, or a version number) in the workspace.
+Current month: a table of the model's inputs plus ``score`` (one row per open case), or the
+store's snapshot on the month's first day scored by that model version.
+
+(Moved here from ``driftflag.monitoring.commands``; the command and the pipeline step call it.)
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
+from driftflag.month import Month
+from driftflag.workspace import Workspace
 
-__all__ = ["REFERENCE_ARTIFACT", "monitor"]
+if TYPE_CHECKING:
+    from driftflag.monitoring import MonitorConfig, MonitorReport
 
 #: Where stage 4 logs the training reference in the model's run (``Reference.to_json()``).
 REFERENCE_ARTIFACT = "monitoring/reference.json"
 
 
-def _month_start(month: str):
-    import pandas as pd
-
-    from driftflag.monitoring._errors import MonitoringError
-
-    try:
-        ts = pd.Timestamp(f"{month}-01") if len(month) == 7 else pd.Timestamp(month)
-    except ValueError as e:
-        raise MonitoringError(f"--month {month!r} is not a month (YYYY-MM)") from e
-    return ts.normalize().replace(day=1)
-
-
 def _model_version(workspace: Path, target: str, model: str):
     """(registered name, version, run id) of ``model`` (alias or version number)."""
-    from driftflag.monitoring._errors import MonitoringError
+    from driftflag.monitoring import MonitoringError
     from driftflag.tracking import TrackingError, in_use, model_name
 
     try:
@@ -49,8 +41,7 @@ def _logged_reference(run_id: str, name: str, version: str):
     import mlflow.artifacts
     from mlflow.exceptions import MlflowException
 
-    from driftflag.monitoring._errors import MonitoringError
-    from driftflag.monitoring._reference import Reference
+    from driftflag.monitoring import MonitoringError, Reference
 
     try:
         text = mlflow.artifacts.load_text(f"runs:/{run_id}/{REFERENCE_ARTIFACT}")
@@ -64,7 +55,7 @@ def _scored_snapshot(store: Path | None, as_of, name: str, version: str, feature
                      workspace: Path | None = None, target: str = "future_drift"):
     from driftflag.casemodel.store import read_store
     from driftflag.indicators import snapshot
-    from driftflag.monitoring._errors import MonitoringError
+    from driftflag.monitoring import MonitoringError
 
     if store is None:
         raise MonitoringError("give --store (to snapshot and score the month) or --current FEATURES.parquet")
@@ -84,7 +75,7 @@ def _scored_snapshot(store: Path | None, as_of, name: str, version: str, feature
 def _read_table(path: Path):
     import pandas as pd
 
-    from driftflag.monitoring._errors import MonitoringError
+    from driftflag.monitoring import MonitoringError
 
     try:
         return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
@@ -93,7 +84,7 @@ def _read_table(path: Path):
 
 
 def run_monitoring(
-    month: str,
+    month: Month | str,
     *,
     store: Path | None = None,
     model: str = "champion",
@@ -111,12 +102,12 @@ def run_monitoring(
     The library call behind ``driftflag monitor`` and the pipelines' ``monitor`` step.
     ``config`` is a YAML path or a ``MonitorConfig``; without it, the registry's defaults.
     """
-    from driftflag.monitoring._config import MonitorConfig
-    from driftflag.monitoring._monitor import monitor as run_monitor
-    from driftflag.monitoring._reference import kinds_from_registry, load_reference
+    from driftflag.monitoring import MonitorConfig, kinds_from_registry, load_reference
+    from driftflag.monitoring import monitor as run_monitor
 
-    as_of = _month_start(month)
-    label = as_of.strftime("%Y-%m")
+    month = Month.parse(month)
+    as_of = month.timestamp()
+    label = str(month)
     if isinstance(config, MonitorConfig):
         cfg = config
     elif config is not None:
@@ -147,41 +138,34 @@ def run_monitoring(
     return report, dest, rid
 
 
+@dataclass(frozen=True)
+class MonitorResult:
+    """The month's monitoring report, the folder it was written to and the MLflow run (or None)."""
+
+    report: MonitorReport
+    folder: Path
+    run_id: str | None
+
+
 def monitor(
-    month: Annotated[str, typer.Option("--month", help="Month to monitor, YYYY-MM (as at its first day).")],
-    store: Annotated[Path | None, typer.Option("--store", help="Case store folder (not needed with --current).")] = None,
-    model: Annotated[str, typer.Option("--model", help="Model alias (champion, challenger) or version.")] = "champion",
-    out: Annotated[Path, typer.Option("--out", help="Report folder; the month is a subfolder.")] = Path("reports/monitor"),
-    reference: Annotated[Path | None, typer.Option("--reference", help="Training reference JSON (else the model's logged one).")] = None,
-    current: Annotated[Path | None, typer.Option("--current", help="This month's inputs and score (Parquet/CSV) instead of scoring the store.")] = None,
-    audits: Annotated[Path | None, typer.Option("--audits", help="Audit grades of flagged cases: columns flagged, drift_found.")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="Monitoring config YAML.")] = None,
-    target: Annotated[str, typer.Option("--target", help="Target whose registered model to use.")] = "future_drift",
-    workspace: Annotated[Path | None, typer.Option("--workspace", help="MLflow workspace folder.")] = None,
-    log_mlflow: Annotated[bool, typer.Option("--mlflow/--no-mlflow", help="Log metrics and report to MLflow.")] = True,
-) -> None:
-    """Data drift monitoring of the model's inputs and scores for one month: stable, watch or retrain."""
-    from rich.console import Console
-
-    from driftflag import HUMAN_DECISION_NOTICE
-    from driftflag._text import say
-    from driftflag.errors import DriftflagError
-
-    console = Console()
-    try:
-        report, dest, rid = run_monitoring(
-            month, store=store, model=model, out=out, reference=reference, current=current,
-            audits=audits, config=config, target=target, workspace=workspace, log_mlflow=log_mlflow)
-        label = dest.name
-        say(console, f"data drift monitoring {label}: {report.verdict} "
-                     f"({len(report.flagged())} of {len(report.features)} inputs flagged)")
-        for reason in report.reasons:
-            say(console, f"  - {reason}")
-        say(console, f"report: {dest / 'monitor.html'}")
-        if rid:
-            say(console, f"logged to MLflow run {rid}")
-        say(console, HUMAN_DECISION_NOTICE)
-    except DriftflagError as e:
-        from driftflag.cli import _fail
-
-        _fail(e)
+    month: Month | str,
+    *,
+    workspace: Workspace | None,
+    store: Path | None = None,
+    model: str = "champion",
+    out: Path = Path("reports/monitor"),
+    reference: Path | None = None,
+    current: Path | None = None,
+    audits: Path | None = None,
+    config: Path | MonitorConfig | None = None,
+    target: str = "future_drift",
+    log_mlflow: bool = True,
+) -> MonitorResult:
+    """Monitor one month (see :func:`run_monitoring`); prints nothing. ``workspace`` may be None
+    only with both ``reference`` and ``current`` and without ``log_mlflow``."""
+    report, folder, run_id = run_monitoring(
+        Month.parse(month), store=store, model=model, out=out, reference=reference,
+        current=current, audits=audits, config=config, target=target,
+        workspace=workspace.path if workspace is not None else None,
+        log_mlflow=log_mlflow)
+    return MonitorResult(report=report, folder=folder, run_id=run_id)

@@ -1,7 +1,9 @@
-"""One training run end to end: panel, labels, temporal folds, MLflow logging, challenger.
+"""The train stage: panel, labels, temporal folds, MLflow logging, champion and challenger.
 
-Shared by ``driftflag train`` and the ``train`` step of ``pipelines/train.yaml``, so both do
-exactly the same thing.
+:func:`train` is shared by ``driftflag train``, the ``train`` step of ``pipelines/train.yaml``
+and ``docs/api.md``, so all three do exactly the same thing. (Moved here from
+``driftflag.models.run``: it logs to MLflow and logs the monitoring reference, so it sits above
+``models``, ``tracking`` and ``monitoring``.)
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from driftflag.models.training import TrainConfig, TrainingResult
+from driftflag.workspace import Workspace
 
 
 @dataclass
@@ -168,3 +171,17 @@ def _log_monitoring_reference(workspace, run_id, spec, reg, panel_frame, result,
                           label=f"{spec.name} training panel")
     client = use_workspace(workspace)
     client.log_text(run_id, ref.to_json(), "monitoring/reference.json")
+
+
+def train(
+    store: Path,
+    config: TrainConfig,
+    *,
+    workspace: Workspace,
+    models_dir: Path = Path("models"),
+    progress: Callable[[str], None] | None = None,
+) -> TrainingRun:
+    """Train every model spec ``config`` names on the case store at ``store`` and register each
+    version in ``workspace`` (see :func:`run_training`). Prints nothing."""
+    return run_training(Path(store), config, models_dir=Path(models_dir), workspace=workspace.path,
+                        progress=progress)

@@ -1,7 +1,7 @@
-"""CLI functions for ``driftflag train`` and ``driftflag models ...``, registered by ``cli.py``.
+"""``driftflag train`` and ``driftflag models ...``: callers of the stage API and the registry.
 
-Each parses options, makes one library call, renders, and turns a
-:class:`~driftflag.errors.DriftflagError` into the CLI's one-line error via ``cli._fail``.
+Each parses options, makes one library call and renders; :mod:`driftflag.cli` registers them and
+turns a :class:`~driftflag.errors.DriftflagError` into one line.
 """
 
 from __future__ import annotations
@@ -18,12 +18,6 @@ __all__ = ["models_list", "models_promote", "models_rollback", "models_show", "t
 _WS = typer.Option("--workspace", help="MLflow workspace folder (default $DRIFTFLAG_WORKSPACE "
                    "or ./driftflag-workspace).")
 _TARGET = typer.Option("--target", help="Target whose registered model to use.")
-
-
-def _fail(err: Exception) -> None:
-    from driftflag.cli import _fail as fail
-
-    fail(err)
 
 
 def train(
@@ -43,26 +37,20 @@ def train(
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from driftflag import HUMAN_DECISION_NOTICE
-    from driftflag.errors import DriftflagError
-    from driftflag.models.run import run_training
+    from driftflag import HUMAN_DECISION_NOTICE, stages
+    from driftflag.cli._options import resolve_workspace
     from driftflag.models.splits import splits_table
     from driftflag.pipeline.steps import train_params_from_pipeline
-    from driftflag.tracking import resolve_workspace
 
     out = Console(width=max(Console().width, 130))
-    try:
-        params = train_params_from_pipeline(pipeline, set_ or [], store=store)
-        ws = resolve_workspace(workspace)
-        with Progress(SpinnerColumn(), TextColumn("{task.description}", style="bold", markup=False), TimeElapsedColumn(),
-                      console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task("training", total=None)
-            cfg = params.training_config()
-            run = run_training(params.store, cfg, models_dir=params.models_dir,
-                               workspace=ws, progress=lambda m: bar.update(task, description=m))
-    except DriftflagError as e:
-        _fail(e)
-        return
+    params = train_params_from_pipeline(pipeline, set_ or [], store=store)
+    ws = resolve_workspace(workspace)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}", style="bold", markup=False), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("training", total=None)
+        cfg = params.training_config()
+        run = stages.train(params.store, cfg, models_dir=params.models_dir, workspace=ws,
+                           progress=lambda m: bar.update(task, description=m))
     out.print(splits_table(run.result.splits))
     table = Table(title=f"{run.model_name}: pooled over the test folds (k = {cfg.k})",
                   title_justify="left")
@@ -83,14 +71,10 @@ def models_list(
     """List registered model versions with their aliases and headline metrics."""
     from rich.console import Console
 
-    from driftflag.errors import DriftflagError
-    from driftflag.tracking import list_versions, resolve_workspace
+    from driftflag.cli._options import resolve_workspace
+    from driftflag.tracking import list_versions
 
-    try:
-        df = list_versions(resolve_workspace(workspace), target)
-    except DriftflagError as e:
-        _fail(e)
-        return
+    df = list_versions(resolve_workspace(workspace, create=False).path, target)
     from rich.table import Table
 
     table = Table(title=f"registered versions of driftflag-{target.replace('_', '-')}", title_justify="left")
@@ -109,14 +93,10 @@ def models_show(
     """Show which model is in use and why, its gate decisions and its model card."""
     from rich.console import Console
 
-    from driftflag.errors import DriftflagError
-    from driftflag.tracking import resolve_workspace, show
+    from driftflag.cli._options import resolve_workspace
+    from driftflag.tracking import show
 
-    try:
-        info = show(resolve_workspace(workspace), target, version)
-    except DriftflagError as e:
-        _fail(e)
-        return
+    info = show(resolve_workspace(workspace, create=False).path, target, version)
     from rich.text import Text
 
     Console(soft_wrap=True).print(Text(info["model_card"]))  # plain text: no markup or highlighting
@@ -131,15 +111,12 @@ def models_promote(
     """Make a version the champion if it passes the promotion gate."""
     from rich.console import Console
 
-    from driftflag.errors import DriftflagError
-    from driftflag.tracking import promote, resolve_workspace
+    from driftflag import stages
+    from driftflag.cli._options import resolve_workspace
 
     out = Console()
-    try:
-        gate = promote(resolve_workspace(workspace), target, version, ece_max=ece_max)
-    except DriftflagError as e:
-        _fail(e)
-        return
+    gate = stages.promote(resolve_workspace(workspace, create=False), target=target,
+                          version=version, ece_max=ece_max).gate
     for check, ok in gate.checks.items():
         say(out, f"{check}: {'pass' if ok else 'not run' if ok is None else 'FAIL'}")
     say(out, gate.summary)
@@ -157,12 +134,8 @@ def models_rollback(
     """Point champion back at the version it replaced."""
     from rich.console import Console
 
-    from driftflag.errors import DriftflagError
-    from driftflag.tracking import resolve_workspace, rollback
+    from driftflag.cli._options import resolve_workspace
+    from driftflag.tracking import rollback
 
-    try:
-        v = rollback(resolve_workspace(workspace), target)
-    except DriftflagError as e:
-        _fail(e)
-        return
+    v = rollback(resolve_workspace(workspace, create=False).path, target)
     Console().print(f"champion is v{v} again")
