@@ -97,7 +97,7 @@ def test_a_version_registered_before_the_encoding_travelled_with_the_model_still
 
 
 def test_a_workspace_prints_as_its_folder_or_says_which_server(tmp_path):
-    local = Workspace(folder=tmp_path, tracking_uri=tracking_uri(tmp_path), registry_uri=tracking_uri(tmp_path))
+    local = Workspace(path=tmp_path, tracking_uri=tracking_uri(tmp_path), registry_uri=tracking_uri(tmp_path))
     assert str(local) == str(tmp_path)
-    remote = Workspace(folder=tmp_path, tracking_uri="http://s:5000", registry_uri="http://s:5000")
+    remote = Workspace(path=tmp_path, tracking_uri="http://s:5000", registry_uri="http://s:5000")
     assert str(remote).endswith("(MLflow at http://s:5000)")

@@ -11,12 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from driftflag.stages._uris import honours_workspace
 from driftflag.workspace import Workspace
 
 if TYPE_CHECKING:
     from driftflag.fairness import FairnessReport, Verdict
 
 
+@honours_workspace
 def fairness(store: Path, out: Path | None, *, workspace: Workspace, model: str = "champion",
              target: str = "future_drift", k: int = 40, months: int = 12, n_bootstrap: int = 1000,
              population: Path | None = None) -> FairnessReport:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from driftflag.month import Month
+from driftflag.stages._uris import honours_workspace
 from driftflag.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -147,6 +148,7 @@ class MonitorResult:
     run_id: str | None
 
 
+@honours_workspace
 def monitor(
     month: Month | str,
     *,

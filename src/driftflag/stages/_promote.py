@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from driftflag.stages._uris import honours_workspace
 from driftflag.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ class PromoteResult:
         return bool(self.gate is not None and self.gate.promoted)
 
 
+@honours_workspace
 def promote(
     workspace: Workspace,
     *,

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from driftflag.models.training import TrainConfig, TrainingResult
+from driftflag.stages._uris import honours_workspace
 from driftflag.workspace import Workspace
 
 
@@ -173,6 +174,7 @@ def _log_monitoring_reference(workspace, run_id, spec, reg, panel_frame, result,
     client.log_text(run_id, ref.to_json(), "monitoring/reference.json")
 
 
+@honours_workspace
 def train(
     store: Path,
     config: TrainConfig,

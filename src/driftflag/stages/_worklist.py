@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from driftflag.month import Month
+from driftflag.stages._uris import honours_workspace
 from driftflag.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ class WorklistResult:
         return self.worklist.summary()
 
 
+@honours_workspace
 def worklist(
     store: Path,
     month: Month | str,

@@ -24,83 +24,27 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
-from driftflag._telemetry import disable_telemetry
+from driftflag.workspace import (
+    ENV_REGISTRY_URI,
+    ENV_TRACKING_URI,
+    ENV_WORKSPACE,
+    Workspace,
+    artifact_root,
+    resolve_workspace,
+    tracking_uri,
+)
 
 __all__ = ["ENV_REGISTRY_URI", "ENV_TRACKING_URI", "ENV_WORKSPACE", "Workspace", "artifact_root",
            "as_workspace", "resolve_workspace", "tracking_server", "tracking_uri"]
-
-ENV_WORKSPACE = "DRIFTFLAG_WORKSPACE"
-ENV_TRACKING_URI = "DRIFTFLAG_TRACKING_URI"
-ENV_REGISTRY_URI = "DRIFTFLAG_REGISTRY_URI"
-DEFAULT_WORKSPACE = "driftflag-workspace"
-
-
-def resolve_workspace(option: str | Path | None = None, *, create: bool = True) -> Path:
-    """The absolute workspace folder (created with ``artifacts/`` unless ``create=False``)."""
-    disable_telemetry()
-    chosen = option or os.environ.get(ENV_WORKSPACE) or Path.cwd() / DEFAULT_WORKSPACE
-    path = Path(chosen).expanduser().resolve()
-    if create:
-        (path / "artifacts").mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def tracking_uri(workspace: Path) -> str:
-    """``sqlite:///<absolute workspace>/mlflow.db`` (four slashes before an absolute POSIX path)."""
-    disable_telemetry()
-    return f"sqlite:///{(Path(workspace).resolve() / 'mlflow.db').as_posix().lstrip('/')}" \
-        if os.name == "nt" else f"sqlite:///{(Path(workspace).resolve() / 'mlflow.db').as_posix()}"
-
-
-def artifact_root(workspace: Path) -> str:
-    """``file://`` URI of the workspace's artifact folder, given to every experiment."""
-    return (Path(workspace).resolve() / "artifacts").as_uri()
-
-
-@dataclass(frozen=True)
-class Workspace:
-    """A workspace folder and the MLflow tracking and registry URIs its stages use."""
-
-    folder: Path
-    tracking_uri: str
-    registry_uri: str
-
-    @property
-    def local(self) -> bool:
-        """True when runs and the registry are the folder's own SQLite store."""
-        own = tracking_uri(self.folder)
-        return self.tracking_uri == own and self.registry_uri == own
-
-    @property
-    def artifact_location(self) -> str | None:
-        """Where new experiments keep artifacts: the folder's ``artifacts/`` unless a tracking
-        server stores them (``http(s)://``: the server's ``--artifacts-destination``)."""
-        if urlparse(self.tracking_uri).scheme in ("http", "https", "databricks"):
-            return None
-        return artifact_root(self.folder)
-
-    def __fspath__(self) -> str:
-        return str(self.folder)
-
-    def __str__(self) -> str:
-        return str(self.folder) if self.local else f"{self.folder} (MLflow at {self.tracking_uri})"
 
 
 def as_workspace(workspace: Workspace | str | Path | None = None, *, create: bool = False,
                  tracking: str | None = None, registry: str | None = None) -> Workspace:
     """``workspace`` itself, or the workspace of a folder with its URIs resolved (see the module
     docstring). ``tracking`` / ``registry`` override the environment."""
-    if isinstance(workspace, Workspace):
-        return workspace
-    folder = resolve_workspace(workspace, create=create)
-    track = tracking or os.environ.get(ENV_TRACKING_URI) or tracking_uri(folder)
-    reg = registry or os.environ.get(ENV_REGISTRY_URI) or (tracking or os.environ.get(ENV_TRACKING_URI)) \
-        or tracking_uri(folder)
-    return Workspace(folder=folder, tracking_uri=track, registry_uri=reg)
+    return Workspace.resolve(workspace, tracking_uri=tracking, registry_uri=registry, create=create)
 
 
 @contextlib.contextmanager
