@@ -45,6 +45,12 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "care_proceedings": ("child_id", "application_date"),
     "visits": ("child_id", "visit_type", "visit_date"),
     "allocations": ("child_id", "team", "worker_id", "start_date"),
+    "sw_episodes": ("child_id", "start_date"),
+    "care_leavers": ("child_id", "birthday_date"),
+    "health_outcomes": ("child_id", "year_ending"),
+    "adoptions": ("child_id", "decision_date"),
+    "placed_for_adoption": ("child_id", "placed_date"),
+    "previous_permanence": ("child_id",),
     "workers": ("worker_id",),
     "audits": ("audit_id",),
 }
@@ -71,6 +77,7 @@ ID_RULES: dict[str, tuple[str, str, str | None]] = {
     "care_proceedings": ("proceedings_id", "application_date", None),
     "visits": ("visit_id", "visit_date", "visit_type"),
     "allocations": ("allocation_id", "start_date", "worker_id"),
+    "sw_episodes": ("sw_episode_id", "start_date", None),
 }
 
 
@@ -81,6 +88,8 @@ EVENT_DATE: dict[str, str] = {
     "lac_episodes": "decom", "lac_reviews": "review_date", "missing_episodes": "start_date",
     "pre_proceedings": "start_date", "care_proceedings": "application_date", "visits": "visit_date",
     "allocations": "start_date", "workers": "start_date", "audits": "audit_date",
+    "sw_episodes": "start_date", "care_leavers": "birthday_date", "health_outcomes": "year_ending",
+    "adoptions": "decision_date", "placed_for_adoption": "placed_date",
 }
 
 
