@@ -207,3 +207,24 @@ def test_synthetic_la_xml_and_csv_forms_give_identical_stores(two_forms, tmp_pat
     for sub in ("cin_census", "annex_a", "audits"):
         for f in sorted((csv_la / sub).rglob("*.*")):
             assert f.read_bytes() == (xml_la / f.relative_to(csv_la)).read_bytes(), f
+
+
+def test_streamed_one_child_in_memory_at_a_time(tmp_path, monkeypatch):
+    """Each <CHILD> is cleared and dropped from the root once read: when a child is flattened the
+    root holds only it and the children lxml has parsed ahead in its read buffer (a few dozen),
+    however long the file; without the clearing it would hold every child read so far."""
+    from driftflag.ingest import ssda903_xml
+
+    body = SAMPLE.split("<EXPSSDA903>")[1].split("</EXPSSDA903>")[0]
+    p = _write(tmp_path, "<EXPSSDA903>" + body * 1000 + "</EXPSSDA903>")
+    held: list[int] = []
+    original = ssda903_xml._Rows.child
+
+    def spy(self, el, path):
+        held.append(len(el.getparent()))
+        return original(self, el, path)
+
+    monkeypatch.setattr(ssda903_xml._Rows, "child", spy)
+    tables = read_903_xml(p)
+    assert len(held) == 3000 and len(tables["episodes"]) == 4000
+    assert max(held) < 150
