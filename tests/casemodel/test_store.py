@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from driftflag.casemodel import store as store_mod
-from driftflag.casemodel.schema import SCHEMA_VERSION, TABLE_ORDER
+from driftflag.casemodel.schema import SCHEMA_VERSION, TABLE_ORDER, TABLES
 from driftflag.casemodel.store import MANIFEST, CaseStore, read_store, write_store
 from driftflag.errors import StoreError
 
@@ -204,3 +204,16 @@ def test_read_missing_table(tmp_path, case_store):
     with pytest.raises(StoreError, match="visits") as e:
         read_store(dest)
     assert str(dest) in str(e.value)
+
+
+def test_store_written_before_schema_1_2_reads_the_new_tables_empty(tmp_path, case_store):
+    """A 1.1 store has no sw_episodes.parquet (nor the other 903 tables added in 1.2): they read
+    empty, while a table of 1.1 that is missing is still an error."""
+    write_store(case_store, tmp_path / "s", created_at=CREATED)
+    for name in ("sw_episodes", "care_leavers", "previous_permanence"):
+        (tmp_path / "s" / f"{name}.parquet").unlink()
+    back = read_store(tmp_path / "s")
+    assert back["sw_episodes"].empty and list(back["care_leavers"].columns) == TABLES["care_leavers"].column_names
+    (tmp_path / "s" / "lac_reviews.parquet").unlink()
+    with pytest.raises(StoreError, match="lac_reviews"):
+        read_store(tmp_path / "s")

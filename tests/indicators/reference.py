@@ -10,7 +10,7 @@ indicator.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
 
@@ -113,6 +113,8 @@ class ChildRecords:
     care_proceedings: list
     visits: list
     allocations: list
+    sw_episodes: list = field(default_factory=list)
+    care_leavers: list = field(default_factory=list)
 
 
 _DATE_COLS = {
@@ -129,6 +131,8 @@ _DATE_COLS = {
     "care_proceedings": ("application_date", "final_order_date"),
     "visits": ("visit_date",),
     "allocations": ("start_date", "end_date"),
+    "sw_episodes": ("start_date", "end_date"),
+    "care_leavers": ("birthday_date",),
     "workers": ("start_date", "end_date"),
     "children": ("date_of_birth", "uasc_ceased_date"),
 }
@@ -138,6 +142,7 @@ _START = {
     "lac_episodes": "decom", "lac_reviews": "review_date", "missing_episodes": "start_date",
     "pre_proceedings": "start_date", "care_proceedings": "application_date",
     "visits": "visit_date", "allocations": "start_date", "workers": "start_date",
+    "sw_episodes": "start_date", "care_leavers": "birthday_date",
 }
 
 
@@ -200,7 +205,15 @@ class Reference:
             cp_reviews=g("cp_reviews"), lac_episodes=g("lac_episodes"), lac_reviews=g("lac_reviews"),
             missing=g("missing_episodes"), pre_proceedings=g("pre_proceedings"),
             care_proceedings=g("care_proceedings"), visits=g("visits"), allocations=g("allocations"),
+            sw_episodes=g("sw_episodes") if "sw_episodes" in self.by_child else [],
+            care_leavers=g("care_leavers") if "care_leavers" in self.by_child else [],
         )
+
+    @staticmethod
+    def _open_otherwise(c: ChildRecords, D: date) -> bool:
+        """Open to a CIN episode or plan (not only a care leaver)."""
+        return (any(_is_open(r["referral_date"], r["closure_date"], D) for r in c.referrals)
+                or any(_is_open(r["start_date"], r["end_date"], D) for r in c.cin_plans))
 
     def open_children(self, day: date) -> list[str]:
         out = set()
@@ -213,6 +226,10 @@ class Reference:
                     out.add(r["child_id"])
         for r in self.tables["lac_episodes"]:
             if _is_open(r["decom"], r["dec"], day):
+                out.add(r["child_id"])
+        # care leavers: an OC3 record made at a birthday in the 12 months up to the day
+        for r in self.tables.get("care_leavers", []):
+            if r["birthday_date"] <= day < months_after(r["birthday_date"], 12):
                 out.add(r["child_id"])
         return sorted(out)
 
@@ -251,6 +268,8 @@ class Reference:
         open_eps = [e for e in eps if _is_open(e["decom"], e["dec"], D)]
         ep = _latest(open_eps, "decom", "episode_id")
         service = "LAC" if ep else ("CP" if cp else "CIN")
+        if service == "CIN" and not self._open_otherwise(c, D):
+            service = "CL"
         row["service"] = service
 
         allocs = sorted(c.allocations, key=lambda a: (a["start_date"], a["allocation_id"]))
@@ -277,12 +296,17 @@ class Reference:
                 j -= 1
             period_start = eps[j]["decom"]
 
-        # worker changes
+        # worker changes: a looked-after child's from the 903 social worker episodes known by D
+        # (a full history), anyone else's from the allocations
+        sw = sorted((e for e in c.sw_episodes if e["start_date"] <= D),
+                    key=lambda e: (e["start_date"], e["sw_episode_id"]))
+        held = sw if (service == "LAC" and sw) else allocs
+
         def worker_changes(after: date) -> int:
             n = 0
-            for k in range(1, len(allocs)):
-                a = allocs[k]
-                if after < a["start_date"] <= D and a["worker_id"] != allocs[k - 1]["worker_id"]:
+            for k in range(1, len(held)):
+                a = held[k]
+                if after < a["start_date"] <= D and a["worker_id"] != held[k - 1]["worker_id"]:
                     n += 1
             return n
 
@@ -467,9 +491,21 @@ class Reference:
                       "permanence_plan", "lac_review_overdue"):
                 row[k] = None
 
+        # ---- care leavers: the latest OC3 record of the last record_months months
+        for ind_id, value in (("care_leaver_not_in_touch",
+                               lambda r: {"NO": 1.0, "REFU": 1.0, "YES": 0.0}.get(r["in_touch"])),
+                              ("care_leaver_unsuitable_accommodation",
+                               lambda r: None if r["accommodation_suitable"] is None
+                               else float(not r["accommodation_suitable"]))):
+            months = int(th[ind_id]["record_months"])
+            recent = [r for r in c.care_leavers
+                      if months_before(D, months) < r["birthday_date"] <= D]
+            latest = max(recent, key=lambda r: r["birthday_date"]) if recent else None
+            row[ind_id] = None if latest is None else value(latest)
+
         # ---- context
         # not available without any allocation known by D
-        row["worker_changes_12m"] = worker_changes(W12) if any(a["start_date"] <= D for a in allocs) else None
+        row["worker_changes_12m"] = worker_changes(W12) if any(a["start_date"] <= D for a in held) else None
         ch = c.child
         if ch is None:
             for k in ("sex", "ethnicity", "disability", "uasc", "age_band"):

@@ -142,6 +142,14 @@ def child_events(draw, cid: str, anchor: date, ids: _Ids, tables: dict[str, list
             "worker_id": draw(st.sampled_from(WORKERS)), "start_date": _ts(s),
             "end_date": _ts(draw(maybe_end(s, 400))),
         })
+    # 903 social worker episodes (a full history): a looked-after child's worker changes
+    # come from them (the reference and the fast path must agree on when)
+    for _ in range(draw(st.integers(0, 2))):
+        s = day(-500, 60)
+        tables["sw_episodes"].append({
+            "sw_episode_id": ids("SW"), "child_id": cid, "worker_id": draw(st.sampled_from(WORKERS)),
+            "start_date": _ts(s), "end_date": _ts(draw(maybe_end(s, 400))),
+        })
 
 
 def empty_tables() -> dict[str, list]:
@@ -258,12 +266,13 @@ def truncate(store: CaseStore, as_of: date) -> CaseStore:
                       ("missing_episodes", "start_date"), ("pre_proceedings", "start_date"),
                       ("care_proceedings", "application_date"), ("visits", "visit_date"),
                       ("allocations", "start_date"), ("workers", "start_date"),
-                      ("audits", "audit_date")):
+                      ("audits", "audit_date"), ("sw_episodes", "start_date")):
         drop_after(name, col)
     for name in t:  # rows not yet known (a snapshot taken after as_of)
         if "known_from" in t[name].columns and name != "children":
             t[name] = t[name][~(t[name]["known_from"] > D)].reset_index(drop=True)
     blank_after("referrals", "closure_date", "closure_reason")
+    blank_after("sw_episodes", "end_date", "end_reason")
     blank_after("assessments", "authorisation_date", "requires_support")
     blank_after("section47", "icpc_date", "icpc_resulted_in_plan")
     blank_after("cin_plans", "end_date")

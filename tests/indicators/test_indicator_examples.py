@@ -512,3 +512,61 @@ def test_panel_is_the_stack_of_monthly_snapshots():
     pd.testing.assert_frame_equal(feb, snapshot(store, "2024-02-01"))
     assert list(p.loc[p["as_of"] == "2024-03-01", "child_id"]) == ["B"]  # A's plan ended 1 Mar
     assert np.all(p.columns == snapshot(store, "2024-02-01").columns)
+
+
+def test_worker_changes_of_a_looked_after_child_come_from_the_903_social_worker_episodes():
+    """Annex A saw W1 at two month ends (no change); the 903 SWEpisodes table says the case went
+    W1 -> W2 -> W3 between them. While A is looked after the full history counts (2 changes in
+    the 12 months to 1 June 2024); B, on a CP plan, keeps the allocations' count; before A's
+    first social worker episode the allocations are all there is."""
+    store = make_store(
+        lac_episodes=[{"child_id": "A", "decom": "2023-09-01", "rne": "S", "ls": "C2", "place": "U4"}],
+        cp_plans=[{"child_id": "B", "start_date": "2023-09-01", "initial_category": "NEG"}],
+        allocations=[
+            {"child_id": "A", "team": "T1", "worker_id": "W1", "start_date": "2023-10-31", "known_from": "2023-10-31"},
+            {"child_id": "B", "team": "T1", "worker_id": "W1", "start_date": "2023-10-31"},
+        ],
+        sw_episodes=[
+            {"child_id": "A", "worker_id": "W1", "start_date": "2023-11-15", "end_date": "2024-02-01"},
+            {"child_id": "A", "worker_id": "W2", "start_date": "2024-02-01", "end_date": "2024-04-10",
+             "end_reason": "LEFTRL"},
+            {"child_id": "A", "worker_id": "W3", "start_date": "2024-04-10"},
+            {"child_id": "B", "worker_id": "W5", "start_date": "2024-01-01"},
+        ])
+    s = snap(store, "2024-06-01")
+    assert s.loc["A", "worker_changes_12m"] == 2
+    assert s.loc["B", "worker_changes_12m"] == 0  # not looked after: the allocations
+    assert val(store, "2023-11-01", "worker_changes_12m") == 0  # before the SW episodes: Annex A
+    assert val(store, "2024-03-01", "worker_changes_12m") == 1  # a past month: W1 -> W2 only
+
+
+def test_care_leavers_are_their_own_service_with_the_latest_oc3_record_of_the_year():
+    """A left care at 17; the 903 OC3 records at the 18th birthday (1 Jun 2023: in touch,
+    unsuitable accommodation) and the 19th (1 Jun 2024: not in touch, no information). B is a
+    care leaver whose record says the council no longer needs to be in touch (NREQ); C also has
+    an open CIN episode, so C's service is CIN but the care leaver indicators still apply."""
+    store = make_store(
+        care_leavers=[
+            {"child_id": "A", "birthday_date": "2023-06-01", "age": 18, "in_touch": "YES",
+             "accommodation": "B2", "accommodation_suitable": False},
+            {"child_id": "A", "birthday_date": "2024-06-01", "age": 19, "in_touch": "NO",
+             "accommodation": "0", "accommodation_suitable": None},
+            {"child_id": "B", "birthday_date": "2024-01-10", "age": 20, "in_touch": "NREQ",
+             "accommodation": "U1", "accommodation_suitable": True},
+            {"child_id": "C", "birthday_date": "2024-02-01", "age": 18, "in_touch": "REFU"},
+        ],
+        referrals=[{"child_id": "C", "referral_date": "2024-03-01"}],
+        visits=[{"child_id": "A", "visit_date": "2023-01-05", "visit_type": "LAC"}])
+    s = snap(store, "2024-05-31")
+    assert s["service"].to_dict() == {"A": "CL", "B": "CL", "C": "CIN"}
+    assert pd.isna(s.loc["A", "visit_overdue"])  # no statutory visiting interval for care leavers
+    assert s.loc["A", "care_leaver_not_in_touch"] is False or s.loc["A", "care_leaver_not_in_touch"] == 0
+    assert s.loc["A", "care_leaver_unsuitable_accommodation"] == 1
+    assert pd.isna(s.loc["B", "care_leaver_not_in_touch"])  # NREQ: not applicable
+    assert s.loc["B", "care_leaver_unsuitable_accommodation"] == 0
+    assert s.loc["C", "care_leaver_not_in_touch"] == 1  # refuses contact
+    later = snap(store, "2024-06-01")  # the 19th birthday's record replaces the 18th's
+    assert later.loc["A", "care_leaver_not_in_touch"] == 1
+    assert pd.isna(later.loc["A", "care_leaver_unsuitable_accommodation"])
+    # a year after the last record, A is no longer in the care leaver caseload
+    assert "A" not in snap(store, "2025-06-01").index

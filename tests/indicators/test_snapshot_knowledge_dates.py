@@ -104,12 +104,17 @@ def test_later_annex_a_extracts_change_nothing_on_a_mid_year_date(la, full_store
 
 def test_snapshot_features_are_not_available_before_their_first_extract(la, full_store):
     """With Annex A extracts from 2024-04-30 only, a month before it has no allocation or
-    visit known: those features are missing for every open child, never a value."""
+    visit known: those features are missing for every open child, never a value. A looked-after
+    child's worker changes come from the 903 social worker episodes, a full history known from
+    each episode's start: those are known."""
     s = snapshot(full_store, date(2024, 4, 1), registry=REG)
     assert len(s) > 30
     assert s["worker_id"].isna().all() and s["team"].isna().all()
-    for col in ("days_since_last_visit", "visit_overdue", "worker_changes_12m"):
+    for col in ("days_since_last_visit", "visit_overdue"):
         assert s[col].isna().all(), col
+    lac = (s["service"] == "LAC").to_numpy()
+    assert s.loc[~lac, "worker_changes_12m"].isna().all()
+    assert s.loc[lac, "worker_changes_12m"].notna().any()
     later = snapshot(full_store, date(2025, 6, 1), registry=REG)
     for col in ("worker_id", "days_since_last_visit", "worker_changes_12m"):
         assert later[col].notna().mean() > 0.8, col

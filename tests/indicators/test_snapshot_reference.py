@@ -115,7 +115,7 @@ def pairs():
 def test_sample_is_not_trivial(pairs):
     total = sum(len(f) for _, _, f, _ in pairs)
     services = pd.concat([f["service"] for _, _, f, _ in pairs]).value_counts()
-    assert total > 150 and set(services.index) == {"CIN", "CP", "LAC"}
+    assert total > 150 and set(services.index) == {"CIN", "CP", "LAC", "CL"}
 
 
 @pytest.mark.parametrize("column", ["service", "team", "worker_id"] + [i.column for i in REG])

@@ -140,8 +140,17 @@ def test_different_seed_different_tables():
     assert not a.store["referrals"]["referral_date"].equals(b.store["referrals"]["referral_date"])
 
 
+#: Tables the simulator does not fill: the 903 social worker episodes are written from the
+#: allocations (synth/writers/ssda903.py); health outcomes, adoption and previous permanence are
+#: not simulated.
+NOT_SIMULATED = {"sw_episodes", "health_outcomes", "adoptions", "placed_for_adoption", "previous_permanence"}
+
+
 def test_every_table_is_populated(la):
     for name, df in la.store.tables.items():
+        if name in NOT_SIMULATED:
+            assert df.empty, name
+            continue
         assert len(df) > 0, f"{name} is empty"
 
 

@@ -173,6 +173,40 @@ SSDA903_COLUMNS: dict[str, tuple[str, ...]] = {
     "reviews": ("CHILD", "DOB", "REVIEW", "REVIEW_CODE"),
 }
 
+#: The other 903 tables driftflag reads (§2.1; csc-validator-be-903 ``lac_validator/config.py``):
+#: the social worker episodes, care leavers (OC3), health outcomes (OC2), adoption (AD1, placed
+#: for adoption) and previous permanence. The synthetic LA writes ``sw_episodes`` and ``oc3``.
+SSDA903_MORE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "sw_episodes": ("CHILD", "DOB", "SW_ID", "SW_DECOM", "SW_DEC", "SW_REASON"),
+    "oc3": ("CHILD", "DOB", "IN_TOUCH", "ACTIV", "ACCOM"),
+    "oc2": (
+        "CHILD", "DOB", "SDQ_SCORE", "SDQ_REASON", "CONVICTED", "HEALTH_CHECK", "IMMUNISATIONS",
+        "TEETH_CHECK", "HEALTH_ASSESSMENT", "SUBSTANCE_MISUSE", "INTERVENTION_RECEIVED",
+        "INTERVENTION_OFFERED",
+    ),
+    "ad1": ("CHILD", "DOB", "DATE_INT", "DATE_MATCH", "FOSTER_CARE", "NB_ADOPTR", "SEX_ADOPTR",
+            "LS_ADOPTR"),
+    "placed_adoption": ("CHILD", "DOB", "DATE_PLACED", "DATE_PLACED_CEASED", "REASON_PLACED_CEASED"),
+    "prev_perm": ("CHILD", "DOB", "PREV_PERM", "LA_PERM", "DATE_PERM"),
+}
+
+# --- Care leavers (903 OC3; csc-validator-be-903 lac2022_23 rules 131, 132, 133) ---------------
+#: Whether the council was in touch at the 17th-21st birthday (rule 131). ``NREQ``: no longer
+#: requires services; ``RHOM``: returned home for 6+ months; ``REFU``: refuses contact.
+IN_TOUCH_CODES: tuple[str, ...] = ("YES", "NO", "DIED", "REFU", "NREQ", "RHOM")
+#: Activity (rule 132): F/P full or part time in education, training or employment (the digit
+#: says which); G4-G6 not in education, employment or training; 0 no information.
+ACTIVITY_CODES: tuple[str, ...] = (
+    "F1", "P1", "F2", "P2", "F4", "P4", "F5", "P5", "G4", "G5", "G6", "0",
+)
+#: Accommodation (rule 133): a type letter and 1 suitable / 2 unsuitable; 0 no information.
+ACCOMMODATION_CODES: tuple[str, ...] = (
+    "B1", "B2", "C1", "C2", "D1", "D2", "E1", "E2", "G1", "G2", "H1", "H2", "K1", "K2", "R1",
+    "R2", "S2", "T1", "T2", "U1", "U2", "V1", "V2", "W1", "W2", "X2", "Y1", "Y2", "Z1", "Z2", "0",
+)
+#: Previous permanence option before this period of care (rule 631; meanings unverified, §9).
+PREV_PERM_CODES: tuple[str, ...] = ("P1", "P2", "P3", "P4", "Z1")
+
 RNE_CODES: tuple[str, ...] = ("S", "L", "P", "T", "B", "U")
 #: Reasons for a new episode that are placement changes (§2.3, the csc-data-synthesizer logic).
 RNE_PLACEMENT_CHANGE: frozenset[str] = frozenset({"P", "T", "B", "U"})

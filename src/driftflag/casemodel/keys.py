@@ -19,6 +19,12 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "care_proceedings": ("child_id", "application_date"),
     "visits": ("child_id", "visit_type", "visit_date"),
     "allocations": ("child_id", "team", "worker_id", "start_date"),
+    "sw_episodes": ("child_id", "start_date"),
+    "care_leavers": ("child_id", "birthday_date"),
+    "health_outcomes": ("child_id", "year_ending"),
+    "adoptions": ("child_id", "decision_date"),
+    "placed_for_adoption": ("child_id", "placed_date"),
+    "previous_permanence": ("child_id",),
     "workers": ("worker_id",),
     "audits": ("audit_id",),
 }

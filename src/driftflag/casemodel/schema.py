@@ -21,7 +21,7 @@ from typing import Literal
 
 import pandas as pd
 
-SCHEMA_VERSION = "1.1.0"
+SCHEMA_VERSION = "1.2.0"
 
 Kind = Literal["string", "date", "bool", "int", "float"]
 
@@ -336,6 +336,106 @@ CARE_PROCEEDINGS = _table(
        returns={"903": "proxy: end of LS C1"}),
     _c("final_order", "string", "Final order: care order, placement order, SGO, supervision order, "
        "child arrangements order or no order.", returns={"903": "proxy: LS after C1, or REC"}),
+)
+
+SW_EPISODES = _table(
+    "sw_episodes",
+    "Who held a looked-after child's case, as the 903 social worker episodes table records it: a "
+    "full, event-dated history (each row known from its start), unlike Annex A's snapshots of the "
+    "allocated worker. Worker changes of a looked-after child come from here where present.",
+    ("sw_episode_id",),
+    _c("sw_episode_id", "string", "Identifier of the social worker episode.", required=True),
+    CHILD_ID,
+    _c("worker_id", "string", "The social worker's identifier.", required=True, returns={"903": "SWEpisodes.SW_ID"}),
+    _c("start_date", "date", "Date the worker took the case.", required=True,
+       returns={"903": "SWEpisodes.SW_DECOM"}),
+    _c("end_date", "date", "Date the worker stopped holding the case (blank while current).",
+       returns={"903": "SWEpisodes.SW_DEC"}),
+    _c("end_reason", "string", "Why the episode ended.", codes="SW_REASON_CODES",
+       returns={"903": "SWEpisodes.SW_REASON"}),
+)
+
+CARE_LEAVERS = _table(
+    "care_leavers",
+    "Care leavers at their 17th to 21st birthdays (903 OC3): whether the council is in touch, "
+    "their activity and their accommodation. One row per child and birthday.",
+    ("child_id", "birthday_date"),
+    CHILD_ID,
+    _c("birthday_date", "date", "The 17th-21st birthday in the collection year the row describes "
+       "(derived from DOB and the collection year).", required=True, returns={"903": "OC3.DOB + year"}),
+    _c("age", "int", "Age at that birthday (17 to 21).", returns={"903": "OC3.DOB + year"}),
+    _c("in_touch", "string", "Whether the council is in touch.", required=True, codes="IN_TOUCH_CODES",
+       returns={"903": "OC3.IN_TOUCH", "AnnexA": "L9 LA in Touch"}),
+    _c("activity", "string", "Main activity (education, training, employment or not).",
+       codes="ACTIVITY_CODES", returns={"903": "OC3.ACTIV", "AnnexA": "L9 Activity Status"}),
+    _c("accommodation", "string", "Accommodation type and suitability (1 suitable, 2 unsuitable).",
+       codes="ACCOMMODATION_CODES", returns={"903": "OC3.ACCOM", "AnnexA": "L9 Type of Accommodation"}),
+    _c("accommodation_suitable", "bool", "The accommodation is suitable (from the ACCOM code's "
+       "second character; blank when there is no information).",
+       returns={"903": "OC3.ACCOM", "AnnexA": "L9 Suitability of Accommodation"}),
+)
+
+HEALTH_OUTCOMES = _table(
+    "health_outcomes",
+    "Outcomes of children looked after for 12 months at 31 March (903 OC2): health checks, "
+    "strengths and difficulties score, convictions, substance misuse.",
+    ("child_id", "year_ending"),
+    CHILD_ID,
+    _c("year_ending", "date", "The 31 March the row describes (the collection year's end).", required=True),
+    _c("sdq_score", "int", "Strengths and difficulties questionnaire score.", returns={"903": "OC2.SDQ_SCORE"}),
+    _c("sdq_reason", "string", "Why no SDQ score was recorded.", returns={"903": "OC2.SDQ_REASON"}),
+    _c("convicted", "bool", "Convicted or subject to a final warning or reprimand.",
+       returns={"903": "OC2.CONVICTED"}),
+    _c("health_check", "bool", "Health surveillance checks up to date.", returns={"903": "OC2.HEALTH_CHECK"}),
+    _c("immunisations", "bool", "Immunisations up to date.", returns={"903": "OC2.IMMUNISATIONS"}),
+    _c("teeth_check", "bool", "Teeth checked by a dentist.", returns={"903": "OC2.TEETH_CHECK"}),
+    _c("health_assessment", "bool", "Annual health assessment done.", returns={"903": "OC2.HEALTH_ASSESSMENT"}),
+    _c("substance_misuse", "bool", "Identified as having a substance misuse problem.",
+       returns={"903": "OC2.SUBSTANCE_MISUSE"}),
+    _c("intervention_received", "bool", "Received an intervention for substance misuse.",
+       returns={"903": "OC2.INTERVENTION_RECEIVED"}),
+    _c("intervention_offered", "bool", "Offered an intervention for substance misuse.",
+       returns={"903": "OC2.INTERVENTION_OFFERED"}),
+)
+
+ADOPTIONS = _table(
+    "adoptions",
+    "Adoption decisions and matches (903 AD1).",
+    ("child_id", "decision_date"),
+    CHILD_ID,
+    _c("decision_date", "date", "Date of the decision that the child should be placed for adoption.",
+       required=True, returns={"903": "AD1.DATE_INT", "AnnexA": "L10 Date of decision that child should be placed for adoption"}),
+    _c("match_date", "date", "Date the child was matched with prospective adopters.",
+       returns={"903": "AD1.DATE_MATCH", "AnnexA": "L10 Date of matching child and prospective adopters"}),
+    _c("foster_care", "bool", "Adopted by their foster carers.", returns={"903": "AD1.FOSTER_CARE"}),
+    _c("number_of_adopters", "int", "Number of adopters.", returns={"903": "AD1.NB_ADOPTR"}),
+    _c("sex_of_adopters", "string", "Sex of the adopters, as coded.", returns={"903": "AD1.SEX_ADOPTR"}),
+    _c("legal_status_of_adopters", "string", "Legal status of the adopters, as coded.",
+       returns={"903": "AD1.LS_ADOPTR"}),
+)
+
+PLACED_FOR_ADOPTION = _table(
+    "placed_for_adoption",
+    "Decisions that a child should be placed for adoption and when they ceased (903 PlacedAdoption).",
+    ("child_id", "placed_date"),
+    CHILD_ID,
+    _c("placed_date", "date", "Date of the decision that the child should be placed for adoption.",
+       required=True, returns={"903": "PlacedAdoption.DATE_PLACED"}),
+    _c("ceased_date", "date", "Date that decision ceased (blank while current).",
+       returns={"903": "PlacedAdoption.DATE_PLACED_CEASED"}),
+    _c("ceased_reason", "string", "Why it ceased, as coded.", returns={"903": "PlacedAdoption.REASON_PLACED_CEASED"}),
+)
+
+PREVIOUS_PERMANENCE = _table(
+    "previous_permanence",
+    "The permanence option a child had before this period of care (903 PrevPerm).",
+    ("child_id",),
+    CHILD_ID,
+    _c("prev_perm", "string", "Previous permanence option.", required=True, codes="PREV_PERM_CODES",
+       returns={"903": "PrevPerm.PREV_PERM"}),
+    _c("la_perm", "string", "Council that granted it (usually blank).", returns={"903": "PrevPerm.LA_PERM"}),
+    _c("date_perm", "string", "Date it was granted as written (zz for unknown parts, as the return allows).",
+       returns={"903": "PrevPerm.DATE_PERM"}),
 )
 
 VISITS = _table(

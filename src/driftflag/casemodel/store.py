@@ -59,6 +59,12 @@ MANIFEST = "manifest.json"
 _IMPORTED_AUDIT_ID = re.compile(r"^WL\d{4}-\d{2}-")
 _LEGACY_WORKLISTS = "worklists"
 #: What a store written before markers holds at its top level (``manifest.json`` first).
+#: Tables added in schema 1.2 (the 903 social worker episodes, OC3, OC2, AD1, placed for
+#: adoption, previous permanence): a 1.1 store is read with them empty.
+TABLES_ADDED_1_2: frozenset[str] = frozenset({
+    "sw_episodes", "care_leavers", "health_outcomes", "adoptions", "placed_for_adoption",
+    "previous_permanence"})
+
 LEGACY_STORE_NAMES: tuple[str, ...] = (MANIFEST, *(f"{t}.parquet" for t in TABLE_ORDER), "quarantine",
                                        "validation", "gx", _LEGACY_WORKLISTS, ledger.RECORDS_DIR)
 
@@ -257,6 +263,9 @@ def read_store(path: Path, tables: list[str] | None = None) -> CaseStore:
     frames = {}
     for name in tables or TABLE_ORDER:
         f = path / f"{name}.parquet"
+        if not f.is_file() and name in TABLES_ADDED_1_2:
+            frames[name] = TABLES[name].empty()  # a store written before schema 1.2 has none
+            continue
         if not f.is_file():
             raise StoreError(f"{path}: table {name} is missing ({f.name})")
         frames[name] = conform(pd.read_parquet(f), TABLES[name])

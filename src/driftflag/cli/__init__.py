@@ -133,6 +133,9 @@ def synth(
         int, typer.Option("--annex-a-months", min=0,
                           help="Monthly Annex A extracts to write: the last N month ends (0: all).")
     ] = 48,
+    form_903: Annotated[
+        str, typer.Option("--903-form", help="Write the 903 as CSV tables (csv) or one XML file a year (xml).")
+    ] = "csv",
     force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists.")] = False,
 ) -> None:
     """Generate a synthetic local authority in the real return formats (903, CIN census, Annex A)."""
@@ -145,7 +148,7 @@ def synth(
     try:
         cfg = SynthConfig(
             children=children, years=years, seed=seed, profile=profile, messy=messy,
-            bias=bias, end=date.fromisoformat(end), annex_a_months=annex_a_months,
+            bias=bias, end=date.fromisoformat(end), annex_a_months=annex_a_months, ssda903_form=form_903,
         )
     except ValidationError as e:
         from driftflag.pipeline.config import one_line

@@ -53,7 +53,7 @@ from driftflag.indicators.registry import Registry, load_registry
 logger = logging.getLogger(__name__)
 
 #: Services, most intensive first: a child looked after and on a CP plan is counted as LAC.
-SERVICES: tuple[str, ...] = ("LAC", "CP", "CIN")
+SERVICES: tuple[str, ...] = ("LAC", "CP", "CIN", "CL")
 #: Leading snapshot columns, before the indicators.
 ID_COLUMNS: tuple[str, ...] = ("child_id", "as_of", "service", "team", "worker_id")
 
@@ -464,6 +464,29 @@ class Prepared:
             code("allocations"), d(al["start_date"]), d(al["end_date"], OPEN),
             tiebreak=lambda: _rank(al["allocation_id"]), known=known(al),
             team=team_of["allocations"], worker=worker_codes)
+        # 903 social worker episodes: the full, event-dated history of who held a looked-after
+        # child's case (a store written before schema 1.2 has none)
+        if "sw_episodes" in t:
+            sw = t["sw_episodes"]
+            tables["sw_episodes"] = Events(
+                code("sw_episodes"), d(sw["start_date"]), d(sw["end_date"], OPEN),
+                tiebreak=lambda: _rank(sw["sw_episode_id"]), known=known(sw),
+                worker=pd.factorize(sw["worker_id"].astype("str"))[0])
+        else:
+            tables["sw_episodes"] = Events(np.zeros(0, np.int64), np.zeros(0, np.int64), worker=np.zeros(0, np.int64))
+        # care leavers (903 OC3): each birthday's record describes the year after it
+        cl = t.get("care_leavers")
+        if cl is not None and len(cl):
+            bday = d(cl["birthday_date"])
+            touch = cl["in_touch"].astype("str")
+            tables["care_leavers"] = Events(
+                code("care_leavers"), bday, add_months(bday, 12), known=known(cl),
+                not_in_touch=np.where(touch.isin(["NO", "REFU"]), 1.0,
+                                      np.where(touch == "YES", 0.0, np.nan)),
+                unsuitable=1.0 - _bools(cl["accommodation_suitable"]))
+        else:
+            empty = np.zeros(0, np.int64)
+            tables["care_leavers"] = Events(empty, empty, empty, not_in_touch=np.zeros(0), unsuitable=np.zeros(0))
         # workers are not per child: child 0 for all, so the "open" masks still apply
         tables["workers"] = Events(np.zeros(len(w), dtype=np.int64), d(w["start_date"]),
                                    d(w["end_date"], OPEN), team=team_of["workers"],
@@ -552,8 +575,10 @@ class AsOf:
         n_days = np.int64(max(len(self.days), 1))
         keys = [_open_pairs(self.t[name], self.days, n_days)
                 for name in ("referrals", "cin_plans", "cp_plans", "lac_episodes")]
-        pairs = np.sort(np.concatenate(keys))
-        pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs
+        open_pairs = np.unique(np.concatenate(keys))
+        # care leavers with a 903 OC3 record in the last 12 months (the care leaver service)
+        pairs = np.union1d(open_pairs, _open_pairs(self.t["care_leavers"], self.days, n_days))
+        self._care_leaver_only = ~np.isin(pairs, open_pairs, assume_unique=True)
         self.kids = pairs // n_days
         self.day_index = pairs % n_days
         self.day = self.days[self.day_index] if len(self.days) else np.array([], np.int64)
@@ -606,12 +631,21 @@ class AsOf:
 
     @cached_property
     def service_code(self) -> np.ndarray:
-        """0 LAC, 1 CP, 2 CIN (the most intensive open service)."""
-        return np.select([self.on_lac, self.on_cp], [0, 1], 2)
+        """0 LAC, 1 CP, 2 CIN (the most intensive open service), 3 CL (a care leaver with no
+        other open service)."""
+        return np.select([self.on_lac, self.on_cp, self._care_leaver_only], [0, 1, 3], 2)
 
     @cached_property
     def service(self) -> np.ndarray:
-        return np.array(["LAC", "CP", "CIN"], dtype=object)[self.service_code]
+        return np.array(["LAC", "CP", "CIN", "CL"], dtype=object)[self.service_code]
+
+    def care_leaver_record(self, months: int) -> np.ndarray:
+        """Row of the care leaver's latest 903 OC3 record known by as_of and made (at a
+        birthday) in the last ``months`` months, or -1."""
+        cl = self.t["care_leavers"]
+        row = cl.last_le(self.kids, self.day)
+        recent = take(cl.start, row, NONE) > self.months_back(months)
+        return np.where(recent & (row >= 0), row, -1)
 
     @cached_property
     def last_visit(self) -> np.ndarray:
@@ -651,12 +685,30 @@ class AsOf:
     def team_code(self) -> np.ndarray:
         return take(self.t["allocations"]["team"], self.allocation, np.int64(-1))
 
+    @cached_property
+    def sw_history(self) -> np.ndarray:
+        """Looked after on as_of with a 903 social worker episode known by then: the child's
+        worker changes come from that full, event-dated history instead of the allocations
+        (Annex A's snapshots of the allocated worker)."""
+        sw = self.t["sw_episodes"]
+        if sw.n == 0:
+            return np.zeros(self.n, dtype=bool)
+        return self.on_lac & (sw.last_le(self.kids, self.day) >= 0)
+
     def worker_changes(self, months: int, i: np.ndarray | None = None) -> np.ndarray:
-        """Changes of worker in the last ``months`` months (for pairs ``i``, or all)."""
+        """Changes of worker in the last ``months`` months (for pairs ``i``, or all): from the
+        903 social worker episodes for a looked-after child who has them (:attr:`sw_history`),
+        otherwise from the allocations."""
         al = self.t["allocations"]
         cum = self.prep.cached("worker_change_cum", lambda: Events.cumulative(_worker_change(al)))
         i = slice(None) if i is None else i
-        return al.count_window(self.kids[i], self.months_back(months)[i], self.day[i], cum)
+        out = al.count_window(self.kids[i], self.months_back(months)[i], self.day[i], cum)
+        sw = self.t["sw_episodes"]
+        if sw.n:
+            sw_cum = self.prep.cached("sw_change_cum", lambda: Events.cumulative(_worker_change(sw)))
+            from_sw = sw.count_window(self.kids[i], self.months_back(months)[i], self.day[i], sw_cum)
+            out = np.where(self.sw_history[i], from_sw, out)
+        return out
 
     def missing_starts(self, days: int, i: np.ndarray | None = None) -> np.ndarray:
         """Missing episodes starting in the last ``days`` days (for pairs ``i``, or all)."""
@@ -711,7 +763,7 @@ class AsOf:
         return pd.DataFrame(cols)
 
 
-_SERVICE_NAMES = pd.Index(["LAC", "CP", "CIN"], dtype="str")
+_SERVICE_NAMES = pd.Index(["LAC", "CP", "CIN", "CL"], dtype="str")
 
 
 def _text(codes: np.ndarray, names: pd.Index):

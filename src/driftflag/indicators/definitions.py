@@ -170,7 +170,7 @@ def visit_overdue(x: AsOf, th: Thresholds) -> np.ndarray:
     over[cp] = x.prep.workdays.elapsed(since, x.day[cp]) > th["cp_working_days"]
     # children in need: only those on a CIN plan (not children still being assessed)
     plan = x.t["cin_plans"].open_at(x.kids[cin], x.day[cin])
-    applies = np.ones(x.n, dtype=bool)
+    applies = x.service_code != 3  # not for care leavers (no statutory visit interval)
     applies[cin] = plan >= 0
     since = np.maximum(x.last_visit[cin], take(x.t["cin_plans"].start, plan, NONE))
     over[cin] = x.prep.workdays.elapsed(since, x.day[cin]) > th["cin_working_days"]
@@ -506,8 +506,26 @@ def team_caseload(x: AsOf, th: Thresholds) -> np.ndarray:
 
 @indicator
 def worker_changes_12m(x: AsOf, th: Thresholds) -> np.ndarray:
-    # not available (rather than 0) for a child with no allocation known by as_of
-    return _where(x.allocations_known, x.worker_changes(12))
+    # not available (rather than 0) for a child with no allocation or 903 social worker
+    # episode known by as_of; a looked-after child's come from the 903 episodes where present
+    return _where(x.allocations_known | x.sw_history, x.worker_changes(12))
+
+
+def _care_leaver(x: AsOf, col: str, months: float) -> np.ndarray:
+    """The care leaver's value of ``col`` on their latest OC3 record of the last ``months``
+    months (blank without one: not a care leaver, or no recent birthday record)."""
+    row = x.care_leaver_record(int(months))
+    return take(x.t["care_leavers"][col], row, np.nan)
+
+
+@indicator
+def care_leaver_not_in_touch(x: AsOf, th: Thresholds) -> np.ndarray:
+    return _care_leaver(x, "not_in_touch", th["record_months"])
+
+
+@indicator
+def care_leaver_unsuitable_accommodation(x: AsOf, th: Thresholds) -> np.ndarray:
+    return _care_leaver(x, "unsuitable", th["record_months"])
 
 
 @indicator

@@ -35,7 +35,7 @@ Polarity = Literal["higher_is_worse", "higher_is_better", "monitor"]
 Unit = Literal[
     "days", "weeks", "working_days", "count", "flag", "share", "category", "cases_per_worker",
 ]
-Service = Literal["CIN", "CP", "LAC"]
+Service = Literal["CIN", "CP", "LAC", "CL"]
 Family = Literal["child_protection", "front_door", "missing", "legal", "looked_after", "context"]
 OutcomeArea = Literal["family_help", "family_network", "safe", "stable_home", "workforce", "leaders"]
 ScorecardSummary = Literal["rate", "mean", "median", "none"]

@@ -32,6 +32,12 @@ _EXTENSIONS = {".csv", ".xml", ".xlsx", ".xlsm", ".parquet"}
 
 #: 903 table recognised by the columns only it has (normalised header names).
 _903_SIGNATURES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("sw_episodes", frozenset({"swid", "swdecom"})),
+    ("oc3", frozenset({"intouch", "activ", "accom"})),
+    ("oc2", frozenset({"convicted", "healthcheck"})),
+    ("ad1", frozenset({"dateint", "datematch"})),
+    ("placed_adoption", frozenset({"dateplaced"})),
+    ("prev_perm", frozenset({"prevperm"})),
     ("episodes", frozenset({"decom", "rne"})),
     ("missing", frozenset({"misstart"})),
     ("reviews", frozenset({"review"})),
@@ -121,6 +127,12 @@ def detect_file(path: Path, format: str = "auto") -> SourceFile:
         return _detect_workbook(path, format, year)
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"<"):
+        from driftflag.ingest.ssda903_xml import ROOT, XML_TABLE, xml_root
+
+        if xml_root(path) == ROOT:  # the 903 as XML (root <EXPSSDA903>)
+            if format not in ("auto", "ssda903"):
+                raise SourceFileError(str(path), f"an SSDA903 XML file (root <{ROOT}>), not {format}")
+            return SourceFile(path, "ssda903", XML_TABLE, year)
         if format not in ("auto", "cin"):
             raise SourceFileError(str(path), f"an XML file, not {format}")
         return SourceFile(path, "cin", None, year)

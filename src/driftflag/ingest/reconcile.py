@@ -54,6 +54,7 @@ ID_RULES: dict[str, tuple[str, str, str | None]] = {
     "care_proceedings": ("proceedings_id", "application_date", None),
     "visits": ("visit_id", "visit_date", "visit_type"),
     "allocations": ("allocation_id", "start_date", "worker_id"),
+    "sw_episodes": ("sw_episode_id", "start_date", None),
 }
 
 
@@ -64,6 +65,8 @@ EVENT_DATE: dict[str, str] = {
     "lac_episodes": "decom", "lac_reviews": "review_date", "missing_episodes": "start_date",
     "pre_proceedings": "start_date", "care_proceedings": "application_date", "visits": "visit_date",
     "allocations": "start_date", "workers": "start_date", "audits": "audit_date",
+    "sw_episodes": "start_date", "care_leavers": "birthday_date", "health_outcomes": "year_ending",
+    "adoptions": "decision_date", "placed_for_adoption": "placed_date",
 }
 
 

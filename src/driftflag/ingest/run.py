@@ -107,6 +107,16 @@ def read_source(src: SourceFile, extract: date) -> tuple[dict[str, pd.DataFrame]
     from driftflag.ingest.ssda903 import read_903_csv
 
     year = src.year or 0
+    if src.format == "ssda903" and src.table == "xml":
+        from driftflag.ingest.ssda903_xml import read_903_xml
+
+        parts: dict[str, list[pd.DataFrame]] = {}
+        n = 0
+        for table, df in read_903_xml(src.path).items():
+            n += len(df)
+            for t, p in tc.stage_903(table, df, year).items():
+                parts.setdefault(t, []).append(p)
+        return {t: pd.concat(ps, ignore_index=True) for t, ps in parts.items()}, n
     if src.format == "ssda903":
         df = read_903_csv(src.path, src.table or "")
         return tc.stage_903(src.table or "", df, year), len(df)

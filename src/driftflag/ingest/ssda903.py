@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from driftflag.casemodel.codes import SSDA903_COLUMNS
+from driftflag.casemodel.codes import SSDA903_COLUMNS, SSDA903_MORE_COLUMNS
 from driftflag.errors import SourceFileError
 from driftflag.ingest._common import STR_DTYPE, keep_latest_year, year_from_label
 from driftflag.ingest._tabular import (
@@ -35,7 +35,7 @@ from driftflag.ingest._tabular import (
 logger = logging.getLogger(__name__)
 
 #: Every column of the tables read, in the order of data-standards.md §2.1.
-TABLE_COLUMNS_903: dict[str, tuple[str, ...]] = SSDA903_COLUMNS
+TABLE_COLUMNS_903: dict[str, tuple[str, ...]] = {**SSDA903_COLUMNS, **SSDA903_MORE_COLUMNS}
 
 #: Columns without which a table is unusable (a file lacking one raises SourceFileError).
 #: Other known columns missing from a file are added as all-missing columns.
@@ -45,6 +45,12 @@ REQUIRED_COLUMNS_903: dict[str, tuple[str, ...]] = {
     "uasc": ("CHILD", "DUC"),
     "missing": ("CHILD", "MISSING", "MIS_START", "MIS_END"),
     "reviews": ("CHILD", "REVIEW"),
+    "sw_episodes": ("CHILD", "SW_ID", "SW_DECOM"),
+    "oc3": ("CHILD", "DOB", "IN_TOUCH"),
+    "oc2": ("CHILD",),
+    "ad1": ("CHILD", "DATE_INT"),
+    "placed_adoption": ("CHILD", "DATE_PLACED"),
+    "prev_perm": ("CHILD", "PREV_PERM"),
 }
 
 #: Tables every year folder must hold; the others are read when present.
@@ -57,6 +63,19 @@ DEDUPE_KEYS_903: dict[str, tuple[str, ...]] = {
     "uasc": ("CHILD",),
     "missing": ("CHILD", "MIS_START", "MISSING"),
     "reviews": ("CHILD", "REVIEW"),
+    "sw_episodes": ("CHILD", "SW_DECOM"),
+    "oc3": ("CHILD",),
+    "oc2": ("CHILD",),
+    "ad1": ("CHILD", "DATE_INT"),
+    "placed_adoption": ("CHILD", "DATE_PLACED"),
+    "prev_perm": ("CHILD",),
+}
+
+#: File names (normalised: lower case, no punctuation) the DfE and the validators use for the
+#: tables whose driftflag name differs (``SWEpisodes.csv``, ``PlacedAdoption.csv``...).
+TABLE_FILE_ALIASES: dict[str, str] = {
+    "swepisodes": "sw_episodes", "socialworkerepisodes": "sw_episodes", "placedadoption": "placed_adoption",
+    "prevperm": "prev_perm", "previouspermanence": "prev_perm", "careleavers": "oc3",
 }
 
 _MSG_MISSING_FILE = "required table '{table}' not found (expected {table}.csv)"
@@ -164,6 +183,7 @@ def _find_table_files(folder: Path) -> dict[str, Path]:
         if not p.is_file() or p.suffix.lower() != ".csv":
             continue
         table = p.stem.strip().lower()
+        table = TABLE_FILE_ALIASES.get(re.sub(r"[^a-z0-9]", "", table), table)
         if table in TABLE_COLUMNS_903:
             if table in found:
                 raise SourceFileError(str(p), f"two files for table '{table}' ({found[table].name})")
@@ -174,8 +194,10 @@ def _find_table_files(folder: Path) -> dict[str, Path]:
 def read_903_folder(path: Path) -> dict[str, pd.DataFrame]:
     """Read the 903 CSV tables in one folder (one collection year).
 
-    Reads whichever of ``header``, ``episodes``, ``uasc``, ``missing``, ``reviews`` are present
-    (file names matched case-insensitively, ``.csv``). ``header`` and ``episodes`` are required.
+    Reads whichever of the tables of :data:`TABLE_COLUMNS_903` are present (file names matched
+    case-insensitively, ``.csv``; ``SWEpisodes.csv`` and the other DfE names too). ``header`` and
+    ``episodes`` are required. A folder holding one XML file (root ``<EXPSSDA903>``) and no
+    tables is read as the XML form (:func:`driftflag.ingest.ssda903_xml.read_903_xml`).
     Each table is as described in :func:`read_903_csv`.
 
     Raises
@@ -187,6 +209,14 @@ def read_903_folder(path: Path) -> dict[str, pd.DataFrame]:
     if not folder.is_dir():
         raise SourceFileError(str(folder), _MSG_NOT_FOLDER)
     files = _find_table_files(folder)
+    xmls = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".xml")
+    if xmls and not files:  # the year's return as one XML file (root <EXPSSDA903>)
+        from driftflag.ingest.ssda903_xml import read_903_xml
+
+        if len(xmls) > 1:
+            raise SourceFileError(str(xmls[1]), f"two 903 XML files for one collection year ({xmls[0].name})")
+        tables = read_903_xml(xmls[0])
+        return {t: df for t, df in tables.items() if len(df) or t in REQUIRED_TABLES_903}
     for table in REQUIRED_TABLES_903:
         if table not in files:
             raise SourceFileError(str(folder), _MSG_MISSING_FILE.format(table=table))

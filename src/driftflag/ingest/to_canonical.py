@@ -162,6 +162,81 @@ def stage_903(table: str, df: pd.DataFrame, year: int) -> dict[str, pd.DataFrame
         return {"lac_reviews": part(df, {"child_id": "CHILD", "review_date": "REVIEW",
                                          "review_code": "REVIEW_CODE"}, fmt=fmt, year=year,
                                     extra={"_date_DOB": "DOB"})}
+    return _stage_903_more(table, df, year)
+
+
+def care_leaver_birthday(dob: pd.Series, year: int) -> tuple[pd.Series, pd.Series]:
+    """The 17th-21st birthday falling in collection year ``year`` (1 April ``year-1`` to 31
+    March ``year``) for each 903 ``DOB`` text, as ISO text, and the age then; blank where the DOB
+    cannot be read or no such birthday falls in the year (the row is then quarantined, its DOB
+    named). OC3 describes the care leaver at that birthday (data-standards.md §2.1)."""
+    from driftflag.validate.rules import parse_dates
+
+    born = parse_dates(dob.reset_index(drop=True).astype("str"))
+    if year <= 0:  # a file without a collection-year label: no birthday can be placed
+        blank = pd.Series([None] * len(born), dtype=STR_DTYPE)
+        return blank, blank.copy()
+    start = pd.Timestamp(year - 1, 4, 1)
+    first = pd.Series(pd.NaT, index=born.index, dtype="datetime64[ns]")
+    age = pd.Series([None] * len(born), dtype=STR_DTYPE)
+    ok = born.notna() & (year > 0)
+    for a in range(17, 22):
+        m = ok & first.isna()
+        if not m.any():
+            break
+        years = born[m].dt.year + a
+        # 29 February births have their birthday on 28 February in other years
+        day = np.where((born[m].dt.month == 2) & (born[m].dt.day == 29), 28, born[m].dt.day)
+        bday = pd.to_datetime(pd.DataFrame({"year": years, "month": born[m].dt.month, "day": day}))
+        hit = (bday >= start) & (bday <= pd.Timestamp(year, 3, 31))
+        first.loc[hit[hit].index] = bday[hit]
+        age.loc[hit[hit].index] = str(a)
+    text = first.dt.strftime("%Y-%m-%d").astype(STR_DTYPE)
+    return text, age
+
+
+def _suitable(accom: pd.Series) -> pd.Series:
+    """OC3 ``ACCOM`` -> suitable true/false (second character 1 / 2), blank for ``0`` or unknown."""
+    code = accom.astype("str").str.strip().str.upper()
+    out = pd.Series([None] * len(code), dtype=STR_DTYPE, index=code.index)
+    out[code.str.fullmatch(r"[A-Z]1").fillna(False).to_numpy()] = "true"
+    out[code.str.fullmatch(r"[A-Z]2").fillna(False).to_numpy()] = "false"
+    return out.reset_index(drop=True)
+
+
+def _stage_903_more(table: str, df: pd.DataFrame, year: int) -> dict[str, pd.DataFrame]:
+    """Parts of the 903 tables beyond the five the synthetic LA always writes."""
+    fmt = "ssda903"
+    if table == "sw_episodes":
+        return {"sw_episodes": part(df, {"child_id": "CHILD", "worker_id": "SW_ID", "start_date": "SW_DECOM",
+                                         "end_date": "SW_DEC", "end_reason": "SW_REASON"}, fmt=fmt, year=year,
+                                    extra={"_date_DOB": "DOB"})}
+    if table == "oc3":
+        birthday, age = care_leaver_birthday(df["DOB"], year)
+        return {"care_leavers": part(df, {"child_id": "CHILD", "birthday_date": birthday, "age": age,
+                                          "in_touch": "IN_TOUCH", "activity": "ACTIV", "accommodation": "ACCOM",
+                                          "accommodation_suitable": _suitable(df["ACCOM"])},
+                                     fmt=fmt, year=year, extra={"_date_DOB": "DOB"})}
+    if table == "oc2":
+        cols = {c.lower(): c for c in ("SDQ_SCORE", "SDQ_REASON", "CONVICTED", "HEALTH_CHECK", "IMMUNISATIONS",
+                                       "TEETH_CHECK", "HEALTH_ASSESSMENT", "SUBSTANCE_MISUSE",
+                                       "INTERVENTION_RECEIVED", "INTERVENTION_OFFERED")}
+        return {"health_outcomes": part(df, {"child_id": "CHILD", "year_ending": f"={year}-03-31", **cols},
+                                        fmt=fmt, year=year, extra={"_date_DOB": "DOB"})}
+    if table == "ad1":
+        return {"adoptions": part(df, {"child_id": "CHILD", "decision_date": "DATE_INT", "match_date": "DATE_MATCH",
+                                       "foster_care": "FOSTER_CARE", "number_of_adopters": "NB_ADOPTR",
+                                       "sex_of_adopters": "SEX_ADOPTR", "legal_status_of_adopters": "LS_ADOPTR"},
+                                  fmt=fmt, year=year, extra={"_date_DOB": "DOB"})}
+    if table == "placed_adoption":
+        return {"placed_for_adoption": part(df, {"child_id": "CHILD", "placed_date": "DATE_PLACED",
+                                                 "ceased_date": "DATE_PLACED_CEASED",
+                                                 "ceased_reason": "REASON_PLACED_CEASED"},
+                                            fmt=fmt, year=year, extra={"_date_DOB": "DOB"})}
+    if table == "prev_perm":
+        return {"previous_permanence": part(df, {"child_id": "CHILD", "prev_perm": "PREV_PERM", "la_perm": "LA_PERM",
+                                                 "date_perm": "DATE_PERM"}, fmt=fmt, year=year,
+                                            extra={"_date_DOB": "DOB"})}
     return {}
 
 

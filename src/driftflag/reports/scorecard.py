@@ -51,11 +51,12 @@ from driftflag.month import Month
 
 logger = logging.getLogger(__name__)
 
-SERVICE_LEVELS: tuple[str, ...] = ("CIN", "CP", "LAC", "All")
+SERVICE_LEVELS: tuple[str, ...] = ("CIN", "CP", "LAC", "CL", "All")
 SERVICE_NAMES: dict[str, str] = {
     "CIN": "Children in need (open CIN episode, no CP plan, not looked after)",
     "CP": "Child protection plans",
     "LAC": "Looked-after children",
+    "CL": "Care leavers (903 OC3 record in the last 12 months)",
     "All": "All open cases",
 }
 UNALLOCATED = "Unallocated"
@@ -224,7 +225,7 @@ class Scorecard:
     def _team_sections(self) -> list[dict]:
         teams = self.teams()
         sections = []
-        for svc in ("CIN", "CP", "LAC"):
+        for svc in ("CIN", "CP", "LAC", "CL"):
             t = teams[teams["service"] == svc]
             if t.empty:
                 continue

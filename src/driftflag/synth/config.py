@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -65,6 +66,9 @@ class SynthConfig(BaseModel):
     annex_a_months: int = Field(
         48, ge=0, description="Monthly Annex A extracts written (the last N month ends; 0: every "
         "month simulated). The default covers the demo's 36 training months and 12 months before.")
+    ssda903_form: Literal["csv", "xml"] = Field(
+        "csv", description="How the 903 return is written: CSV tables (one file per table) or one "
+        "XML file per collection year (root <EXPSSDA903>, as some case management systems export).")
 
     @field_validator("bias", mode="before")
     @classmethod
@@ -86,6 +90,12 @@ class SynthConfig(BaseModel):
             raise ValueError(
                 f"--end {self.end.isoformat()} must be a 31 March, the end of a collection year"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _messy_needs_csv(self) -> SynthConfig:
+        if self.messy > 0 and self.ssda903_form != "csv":
+            raise ValueError("--messy faults are written into the CSV form of the 903; use --903-form csv")
         return self
 
     @property
@@ -168,6 +178,17 @@ class Profile(BaseModel):
     cases_per_worker: float = 16.0
     workers_per_team: int = 7
     worker_changes_per_year: float = 0.8
+
+    # Care leavers at their 17th-21st birthdays (903 OC3; synth/_care_leavers.py). In touch:
+    # YES, NO, REFU, NREQ, RHOM; no England figure in the reference documents (Barnet 98%, S4:802),
+    # 90% in touch is a judgement. Of all care leavers: suitable accommodation 81% (England
+    # 2014/15, S4:3849), unsuitable 7% (S2:191); in education, employment or training 48%
+    # (S4:3848), not 40% (S1:1337); the rest "no information".
+    care_leaver_in_touch_shares: tuple[float, ...] = (0.90, 0.05, 0.02, 0.02, 0.01)
+    care_leaver_suitable_share: float = 0.81
+    care_leaver_unsuitable_share: float = 0.07
+    care_leaver_eet_share: float = 0.48
+    care_leaver_neet_share: float = 0.40
 
 
 PROFILES: dict[str, Profile] = {"england": Profile()}

@@ -16,6 +16,7 @@ import pandas as pd
 
 from driftflag.casemodel import CaseStore
 from driftflag.synth._audits import monthly_truth, sample_audits
+from driftflag.synth._care_leavers import simulate_care_leavers
 from driftflag.synth._journeys import simulate_journeys
 from driftflag.synth._population import simulate_population
 from driftflag.synth._util import NA, day, segment_cumsum, to_datetime
@@ -25,7 +26,7 @@ from driftflag.synth.config import PROFILES, SynthConfig
 logger = logging.getLogger(__name__)
 
 _STREAMS = {"population": 1, "workforce": 2, "journeys": 3, "allocations": 4, "visits": 5,
-            "audits": 6, "ids": 7, "bias": 8}
+            "audits": 6, "ids": 7, "bias": 8, "care_leavers": 9}
 
 
 def _rng(cfg: SynthConfig, stream: str) -> np.random.Generator:
@@ -344,6 +345,9 @@ def _assemble(cfg, pop, wf, j, refs, alloc, visits, missing, care, panel, audits
         "missing_episodes": missing_episodes, "pre_proceedings": pre_proceedings,
         "care_proceedings": care_proceedings, "visits": visits_t, "allocations": allocations,
         "workers": workers, "audits": audits_t,
+        # care leavers come from the finished episodes, with their own random stream
+        "care_leavers": simulate_care_leavers(children, lac_episodes, pd.Timestamp(cfg.end),
+                                              _rng(cfg, "care_leavers"), PROFILES[cfg.profile]),
     })
 
     panel = panel[panel["as_of"] <= end_day]

@@ -254,6 +254,9 @@ class MessyInjector:
             return tables
         out = {}
         for name, df in tables.items():
+            if name not in SPEC_903:  # tables added later (sw_episodes, oc3) are written clean
+                out[name] = df
+                continue
             file = f"{folder}/{name}.csv"
             cols = {c: df[c].to_numpy(dtype=object).copy() for c in df.columns}
             new_cols, header = self._rows_faults(cols, SPEC_903[name], file, name, list(df.columns))

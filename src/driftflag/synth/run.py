@@ -2,7 +2,8 @@
 
 Layout of ``DIR``::
 
-    ssda903/<2025-26>/header.csv episodes.csv uasc.csv missing.csv reviews.csv
+    ssda903/<2025-26>/header.csv episodes.csv uasc.csv missing.csv reviews.csv sw_episodes.csv oc3.csv
+                                                   (or ssda903_<2025-26>.xml with --903-form xml)
     cin_census/cin_census_<2025-26>.xml
     annex_a/annex_a_<last month end>.xlsx          the latest Annex A workbook
     annex_a/annex_a_<month end>_list_<n>.csv       earlier month ends (the last ``annex_a_months``)
@@ -91,7 +92,7 @@ def run_synth(
             injector = MessyInjector(
                 cfg.messy, np.random.default_rng(np.random.SeedSequence([cfg.seed, 99])))
         step("SSDA903")
-        writers.write_ssda903(store, tmp, cfg.collection_years, faults=injector)
+        writers.write_ssda903(store, tmp, cfg.collection_years, faults=injector, form=cfg.ssda903_form)
         step("CIN census")
         writers.write_cin_census(store, tmp, cfg.collection_years, la_code=cfg.la_code,
                                  faults=injector)

@@ -59,6 +59,9 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("long_row", "error", "A CSV line has values beyond the header's columns (a stray delimiter); "
          "which value belongs to which column cannot be known.",
          "Remove the extra delimiter or quote the value that contains it."),
+    Rule("repeated_element", "error", "An XML block holds the same field twice with different values; "
+         "which one is meant cannot be known.",
+         "Remove the repeated element from the export (each field once per block) and send it again."),
     Rule("date_order", "error", "An end date is before its start date.",
          "Check the two dates: they are probably swapped or mistyped."),
     Rule("after_extract_date", "error", "A date is after the extract date (a scheduled date, "
@@ -91,6 +94,9 @@ DATE_PAIRS: dict[str, tuple[tuple[str, str], ...]] = {
     "care_proceedings": (("application_date", "final_order_date"),),
     "allocations": (("start_date", "end_date"),),
     "workers": (("start_date", "end_date"),),
+    "sw_episodes": (("start_date", "end_date"),),
+    "adoptions": (("decision_date", "match_date"),),
+    "placed_for_adoption": (("placed_date", "ceased_date"),),
     "children": (("date_of_birth", "date_of_death"),),
 }
 #: Dates allowed after the extract date: an unborn child's expected date of birth, and the

@@ -3,7 +3,8 @@
 Layout under an LA folder ``DIR`` (collection year 2026 = 1 April 2025 - 31 March 2026, label
 ``2025-26``)::
 
-    DIR/ssda903/<label>/{header,episodes,uasc,missing,reviews}.csv
+    DIR/ssda903/<label>/{header,episodes,uasc,missing,reviews,sw_episodes,oc3}.csv
+                                                    (or ssda903_<label>.xml, the XML form)
     DIR/cin_census/cin_census_<label>.xml
     DIR/annex_a/annex_a_<extract date ISO>.xlsx     the latest month end (write_annex_a_series)
     DIR/annex_a/annex_a_<date>_list_<n>.csv         earlier month ends, CSV exports of each list
