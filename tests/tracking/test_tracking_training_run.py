@@ -52,10 +52,12 @@ def _config(la: Path):
 
 @pytest.fixture(scope="module")
 def trained(la, tmp_path_factory):
-    from driftflag.models.run import run_training
+    from driftflag import stages
+    from driftflag.workspace import Workspace
 
     ws = tmp_path_factory.mktemp("ws") / "ws"
-    run = run_training(la / "canonical", _config(la), models_dir=ROOT / "models", workspace=ws)
+    run = stages.train(la / "canonical", _config(la), models_dir=ROOT / "models",
+                       workspace=Workspace.resolve(ws))
     return {"ws": ws, "run": run, "store": la / "canonical"}
 
 

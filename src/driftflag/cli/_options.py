@@ -22,9 +22,9 @@ def resolve_workspace(option: Path | None, *, create: bool = True,
     """The workspace of ``--workspace`` (or ``$DRIFTFLAG_WORKSPACE``, or ./driftflag-workspace).
 
     A command that only reads the registry (``create=False``) refuses a folder that holds no
-    workspace, in one line, instead of creating an empty one and failing later.
+    workspace (unless runs and registry are on a server), in one line, instead of creating an empty one and failing later.
     """
     ws = Workspace.resolve(option, create=create, tracking_uri=tracking_uri)
-    if not create and tracking_uri is None and not (ws.path / "mlflow.db").is_file():
+    if not create and ws.local and not (ws.path / "mlflow.db").is_file():
         raise ConfigError(NO_WORKSPACE.format(path=ws.path, env=ENV_WORKSPACE))
     return ws
