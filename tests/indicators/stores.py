@@ -122,6 +122,9 @@ def child_events(draw, cid: str, anchor: date, ids: _Ids, tables: dict[str, list
             "start_date": _ts(s), "end_date": _ts(draw(maybe_end(s, 6))),
             "rhi_offered": draw(st.sampled_from([True, False, None])),
             "rhi_accepted": draw(st.sampled_from([True, False, None])),
+            # an interview reported by a later Annex A extract: known only from then
+            "rhi_known_from": _ts(draw(st.sampled_from([None, s + timedelta(days=20),
+                                                        s + timedelta(days=120)]))),
         })
     for _ in range(draw(st.integers(0, 1))):
         s = day()

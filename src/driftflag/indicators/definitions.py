@@ -347,12 +347,18 @@ def missing_open_now(x: AsOf, th: Thresholds) -> np.ndarray:
 
 
 def _rhi_share(x: AsOf, th: Thresholds, column: str) -> np.ndarray:
+    """Share of the due episodes whose interview is recorded (known by the as-of date: from its
+    ``rhi_known_from`` when a later extract reported it) with ``column`` true. An episode whose
+    interview no source recorded is left out, not counted as "not offered": a store built from
+    returns that do not carry it (the 903 alone) must give "not available", not 0%."""
     ms = x.t["missing"]
     pair, rows = _missing_rows(x)
     day, end = x.day[pair], ms.end[rows]
-    due = (end <= day - int(th["grace_days"])) & (end > day - int(th["window_days"]))
+    value, known = ms[column][rows], ms["rhi_known"][rows]
+    recorded = ~np.isnan(value) & ((known == NONE) | (known <= day))
+    due = (end <= day - int(th["grace_days"])) & (end > day - int(th["window_days"])) & recorded
     n = _per_pair(x, pair, due.astype(float))
-    yes = _per_pair(x, pair, (due & (ms[column][rows] == 1.0)).astype(float))
+    yes = _per_pair(x, pair, (due & (value == 1.0)).astype(float))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n > 0, yes / np.where(n > 0, n, 1), np.nan)
 
