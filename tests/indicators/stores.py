@@ -205,7 +205,9 @@ def random_store(draw, max_children: int = 4):
         draw(child_events(f"C{i + 1:02d}", anchor, ids, tables))
     if draw(st.booleans()):
         draw(late_knowledge(tables))
-    for w in WORKERS:
+    # no workforce roster in some stores (built from the returns: team caseload falls back to
+    # the workers holding an open case)
+    for w in (WORKERS if draw(st.integers(0, 3)) else ()):
         s = anchor + timedelta(days=draw(st.integers(-1500, 60)))
         tables["workers"].append({"worker_id": w, "team": draw(st.sampled_from(TEAMS)),
                                   "start_date": _ts(s), "end_date": _ts(draw(maybe_end(s, 1500)))})

@@ -483,6 +483,26 @@ def test_team_caseload_and_worker_changes():
     assert s.loc["A", "worker_changes_12m"] == 1  # W1 -> W2; W2 -> W2 is not a change
 
 
+def test_team_caseload_without_a_roster_counts_the_workers_holding_cases():
+    """A store built from the returns has no workforce roster (Annex A names each child's
+    allocated worker, not the staff): the team's workers are those holding an open case."""
+    store = make_store(
+        referrals=[{"child_id": c, "referral_date": "2024-01-02"} for c in "ABCD"],
+        allocations=[
+            {"child_id": "A", "team": "T1", "worker_id": "W1", "start_date": "2024-01-31"},
+            {"child_id": "B", "team": "T1", "worker_id": "W1", "start_date": "2024-01-31"},
+            {"child_id": "C", "team": "T1", "worker_id": "W2", "start_date": "2024-01-31",
+             "end_date": "2024-02-29"},
+            {"child_id": "C", "team": "T2", "worker_id": "W3", "start_date": "2024-02-29"},
+        ])
+    s = snap(store, "2024-02-15")
+    assert s.loc["A", "team_caseload"] == 1.5  # 3 cases in T1 held by W1 and W2
+    assert pd.isna(s.loc["D", "team_caseload"])  # not allocated
+    s = snap(store, "2024-03-01")
+    assert s.loc["A", "team_caseload"] == 2.0  # C moved to T2: W1 holds both T1 cases
+    assert s.loc["C", "team_caseload"] == 1.0
+
+
 # ---- protected characteristics (audit columns) ----------------------------------------------
 @pytest.mark.parametrize("as_of, band", [
     ("2008-02-28", "Unborn"),
