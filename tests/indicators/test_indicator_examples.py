@@ -365,6 +365,23 @@ def test_return_home_interview_share_waits_72_hours():
     assert snap(store, "2024-06-30").loc["A", "rhi_offered_share"] == 0.5
 
 
+def test_return_home_interview_is_read_from_the_extract_that_reported_it():
+    """An interview reported by an Annex A extract is known from that extract, not from the
+    episode; an episode whose interview nobody recorded is left out (not "not offered")."""
+    store = make_store(
+        referrals=[{"child_id": c, "referral_date": "2023-01-02"} for c in "AB"],
+        missing_episodes=[
+            {"child_id": "A", "missing_type": "M", "start_date": "2024-06-01", "end_date": "2024-06-02",
+             "rhi_offered": False, "rhi_accepted": False, "rhi_known_from": "2024-06-30"},
+            {"child_id": "A", "missing_type": "M", "start_date": "2024-07-10", "end_date": "2024-07-11"},
+            {"child_id": "B", "missing_type": "M", "start_date": "2024-06-01", "end_date": "2024-06-02"},
+        ])
+    assert pd.isna(snap(store, "2024-06-29").loc["A", "rhi_offered_share"])  # not reported yet
+    assert snap(store, "2024-06-30").loc["A", "rhi_offered_share"] == 0.0
+    assert snap(store, "2024-07-31").loc["A", "rhi_offered_share"] == 0.0  # the July one: not recorded
+    assert pd.isna(snap(store, "2024-07-31").loc["B", "rhi_offered_share"])
+
+
 # ---- legal ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("as_of, weeks, over", [
     ("2024-04-22", 16.0, False),  # 112 days
