@@ -126,7 +126,7 @@ _DATE_COLS = {
     "cp_reviews": ("review_date",),
     "lac_episodes": ("decom", "dec"),
     "lac_reviews": ("review_date",),
-    "missing_episodes": ("start_date", "end_date"),
+    "missing_episodes": ("start_date", "end_date", "rhi_known_from"),
     "pre_proceedings": ("start_date", "decision_date"),
     "care_proceedings": ("application_date", "final_order_date"),
     "visits": ("visit_date",),
@@ -248,6 +248,11 @@ class Reference:
         for w in self.workers:
             if _is_open(w["start_date"], w["end_date"], day):
                 in_post[w["team"]] = in_post.get(w["team"], 0) + 1
+        if not self.workers:  # no roster: the workers holding an open case in the team
+            held = {(r["team"], r["worker_id"]) for r in rows
+                    if r["team"] is not None and r["worker_id"] is not None}
+            for team, _worker in held:
+                in_post[team] = in_post.get(team, 0) + 1
         for r in rows:
             team = r["team"]
             n = in_post.get(team, 0)
@@ -441,7 +446,9 @@ class Reference:
             t = th[name]
             due = [m for m in c.missing if m["end_date"] is not None
                    and D - timedelta(days=int(t["window_days"])) < m["end_date"]
-                   <= D - timedelta(days=int(t["grace_days"]))]
+                   <= D - timedelta(days=int(t["grace_days"]))
+                   # recorded by D: a value, known with the row or from an extract on or before D
+                   and m[col] is not None and (m.get("rhi_known_from") is None or m["rhi_known_from"] <= D)]
             row[name] = sum(1 for m in due if m[col] is True) / len(due) if due else None
 
         # ---- legal

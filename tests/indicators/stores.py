@@ -122,6 +122,9 @@ def child_events(draw, cid: str, anchor: date, ids: _Ids, tables: dict[str, list
             "start_date": _ts(s), "end_date": _ts(draw(maybe_end(s, 6))),
             "rhi_offered": draw(st.sampled_from([True, False, None])),
             "rhi_accepted": draw(st.sampled_from([True, False, None])),
+            # an interview reported by a later Annex A extract: known only from then
+            "rhi_known_from": _ts(draw(st.sampled_from([None, s + timedelta(days=20),
+                                                        s + timedelta(days=120)]))),
         })
     for _ in range(draw(st.integers(0, 1))):
         s = day()
@@ -210,7 +213,9 @@ def random_store(draw, max_children: int = 4):
         draw(child_events(f"C{i + 1:02d}", anchor, ids, tables))
     if draw(st.booleans()):
         draw(late_knowledge(tables))
-    for w in WORKERS:
+    # no workforce roster in some stores (built from the returns: team caseload falls back to
+    # the workers holding an open case)
+    for w in (WORKERS if draw(st.integers(0, 3)) else ()):
         s = anchor + timedelta(days=draw(st.integers(-1500, 60)))
         tables["workers"].append({"worker_id": w, "team": draw(st.sampled_from(TEAMS)),
                                   "start_date": _ts(s), "end_date": _ts(draw(maybe_end(s, 1500)))})

@@ -365,6 +365,23 @@ def test_return_home_interview_share_waits_72_hours():
     assert snap(store, "2024-06-30").loc["A", "rhi_offered_share"] == 0.5
 
 
+def test_return_home_interview_is_read_from_the_extract_that_reported_it():
+    """An interview reported by an Annex A extract is known from that extract, not from the
+    episode; an episode whose interview nobody recorded is left out (not "not offered")."""
+    store = make_store(
+        referrals=[{"child_id": c, "referral_date": "2023-01-02"} for c in "AB"],
+        missing_episodes=[
+            {"child_id": "A", "missing_type": "M", "start_date": "2024-06-01", "end_date": "2024-06-02",
+             "rhi_offered": False, "rhi_accepted": False, "rhi_known_from": "2024-06-30"},
+            {"child_id": "A", "missing_type": "M", "start_date": "2024-07-10", "end_date": "2024-07-11"},
+            {"child_id": "B", "missing_type": "M", "start_date": "2024-06-01", "end_date": "2024-06-02"},
+        ])
+    assert pd.isna(snap(store, "2024-06-29").loc["A", "rhi_offered_share"])  # not reported yet
+    assert snap(store, "2024-06-30").loc["A", "rhi_offered_share"] == 0.0
+    assert snap(store, "2024-07-31").loc["A", "rhi_offered_share"] == 0.0  # the July one: not recorded
+    assert pd.isna(snap(store, "2024-07-31").loc["B", "rhi_offered_share"])
+
+
 # ---- legal ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("as_of, weeks, over", [
     ("2024-04-22", 16.0, False),  # 112 days
@@ -481,6 +498,26 @@ def test_team_caseload_and_worker_changes():
     assert s.loc["A", "team_caseload"] == 2.0  # 2 cases, W2 leaves on 15 Mar so only W1 in post
     assert pd.isna(s.loc["C", "team_caseload"])  # nobody in post in T2
     assert s.loc["A", "worker_changes_12m"] == 1  # W1 -> W2; W2 -> W2 is not a change
+
+
+def test_team_caseload_without_a_roster_counts_the_workers_holding_cases():
+    """A store built from the returns has no workforce roster (Annex A names each child's
+    allocated worker, not the staff): the team's workers are those holding an open case."""
+    store = make_store(
+        referrals=[{"child_id": c, "referral_date": "2024-01-02"} for c in "ABCD"],
+        allocations=[
+            {"child_id": "A", "team": "T1", "worker_id": "W1", "start_date": "2024-01-31"},
+            {"child_id": "B", "team": "T1", "worker_id": "W1", "start_date": "2024-01-31"},
+            {"child_id": "C", "team": "T1", "worker_id": "W2", "start_date": "2024-01-31",
+             "end_date": "2024-02-29"},
+            {"child_id": "C", "team": "T2", "worker_id": "W3", "start_date": "2024-02-29"},
+        ])
+    s = snap(store, "2024-02-15")
+    assert s.loc["A", "team_caseload"] == 1.5  # 3 cases in T1 held by W1 and W2
+    assert pd.isna(s.loc["D", "team_caseload"])  # not allocated
+    s = snap(store, "2024-03-01")
+    assert s.loc["A", "team_caseload"] == 2.0  # C moved to T2: W1 holds both T1 cases
+    assert s.loc["C", "team_caseload"] == 1.0
 
 
 # ---- protected characteristics (audit columns) ----------------------------------------------

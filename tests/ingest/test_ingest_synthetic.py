@@ -176,3 +176,29 @@ def test_allocations_from_monthly_extracts_follow_the_true_worker(combined, clea
                       direction="backward")
     assert len(m) > 100
     assert (m["worker_id"] == m["worker"]).mean() > 0.95
+
+
+def test_return_interviews_come_from_annex_a_known_from_their_extract(combined, clean_la):
+    """Annex A list 8 answers, on each extract, whether the child was offered a return home
+    interview after their last missing episode: the answer joins that 903 episode and is known
+    from the first extract giving it (the 903 carries no interview). Within the extracts'
+    window the values are the canonical store's; episodes no extract answered for stay blank."""
+    got = combined.store["missing_episodes"]
+    canon = read_store(clean_la / "canonical")["missing_episodes"]
+    key = ["child_id", "start_date", "missing_type"]
+    m = got.merge(canon, on=key, suffixes=("_in", "_canon"))
+    told = m.loc[m["rhi_known_from_in"].notna()]
+    assert len(told) >= 10
+    assert (told["missing_type"] == "M").all()
+    for c in ("rhi_offered", "rhi_accepted"):
+        assert (told[c + "_in"].astype(object) == told[c + "_canon"].astype(object)).all(), c
+    # known from an extract (a month end) on or after the episode's start, within 12 months
+    assert told["rhi_known_from_in"].dt.is_month_end.all()
+    assert (told["rhi_known_from_in"] >= told["start_date"]).all()
+    assert (told["rhi_known_from_in"] < told["start_date"] + pd.DateOffset(months=12, days=1)).all()
+    untold = m.loc[m["rhi_known_from_in"].isna()]
+    assert untold["rhi_offered_in"].isna().all() and untold["rhi_accepted_in"].isna().all()
+    # the 12 monthly extracts cover most recent missing episodes
+    recent = m.loc[(m["missing_type"] == "M") & (m["start_date"] >= pd.Timestamp("2025-05-01"))
+                   & (m["start_date"] <= pd.Timestamp("2026-03-31"))]
+    assert recent["rhi_known_from_in"].notna().mean() > 0.6

@@ -66,12 +66,14 @@ def drop_missing_episodes(store: CaseStore, *, after: str = RECORDING_CHANGE_FRO
     return CaseStore.from_frames(tables)
 
 
-def blank_rhi(store: CaseStore, *, after: str = RECORDING_CHANGE_FROM) -> CaseStore:
-    """The same LA with return home interviews left blank on episodes from ``after``."""
+def rhi_recorded_as_not_offered(store: CaseStore, *, after: str = RECORDING_CHANGE_FROM) -> CaseStore:
+    """The same LA with every return home interview recorded as not offered on episodes from
+    ``after`` (a new form defaulting to "No"). A blank interview is "not recorded" and leaves the
+    episode out of ``rhi_offered_share``; a recorded "No" moves the share."""
     tables = dict(store.tables)
     ms = tables["missing_episodes"].copy()
     late = ms["start_date"] >= pd.Timestamp(after)
-    ms.loc[late, ["rhi_offered", "rhi_accepted"]] = pd.NA
+    ms.loc[late, ["rhi_offered", "rhi_accepted"]] = False
     tables["missing_episodes"] = ms
     return CaseStore.from_frames(tables)
 

@@ -54,8 +54,9 @@ def test_missing_episodes_stop_being_recorded_for_many_children(store, reference
     assert report.verdict == "watch"  # a recording change asks for a check, not retraining
 
 
-def test_blank_return_home_interviews_are_flagged(store, reference, config):
-    report = monitor(sm.current_frame(sm.blank_rhi(store)), reference, config, month="2025-12")
+def test_return_home_interviews_recorded_as_not_offered_are_flagged(store, reference, config):
+    report = monitor(sm.current_frame(sm.rhi_recorded_as_not_offered(store)), reference, config,
+                     month="2025-12")
     assert report.verdict in ("watch", "retrain")
     assert "rhi_offered_share" in report.flagged()
 

@@ -28,11 +28,11 @@ def store(tmp_path_factory):
     return root / "store"
 
 
-def _config():
+def _config(label: str | None = None):
     from driftflag.models.training import TrainConfig
 
     return TrainConfig.model_validate({
-        "target": "future_drift", "horizon_months": 6,
+        "target": "future_drift", "label": label, "horizon_months": 6,
         "temporal": {"feature_start": "2023-10-01", "feature_end": "2026-03-31", "label_timespan_months": 6},
         "models": ["rule_baseline", "logistic_scorecard"], "k": 25, "n_boot": 30, "random_state": 0})
 
@@ -62,15 +62,20 @@ def test_shuffled_labels_claim_no_skill_and_the_gate_refuses(store, tmp_path, mo
     real = targets.build_labels
 
     def shuffled(*args, **kw):
-        """Whatever label the config asks for, with its values permuted across case-months."""
+        """Whatever label the config asks for, with its values (the 0/1 label and, for a graded
+        label, the grade the models learn; an audit label's weight) permuted together across
+        case-months."""
         ls = real(*args, **kw)
         rng = np.random.default_rng(0)
-        return dataclasses.replace(ls, labels=ls.labels.assign(
-            label=rng.permutation(ls.labels["label"].to_numpy())))
+        values = [c for c in ("label", "grade", "weight") if c in ls.labels.columns]
+        order = rng.permutation(len(ls.labels))
+        moved = {c: ls.labels[c].to_numpy()[order] for c in values}
+        return dataclasses.replace(ls, labels=ls.labels.assign(**moved))
 
     monkeypatch.setattr(targets, "build_labels", shuffled)
     ws = tmp_path / "ws"
-    run = run_training(store, _config(), models_dir=ROOT / "models", workspace=ws)
+    # the label pipelines/train.yaml learns: a graded label, so the grade is shuffled too
+    run = run_training(store, _config("drift_milestone_count"), models_dir=ROOT / "models", workspace=ws)
     gate = promote(ws, "future_drift")
     assert not gate.promoted
     assert gate.checks["skill"] is False, gate.figures

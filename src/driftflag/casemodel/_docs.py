@@ -59,7 +59,10 @@ PARTIAL_COVERAGE_NOTES: tuple[tuple[tuple[str, ...], str], ...] = (
     (
         ("missing_episodes.rhi_offered", "missing_episodes.rhi_accepted"),
         "Return home interviews are in Annex A only, and only for the child's last missing "
-        "episode; the 903 `Missing` table has no return interview fields.",
+        "episode; the 903 `Missing` table has no return interview fields. Each list 8 answer "
+        "joins the child's latest missing episode started by the extract date, known from the "
+        "first extract answering (`rhi_known_from`); an episode no extract answered for stays "
+        "blank.",
     ),
     (
         ("pre_proceedings",),

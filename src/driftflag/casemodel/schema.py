@@ -295,6 +295,10 @@ MISSING_EPISODES = _table(
        returns={"AnnexA": "L8 Was the child offered a Return Interview after their last missing episode (latest only)"}),
     _c("rhi_accepted", "bool", "Return home interview accepted.",
        returns={"AnnexA": "L8 Did the child accept a Return Interview after their last missing episode (latest only)"}),
+    _c("rhi_known_from", "date",
+       "Date the return home interview fields became known, when later than the row (the first "
+       "Annex A extract reporting them for the child's last missing episode). Blank: known with "
+       "the row."),
 )
 
 PRE_PROCEEDINGS = _table(

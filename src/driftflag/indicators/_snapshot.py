@@ -451,7 +451,9 @@ class Prepared:
         tables["missing"] = Events(
             code("missing_episodes"), d(ms["start_date"]), d(ms["end_date"], OPEN),
             tiebreak=lambda: _rank(ms["missing_id"]), known=known(ms),
-            rhi_offered=_bools(ms["rhi_offered"]), rhi_accepted=_bools(ms["rhi_accepted"]))
+            rhi_offered=_bools(ms["rhi_offered"]), rhi_accepted=_bools(ms["rhi_accepted"]),
+            rhi_known=(d(ms["rhi_known_from"]) if "rhi_known_from" in ms.columns
+                       else np.full(len(ms), NONE, dtype=np.int64)))
         tables["pre_proceedings"] = Events(
             code("pre_proceedings"), d(pp["start_date"]), d(pp["decision_date"], OPEN),
             tiebreak=lambda: _rank(pp["pp_id"]), known=known(pp))

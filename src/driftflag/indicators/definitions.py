@@ -347,12 +347,18 @@ def missing_open_now(x: AsOf, th: Thresholds) -> np.ndarray:
 
 
 def _rhi_share(x: AsOf, th: Thresholds, column: str) -> np.ndarray:
+    """Share of the due episodes whose interview is recorded (known by the as-of date: from its
+    ``rhi_known_from`` when a later extract reported it) with ``column`` true. An episode whose
+    interview no source recorded is left out, not counted as "not offered": a store built from
+    returns that do not carry it (the 903 alone) must give "not available", not 0%."""
     ms = x.t["missing"]
     pair, rows = _missing_rows(x)
     day, end = x.day[pair], ms.end[rows]
-    due = (end <= day - int(th["grace_days"])) & (end > day - int(th["window_days"]))
+    value, known = ms[column][rows], ms["rhi_known"][rows]
+    recorded = ~np.isnan(value) & ((known == NONE) | (known <= day))
+    due = (end <= day - int(th["grace_days"])) & (end > day - int(th["window_days"])) & recorded
     n = _per_pair(x, pair, due.astype(float))
-    yes = _per_pair(x, pair, (due & (ms[column][rows] == 1.0)).astype(float))
+    yes = _per_pair(x, pair, (due & (value == 1.0)).astype(float))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n > 0, yes / np.where(n > 0, n, 1), np.nan)
 
@@ -494,11 +500,20 @@ def team_caseload(x: AsOf, th: Thresholds) -> np.ndarray:
     cases = np.bincount(cell[has], minlength=len(x.days) * n_teams).astype(float)
     # workers in post per (as-of day, team)
     w = x.t["workers"]
-    staffed = w["team"] >= 0
     workers = np.zeros(len(x.days) * n_teams)
-    for k, day in enumerate(x.days):
-        in_post = staffed & (w.start <= day) & (w.end > day)
-        workers[k * n_teams:(k + 1) * n_teams] = np.bincount(w["team"][in_post], minlength=n_teams)
+    if w.n:
+        staffed = w["team"] >= 0
+        for k, day in enumerate(x.days):
+            in_post = staffed & (w.start <= day) & (w.end > day)
+            workers[k * n_teams:(k + 1) * n_teams] = np.bincount(w["team"][in_post], minlength=n_teams)
+    else:
+        # no workforce roster (a store built from the returns: Annex A names each child's
+        # allocated worker but lists no staff): the workers holding an open case in the team
+        worker = take(x.t["allocations"]["worker"], x.allocation, np.int64(-1))
+        held = has & (worker >= 0)
+        n_workers = len(x.prep.worker_names) + 1
+        distinct = np.unique(cell[held].astype(np.int64) * n_workers + worker[held])
+        workers = np.bincount(distinct // n_workers, minlength=len(x.days) * n_teams).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         per_worker = np.where(workers > 0, cases / np.where(workers > 0, workers, 1), np.nan)
     return np.where(has, per_worker[cell], np.nan)

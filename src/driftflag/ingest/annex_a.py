@@ -39,6 +39,9 @@ logger = logging.getLogger(__name__)
 COMMON = ("Child Unique ID", "Gender", "Ethnicity", "Date of Birth", "Age of Child (Years)")
 TEAM_WORKER = ("Allocated Team", "Allocated Worker")
 DISABILITY = "Does the Child have a Disability"
+#: List 8: the return home interview after the child's last missing episode (latest only).
+RHI_OFFERED = "Was the child offered a Return Interview after their last missing episode (Y/N)?"
+RHI_ACCEPTED = "Did the child accept a Return Interview after their last missing episode (Y/N)?"
 
 #: Columns read from each list (others are ignored); data-standards.md §1.
 ANNEX_A_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -63,7 +66,7 @@ ANNEX_A_COLUMNS: dict[str, tuple[str, ...]] = {
                *TEAM_WORKER),
     "List 8": (*COMMON, DISABILITY, "Date Started to be Looked After", "Child's Legal Status",
                "Date of Latest Statutory Review", "Date of Last Social Work Visit",
-               "Placement Type", "Placement Location", *TEAM_WORKER),
+               "Placement Type", "Placement Location", RHI_OFFERED, RHI_ACCEPTED, *TEAM_WORKER),
     "List 9": (*COMMON, DISABILITY, *TEAM_WORKER),
     "List 10": (*COMMON, DISABILITY, "Date the Child Entered Care"),
 }

@@ -214,3 +214,62 @@ def reconcile(table: str, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
         else:
             kept = kept.loc[~cross]
     return kept.reset_index(drop=True), pd.concat(dups, ignore_index=True)
+
+
+#: Annex A's list 8 asks about the child's last missing episode "in the last 12 months".
+_RHI_LOOKBACK = pd.DateOffset(months=12)
+
+
+def missing_rhi_from_extracts(missing: pd.DataFrame, children_rows: pd.DataFrame) -> pd.DataFrame:
+    """Fill the return home interview fields of 903 missing episodes from Annex A extracts.
+
+    Annex A list 8 says, on each extract date, whether the child was offered (and accepted) a
+    return home interview after their *last* missing episode. Each such answer belongs to the
+    child's latest missing (type M) episode started on or before the extract date and within
+    the 12 months before it. The first extract answering for an episode gives its values and
+    ``rhi_known_from`` (its extract date): the interview fields are known only from then,
+    although the episode itself is known from its start date (the 903 is a full history).
+    Episodes no extract answered for keep blank fields (not recorded, never "not offered");
+    fields a source already gave are kept.
+
+    ``children_rows`` are the staged ``children`` rows of every source, before reconciliation:
+    the list 8 rows carry ``_rhi_offered``/``_rhi_accepted`` (``"true"``/``"false"``) and
+    ``_known`` (their extract date).
+    """
+    need = {"_rhi_offered", "_rhi_accepted", "_known", "child_id"}
+    if missing is None or missing.empty or children_rows is None or need - set(children_rows.columns):
+        return missing
+    obs = children_rows.loc[children_rows["_rhi_offered"].notna() | children_rows["_rhi_accepted"].notna(),
+                            ["child_id", "_known", "_rhi_offered", "_rhi_accepted"]]
+    obs = obs.dropna(subset=["child_id", "_known"])
+    if obs.empty:
+        return missing
+    obs = obs.assign(child_id=obs["child_id"].astype(str), _known=pd.to_datetime(obs["_known"]))
+    out = missing.copy()
+    for c in ("rhi_offered", "rhi_accepted"):
+        if c not in out.columns:
+            out[c] = pd.Series(pd.NA, index=out.index, dtype="boolean")
+    if "rhi_known_from" not in out.columns:
+        out["rhi_known_from"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
+    ms = out.loc[(out["missing_type"].astype(str) == "M") & out["start_date"].notna(),
+                 ["child_id", "start_date"]]
+    ms = ms.assign(child_id=ms["child_id"].astype(str), _row=ms.index,
+                   start_date=pd.to_datetime(ms["start_date"]).astype("datetime64[ns]"))
+    left = obs.sort_values("_known", kind="mergesort").assign(
+        _known=lambda d: d["_known"].astype("datetime64[ns]"))
+    m = pd.merge_asof(left, ms.sort_values("start_date", kind="mergesort"), left_on="_known",
+                      right_on="start_date", by="child_id", direction="backward")
+    m = m.dropna(subset=["_row"])
+    m = m.loc[m["start_date"] > m["_known"] - _RHI_LOOKBACK]
+    first = m.sort_values(["_row", "_known"], kind="mergesort").drop_duplicates("_row")
+    rows = first["_row"].astype(np.int64).to_numpy()
+    blank = out.loc[rows, "rhi_offered"].isna().to_numpy() & out.loc[rows, "rhi_accepted"].isna().to_numpy()
+    rows, first = rows[blank], first.loc[blank]
+
+    def as_bool(s: pd.Series) -> pd.Series:
+        return s.map({"true": True, "false": False, True: True, False: False}).astype("boolean")
+
+    out.loc[rows, "rhi_offered"] = as_bool(first["_rhi_offered"]).to_numpy()
+    out.loc[rows, "rhi_accepted"] = as_bool(first["_rhi_accepted"]).to_numpy()
+    out.loc[rows, "rhi_known_from"] = first["_known"].to_numpy()
+    return out

@@ -357,6 +357,10 @@ def build(
     for t in TABLE_ORDER:
         if t not in ("children", "cp_plans"):
             settle(t)
+    if "missing_episodes" in accepted and "children" in frames:
+        # Annex A's answers about the return home interview after the last missing episode
+        accepted["missing_episodes"] = rc.missing_rhi_from_extracts(accepted["missing_episodes"],
+                                                                    frames["children"])
     # Events keep their CIN episode link only if that referral is in the store.
     if "referrals" in accepted:
         refs = pd.Index(accepted["referrals"]["referral_id"])

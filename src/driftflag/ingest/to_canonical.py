@@ -27,6 +27,7 @@ import pandas as pd
 from driftflag.casemodel import codes
 from driftflag.ingest._common import STR_DTYPE
 from driftflag.ingest._tabular import READ_PROBLEM_COLUMNS
+from driftflag.ingest.annex_a import RHI_ACCEPTED, RHI_OFFERED
 
 _PREFIX = re.compile(r"^\s*[a-z]{1,2}\d?\)\s*", re.IGNORECASE)
 _LEAD_CODE = re.compile(r"^([A-Za-z]*\d+[A-Za-z]*|[A-Z]{2,5})\s*(?::|-|–|$)")
@@ -450,7 +451,13 @@ def stage_annex_a(lists: dict[str, pd.DataFrame], year: int,
 
     for name, df in lists.items():
         df = df.reset_index(drop=True)
-        add("children", part(df, _common(df), fmt=fmt, year=year))
+        rhi = {}
+        if name == "List 8":
+            # the return home interview after the child's last missing episode: attached to
+            # that 903 episode once every table is settled (reconcile.missing_rhi_from_extracts)
+            rhi = {"_rhi_offered": yes_no(df[RHI_OFFERED]) if RHI_OFFERED in df else "",
+                   "_rhi_accepted": yes_no(df[RHI_ACCEPTED]) if RHI_ACCEPTED in df else ""}
+        add("children", part(df, _common(df), fmt=fmt, year=year, extra=rhi))
         event_date = None
         if name == "List 3":
             event_date = "Date of referral"
