@@ -248,7 +248,8 @@ class Reference:
         for w in self.workers:
             if _is_open(w["start_date"], w["end_date"], day):
                 in_post[w["team"]] = in_post.get(w["team"], 0) + 1
-        if not self.workers:  # no roster: the workers holding an open case in the team
+        if not any(t is not None for t in in_post):  # no roster in post on the day: the workers
+            # holding an open case in the team
             held = {(r["team"], r["worker_id"]) for r in rows
                     if r["team"] is not None and r["worker_id"] is not None}
             for team, _worker in held:

@@ -498,22 +498,22 @@ def team_caseload(x: AsOf, th: Thresholds) -> np.ndarray:
     has = tc >= 0
     cell = x.day_index * n_teams + np.maximum(tc, 0)
     cases = np.bincount(cell[has], minlength=len(x.days) * n_teams).astype(float)
-    # workers in post per (as-of day, team)
+    # without a workforce roster in post on the day (a store built from the returns: Annex A
+    # names each child's allocated worker but lists no staff): the workers holding an open case
+    # in the team. Chosen per as-of day, so later roster rows never change an earlier snapshot.
+    worker = take(x.t["allocations"]["worker"], x.allocation, np.int64(-1))
+    held = has & (worker >= 0)
+    n_workers = len(x.prep.worker_names) + 1
+    distinct = np.unique(cell[held].astype(np.int64) * n_workers + worker[held])
+    workers = np.bincount(distinct // n_workers, minlength=len(x.days) * n_teams).astype(float)
     w = x.t["workers"]
-    workers = np.zeros(len(x.days) * n_teams)
     if w.n:
         staffed = w["team"] >= 0
         for k, day in enumerate(x.days):
             in_post = staffed & (w.start <= day) & (w.end > day)
-            workers[k * n_teams:(k + 1) * n_teams] = np.bincount(w["team"][in_post], minlength=n_teams)
-    else:
-        # no workforce roster (a store built from the returns: Annex A names each child's
-        # allocated worker but lists no staff): the workers holding an open case in the team
-        worker = take(x.t["allocations"]["worker"], x.allocation, np.int64(-1))
-        held = has & (worker >= 0)
-        n_workers = len(x.prep.worker_names) + 1
-        distinct = np.unique(cell[held].astype(np.int64) * n_workers + worker[held])
-        workers = np.bincount(distinct // n_workers, minlength=len(x.days) * n_teams).astype(float)
+            if in_post.any():  # the roster says who is in post
+                workers[k * n_teams:(k + 1) * n_teams] = np.bincount(w["team"][in_post],
+                                                                     minlength=n_teams)
     with np.errstate(invalid="ignore", divide="ignore"):
         per_worker = np.where(workers > 0, cases / np.where(workers > 0, workers, 1), np.nan)
     return np.where(has, per_worker[cell], np.nan)
