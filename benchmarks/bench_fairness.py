@@ -188,8 +188,13 @@ def bench_power(plans: list[str], results: Path, root: Path) -> None:
     done = set()
     if results.exists():
         done = {_key(json.loads(ln)) for ln in results.read_text().splitlines() if ln.strip()}
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, cwd=Path(__file__).parent).stdout.strip()
+    import os
+
+    # the code measured: run the study from an export of one commit (git archive), not from a
+    # tree being edited, and name the commit in BENCH_COMMIT
+    commit = os.environ.get("BENCH_COMMIT") or subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+        cwd=Path(__file__).parent).stdout.strip()
     root.mkdir(parents=True, exist_ok=True)
     for plan in plans:
         runs = [r for r in PLANS[plan] if r not in done]
@@ -232,6 +237,65 @@ def summarise(results: Path) -> None:
         print(line)
 
 
+def power_table(results: Path) -> dict:
+    """The results file aggregated per LA size and planted bias: what
+    ``src/driftflag/data/fairness_power.yaml`` holds and the pack quotes."""
+    import json
+    import statistics
+    from collections import defaultdict
+
+    rows = [json.loads(ln) for ln in results.read_text().splitlines() if ln.strip()]
+    by = defaultdict(list)
+    for r in rows:
+        by[(r["children"], r["bias"])].append(r)
+    sizes = []
+    for children in sorted({c for c, _ in by}):
+        las = [r for (c, _), rs in by.items() if c == children for r in rs]
+        size = {"children": children, "open_cases": int(statistics.median(
+            r["summary"]["open_cases"] for r in las
+            if isinstance(r["summary"]["open_cases"], int))), "biases": []}
+        un = by.get((children, None), [])
+        if un:
+            outside_by: dict[str, int] = defaultdict(int)
+            for r in un:
+                for key in {f"{f[0]} {f[1]}" for f in r["findings"] if f[3] == "outside band"}:
+                    outside_by[key] += 1
+            size["unbiased"] = {
+                "las": len(un),
+                "any_outside": sum(any(f[3] == "outside band" for f in r["findings"])
+                                   for r in un),
+                "any_attention": sum(any(f[3] == "attention" for f in r["findings"])
+                                     for r in un),
+                "ethnicity_outside": sum(any(f[3] == "outside band" and f[0] == "ethnicity"
+                                             for f in r["findings"]) for r in un),
+                "outside_by_group": dict(sorted(outside_by.items())),
+                "verdicts": {v: sum(r["status"] == v for r in un)
+                             for v in sorted({r["status"] for r in un})}}
+        for (c, bias), rs in sorted(by.items(), key=lambda kv: str(kv[0])):
+            if c != children or bias is None:
+                continue
+            kind, group, share = bias.split(":")
+            cal = [p[4] for r in rs for p in r["planted_group"]
+                   if p[2] == "observed_to_predicted" and p[4] is not None]
+            size["biases"].append({
+                "kind": kind, "group": group, "share": float(share), "las": len(rs),
+                "detected": sum(any(p[3] in ("outside band", "attention")
+                                    for p in r["planted_group"]) for r in rs),
+                "outside": sum(any(p[3] == "outside band" for p in r["planted_group"])
+                               for r in rs),
+                "median_calibration_ratio": round(statistics.median(cal), 2) if cal else None,
+                "planted_example": rs[0]["planted"]})
+        sizes.append(size)
+    first = rows[0] if rows else {}
+    return {"version": 1, "measured": max((r["finished"][:10] for r in rows), default=""),
+            "study": "driftflag's fairness power study (benchmarks/bench_fairness.py power; "
+                     "figures and method in the benchmarks README)",
+            "settings": {"model": "logistic scorecard", "months": 12, "k": 40,
+                         "bootstrap": 200, "years": 5},
+            "machine": f"{first.get('cpu', '?')}, {first.get('cores', '?')} cores shared",
+            "commits": sorted({r["commit"] for r in rows}), "sizes": sizes}
+
+
 if __name__ == "__main__":
     mode = sys.argv[1] if len(sys.argv) > 1 else "time"
     if mode == "time":
@@ -247,6 +311,16 @@ if __name__ == "__main__":
                         / "bench_fairness_power")
         a = ap.parse_args(sys.argv[2:])
         bench_power(a.plans, a.results, a.work)
+    elif mode == "table":
+        import yaml
+
+        res = Path(sys.argv[2]) if len(sys.argv) > 2 else \
+            Path(__file__).parent / "results" / "fairness_power.jsonl"
+        print("# Measured detection power of the back-test fairness pack, quoted by the pack\n"
+              "# (driftflag.fairness.power). Generated from benchmarks/results/"
+              "fairness_power.jsonl by\n#   python benchmarks/bench_fairness.py table > "
+              "src/driftflag/data/fairness_power.yaml")
+        print(yaml.safe_dump(power_table(res), sort_keys=False, width=100), end="")
     elif mode == "summary":
         summarise(Path(sys.argv[2]) if len(sys.argv) > 2
                   else Path(__file__).parent / "results" / "fairness_power.jsonl")
