@@ -154,6 +154,19 @@ def build_attack(pack: dict) -> tuple[Attack, list[tuple]]:
                     at.eq({**{("ethnicity", g, col): -s for g in known},
                            ("ethnicity", r["group"], col): 1.0})
     _mitigation_equations(at, hidden, pack.get("mitigation") or {})
+    for r in (pack.get("prior_history") or {}).get("rows", []):
+        # children who later entered care: published counts and recall among them
+        g = ("ph", r["group"])
+        if "n_entered_care" not in r:
+            continue
+        v = _value(r["n_entered_care"])
+        if v is not None:
+            at.eq({(*g, "n"): 1.0}, v)
+        else:
+            hidden.append((*g, "n"))
+        x = _value(r.get("recall_entered_care"))
+        if x is not None:
+            at.eq({(*g, "n_tp"): 1.0, (*g, "n"): -x})
     return at, hidden
 
 
