@@ -296,6 +296,48 @@ def power_table(results: Path) -> dict:
             "commits": sorted({r["commit"] for r in rows}), "sizes": sizes}
 
 
+def power_markdown(results: Path) -> str:
+    """The README tables: false alarms and detections per size, bias and strength, then every
+    LA with its machine load."""
+    import json
+
+    t = power_table(results)
+    out = ["| children | open case-months (median) | unbiased LAs | any group outside band "
+           "(false alarm) | any attention | verdicts | groups outside band (LAs) |",
+           "|---|---|---|---|---|---|---|"]
+    for s in t["sizes"]:
+        u = s.get("unbiased")
+        if u:
+            out.append(f"| {s['children']:,} | {s['open_cases']:,} | {u['las']} | "
+                       f"{u['any_outside']} of {u['las']} | {u['any_attention']} of {u['las']} | "
+                       + ", ".join(f"{k} {v}" for k, v in u["verdicts"].items()) + " | "
+                       + (", ".join(f"{k} ({v})" for k, v in u["outside_by_group"].items())
+                          or "none") + " |")
+    out += ["", "| children | bias | group | strength (share) | LAs | detected (outside band or "
+            "attention) | outside band | median observed / predicted ratio | planted (first LA) |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for s in t["sizes"]:
+        for b in s["biases"]:
+            cal = "" if b["median_calibration_ratio"] is None else \
+                f"{b['median_calibration_ratio']:.2f}"
+            out.append(f"| {s['children']:,} | {b['kind']} | {b['group']} | {b['share']} | "
+                       f"{b['las']} | {b['detected']} of {b['las']} | {b['outside']} of "
+                       f"{b['las']} | {cal} | {b['planted_example']} |")
+    rows = [json.loads(ln) for ln in results.read_text().splitlines() if ln.strip()]
+    out += ["", "| children | bias | seed | verdict | planted group: calibration | findings "
+            "outside band | seconds | load before / after |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        cal = next((f"{p[4]:.2f} [{p[5]:.2f}-{p[6]:.2f}] {p[3]}" for p in r["planted_group"]
+                    if p[2] == "observed_to_predicted" and p[4] is not None
+                    and p[5] is not None), "")
+        outside = "; ".join(f"{f[0]} {f[1]} {f[2]} {f[4]:.2f}" for f in r["findings"]
+                            if f[3] == "outside band") or "none"
+        out.append(f"| {r['children']:,} | {r['bias'] or 'none'} | {r['seed']} | {r['status']} "
+                   f"| {cal} | {outside} | {r['seconds']:.0f} | {r['load_before'][0]:.1f} / "
+                   f"{r['load_after'][0]:.1f} |")
+    return "\n".join(out)
+
+
 if __name__ == "__main__":
     mode = sys.argv[1] if len(sys.argv) > 1 else "time"
     if mode == "time":
@@ -321,6 +363,9 @@ if __name__ == "__main__":
               "fairness_power.jsonl by\n#   python benchmarks/bench_fairness.py table > "
               "src/driftflag/data/fairness_power.yaml")
         print(yaml.safe_dump(power_table(res), sort_keys=False, width=100), end="")
+    elif mode == "markdown":
+        print(power_markdown(Path(sys.argv[2]) if len(sys.argv) > 2
+                             else Path(__file__).parent / "results" / "fairness_power.jsonl"))
     elif mode == "summary":
         summarise(Path(sys.argv[2]) if len(sys.argv) > 2
                   else Path(__file__).parent / "results" / "fairness_power.jsonl")

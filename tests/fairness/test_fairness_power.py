@@ -87,3 +87,30 @@ def test_a_back_test_pack_quotes_the_power_and_a_one_month_pack_does_not(small_r
     assert "How much this evidence could detect" in page
     assert p["lines"][0] in page and p["caution"] in page
     assert small_report.to_dict()["detection_power"] is None
+
+
+def test_the_shipped_table_says_what_the_study_measured():
+    """Recount the study's per-LA results (benchmarks/results/fairness_power.jsonl) and compare
+    with the shipped table the pack quotes."""
+    import json
+    from pathlib import Path
+
+    results = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / \
+        "fairness_power.jsonl"
+    rows = [json.loads(ln) for ln in results.read_text().splitlines() if ln.strip()]
+    t = load_power_table()
+    for size in t["sizes"]:
+        las = [r for r in rows if r["children"] == size["children"]]
+        un = [r for r in las if r["bias"] is None]
+        if un:
+            assert size["unbiased"]["las"] == len(un)
+            assert size["unbiased"]["any_outside"] == sum(
+                1 for r in un if any(f[3] == "outside band" for f in r["findings"]))
+        for b in size["biases"]:
+            key = f"{b['kind']}:{b['group']}:{b['share']}"
+            mine = [r for r in las if r["bias"] == key]
+            assert b["las"] == len(mine), key
+            assert b["detected"] == sum(1 for r in mine if any(
+                p[0] == "ethnicity" and p[1] == b["group"]
+                and p[3] in ("outside band", "attention") for p in r["planted_group"]))
+    assert sum(1 + len(s["biases"]) for s in t["sizes"]) >= 2
