@@ -31,14 +31,18 @@ def test_the_largest_studied_size_the_caseload_reaches_applies():
     s = power_statement(25000, TABLE)
     assert s["size"] == 15000 and s["caution"] is None
     label, recording, unbiased = s["lines"]
-    assert label.startswith("With 15,000 children known to social care (about 20,000 open "
-                            "case-months over the 12 months judged; this pack: 25,000)")
-    assert "label bias against Black children of strength 0.5" in label
-    assert "for half of the group's children" in label and "about 2.41 times" in label
-    assert label.endswith("in 4 of 5 synthetic LAs.")
+    assert s["note"] == ("The study's LAs that apply had 15,000 children known to social care: "
+                         "about 20,000 open case-months over the 12 months judged (this pack: "
+                         "25,000).")
+    assert label.startswith("With 15,000 children, a label bias against Black children of "
+                            "strength 0.5")
+    assert "for half of the group's children" in label
+    assert label.endswith("in 4 of 5 synthetic LAs; it moved their observed / predicted to "
+                          "about 2.41 times White children's.")
     assert "recording bias" in recording and "a quarter of the group's visits" in recording
     assert recording.endswith("in 1 of 3 synthetic LAs.")
-    assert "no group was reported outside band in 9 of 10 LAs (false alarms: 1 of 10)" in unbiased
+    assert "no group was reported outside band in 9 of 10 synthetic LAs (false alarms: 1 of " \
+        "10)" in unbiased
     assert power_statement(40000, TABLE)["size"] == 30000
 
 
@@ -85,7 +89,7 @@ def test_a_back_test_pack_quotes_the_power_and_a_one_month_pack_does_not(small_r
     assert p is not None and p["lines"] and p["caution"]  # 3 small months: below the study
     page = _html.unescape(report.to_html())
     assert "How much this evidence could detect" in page
-    assert p["lines"][0] in page and p["caution"] in page
+    assert p["note"] in page and p["lines"][0] in page and p["caution"] in page
     assert small_report.to_dict()["detection_power"] is None
 
 

@@ -58,8 +58,8 @@ def power_statement(open_cases: int | str | None, table: dict[str, Any] | None =
                     ) -> dict[str, Any] | None:
     """What the power study says for a pack with ``open_cases`` pooled open case-months.
 
-    Returns ``{"size": ..., "lines": [...], "caution": str | None, "study": str, "version":
-    ...}`` or None when the study has no size (or ``open_cases`` is hidden or missing).
+    Returns ``{"size": ..., "note": str, "lines": [...], "caution": str | None, "study": str,
+    "version": ..., "measured": str}`` or None when the study has no size (or ``open_cases`` is hidden or missing).
     """
     table = table if table is not None else load_power_table()
     sizes = sorted(table["sizes"], key=lambda s: s["open_cases"])
@@ -71,25 +71,26 @@ def power_statement(open_cases: int | str | None, table: dict[str, Any] | None =
         f"This caseload ({int(open_cases):,} open case-months) is smaller than any synthetic "
         f"LA in the study ({size['open_cases']:,}): its power to detect a bias is lower than "
         f"these figures.")
-    head = (f"With {size['children']:,} children known to social care (about "
-            f"{size['open_cases']:,} open case-months over the {table['settings']['months']} "
-            f"months judged; this pack: {int(open_cases):,})")
+    note = (f"The study's LAs that apply had {size['children']:,} children known to social "
+            f"care: about {size['open_cases']:,} open case-months over the "
+            f"{table['settings']['months']} months judged (this pack: {int(open_cases):,}).")
+    head = f"With {size['children']:,} children"
     lines = []
     for b in size.get("biases", []):
         name, words = _KIND_WORDS.get(b["kind"], (f"{b['kind']} bias", "{pct}"))
-        effect = (f"; it moved the group's observed / predicted to about "
+        effect = (f"; it moved their observed / predicted to about "
                   f"{b['median_calibration_ratio']:.2f} times White children's"
                   if b.get("median_calibration_ratio") is not None else "")
         lines.append(f"{head}, a {name} against {b['group']} children of strength "
-                     f"{b['share']} ({words.format(pct=_pct(b['share']))}{effect}) was reported "
-                     f"as outside band or attention for {b['group']} children in "
-                     f"{b['detected']} of {b['las']} synthetic LAs.")
+                     f"{b['share']} ({words.format(pct=_pct(b['share']))}) was detected "
+                     f"(outside band or attention for {b['group']} children) in "
+                     f"{b['detected']} of {b['las']} synthetic LAs{effect}.")
     u = size.get("unbiased")
     if u:
-        lines.append(f"{head}, on synthetic LAs with no planted bias, no group was reported "
-                     f"outside band in {u['las'] - u['any_outside']} of {u['las']} LAs (false "
+        lines.append(f"{head} and no planted bias, no group was reported outside band in "
+                     f"{u['las'] - u['any_outside']} of {u['las']} synthetic LAs (false "
                      f"alarms: {u['any_outside']} of {u['las']}); 'attention' appeared in "
                      f"{u['any_attention']} of {u['las']}.")
-    return {"size": size["children"], "lines": lines, "caution": caution,
+    return {"size": size["children"], "note": note, "lines": lines, "caution": caution,
             "study": table.get("study", ""), "version": table["version"],
             "measured": str(table.get("measured", ""))}
