@@ -23,11 +23,11 @@ __all__ = ["POWER_FILE", "load_power_table", "power_statement"]
 POWER_FILE = "fairness_power.yaml"
 _KIND_WORDS = {
     "label": ("label bias", "an extra no-further-action re-referral recorded in each year's "
-              "census return for {pct} of the group's children (their recorded outcomes rise; "
-              "their circumstances do not)"),
+              "census return for {pct} of the group's children, so their recorded outcomes rise "
+              "while their circumstances do not"),
     "recording": ("recording bias", "{pct} of the group's visits and return home interviews "
-                  "never written up in the monthly Annex A extracts (their records look worse; "
-                  "the practice did not change)"),
+                  "never written up in the monthly Annex A extracts, so their records look worse "
+                  "while the practice did not change"),
 }
 
 
