@@ -87,6 +87,13 @@ PLANS: dict[str, list[tuple[int, str | None, int]]] = {
     "groups": sorted([(15000, b, s) for s in range(1, 4)
                       for b in ("label:Asian:0.5", "label:Mixed:0.5")], key=lambda r: (r[2], r[1])),
     "smoke": [(2000, None, 1), (2000, "label:Black:0.5", 1)],
+    # breadth first when compute is short: every bias kind and strength early, one synthetic LA
+    # per seed serving its variants (then the plans above fill in the seeds)
+    "priority": [(15000, "label:Black:0.5", 2), (15000, "recording:Black:0.5", 2),
+                 (15000, None, 3), (15000, "label:Black:0.5", 3), (15000, "label:Black:0.25", 3),
+                 (15000, "recording:Black:0.25", 3), (15000, None, 4),
+                 (15000, "label:Black:0.5", 4), (15000, "label:Black:0.125", 4),
+                 (15000, None, 5), (15000, "label:Black:0.5", 5)],
     "large": [(30000, None, s) for s in range(1, 11)],
     "large_biased": [(30000, "label:Black:0.25", s) for s in range(1, 4)],
 }
