@@ -91,6 +91,11 @@ def test_a_back_test_pack_quotes_the_power_and_a_one_month_pack_does_not(small_r
     assert "How much this evidence could detect" in page
     assert p["note"] in page and p["lines"][0] in page and p["caution"] in page
     assert small_report.to_dict()["detection_power"] is None
+    # the verdict box always says what evidence is missing, however many findings precede it
+    box = page[page.index('<div class="verdict'):]
+    box = box[:box.index("</div>")]
+    assert report.verdict.missing_evidence
+    assert "not enough evidence to judge" in box
 
 
 def test_the_shipped_table_says_what_the_study_measured():
