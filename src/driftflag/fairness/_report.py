@@ -942,10 +942,11 @@ def _mitigation(cl: Caseload, cfg: FairnessConfig,
     """What other ways of filling the same lists would do (analysis only). A back-test applies
     each strategy to each month's list and pools the months.
 
-    Disclosure: a group with any count hidden in the main ethnicity table (``main_mask``) shows
-    nothing here (its "as listed" row repeats the main table, and the other strategies' rates
-    with its counts would give the hidden count back); the groups' listed counts of each
-    strategy are then suppressed again against the strategy's total."""
+    Disclosure: a group whose open-case or listed count is hidden in the main ethnicity table
+    (``main_mask``) shows nothing here (its "as listed" row repeats the main table, and listed
+    x selection rate gives the open cases); one whose outcome or listed-drifting count is hidden
+    shows no precision or recall (precision x listed = recall x outcomes). The groups' listed
+    counts of each strategy are then suppressed again against the strategy's total."""
     if "ethnicity" not in cl.groups:
         return {"shown": False}
     raw = pooled_mitigation_table(cl, cl.groups["ethnicity"])
@@ -955,21 +956,29 @@ def _mitigation(cl: Caseload, cfg: FairnessConfig,
     for strat, part in raw.groupby("strategy", sort=False):
         grp = part[part["group"] != "All"]
         v = grp["n_selected"].to_numpy(dtype=float)
-        withheld = np.array([bool(main_mask is not None and g in main_mask.index
-                                  and main_mask.loc[g].any()) for g in grp["group"]])
+        def masked(g: str, cols: tuple[str, ...]) -> bool:
+            return bool(main_mask is not None and g in main_mask.index
+                        and main_mask.loc[g, list(cols)].any())
+
+        # a hidden open-case or listed count hides the group's row (listed x rate = open
+        # cases); a hidden outcome or listed-drifting count hides its precision and recall
+        withheld = np.array([masked(g, ("n", "n_selected")) for g in grp["group"]])
+        no_rates = np.array([masked(g, ("n_labelled", "n_positive", "n_tp"))
+                             for g in grp["group"]])
         mask = secondary_suppress(v, is_small(v, limit) | withheld, [np.arange(len(v))])
         j = 0
         for _, r in part.iterrows():
             is_all = r["group"] == "All"
             hidden = (not is_all) and bool(mask[j])
             held = (not is_all) and bool(withheld[j])
+            rates_held = held or ((not is_all) and bool(no_rates[j]))
             j += 0 if is_all else 1
             rate_ok = not held and r["n"] >= min_n and not hidden and not is_small(
                 np.array([r["n"] - r["n_selected"]]), limit)[0]
-            prec_ok = not held and not hidden and r["n_selected_labelled"] >= min_n and \
+            prec_ok = not rates_held and not hidden and r["n_selected_labelled"] >= min_n and \
                 not is_small(np.array([r["n_tp"], r["n_selected_labelled"] - r["n_tp"]]),
                              limit).any()
-            rec_ok = not held and not hidden and r["n_positive"] >= min_n and not is_small(
+            rec_ok = not rates_held and not hidden and r["n_positive"] >= min_n and not is_small(
                 np.array([r["n_tp"], r["n_positive"] - r["n_tp"]]), limit).any()
             rows.append({
                 "strategy": strat, "group": r["group"],
