@@ -153,7 +153,61 @@ def build_attack(pack: dict) -> tuple[Attack, list[tuple]]:
                 if s is not None:
                     at.eq({**{("ethnicity", g, col): -s for g in known},
                            ("ethnicity", r["group"], col): 1.0})
+    _mitigation_equations(at, hidden, pack.get("mitigation") or {})
+    for r in (pack.get("prior_history") or {}).get("rows", []):
+        # children who later entered care: published counts and recall among them
+        g = ("ph", r["group"])
+        if "n_entered_care" not in r:
+            continue
+        v = _value(r["n_entered_care"])
+        if v is not None:
+            at.eq({(*g, "n"): 1.0}, v)
+        else:
+            hidden.append((*g, "n"))
+        x = _value(r.get("recall_entered_care"))
+        if x is not None:
+            at.eq({(*g, "n_tp"): 1.0, (*g, "n"): -x})
     return at, hidden
+
+
+def _mitigation_equations(at: Attack, hidden: list[tuple], mit: dict) -> None:
+    """The mitigation table: each strategy's listed counts per group (summing to its "All"
+    row), its rates against the group's open cases and cases with the outcome (the main
+    table's cells), and "as listed" is the main table's list itself."""
+    if not mit.get("shown"):
+        return
+    dim = mit["dimension"]
+    by_strategy: dict[str, list[dict]] = {}
+    for r in mit["rows"]:
+        by_strategy.setdefault(r["strategy"], []).append(r)
+    for strat, rows in by_strategy.items():
+        def k(g, col, strat=strat):
+            return (dim, g, col) if strat == "as listed" else ("mit", strat, g, col)
+        groups = [r["group"] for r in rows if r["group"] != "All"]
+        for col in ("n_selected", "n_tp"):
+            at.eq({**{k(g, col): 1.0 for g in groups}, ("mit", strat, "All", col): -1.0})
+        for r in rows:
+            g = r["group"]
+            if g == "All":
+                v = _value(r["n_selected"])
+                if v is not None:
+                    at.eq({("mit", strat, "All", "n_selected"): 1.0}, v)
+                continue
+            v = _value(r["n_selected"])
+            if v is not None:
+                at.eq({k(g, "n_selected"): 1.0}, v)
+            elif strat != "as listed":
+                hidden.append(k(g, "n_selected"))
+            if strat != "as listed":
+                hidden.append(k(g, "n_tp"))
+            for m, form in {
+                "selection_rate": lambda x, g=g: {k(g, "n_selected"): 1.0, (dim, g, "n"): -x},
+                "precision": lambda x, g=g: {k(g, "n_tp"): 1.0, k(g, "n_selected"): -x},
+                "recall": lambda x, g=g: {k(g, "n_tp"): 1.0, (dim, g, "n_positive"): -x},
+            }.items():
+                x = _value(r.get(m))
+                if x is not None:
+                    at.eq(form(x))
 
 
 def _rate_equations(at: Attack, dim: str, g: str, rates: dict) -> None:
@@ -186,7 +240,7 @@ def derivable(pack: dict) -> list[str]:
         fixed, value = solved.get(cell, (False, 0.0))
         if not fixed:
             continue
-        if cell[2] == "n_tp":  # never published: a leak only if it is a small count
+        if cell[-1] == "n_tp":  # never published: a leak only if it is a small count
             if 0.5 <= value < 9.5:
                 out.append(f"{cell}: {value:.1f}")
         else:
@@ -212,6 +266,39 @@ def test_the_attack_finds_a_leak_when_there_is_one(pooled_pack):
     white["n_selected"] = "<10"
     found = derivable(leaky)
     assert any("'White', 'n_selected'" in f for f in found), found
+
+
+def test_the_back_test_pack_has_a_mitigation_table_the_attack_reads(pooled_pack):
+    pack, html = pooled_pack
+    mit = pack["mitigation"]
+    assert mit["shown"] and {r["strategy"] for r in mit["rows"]} == {
+        "as listed", "equal selection rate", "equal recall"}
+    assert "Mitigation (analysis only)" in html and "each month" in mit["note"]
+    at, hidden = build_attack(pack)
+    assert any(c[0] == "mit" for c in hidden)  # its hidden cells are among those attacked
+
+
+def test_the_attack_finds_a_leak_in_the_mitigation_table(pooled_pack):
+    pack, _ = pooled_pack
+    leaky = json.loads(json.dumps(pack))
+    # a group hidden in the main table whose listed count and selection rate the mitigation
+    # table would publish: the hidden open-case count follows
+    eth = {g["group"]: g for g in leaky["dimensions"]["ethnicity"]["groups"]}
+    white = eth["White"]
+    assert isinstance(white["n"], int)
+    white["n"] = "hidden"
+    row = next(r for r in leaky["mitigation"]["rows"]
+               if r["strategy"] == "equal selection rate" and r["group"] == "White")
+    assert isinstance(row["n_selected"], int) and row["selection_rate"] is not None
+    for g in leaky["dimensions"]["ethnicity"]["groups"]:  # only the mitigation row may tell
+        g["selection_rate"] = None
+    leaky["summary"]["open_cases"] = "hidden"
+    for d in ("ethnicity_detailed", "ethnicity_by_age", "sex", "age_band", "disability",
+              "uasc"):
+        leaky["dimensions"].pop(d, None)
+    leaky["worklist_representation"] = {"against_caseload": {}}
+    found = derivable(leaky)
+    assert any("'White', 'n'" in f for f in found), found
 
 
 def test_no_small_count_in_html_or_json(pooled_pack):

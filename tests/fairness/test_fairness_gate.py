@@ -100,3 +100,37 @@ def test_gate_refuses_a_challenger_whose_fairness_fails(trained, monkeypatch):
     gate = promote(ws, "future_drift", "2", fairness_ok=verdict.gate_ok)
     assert gate.promoted is False and gate.checks["fairness"] is False
     assert "the fairness audit did not pass" in gate.reasons
+
+
+def _fake_backtest(frame):
+    from driftflag.fairness.backtest import BacktestEvidence
+
+    def fake(store, *, workspace=None, version=None, target="future_drift", months=12):
+        return BacktestEvidence(frame=frame, feature_columns=[], months=["2025-01", "2025-03"],
+                                evidence={"source": "test", "why": "planted", "months": [],
+                                          "n_months": 0, "folds": []},
+                                model_label=f"version {version}", version=version)
+    return fake
+
+
+def test_the_promote_step_reads_the_fairness_verdict(trained, monkeypatch, tmp_path):
+    """Through the pipeline's promote step: the same challenger is refused for fairness when its
+    back-test carries a planted bias, and not for fairness when it does not."""
+    d, ws = trained
+    pipe = tmp_path / "gate.yaml"
+    pipe.write_text(
+        "name: gate\ndescription: promotion gate with the fairness back-test\nsteps:\n"
+        "  - id: promote\n    kind: promote\n    with:\n      target: future_drift\n"
+        f"      store: {d / 'store'}\n      version: '2'\n      require: true\n"
+        "      fairness_bootstrap: 100\n", encoding="utf-8")
+    runner = CliRunner()
+    outputs = {}
+    for name, frame in (("biased", pooled(label_bias=0.5)), ("unbiased", pooled())):
+        monkeypatch.setattr("driftflag.fairness.backtest.backtest_caseload",
+                            _fake_backtest(frame))
+        res = runner.invoke(app, ["run", str(pipe), "--workspace", str(ws), "--force",
+                                  "--no-tracking"])
+        outputs[name] = (res.exit_code, res.output)
+    code, out = outputs["biased"]
+    assert code != 0 and "the fairness audit did not pass" in out, out
+    assert "the fairness audit did not pass" not in outputs["unbiased"][1], outputs["unbiased"]

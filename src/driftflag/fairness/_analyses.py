@@ -200,5 +200,35 @@ def mitigation_table(cl: Caseload, groups: pd.Categorical) -> pd.DataFrame:
                 "recall": float((wl * y[m] * sel[m]).sum() / (wl * y[m]).sum())
                 if (wl * y[m]).sum() > 0 else np.nan,
                 "cases_changed": changed, "overall_tp_weight": tot_tp,
+                "w_selected": float((wl * sel[m]).sum()),
+                "w_tp": float((wl * y[m] * sel[m]).sum()),
+                "w_positive": float((wl * y[m]).sum()),
             })
     return pd.DataFrame(rows)
+
+
+def pooled_mitigation_table(cl: Caseload, groups: pd.Categorical) -> pd.DataFrame:
+    """:func:`mitigation_table` of a back-test: each strategy applied to each month's list (of
+    that month's size), counts summed over the months and rates recomputed from the sums.
+
+    Without periods (one month) it is :func:`mitigation_table` itself."""
+    periods = np.unique(cl.period)
+    if len(periods) <= 1:
+        return mitigation_table(cl, groups)
+    parts = []
+    for p in periods:
+        idx = np.flatnonzero(cl.period == p)
+        sub = Caseload(cl.frame.iloc[idx].reset_index(drop=True),
+                       {"_": groups[idx]})
+        parts.append(mitigation_table(sub, groups[idx]))
+    both = pd.concat(parts, ignore_index=True)
+    keys = ["strategy", "group"]
+    summed = both.groupby(keys, sort=False)[[
+        "n", "n_selected", "n_selected_labelled", "n_tp", "n_positive", "cases_changed",
+        "overall_tp_weight", "w_selected", "w_tp", "w_positive"]].sum().reset_index()
+    with np.errstate(all="ignore"):
+        summed["selection_rate"] = summed["n_selected"] / summed["n"].where(summed["n"] > 0)
+        summed["precision"] = summed["w_tp"] / summed["w_selected"].where(
+            summed["w_selected"] > 0)
+        summed["recall"] = summed["w_tp"] / summed["w_positive"].where(summed["w_positive"] > 0)
+    return summed

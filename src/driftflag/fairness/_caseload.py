@@ -3,8 +3,10 @@
 The scored caseload is the interface between the scores and this audit: one row per open case
 (and per month, when an ``as_of`` column pools a back-test: then each month's list is made
 separately and the bootstrap resamples children) with ``child_id``, ``score``, ``selected`` (or
-a ``k`` in the config), ``label`` (0/1 or NaN), optional ``sample_weight`` and
-``entered_care_later``, and the ``audit_*`` columns. Audit columns are never model features;
+a ``k`` in the config), ``label`` (0/1 or NaN), optional ``sample_weight``,
+``entered_care_later`` and ``predicted`` (the probability calibration is judged on, when the
+scores that rank the list are not probabilities; default the score), and the ``audit_*``
+columns. Audit columns are never model features;
 they exist only to slice.
 """
 
@@ -40,6 +42,9 @@ class Caseload:
         self.frame = frame
         self.groups = groups
         self.score = frame["score"].to_numpy(dtype=float)
+        #: the probability behind observed / predicted (the score unless given)
+        self.predicted = (frame["predicted"].to_numpy(dtype=float) if "predicted" in frame.columns
+                          else self.score)
         self.selected = frame["selected"].to_numpy(dtype=bool)
         self.label = frame["label"].to_numpy(dtype=float)
         self.labelled = ~np.isnan(self.label)
@@ -117,6 +122,11 @@ def prepare_caseload(scored: pd.DataFrame, config: FairnessConfig) -> Caseload:
         raise ScoredCaseloadError("label must be 0, 1 or missing")
     df["score"] = score
     df["label"] = label
+    if "predicted" in df.columns:
+        pred = pd.to_numeric(df["predicted"], errors="coerce").to_numpy(dtype=float)
+        if np.isnan(pred).any() or (pred < 0).any() or (pred > 1).any():
+            raise ScoredCaseloadError("predicted must be a probability in [0, 1] on every row")
+        df["predicted"] = pred
     if "sample_weight" in df.columns:
         w = pd.to_numeric(df["sample_weight"], errors="coerce").to_numpy(dtype=float)
         bad = (~np.isnan(label)) & (np.isnan(w) | (w <= 0))

@@ -106,7 +106,7 @@ def metric_frames(cl: Caseload, dimension: str):
     if not lab.any():
         return mf_all, None
     frame = pd.DataFrame({"group": g[lab], "y": cl.label[lab].astype(int), "sel": sel[lab],
-                          "w": cl.weight[lab], "ws": cl.weight[lab] * cl.score[lab]})
+                          "w": cl.weight[lab], "ws": cl.weight[lab] * cl.predicted[lab]})
     agg = frame.groupby(["group", "y", "sel"], sort=True)[["w", "ws"]].sum().reset_index()
     w = agg["w"].to_numpy(float)
     ws = agg["ws"].to_numpy(float)
@@ -152,7 +152,7 @@ def _quantities(cl: Caseload, history_contrib: np.ndarray | None,
     F[:, _QI["w_positive"]] = w * y
     F[:, _QI["w_selected"]] = w * sel
     F[:, _QI["w_tp"]] = w * y * sel
-    F[:, _QI["w_score"]] = w * cl.score
+    F[:, _QI["w_score"]] = w * cl.predicted
     F[:, _QI["n_labelled"]] = cl.labelled
     F[:, _QI["n_positive"]] = cl.labelled & (y == 1)
     F[:, _QI["n_selected_labelled"]] = cl.labelled & cl.selected

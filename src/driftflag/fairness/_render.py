@@ -225,11 +225,12 @@ def _plain_summary(report) -> list[str]:
     v = report.verdict
     s = report.summary
     out = [
-        (f"Over the {ev['n_months']} months judged, the monthly lists held {s['on_worklist']} "
-         f"places out of {s['open_cases']} open cases counted month by month. "
+        (f"Over the {ev['n_months']} months judged, the monthly lists held "
+         f"{_count(s['on_worklist'])} places out of {_count(s['open_cases'])} open cases "
+         f"counted month by month. "
          if (ev := report.config.evidence) and ev.get("n_months") else
-         f"This month {s['on_worklist']} of {s['open_cases']} open cases were put on the audit "
-         f"worklist. ")
+         f"This month {_count(s['on_worklist'])} of {_count(s['open_cases'])} open cases were "
+         f"put on the audit worklist. ")
         + "A place on the list means a practice manager looks at the case; it decides nothing "
           "about the family.",
         {"pass": "We found no sign that the list treats groups of children unfairly, among the "
@@ -458,7 +459,7 @@ def render_html(report, charts: dict[str, str] | None = None) -> str:
         proxy_rows=proxy_rows, card_html=card_html, band=report.config.band,
         limit=report.config.suppression_limit, min_rates=report.config.min_group_for_rates,
         charts_used=sorted(charts), decision=_decision_summary(report), glossary=GLOSSARY,
-        evidence=report.config.evidence,
+        evidence=report.config.evidence, power=report.power, count=_count,
     ))
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from driftflag import HUMAN_DECISION_NOTICE
 from driftflag.fairness._analyses import (
-    mitigation_table,
+    pooled_mitigation_table,
     population_test,
     proxy_check,
     selection_test,
@@ -155,6 +155,7 @@ class FairnessReport:
     prior_history: dict[str, Any] = field(default_factory=dict)
     proxy: dict[str, Any] = field(default_factory=dict)
     mitigation: dict[str, Any] = field(default_factory=dict)
+    power: dict[str, Any] | None = None
 
     # ---- views ---------------------------------------------------------------------------
     @property
@@ -236,6 +237,7 @@ class FairnessReport:
             "prior_history": self.prior_history,
             "proxy": self.proxy,
             "mitigation": self.mitigation,
+            "detection_power": self.power,
             "model_card": self.config.model_card,
             "config": self.config.model_dump(mode="json"),
         })
@@ -496,6 +498,9 @@ def _judge(ratio: float, lo: float, hi: float, detectable: float,
     if point_out and (lo > 1 or hi < 1):
         return "attention", ("the estimate lies outside the band and the interval excludes 1, "
                              "but the numbers are few")
+    if not np.isfinite(detectable):
+        return "cannot judge", (f"these numbers could not detect a difference of any size "
+                                f"(band {b0}-{b1})")
     return "cannot judge", (f"these numbers could only detect a ratio beyond "
                             f"{_fmt_ratio(detectable)} (band {b0}-{b1})")
 
@@ -729,16 +734,26 @@ def build_fairness_report(scored: pd.DataFrame, config: FairnessConfig) -> Fairn
     prior = _prior_history(stats, visible, masks, references, hist, hist_cols, hc, ec, cfg)
     proxy = _proxy(cl, cfg)
     pooled = bool((cl.period != "").any())
-    mitigation = _mitigation(cl, cfg) if cfg.mitigation and not pooled else {
-        "shown": False, "note": ("not computed for a back-test: its lists are made month by "
-                                 "month, so one threshold per group does not apply")
-        if pooled else "not requested"}
+    mitigation = (_mitigation(cl, cfg, masks.get("ethnicity")) if cfg.mitigation
+                  else {"shown": False, "note": "not requested"})
     verdict = _verdict(disparities, representation, prior, proxy, cfg)
+    power = _power(summary["open_cases"]) if pooled else None
     return FairnessReport(config=cfg, verdict=verdict, summary=summary, references=references,
                           metric_frames=frames, _tables=tables, _disparities=disparities,
                           _stats=stats, _visible=visible, _masks=masks,
                           representation=representation, prior_history=prior, proxy=proxy,
-                          mitigation=mitigation)
+                          mitigation=mitigation, power=power)
+
+
+def _power(open_cases: Any) -> dict[str, Any] | None:
+    """The power study's figures for a back-test pack of this size (None without the file)."""
+    from driftflag.fairness.power import power_statement
+
+    try:
+        return power_statement(open_cases)
+    except FairnessConfigError as e:
+        logger.warning("no detection power quoted: %s", e)
+        return None
 
 
 # ---- sections ----------------------------------------------------------------------------
@@ -922,40 +937,68 @@ def _proxy(cl: Caseload, cfg: FairnessConfig) -> dict[str, Any]:
     return res
 
 
-def _mitigation(cl: Caseload, cfg: FairnessConfig) -> dict[str, Any]:
+def _mitigation(cl: Caseload, cfg: FairnessConfig,
+                main_mask: pd.DataFrame | None = None) -> dict[str, Any]:
+    """What other ways of filling the same lists would do (analysis only). A back-test applies
+    each strategy to each month's list and pools the months.
+
+    Disclosure: a group whose open-case or listed count is hidden in the main ethnicity table
+    (``main_mask``) shows nothing here (its "as listed" row repeats the main table, and listed
+    x selection rate gives the open cases); one whose outcome or listed-drifting count is hidden
+    shows no precision or recall (precision x listed = recall x outcomes). The groups' listed
+    counts of each strategy are then suppressed again against the strategy's total."""
     if "ethnicity" not in cl.groups:
         return {"shown": False}
-    raw = mitigation_table(cl, cl.groups["ethnicity"])
+    raw = pooled_mitigation_table(cl, cl.groups["ethnicity"])
     limit, min_n = cfg.suppression_limit, cfg.min_group_for_rates
     label = suppressed_label(limit)
     rows = []
     for strat, part in raw.groupby("strategy", sort=False):
         grp = part[part["group"] != "All"]
         v = grp["n_selected"].to_numpy(dtype=float)
-        mask = secondary_suppress(v, is_small(v, limit), [np.arange(len(v))])
-        for j, (_, r) in enumerate(part.iterrows()):
+        def masked(g: str, cols: tuple[str, ...]) -> bool:
+            return bool(main_mask is not None and g in main_mask.index
+                        and main_mask.loc[g, list(cols)].any())
+
+        # a hidden open-case or listed count hides the group's row (listed x rate = open
+        # cases); a hidden outcome or listed-drifting count hides its precision and recall
+        withheld = np.array([masked(g, ("n", "n_selected")) for g in grp["group"]])
+        no_rates = np.array([masked(g, ("n_labelled", "n_positive", "n_tp"))
+                             for g in grp["group"]])
+        mask = secondary_suppress(v, is_small(v, limit) | withheld, [np.arange(len(v))])
+        j = 0
+        for _, r in part.iterrows():
             is_all = r["group"] == "All"
             hidden = (not is_all) and bool(mask[j])
-            rate_ok = r["n"] >= min_n and not hidden and not is_small(
+            held = (not is_all) and bool(withheld[j])
+            rates_held = held or ((not is_all) and bool(no_rates[j]))
+            j += 0 if is_all else 1
+            rate_ok = not held and r["n"] >= min_n and not hidden and not is_small(
                 np.array([r["n"] - r["n_selected"]]), limit)[0]
-            prec_ok = r["n_selected_labelled"] >= min_n and not is_small(
-                np.array([r["n_tp"], r["n_selected_labelled"] - r["n_tp"]]), limit).any()
-            rec_ok = r["n_positive"] >= min_n and not is_small(
+            prec_ok = not rates_held and not hidden and r["n_selected_labelled"] >= min_n and \
+                not is_small(np.array([r["n_tp"], r["n_selected_labelled"] - r["n_tp"]]),
+                             limit).any()
+            rec_ok = not rates_held and not hidden and r["n_positive"] >= min_n and not is_small(
                 np.array([r["n_tp"], r["n_positive"] - r["n_tp"]]), limit).any()
             rows.append({
                 "strategy": strat, "group": r["group"],
-                "n_selected": hidden_label(r["n_selected"], limit) if hidden
-                else int(r["n_selected"]),
+                "n_selected": (hidden_label(r["n_selected"], limit) if hidden
+                               else int(r["n_selected"])),
                 "selection_rate": _clean(r["selection_rate"]) if rate_ok else None,
                 "precision": _clean(r["precision"]) if prec_ok else None,
                 "recall": _clean(r["recall"]) if rec_ok else None,
                 "cases_changed": (label if is_small(np.array([r["cases_changed"]]), limit)[0]
                                   else int(r["cases_changed"])) if is_all else None,
             })
+    pooled = len(np.unique(cl.period)) > 1
     return {"shown": True, "dimension": "ethnicity", "rows": rows,
-            "note": "Analysis only: the production worklist is not changed. Group-specific "
-                    "thresholds treat children differently by ethnicity, which needs a lawful "
-                    "basis and the panel's explicit decision."}
+            "note": ("Analysis only: the production worklist is not changed. "
+                     + ("Each strategy fills each month's list (the same size as the list the "
+                        "model made) and the months are added up; \"equal recall\" uses the "
+                        "outcomes, which are not known when a list is made, so it shows what "
+                        "is possible, not a rule to apply. " if pooled else "")
+                     + "Group-specific thresholds treat children differently by ethnicity, "
+                       "which needs a lawful basis and the panel's explicit decision.")}
 
 
 def _nice_metric(m: str) -> str:
@@ -980,7 +1023,8 @@ def _verdict(disparities, representation, prior, proxy, cfg: FairnessConfig) -> 
             if r["judgement"] == "cannot judge":
                 det = r["detectable_ratio"]
                 det_txt = (f"; could detect only a ratio beyond {_fmt_ratio(det)}"
-                           if det is not None and np.isfinite(det) else "")
+                           if det is not None and np.isfinite(det) and "detect" not in r["why"]
+                           else "")
                 not_judged.append(f"{what} ({r['why']}{det_txt})")
                 if g in main_groups and m in tol.main_metrics:
                     missing.append(f"{what}: {r['why']}")

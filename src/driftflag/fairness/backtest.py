@@ -26,7 +26,8 @@ import pandas as pd
 
 from driftflag.errors import ConfigError
 
-__all__ = ["BacktestEvidence", "backtest_caseload", "backtest_plan", "pooled_caseload"]
+__all__ = ["BacktestEvidence", "backtest_caseload", "backtest_plan", "common_calibration",
+           "pooled_caseload"]
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +174,16 @@ def backtest_caseload(store: Path, *, workspace: Path | None = None, version: st
                        random_state=train_cfg.random_state)
     raw = spec.resolve_features(reg.model_features())
     frame = pooled_caseload(res.predictions, pnl, list(raw))
+    calibration_note = ""
+    if spec.calibration.method == "none":
+        frame["predicted"] = common_calibration(frame["score"].to_numpy(),
+                                                frame["label"].to_numpy())
+        calibration_note = (
+            f" {spec.name}'s scores rank cases but are not probabilities (it has no "
+            f"calibration), so for observed / predicted they are turned into the outcome rate "
+            f"by one map fitted on every group together (isotonic, on the months judged): "
+            f"the comparison asks whether the same score means the same risk for every group. "
+            f"The lists are made from the scores as the model makes them.")
     test_months = sorted({m for f in folds for m in f["test_months"]})
     champ = _champion_window(t, split_plan, cal)
     evidence = {
@@ -185,7 +196,8 @@ def backtest_caseload(store: Path, *, workspace: Path | None = None, version: st
                 f"({spec.name}: same features, settings and calibration) was refitted "
                 f"{len(folds)} times, each time only on months whose outcomes were known before "
                 f"the months it then listed, as the model's own validation does. Each month's "
-                f"list is the top cases of that month; the figures pool every month."),
+                f"list is the top cases of that month; the figures pool every month."
+                + calibration_note),
         "folds": folds,
         "champion_window": champ,
         "rows": int(len(frame)),
@@ -193,6 +205,27 @@ def backtest_caseload(store: Path, *, workspace: Path | None = None, version: st
     return BacktestEvidence(frame=frame, feature_columns=[f for f in raw if f in frame.columns],
                             months=test_months, evidence=evidence, model_label=label,
                             version=version, run_id=run_id, model_card=card, folds=folds)
+
+
+def common_calibration(score, label):
+    """One non-decreasing map of scores to outcome rates, fitted on every labelled row of every
+    group together (isotonic regression), for scores that are not probabilities.
+
+    Rows without a label get the map too. Observed / predicted by group then compares each
+    group with what the same scores mean for everyone: a ratio off 1 says a group's cases with
+    a given score drift more (or less) often than others' with that score.
+    """
+    import numpy as np
+    from sklearn.isotonic import IsotonicRegression
+
+    score = np.asarray(score, dtype=float)
+    label = np.asarray(label, dtype=float)
+    known = np.isfinite(label)
+    if known.sum() < 2 or len(np.unique(label[known])) < 2:
+        return np.clip(score, 0.0, 1.0)
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+    iso.fit(score[known], label[known])
+    return np.clip(iso.predict(score), 0.0, 1.0)
 
 
 def _champion_window(temporal: Any, split_plan: Any, calibration_months: int) -> str:
