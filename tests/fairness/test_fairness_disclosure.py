@@ -310,3 +310,16 @@ def test_no_small_count_in_html_or_json(pooled_pack):
             assert not 1 <= int(v) <= 9, (key, v)
     for c in re.findall(r"<td[^>]*>(.*?)</td>", html, flags=re.S):
         assert not re.fullmatch(r"\s*[1-9]\s*", c), c
+
+
+def test_the_pack_names_no_host_outside_the_machine(pooled_pack, tmp_path):
+    """The charts are inline SVG without the DTD, RDF metadata or namespace URLs matplotlib
+    writes: a panel member on a council network that blocks outside requests sees the same page,
+    and the people-file scan finds no outside host."""
+    from driftflag.reports.scan import scan_folder
+
+    _, html = pooled_pack
+    assert "<svg" in html
+    (tmp_path / "fairness.html").write_text(html, encoding="utf-8")
+    hosts = [f for f in scan_folder(tmp_path) if f.kind == "outside host"]
+    assert hosts == []

@@ -185,6 +185,7 @@ class ModelCard:
             "hyperparameters": dict(self.hyperparameters), "calibration": self.calibration,
             "notice": HUMAN_DECISION_NOTICE, "data_summary": self.data_summary,
             "data_manifest_sha256": self.data_manifest_sha256, "features": list(self.features),
+            "feature_words": _feature_words(self.features),
             "protected_features_allowed": dict(self.protected_features_allowed),
             "splits": list(self.splits), "k": self.k, "model_label": self.model_label,
             "baseline_label": self.baseline_label or "baseline",
@@ -205,3 +206,12 @@ def render_model_card(card: ModelCard) -> tuple[str, str]:
     ctx = card.context()
     return (env.get_template("model_card.md.j2").render(card=ctx),
             env.get_template("model_card.html.j2").render(card=ctx))
+
+
+def _feature_words(features: Sequence[str]) -> list[str]:
+    """The model's columns as people read them (no bare code-list values on the card)."""
+    from driftflag.indicators.registry import load_registry
+    from driftflag.indicators.words import feature_words
+
+    reg = load_registry()
+    return [feature_words(f, reg) for f in features]

@@ -25,7 +25,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from driftflag.casemodel.codes import ANNEX_A_PERMANENCE_PLAN, LEGAL_STATUS_LABELS
+from driftflag.indicators.words import CODE_WORDS, code_words  # noqa: F401  (re-exported)
 from driftflag.worklist.policy import PROTECTED_IDS
 
 __all__ = ["CODE_WORDS", "GROUP_OF", "RULE_LABELS", "code_words", "is_protected_feature", "top_reasons"]
@@ -65,23 +65,6 @@ GROUP_OF: dict[str, str] = {
     "placements_3plus_12m": "placements",
 }
 
-_CATEGORY_WORDS = {"NEG": "neglect", "PHY": "physical abuse", "SAB": "sexual abuse",
-                   "EMO": "emotional abuse", "MUL": "multiple categories"}
-#: Code lists shown in words (a reason never reads "FOSTERING" or "C1").
-_PERMANENCE_WORDS = {k: v.split(") ", 1)[-1].lower() for k, v in ANNEX_A_PERMANENCE_PLAN.items()}
-_LEGAL_STATUS_WORDS = {k: v[0].lower() + v[1:] if not v[:2].isupper() else v
-                       for k, v in LEGAL_STATUS_LABELS.items()}
-CODE_WORDS: dict[str, dict[str, str]] = {"cp_category": _CATEGORY_WORDS, "permanence_plan": _PERMANENCE_WORDS,
-                                         "legal_status": _LEGAL_STATUS_WORDS}
-
-
-def code_words(indicator: str, values: pd.Series) -> pd.Series:
-    """Coded values of ``indicator`` in words; an unknown code is shown as "other (CODE)" so the
-    reader sees it is a code, never a bare code-list value."""
-    words = CODE_WORDS.get(indicator, {})
-    return values.astype("object").map(
-        lambda c: "" if c is None or c != c else words.get(str(c), f"other ({c})" if words else
-                                                         str(c).replace("_", " ").lower()))
 _DAYS_PER_MONTH = 365.25 / 12
 
 # Defaults used only when no registry is passed (tests, a bare caseload); same as the shipped one.
