@@ -247,3 +247,33 @@ def test_a_level_precision_at_k_is_decided_by_average_precision(tmp_path, better
     assert gate.checks["beats_baseline"] is better, gate.figures
     if not better:
         assert any("average precision" in r for r in gate.reasons)
+
+
+def test_the_challenger_is_the_model_the_gate_could_promote(tmp_path):
+    """Two models level with the baseline at precision@k (both list only positives): the one
+    whose whole ranking beats the baseline (average precision) is the challenger, whatever its
+    version number, so the gate judges the model that can earn the place."""
+    from driftflag.tracking import aliases, settle_after_training
+
+    X, y, _ = _frame(0)
+    Xt, _, ids = _frame(1)
+    n = len(Xt)
+    rng = np.random.default_rng(3)
+    yt = np.r_[np.ones(n // 2, dtype=int), np.zeros(n - n // 2, dtype=int)]
+    top = np.r_[np.linspace(1.0, 0.9, 200), np.zeros(n - 200)]
+    base = top + np.where(top == 0, rng.random(n) * 0.5, 0)
+    good = np.where(top > 0, top, np.linspace(0.5, 0.0, n))
+    bad = np.where(top > 0, top, np.linspace(0.0, 0.5, n))
+    scores = {"rule_baseline": base, "good_ranker": good, "bad_ranker": bad}
+    preds = pd.concat([pd.DataFrame({"model": m, "fold": "2025-07", "child_id": ids, "y_true": yt,
+                                     "score": s}) for m, s in scores.items()])
+    versions = {}
+    for label, kind in (("rule_baseline", "rule_baseline"), ("good_ranker", "logistic_scorecard"),
+                        ("bad_ranker", "logistic_scorecard")):  # the worse model registered last
+        _, model = _fit(kind, X, y)
+        spec = ModelSpec(name=label, kind=kind, features=list(X.columns))
+        versions[label] = _log(tmp_path / "ws", spec, model, label, preds, Xt, yt,
+                               scores[label]).version
+    settled = settle_after_training(tmp_path / "ws", TARGET, versions, "rule_baseline")
+    assert settled["challenger"] == str(versions["good_ranker"])
+    assert aliases(tmp_path / "ws", TARGET)["challenger"] == str(versions["good_ranker"])

@@ -282,8 +282,9 @@ def settle_after_training(workspace: Workspace | Path, target: str, versions: Ma
     """Set the aliases after a training run registered ``versions`` (spec name -> version).
 
     The run's rule baseline (spec ``baseline``) becomes champion when there is no champion or
-    the champion is an older rule baseline; the best other version of the run (highest lower
-    end of its paired precision@k difference from the baseline) becomes the challenger. Returns
+    the champion is an older rule baseline; the best other version of the run becomes the challenger: one
+    that passes the gate's ranking check against the baseline first, then the highest lower end
+    of its paired average precision difference, then of its precision@k difference. Returns
     ``{"champion": v, "challenger": v or None, "reason": why the champion is champion}``.
     """
     client = use_workspace(workspace)
@@ -312,9 +313,15 @@ def settle_after_training(workspace: Workspace | Path, target: str, versions: Ma
     others = {s: v for s, v in versions.items() if s != baseline and v != champion}
     challenger = None
     if others:
-        def merit(v: str) -> float:
-            x = _metrics(client, name, v).get(f"{_GATE_METRIC}_vs_baseline_lo", math.nan)
-            return -math.inf if math.isnan(x) else x
+        def merit(v: str) -> tuple[bool, float, float]:
+            # the gate's own ranking rule first (precision@k beats the baseline, or is level and
+            # average precision does), then the whole top of the list (average precision, which
+            # does not saturate when nearly every listed case meets the label), then precision@k
+            m = _metrics(client, name, v)
+            pk = m.get(f"{_GATE_METRIC}_vs_baseline_lo", math.nan)
+            ap = m.get(f"{_RANKING_METRIC}_vs_baseline_lo", math.nan)
+            pk, ap = (-math.inf if math.isnan(x) else x for x in (pk, ap))
+            return (pk > 0 or (pk >= 0 and ap > 0)), ap, pk
 
         challenger = max(others.values(), key=lambda v: (merit(v), int(v)))
         move_alias(client, name, CHALLENGER, challenger)
