@@ -16,11 +16,9 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def demo_la(tmp_path_factory):
-    """The demo LA of `make demo`: 30,000 children, 8 years, seed 1."""
-    out = tmp_path_factory.mktemp("demo") / "la"
-    run_synth(SynthConfig(children=30000, years=8, seed=1), out)
-    return out
+def demo_la(synthetic_la_dir):
+    """The demo LA of `make demo`: 30,000 children, 8 years, seed 1 (written by ``run_synth``)."""
+    return synthetic_la_dir(children=30000, years=8, seed=1)
 
 
 def test_demo_la_is_calibrated_to_england(demo_la):
