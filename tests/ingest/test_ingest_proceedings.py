@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "casemodel"))
 from test_care_proceedings import reference_weeks  # noqa: E402
 
 FORMATS = ("ssda903", "cin_census", "annex_a", "audits")
+pytestmark = pytest.mark.slow  # a 1,500-child LA written and ingested
 
 
 @pytest.fixture(scope="module")

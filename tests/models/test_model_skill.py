@@ -22,6 +22,7 @@ from driftflag.models.training import train_models
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 K = 25
+pytestmark = pytest.mark.slow  # LightGBM on a 15,000-child LA, twice
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from driftflag.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
+pytestmark = pytest.mark.slow  # the three demo pipelines end to end: minutes
 
 
 @pytest.fixture(scope="module")

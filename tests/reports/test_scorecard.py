@@ -117,6 +117,7 @@ def small_la():
     return synthetic_la(children=600, years=3, seed=4).store
 
 
+@pytest.mark.slow
 def test_outputs_are_deterministic_and_readable(tmp_path):
     card = build_scorecard(small_la(), "2025-11")
     a = card.write(tmp_path / "a")
