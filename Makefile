@@ -34,7 +34,8 @@ demo: install
 	@echo "MLflow: $(BIN)/mlflow ui --backend-store-uri sqlite:///$(abspath $(WORKSPACE))/mlflow.db"
 
 # Two workers (the suite's machine has two cores); tests/conftest.py keeps each module, and the
-# fairness, monitoring and worklist packages, on one worker so their fixtures are built once.
+# fairness, monitoring and worklist packages, on one worker so their fixtures are built once,
+# and starts the longest groups first.
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup
 

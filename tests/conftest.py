@@ -45,25 +45,58 @@ def synthetic_la_dir():
 #: Packages whose session fixtures (a scored caseload, a monitoring reference, fitted models) are
 #: shared by several modules: under xdist each runs on one worker, so they are built once.
 _ONE_WORKER_PACKAGES = frozenset({"fairness", "monitoring", "worklist"})
-_GROUP = pytest.StashKey[str]()
+#: The longest groups measured (``--durations``), started first so that no worker is left running
+#: one of them alone at the end; then every other group holding a slow test; then the rest.
+#: A scheduling hint only: a name that no longer exists changes nothing.
+_LONGEST_FIRST = ("pipeline/test_demo_pipelines.py", "models/test_model_skill.py", "fairness",
+                  "synth/test_synth_end_to_end.py", "monitoring", "worklist")
+
+
+def _xdist_group(nodeid: str) -> str:
+    """The unit of work one xdist worker runs whole: a module, or a package of
+    :data:`_ONE_WORKER_PACKAGES` (``tests/fairness/test_x.py::test_y`` -> ``fairness``)."""
+    path = nodeid.split("::", 1)[0].removeprefix("tests/")
+    package = path.split("/", 1)[0]
+    return package if package in _ONE_WORKER_PACKAGES else path
+
+
+def _under_xdist_groups(config: pytest.Config) -> bool:
+    # the controller sees --dist; each worker gets it as the "loadgroup" option instead
+    return getattr(config.option, "dist", "no") == "loadgroup" or bool(
+        getattr(config.option, "loadgroup", False))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under ``pytest -n N --dist loadgroup`` (``make test``): one group per module (its module
-    fixtures are built once), one per package for :data:`_ONE_WORKER_PACKAGES`, and the groups that
-    hold slow tests first, so the longest work starts first and no worker waits at the end."""
-    if getattr(config.option, "dist", "no") != "loadgroup":
+    """Under ``pytest -n N --dist loadgroup`` (``make test``): the groups that hold slow tests
+    first, so the longest work starts first and no worker waits alone at the end."""
+    if not _under_xdist_groups(config):
         return
-    tests = Path(__file__).parent
-    slow_groups: set[str] = set()
-    for item in items:
-        rel = item.path.relative_to(tests)
-        group = rel.parts[0] if rel.parts[0] in _ONE_WORKER_PACKAGES else rel.as_posix()
-        item.add_marker(pytest.mark.xdist_group(group))
-        item.stash[_GROUP] = group
-        if item.get_closest_marker("slow"):
-            slow_groups.add(group)
-    items.sort(key=lambda item: item.stash[_GROUP] not in slow_groups)  # stable: order kept within
+    slow_groups = {_xdist_group(item.nodeid) for item in items if item.get_closest_marker("slow")}
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        group = _xdist_group(item.nodeid)
+        if group in _LONGEST_FIRST:
+            return 0, _LONGEST_FIRST.index(group)
+        return (1 if group in slow_groups else 2), 0
+
+    items.sort(key=rank)  # stable: the order within a group is kept
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``--dist loadgroup`` with :func:`_xdist_group` as the groups, in the order collected.
+
+    Why not ``xdist_group`` marks: with pytest 9.2 and pytest-xdist 3.8 a mark's group never
+    reaches the scheduler (xdist renames ``item._nodeid``, which pytest 9 no longer reads)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleOrPackageScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _xdist_group(nodeid)
+
+    config.option.loadscopereorder = False  # keep the longest-first order of the collection
+    return ModuleOrPackageScheduling(config, log)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
