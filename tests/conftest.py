@@ -1,14 +1,103 @@
-"""Suite-wide guard: no test may create MLflow's ``./mlruns`` file store in the working folder
-(driftflag always gives MLflow an explicit SQLite store and artifact location)."""
+"""Suite-wide fixtures and guards.
+
+- The one synthetic-LA cache (``synthetic_la_cache.py``): every package asks for its seeded LA by
+  its settings and gets the one built for the session, shared between xdist workers.
+- No test may create MLflow's ``./mlruns`` file store in the working folder (driftflag always gives
+  MLflow an explicit SQLite store and artifact location).
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+import synthetic_la_cache
+
 _MLRUNS = Path.cwd() / "mlruns"
 _EXISTED = _MLRUNS.exists()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _synthetic_la_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Point the cache at this session's folder (the workers' common parent under xdist)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    base = tmp_path_factory.getbasetemp()
+    synthetic_la_cache.configure((base.parent if worker else base) / "synthetic-la",
+                                 between_processes=bool(worker))
+
+
+@pytest.fixture(scope="session")
+def synthetic_la():
+    """Factory: ``synthetic_la(children=3000, years=6, seed=1)`` -> the session's SynthResult
+    for those settings (shared: do not change it)."""
+    return synthetic_la_cache.synthetic_la
+
+
+@pytest.fixture(scope="session")
+def synthetic_la_dir():
+    """Factory: ``synthetic_la_dir(children=500, years=3, seed=3)`` -> the folder ``driftflag
+    synth`` wrote for those settings (shared: copy it before changing a file)."""
+    return synthetic_la_cache.synthetic_la_dir
+
+
+#: Packages whose session fixtures (a scored caseload, a monitoring reference, fitted models) are
+#: shared by several modules: under xdist each runs on one worker, so they are built once.
+_ONE_WORKER_PACKAGES = frozenset({"fairness", "monitoring", "worklist"})
+#: The longest groups measured (``--durations``), started first so that no worker is left running
+#: one of them alone at the end; then every other group holding a slow test; then the rest.
+#: A scheduling hint only: a name that no longer exists changes nothing.
+_LONGEST_FIRST = ("pipeline/test_demo_pipelines.py", "models/test_model_skill.py", "fairness",
+                  "synth/test_synth_end_to_end.py", "monitoring", "worklist")
+
+
+def _xdist_group(nodeid: str) -> str:
+    """The unit of work one xdist worker runs whole: a module, or a package of
+    :data:`_ONE_WORKER_PACKAGES` (``tests/fairness/test_x.py::test_y`` -> ``fairness``)."""
+    path = nodeid.split("::", 1)[0].removeprefix("tests/")
+    package = path.split("/", 1)[0]
+    return package if package in _ONE_WORKER_PACKAGES else path
+
+
+def _under_xdist_groups(config: pytest.Config) -> bool:
+    # the controller sees --dist; each worker gets it as the "loadgroup" option instead
+    return getattr(config.option, "dist", "no") == "loadgroup" or bool(
+        getattr(config.option, "loadgroup", False))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``pytest -n N --dist loadgroup`` (``make test``): the groups that hold slow tests
+    first, so the longest work starts first and no worker waits alone at the end."""
+    if not _under_xdist_groups(config):
+        return
+    slow_groups = {_xdist_group(item.nodeid) for item in items if item.get_closest_marker("slow")}
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        group = _xdist_group(item.nodeid)
+        if group in _LONGEST_FIRST:
+            return 0, _LONGEST_FIRST.index(group)
+        return (1 if group in slow_groups else 2), 0
+
+    items.sort(key=rank)  # stable: the order within a group is kept
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: fine without it
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``--dist loadgroup`` with :func:`_xdist_group` as the groups, in the order collected.
+
+    Why not ``xdist_group`` marks: with pytest 9.2 and pytest-xdist 3.8 a mark's group never
+    reaches the scheduler (xdist renames ``item._nodeid``, which pytest 9 no longer reads)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleOrPackageScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _xdist_group(nodeid)
+
+    config.option.loadscopereorder = False  # keep the longest-first order of the collection
+    return ModuleOrPackageScheduling(config, log)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -18,8 +18,6 @@ Bias, for the tests that the report must catch:
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pandas as pd
 
@@ -32,12 +30,11 @@ _COEF = {"drift_signal": 0.9, "prior_cp_plans": 0.3, "previous_cin_plans": 0.25,
          "referrals_12m": 0.2, "missing_90d": 0.1}
 
 
-@functools.lru_cache(maxsize=8)
 def synth_la(children: int = 8000, years: int = 4, seed: int = 3, bias: str | None = None):
-    """The synthetic LA (cached: several tests share one)."""
-    from driftflag.synth import SynthConfig, generate
+    """The synthetic LA (the suite's cache: several tests share one)."""
+    from synthetic_la_cache import synthetic_la
 
-    return generate(SynthConfig(children=children, years=years, seed=seed, bias=bias))
+    return synthetic_la(children=children, years=years, seed=seed, bias=bias)
 
 
 def _age_band(dob: pd.Series, as_of: pd.Timestamp) -> np.ndarray:

@@ -7,11 +7,13 @@ one biased LA at benchmark size, and a few unbiased replicates.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from driftflag.fairness import FairnessConfig, build_fairness_report
 
 from .data_for_test import scored_caseload
 
+pytestmark = pytest.mark.slow  # two 30,000-child LAs
 CFG = dict(n_bootstrap=100, random_state=0, mitigation=False,
            dimensions=("ethnicity", "sex", "age_band", "disability", "uasc"))
 

@@ -10,7 +10,7 @@ same-day events), because the fast and the reference implementation must agree o
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import cache, lru_cache
+from functools import cache
 
 import pandas as pd
 from hypothesis import strategies as st
@@ -241,12 +241,11 @@ def as_of_for(draw, store: CaseStore, anchor: date):
     return anchor + timedelta(days=draw(st.integers(-60, 60)))
 
 
-@lru_cache(maxsize=32)
 def synth_store(seed: int, children: int = 80, years: int = 3) -> CaseStore:
-    """A small synthetic LA (the stage-1 simulator), cached per seed."""
-    from driftflag.synth import SynthConfig, generate
+    """A small synthetic LA (the stage-1 simulator), cached per seed by the suite's cache."""
+    from synthetic_la_cache import synthetic_la
 
-    return generate(SynthConfig(children=children, years=years, seed=seed)).store
+    return synthetic_la(children=children, years=years, seed=seed).store
 
 
 def truncate(store: CaseStore, as_of: date) -> CaseStore:

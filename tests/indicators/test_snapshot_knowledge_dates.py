@@ -40,13 +40,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def la(tmp_path_factory) -> Path:
-    from driftflag.synth import SynthConfig
-    from driftflag.synth.run import run_synth
-
-    root = tmp_path_factory.mktemp("known") / "la"
-    run_synth(SynthConfig(children=300, years=3, seed=11, annex_a_months=24), root)
-    return root
+def la(synthetic_la_dir) -> Path:
+    return synthetic_la_dir(children=300, years=3, seed=11, annex_a_months=24)
 
 
 def _ingest(paths: list[Path], extract: date) -> CaseStore:

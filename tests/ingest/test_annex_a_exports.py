@@ -30,6 +30,7 @@ def _tables(folder) -> dict[str, pd.DataFrame]:
     return out
 
 
+@pytest.mark.slow
 def test_csv_exports_of_each_month_ingest_like_the_workbooks(tiny_la, tmp_path):
     store = read_store(tiny_la / "canonical")
     write_annex_a_series(store, tmp_path / "csv", DATES)

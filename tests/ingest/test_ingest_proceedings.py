@@ -18,24 +18,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "casemodel"))
 from test_care_proceedings import reference_weeks  # noqa: E402
 
 FORMATS = ("ssda903", "cin_census", "annex_a", "audits")
+pytestmark = pytest.mark.slow  # a 1,500-child LA written and ingested
 
 
 @pytest.fixture(scope="module")
-def ingested(tmp_path_factory):
-    from driftflag.synth import SynthConfig
-    from driftflag.synth.run import run_synth
-
+def ingested(tmp_path_factory, synthetic_la_dir):
     root = tmp_path_factory.mktemp("proc")
-    run_synth(SynthConfig(children=1500, years=3, seed=3), root / "la")
-    res = ingest([root / "la" / f for f in FORMATS], root / "store", extract_date=date(2026, 3, 31),
+    la = synthetic_la_dir(children=1500, years=3, seed=3)
+    res = ingest([la / f for f in FORMATS], root / "store", extract_date=date(2026, 3, 31),
                  created_at=datetime(2026, 3, 31), run_gx=False)
-    return root, res
+    return la, res
 
 
 def test_proceedings_match_the_simulators_own(ingested):
-    root, res = ingested
+    la, res = ingested
     got = res.store["care_proceedings"]
-    truth = pd.read_parquet(root / "la" / "canonical" / "care_proceedings.parquet")
+    truth = pd.read_parquet(la / "canonical" / "care_proceedings.parquet")
     assert len(got) > 20 and len(got) == len(truth)
     m = got.merge(truth, on=["child_id", "application_date"], suffixes=("", "_truth"))
     assert len(m) == len(truth)

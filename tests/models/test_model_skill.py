@@ -19,15 +19,15 @@ from driftflag.evaluation import bootstrap_ci, precision_at_k, roc_auc
 from driftflag.indicators import load_registry, panel
 from driftflag.models import TemporalConfig, load_specs
 from driftflag.models.training import train_models
-from driftflag.synth import SynthConfig, generate
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 K = 25
+pytestmark = pytest.mark.slow  # LightGBM on a 15,000-child LA, twice
 
 
 @pytest.fixture(scope="module")
-def la():
-    res = generate(SynthConfig(children=15000, years=5, seed=1))
+def la(synthetic_la):
+    res = synthetic_la(children=15000, years=5, seed=1)
     start, end = date(2023, 4, 1), date(2026, 3, 31)
     p = panel(res.store, start, end)
     truth = res.truth["drift_monthly"][["child_id", "as_of", "p_drift"]]
@@ -77,12 +77,12 @@ def test_no_signal_no_claimed_skill(la):
 
 
 @pytest.mark.slow
-def test_drift_milestones_rank_true_drift_better_than_the_combined_label():
+def test_drift_milestones_rank_true_drift_better_than_the_combined_label(synthetic_la):
     """Issue 12: the split label agrees with the simulator's truth; re-referrals run against it."""
     from driftflag.evaluation import truth_report
     from driftflag.targets import build_labels
 
-    res = generate(SynthConfig(children=5000, years=5, seed=3))
+    res = synthetic_la(children=5000, years=5, seed=3)
     start, end = date(2023, 4, 1), date(2026, 3, 31)
     p = panel(res.store, start, end)
     truth = res.truth["drift_monthly"]

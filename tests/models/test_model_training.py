@@ -18,12 +18,11 @@ CFG = TemporalConfig(feature_start=date(2023, 4, 1), feature_end=date(2026, 3, 3
 
 
 @pytest.fixture(scope="module")
-def panel_and_labels():
+def panel_and_labels(synthetic_la):
     from driftflag.indicators import panel
-    from driftflag.synth import SynthConfig, generate
     from driftflag.targets import future_drift
 
-    res = generate(SynthConfig(children=800, years=4, seed=3))
+    res = synthetic_la(children=800, years=4, seed=3)
     p = panel(res.store, "2023-04-01", "2026-03-01")
     return p, future_drift(res.store, cohort=p[["child_id", "as_of"]])
 

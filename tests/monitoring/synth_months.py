@@ -7,14 +7,12 @@ real model exists.
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 import pandas as pd
 
 from driftflag.casemodel import CaseStore
 from driftflag.indicators import load_registry, panel
-from driftflag.synth import SynthConfig, generate
+from synthetic_la_cache import synthetic_la
 
 #: The reference (training) months, stacked, and the month monitored.
 REFERENCE_START, REFERENCE_END = "2024-10-01", "2025-09-01"
@@ -24,9 +22,8 @@ CURRENT = "2025-12-01"
 RECORDING_CHANGE_FROM = "2025-09-02"
 
 
-@cache
 def la(children: int = 10_000, seed: int = 1) -> CaseStore:
-    return generate(SynthConfig(children=children, years=6, seed=seed)).store
+    return synthetic_la(children=children, years=6, seed=seed).store
 
 
 def features() -> list[str]:

@@ -11,6 +11,8 @@ from driftflag.monitoring import FEATURE_COLUMNS, monitor
 
 from . import synth_months as sm
 
+pytestmark = pytest.mark.slow  # a 20,000-child LA and 12 months of snapshots
+
 
 def _row(report, feature: str) -> pd.Series:
     f = report.by_feature().set_index("feature")

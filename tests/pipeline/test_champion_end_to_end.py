@@ -16,14 +16,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
+def store(tmp_path_factory, synthetic_la_dir):
     from driftflag.ingest.run import ingest
-    from driftflag.synth import SynthConfig
-    from driftflag.synth.run import run_synth
 
     root = tmp_path_factory.mktemp("e2e")
-    run_synth(SynthConfig(children=1500, years=4, seed=5), root / "la")
-    ingest([root / "la" / f for f in ("ssda903", "cin_census", "annex_a", "audits")], root / "store",
+    la = synthetic_la_dir(children=1500, years=4, seed=5)
+    ingest([la / f for f in ("ssda903", "cin_census", "annex_a", "audits")], root / "store",
            extract_date=date(2026, 3, 31), created_at=datetime(2026, 3, 31), run_gx=False)
     return root / "store"
 

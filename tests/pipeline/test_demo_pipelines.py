@@ -19,6 +19,7 @@ from driftflag.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
+pytestmark = pytest.mark.slow  # the three demo pipelines end to end: minutes
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,7 @@ def demo(tmp_path_factory):
         assert res.exit_code == 0, res.output
         return res.output
 
-    run("demo_la.yaml", f"la={d / 'la'}", "children=4000", "years=5",
+    run("demo_la.yaml", f"la={d / 'la'}", "children=2000", "years=5",
         "steps.calibration.with.fail_out_of_tolerance=false")
     out_train = run("train.yaml", f"la={d / 'la'}", f"store={d / 'store'}",
                     f"fairness_out={d / 'fairness'}", "feature_start=2023-04-01",
@@ -81,7 +82,7 @@ def test_second_run_reuses_unchanged_steps(demo):
     d, _, _ = demo
     res = runner.invoke(app, ["run", str(ROOT / "pipelines" / "demo_la.yaml"), "--workspace",
                               str(d / "workspace"), "--set", f"la={d / 'la'}", "--set",
-                              "children=4000", "--set", "years=5", "--set",
+                              "children=2000", "--set", "years=5", "--set",
                               "steps.calibration.with.fail_out_of_tolerance=false"])
     assert res.exit_code == 0, res.output
     assert res.output.count("reused") >= 2

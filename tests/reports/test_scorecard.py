@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 import openpyxl
 import pandas as pd
@@ -138,13 +137,13 @@ def test_scorecard_has_no_child_level_rows():
         assert cid not in text
 
 
-@lru_cache(maxsize=1)
 def small_la():
-    from driftflag.synth import SynthConfig, generate
+    from synthetic_la_cache import synthetic_la
 
-    return generate(SynthConfig(children=600, years=3, seed=4)).store
+    return synthetic_la(children=600, years=3, seed=4).store
 
 
+@pytest.mark.slow
 def test_outputs_are_deterministic_and_readable(tmp_path):
     card = build_scorecard(small_la(), "2025-11")
     a = card.write(tmp_path / "a")

@@ -121,6 +121,7 @@ def test_invariants_on_a_mid_sized_la(la):
     check_invariants(la)
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), years=st.integers(2, 9))
 def test_invariants_hold_for_any_seed(seed, years):
@@ -164,9 +165,10 @@ def test_referral_outcomes_are_plausible(la):
     assert 0.05 < late < 0.35, "share of assessments beyond 45 working days"
 
 
-def test_black_and_asian_children_have_less_prior_help_before_care():
+@pytest.mark.slow
+def test_black_and_asian_children_have_less_prior_help_before_care(synthetic_la):
     """Planted mechanism (S1:545): prior CIN/CP plans before care 39%/36% vs 65%/62%."""
-    res = generate(SynthConfig(children=30000, years=8, seed=1))
+    res = synthetic_la(children=30000, years=8, seed=1)  # the demo LA, shared with fairness
     c = res.truth["children"].dropna(subset=["prior_plan_before_first_care"])
     share = c.groupby("ethnic_group")["prior_plan_before_first_care"].mean()
     assert share["White"] > 0.55 and share["Mixed"] > 0.5

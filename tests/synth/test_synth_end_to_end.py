@@ -16,13 +16,12 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def demo_la(tmp_path_factory):
-    """The demo LA of `make demo`: 30,000 children, 8 years, seed 1."""
-    out = tmp_path_factory.mktemp("demo") / "la"
-    run_synth(SynthConfig(children=30000, years=8, seed=1), out)
-    return out
+def demo_la(synthetic_la_dir):
+    """The demo LA of `make demo`: 30,000 children, 8 years, seed 1 (written by ``run_synth``)."""
+    return synthetic_la_dir(children=30000, years=8, seed=1)
 
 
+@pytest.mark.slow
 def test_demo_la_is_calibrated_to_england(demo_la):
     report = calibration_report(demo_la)
     bad = [(i.key, i.value, i.low, i.high) for i in report.items if not i.within]
@@ -30,12 +29,14 @@ def test_demo_la_is_calibrated_to_england(demo_la):
     assert len(report.items) >= 15
 
 
+@pytest.mark.slow
 def test_calibration_command_exit_code(demo_la):
     res = runner.invoke(app, ["calibration", str(demo_la)])
     assert res.exit_code == 0, res.output
     assert "within tolerance" in res.output
 
 
+@pytest.mark.slow
 def test_layout_and_manifest(demo_la):
     for sub in ("ssda903/2025-26/episodes.csv", "ssda903/2018-19/header.csv",
                 "cin_census/cin_census_2025-26.xml", "annex_a/annex_a_2026-03-31.xlsx",
@@ -50,8 +51,10 @@ def test_layout_and_manifest(demo_la):
         assert "stuckness" not in path.read_text()
 
 
+@pytest.mark.slow
 def test_same_arguments_give_byte_identical_files(tmp_path):
-    cfg = SynthConfig(children=1500, years=4, seed=7, messy=0.02)
+    # determinism needs no size: a small LA and six monthly Annex A extracts (still a series)
+    cfg = SynthConfig(children=400, years=3, seed=7, messy=0.02, annex_a_months=6)
     run_synth(cfg, tmp_path / "a")
     run_synth(cfg, tmp_path / "b")
     a = json.loads((tmp_path / "a" / "synth_manifest.json").read_text())["files"]

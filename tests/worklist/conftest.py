@@ -11,10 +11,8 @@ from driftflag.worklist.policy import WorklistPolicy
 
 
 @pytest.fixture(scope="session")
-def synth_la():
-    from driftflag.synth import SynthConfig, generate
-
-    return generate(SynthConfig(children=3000, years=6, seed=1))
+def synth_la(synthetic_la):
+    return synthetic_la(children=3000, years=6, seed=1)
 
 
 @pytest.fixture(scope="session")
