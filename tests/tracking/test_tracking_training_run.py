@@ -145,12 +145,14 @@ def test_the_registered_pipeline_scores_a_raw_snapshot_as_the_in_process_model(t
 def test_monitoring_scores_the_month_with_the_registered_pipeline(trained, tmp_path):
     """``driftflag monitor`` without --current: the registered model scores the raw snapshot
     itself (no encoding rebuilt from an artifact, no silent fall-back)."""
-    from driftflag.monitoring.commands import run_monitoring
+    from driftflag import stages
+    from driftflag.workspace import Workspace
 
-    report, dest, rid = run_monitoring("2026-03", store=trained["store"], model=trained["run"].challenger,
-                                       out=tmp_path / "monitor", workspace=trained["ws"], log_mlflow=False)
-    assert rid is None and Path(dest).is_dir()
-    assert "score" in json.dumps(report.metrics())
+    result = stages.monitor("2026-03", store=trained["store"], model=trained["run"].challenger,
+                            out=tmp_path / "monitor", workspace=Workspace.resolve(trained["ws"]),
+                            log_mlflow=False)
+    assert result.run_id is None and Path(result.folder).is_dir()
+    assert "score" in json.dumps(result.report.metrics())
 
 
 def test_champion_and_challenger_never_point_at_the_same_version(trained):
