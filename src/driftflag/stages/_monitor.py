@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from driftflag.month import Month
 from driftflag.stages._uris import honours_workspace
@@ -84,61 +84,6 @@ def _read_table(path: Path):
         raise MonitoringError(f"{path}: cannot read ({e})") from e
 
 
-def run_monitoring(
-    month: Month | str,
-    *,
-    store: Path | None = None,
-    model: str = "champion",
-    out: Path = Path("reports/monitor"),
-    reference: Path | None = None,
-    current: Path | None = None,
-    audits: Path | None = None,
-    config: Path | Any | None = None,
-    target: str = "future_drift",
-    workspace: Path | None = None,
-    log_mlflow: bool = True,
-):
-    """Monitor one month; returns (report, report folder, MLflow run id or None).
-
-    The library call behind ``driftflag monitor`` and the pipelines' ``monitor`` step.
-    ``config`` is a YAML path or a ``MonitorConfig``; without it, the registry's defaults.
-    """
-    from driftflag.monitoring import MonitorConfig, kinds_from_registry, load_reference
-    from driftflag.monitoring import monitor as run_monitor
-
-    month = Month.parse(month)
-    as_of = month.timestamp()
-    label = str(month)
-    if isinstance(config, MonitorConfig):
-        cfg = config
-    elif config is not None:
-        cfg = MonitorConfig.from_yaml(config)
-    else:
-        from driftflag.indicators import load_registry
-
-        cfg = MonitorConfig(kinds=kinds_from_registry(load_registry()))
-    run_id = name = version = None
-    ws = None
-    if reference is None or current is None or log_mlflow:
-        from driftflag.tracking import resolve_workspace
-
-        ws = resolve_workspace(workspace)
-    if reference is None or current is None:
-        name, version, run_id = _model_version(ws, target, model)
-    ref = load_reference(reference) if reference is not None else _logged_reference(run_id, name, version)
-    cur = _read_table(current) if current is not None else \
-        _scored_snapshot(store, as_of, name, version, list(ref.features), ws, target)
-    aud = _read_table(audits) if audits is not None else None
-    report = run_monitor(cur, ref, cfg, audits=aud, month=label)
-    dest = report.write(Path(out) / label)
-    rid = None
-    if log_mlflow:
-        from driftflag.tracking import as_workspace
-
-        rid = report.log_to_mlflow(as_workspace(ws).tracking_uri, run_id=run_id)
-    return report, dest, rid
-
-
 @dataclass(frozen=True)
 class MonitorResult:
     """The month's monitoring report, the folder it was written to and the MLflow run (or None)."""
@@ -163,11 +108,45 @@ def monitor(
     target: str = "future_drift",
     log_mlflow: bool = True,
 ) -> MonitorResult:
-    """Monitor one month (see :func:`run_monitoring`); prints nothing. ``workspace`` may be None
-    only with both ``reference`` and ``current`` and without ``log_mlflow``."""
-    report, folder, run_id = run_monitoring(
-        Month.parse(month), store=store, model=model, out=out, reference=reference,
-        current=current, audits=audits, config=config, target=target,
-        workspace=workspace.path if workspace is not None else None,
-        log_mlflow=log_mlflow)
-    return MonitorResult(report=report, folder=folder, run_id=run_id)
+    """Monitor one month; prints nothing. ``workspace`` may be None only with both
+    ``reference`` and ``current`` and without ``log_mlflow``.
+
+    The library call behind ``driftflag monitor`` and the pipelines' ``monitor`` step.
+    ``config`` is a YAML path or a ``MonitorConfig``; without it, the registry's defaults.
+    """
+    from driftflag.monitoring import MonitorConfig, kinds_from_registry, load_reference
+    from driftflag.monitoring import monitor as run_monitor
+
+    month = Month.parse(month)
+    as_of = month.timestamp()
+    label = str(month)
+    if isinstance(config, MonitorConfig):
+        cfg = config
+    elif config is not None:
+        cfg = MonitorConfig.from_yaml(config)
+    else:
+        from driftflag.indicators import load_registry
+
+        cfg = MonitorConfig(kinds=kinds_from_registry(load_registry()))
+    run_id = name = version = None
+    ws = None
+    if reference is None or current is None or log_mlflow:
+        from driftflag.tracking import resolve_workspace
+
+        ws = resolve_workspace(workspace.path if workspace is not None else None)
+    if reference is None or current is None:
+        name, version, run_id = _model_version(ws, target, model)
+    ref = load_reference(reference) if reference is not None else _logged_reference(run_id, name, version)
+    cur = _read_table(current) if current is not None else \
+        _scored_snapshot(store, as_of, name, version, list(ref.features), ws, target)
+    aud = _read_table(audits) if audits is not None else None
+    report = run_monitor(cur, ref, cfg, audits=aud, month=label)
+    dest = report.write(Path(out) / label)
+    rid = None
+    if log_mlflow:
+        from driftflag.tracking import as_workspace
+
+        rid = report.log_to_mlflow(as_workspace(ws).tracking_uri, run_id=run_id)
+    return MonitorResult(report=report, folder=dest, run_id=rid)
+
+
