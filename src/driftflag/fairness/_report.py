@@ -1072,8 +1072,9 @@ def _verdict(disparities, representation, prior, proxy, cfg: FairnessConfig) -> 
         status = "pass"
     reasons = fail + attention
     if missing:
-        reasons.append(f"not enough evidence to judge {len(missing)} comparisons of a main "
-                       f"ethnic group on a main measure (listed under 'Evidence missing')")
+        reasons.append(f"insufficient evidence: {len(missing)} comparisons of a main ethnic "
+                       f"group on a main measure cannot be judged with these numbers (listed "
+                       f"under 'Evidence missing')")
     if not reasons:
         reasons = ["every main group was judged on every main metric, and no disparity lies "
                    "outside the band"]
