@@ -109,3 +109,22 @@ def test_worklist_says_which_model_serves_and_why(demo):
         min_row=4, max_row=12, max_col=2, values_only=True))
     assert facts["Model"].startswith("driftflag-future-drift v")
     assert "champion: " in facts["Model"]
+
+
+def test_every_mlflow_run_keeps_at_most_40_metric_keys(demo):
+    """After the whole month (train, promote, fairness, worklist, monitor), no run of the
+    workspace has more than 40 metric keys: the monitor logs to a run of its own, tagged with
+    the model it watched, and per-input figures stay in its report (issue 14)."""
+    from driftflag.tracking import use_workspace
+
+    d, _, _ = demo
+    client = use_workspace(d / "workspace")
+    counts = {}
+    for exp in client.search_experiments():
+        for run in client.search_runs([exp.experiment_id], max_results=1000):
+            counts[f"{exp.name}/{run.info.run_name}"] = len(run.data.metrics)
+    assert counts and max(counts.values()) <= 40, counts
+    monitors = [r for e in client.search_experiments()
+                for r in client.search_runs([e.experiment_id], max_results=1000)
+                if r.data.tags.get("driftflag.kind") == "data_drift_monitoring"]
+    assert monitors and all(r.data.tags.get("driftflag.model_version") for r in monitors)

@@ -144,9 +144,16 @@ def monitor(
     dest = report.write(Path(out) / label)
     rid = None
     if log_mlflow:
-        from driftflag.tracking import as_workspace
+        from driftflag.tracking import as_workspace, use_workspace
 
-        rid = report.log_to_mlflow(as_workspace(ws).tracking_uri, run_id=run_id)
+        # a run of its own in the monitoring experiment, tagged with the model it watched: the
+        # model's training run keeps its own few metric keys (issue 14: <= 40 per run)
+        rid = report.log_to_mlflow(as_workspace(ws).tracking_uri)
+        if name is not None:
+            client = use_workspace(ws)
+            for key, value in (("driftflag.model", name), ("driftflag.model_version", version),
+                               ("driftflag.model_run_id", run_id)):
+                client.set_tag(rid, key, str(value))
     return MonitorResult(report=report, folder=dest, run_id=rid)
 
 
