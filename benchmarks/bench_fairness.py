@@ -23,6 +23,7 @@ biased LAs with Black children outside band or attention (detections).
 
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
 import time
@@ -69,6 +70,14 @@ def bench_alarms(seeds: range = range(1, 21), history_weight: float = 1.0) -> No
     caught = sum(s != "pass" and b for _, s, b, _ in biased)
     print(f"unbiased: {fa}/{len(unbiased)} not pass ({fail_fa} fail); "
           f"biased: {caught}/{len(biased)} not pass with Black flagged")
+
+
+def _portable(arg: str) -> str:
+    """A command-line argument as recorded in the shared results: a path inside a driftflag
+    checkout becomes relative to its root (``benchmarks/results/...``), so no machine's folders
+    are written into the tracked file."""
+    m = re.search(r"(?:^|/)(benchmarks/.*|src/.*|pipelines/.*|reports/.*)$", arg)
+    return m.group(1) if m and arg.startswith("/") else arg
 
 
 PLANS: dict[str, list[tuple[int, str | None, int]]] = {
@@ -210,7 +219,7 @@ def bench_power(plans: list[str], results: Path, root: Path) -> None:
             r = _one_la(children, bias, seed, root)
             r.update(plan=plan, commit=commit, cpu=m["cpu"], cores=m["cores"],
                      load_before=m["load"], load_after=_machine()["load"],
-                     command=" ".join(["bench_fairness.py", *sys.argv[1:]]),
+                     command=" ".join(["bench_fairness.py", *map(_portable, sys.argv[1:])]),
                      finished=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
             with results.open("a") as f:
                 f.write(json.dumps(r) + "\n")

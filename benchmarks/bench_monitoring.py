@@ -2,9 +2,9 @@
 
 Run by hand (not in the test suite)::
 
-    python3 -m venv /tmp/evvenv && /tmp/evvenv/bin/pip install evidently "pandas<3" pyarrow
+    python3 -m venv .venv-evidently && .venv-evidently/bin/pip install evidently "pandas<3" pyarrow
     .venv/bin/python benchmarks/bench_monitoring.py [--children 20000] [--seeds 1 2 3]
-                                                    [--evidently-python /tmp/evvenv/bin/python]
+                                                    [--evidently-python .venv-evidently/bin/python]
 
 Evidently is not a driftflag dependency (and 0.7.23 does not import under pandas 3), so it runs
 in a subprocess of its own venv on the same Parquet files. For every scenario the script writes
@@ -94,7 +94,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--children", type=int, default=20_000)
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    ap.add_argument("--evidently-python", default="/tmp/evvenv/bin/python")
+    ap.add_argument("--evidently-python", default=".venv-evidently/bin/python")
     ap.add_argument("--json", type=Path, default=None, help="Also write the results here.")
     args = ap.parse_args()
 

@@ -123,3 +123,15 @@ def test_the_shipped_table_says_what_the_study_measured():
                 p[0] == "ethnicity" and p[1] == b["group"]
                 and p[3] in ("outside band", "attention") for p in r["planted_group"]))
     assert sum(1 + len(s["biases"]) for s in t["sizes"]) >= 2
+
+
+def test_the_shared_results_name_no_folder_of_the_machine_that_ran_them():
+    """The study's results are tracked and shared: recorded commands name paths relative to the
+    project (``bench_fairness._portable``), never a machine's own folders."""
+    from pathlib import Path
+
+    results = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / \
+        "fairness_power.jsonl"
+    for i, line in enumerate(results.read_text().splitlines(), start=1):
+        for marker in ("/work/", "/tmp/", "/home/", "/root/", "/Users/", ":\\\\"):
+            assert marker not in line, f"line {i} names {marker}"
