@@ -233,6 +233,7 @@ def _register_commands() -> None:
     from driftflag.cli import ingest as ingest_cmds
     from driftflag.cli import models as model_cmds
     from driftflag.cli import monitoring as monitor_cmds
+    from driftflag.cli import web as web_cmds
     from driftflag.cli import worklist as worklist_cmds
 
     def add(group: typer.Typer, name: str, command: Callable) -> None:
@@ -260,6 +261,10 @@ def _register_commands() -> None:
     app.add_typer(audits_app, name="audits")
     add(app, "fairness", fairness_cmds.fairness)
     add(app, "monitor", monitor_cmds.monitor)
+    add(app, "serve", web_cmds.serve)
+    users_app = typer.Typer(help="Accounts of the web app (driftflag serve).", no_args_is_help=True)
+    add(users_app, "add", web_cmds.users_add)
+    app.add_typer(users_app, name="users")
 
 
 _register_commands()
