@@ -44,7 +44,7 @@ def synthetic_la_dir():
 
 #: Packages whose session fixtures (a scored caseload, a monitoring reference, fitted models) are
 #: shared by several modules: under xdist each runs on one worker, so they are built once.
-_ONE_WORKER_PACKAGES = frozenset({"fairness", "monitoring", "worklist"})
+_ONE_WORKER_PACKAGES = frozenset({"fairness", "monitoring", "worklist", "web"})
 #: The longest groups measured (``--durations``), started first so that no worker is left running
 #: one of them alone at the end; then every other group holding a slow test; then the rest.
 #: A scheduling hint only: a name that no longer exists changes nothing.

@@ -33,7 +33,7 @@ FLOORS: list[tuple[str, set[str]]] = [
     ("learning", {"targets", "models", "evaluation", "tracking"}),
     ("outputs", {"worklist", "fairness", "monitoring", "reports", "calibration"}),
     ("stage API", {"stages"}),
-    ("faces", {"pipeline", "cli"}),
+    ("faces", {"pipeline", "cli", "web"}),
 ]
 FLOOR_OF = {pkg: i for i, (_name, pkgs) in enumerate(FLOORS) for pkg in pkgs}
 

@@ -1,0 +1,56 @@
+"""The web tests' Django set-up and their one shared month.
+
+Django is configured here, once, from a throwaway workspace (``driftflag.web.config``); the
+database is SQLite unless ``$DATABASE_URL`` names PostgreSQL (``.ci/web_postgres.sh`` runs the
+same tests a second time that way). pytest-django creates and removes the test database.
+The month (a 400-child synthetic LA, the rule baseline registered, the worklist issued by the
+stage) is built once per session; a test that records audits works on its own copy of the store.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+from web_helpers import MONTH, PASSWORD, USERS, build_month, copy_store
+
+from driftflag.web.config import configure
+
+_BOOT = Path(tempfile.mkdtemp(prefix="driftflag-web-boot-"))
+configure(_BOOT / "workspace", _BOOT / "store")
+
+
+@pytest.fixture(scope="session")
+def web_month(tmp_path_factory, synthetic_la) -> dict[str, Path]:
+    return build_month(tmp_path_factory.mktemp("web"), synthetic_la(children=400, years=3, seed=3))
+
+
+@pytest.fixture()
+def month_store(tmp_path, web_month, settings) -> Path:
+    """A copy of the month's store, served by the app for this test."""
+    store = copy_store(web_month["store"], tmp_path / "store")
+    settings.DRIFTFLAG_STORE = store
+    settings.DRIFTFLAG_WORKSPACE = web_month["workspace"]
+    settings.DRIFTFLAG_REPORTS = tmp_path
+    return store
+
+
+@pytest.fixture()
+def people(db):
+    """One user of each role (two auditors), by user name."""
+    from django.contrib.auth import get_user_model
+
+    from driftflag.web.roles import set_role
+
+    made = {}
+    for name, role in USERS.items():
+        u = get_user_model().objects.create_user(name, password=PASSWORD, first_name=name.upper())
+        set_role(u, role)
+        made[name] = u
+    return made
+
+
+@pytest.fixture()
+def month_id() -> str:
+    return MONTH
