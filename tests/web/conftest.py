@@ -9,6 +9,7 @@ stage) is built once per session; a test that records audits works on its own co
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from web_helpers import MONTH, PASSWORD, USERS, build_month, copy_store
 
 from driftflag.web.config import configure
 
+os.environ.setdefault("DRIFTFLAG_DB_CONN_MAX_AGE", "0")  # the live server's threads keep no connection
 _BOOT = Path(tempfile.mkdtemp(prefix="driftflag-web-boot-"))
 configure(_BOOT / "workspace", _BOOT / "store")
 

@@ -43,7 +43,8 @@ def database(workspace: Path, url: str | None = None) -> dict:
     if url:
         import dj_database_url
 
-        return dj_database_url.parse(url, conn_max_age=60)
+        # connections kept open between requests ($DRIFTFLAG_DB_CONN_MAX_AGE seconds, 0: closed)
+        return dj_database_url.parse(url, conn_max_age=int(os.environ.get("DRIFTFLAG_DB_CONN_MAX_AGE", "60")))
     path = web_dir(workspace) / "web.sqlite3"
     path.parent.mkdir(parents=True, exist_ok=True)
     return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(path),
