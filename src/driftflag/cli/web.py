@@ -38,14 +38,17 @@ def serve(
     mlflow_url: Annotated[str | None, typer.Option("--mlflow-url", help="Address of the MLflow UI to link to.")] = None,
     threads: Annotated[int, typer.Option("--threads", min=1, max=64, help="Requests served at once.")] = 8,
 ) -> None:
-    """Serve the audit month on the web: worklist, case cards and audit entry behind a login."""
+    """Serve the audit month on the web: worklist, case cards and audit entry behind a login.
+
+    With no account yet, the QA lead's account (qa-lead) is made and its password shown once."""
     from driftflag.cli._options import resolve_workspace
     from driftflag.web.server import serve as run
 
     ws = resolve_workspace(workspace, create=False)
     typer.echo(f"driftflag web app on http://{host}:{port}/ (store {store}, workspace {ws.path}); Ctrl+C stops it")
     typer.echo(HUMAN_DECISION_NOTICE)
-    run(ws.path, store, host=host, port=port, threads=threads, reports=reports, policy=policy, mlflow_url=mlflow_url)
+    run(ws.path, store, host=host, port=port, threads=threads, reports=reports, policy=policy,
+        mlflow_url=mlflow_url, announce=typer.echo)
 
 
 def _password() -> str:

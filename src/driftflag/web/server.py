@@ -29,10 +29,36 @@ def prepare(workspace: Path, store: Path, **options) -> None:
     ensure_groups()
 
 
+FIRST_USER = "qa-lead"
+
+
+def first_account() -> tuple[str, str] | None:
+    """With no account at all, create the QA lead's (user name, new random password) so a new
+    workspace can be opened at once; None when accounts exist. The password is shown once, by
+    the caller; change it with ``driftflag users add qa-lead --role qa_lead``."""
+    import secrets
+
+    from django.contrib.auth import get_user_model
+
+    from driftflag.web.roles import QA_LEAD, set_role
+
+    model = get_user_model()
+    if model.objects.exists():
+        return None
+    password = secrets.token_urlsafe(12)
+    user = model.objects.create_user(FIRST_USER, password=password, first_name="QA", last_name="lead")
+    set_role(user, QA_LEAD)
+    return FIRST_USER, password
+
+
 def serve(workspace: Path, store: Path, *, host: str = "127.0.0.1", port: int = 8000, threads: int = 8,
-          **options) -> None:
-    """Serve the app until interrupted."""
+          announce=print, **options) -> None:
+    """Serve the app until interrupted (``announce`` shows the first account, when one is made)."""
     prepare(workspace, store, hosts=(host, "127.0.0.1", "localhost"), **options)
+    made = first_account()
+    if made:
+        announce(f"No accounts yet: created the QA lead's account {made[0]!r} with password {made[1]} "
+                 "(shown once; change it with: driftflag users add qa-lead --role qa_lead)")
     from django.core.wsgi import get_wsgi_application
     from waitress import serve as waitress_serve
 

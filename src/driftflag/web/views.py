@@ -458,6 +458,13 @@ def aggregates(request):
     return render(request, "web/aggregates.html", {"month": month, "months": ms, "tables": tables})
 
 
+SPEC_WORDS = {"rule_baseline": "Rule baseline", "logistic_scorecard": "Logistic scorecard", "lightgbm": "LightGBM"}
+
+
+def _figure(v) -> str:
+    return month_data.NOT_AVAILABLE if v is None or v != v else f"{float(v):.3f}"
+
+
 @page("models")
 def models(request):
     from driftflag.tracking import list_versions
@@ -466,12 +473,10 @@ def models(request):
     try:
         df = list_versions(settings.DRIFTFLAG_WORKSPACE, "future_drift")
         for r in df.itertuples(index=False):
-            rows.append({"version": r.version, "aliases": r.aliases or "none", "spec": r.spec or "not recorded",
-                         "precision": month_data.plain(None if r.precision_at_k is None else round(r.precision_at_k, 3)),
-                         "precision_low": month_data.plain(None if r.precision_at_k_low is None
-                                                           else round(r.precision_at_k_low, 3)),
-                         "ece": month_data.plain(None if r.ece is None else round(r.ece, 3)),
-                         "gate": r.gate or "not recorded"})
+            rows.append({"version": r.version, "aliases": r.aliases or "none",
+                         "spec": SPEC_WORDS.get(r.spec, str(r.spec).replace("_", " ").capitalize() or "not recorded"),
+                         "precision": _figure(r.precision_at_k), "precision_low": _figure(r.precision_at_k_low),
+                         "ece": _figure(r.ece), "gate": r.gate or "not recorded"})
     except DriftflagError as e:
         error = str(e)
     return render(request, "web/models.html", {"rows": rows, "error": error,
