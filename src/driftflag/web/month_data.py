@@ -208,16 +208,19 @@ class PastAudit:
 
 def past_audits(store: Path, child_id: str) -> list[PastAudit]:
     """Every audit of the child (audit log and ledger), latest first, with corrections counted."""
-    a = ingested_audits(store)
-    a = a[a["child_id"].astype("str") == child_id].sort_values("audit_date", ascending=False)
+    return _cached(("past", str(store)), (Path(store) / "audits.parquet", _ledger_stamp(store)),
+                   lambda: _past_by_child(store)).get(child_id, [])
+
+
+def _past_by_child(store: Path) -> dict[str, list[PastAudit]]:
+    a = ingested_audits(store).sort_values("audit_date", ascending=False, kind="stable")
     h = history(store)
-    h = h[h["child_id"].astype("str") == child_id]
     cur = h.drop_duplicates("audit_id", keep="last").set_index("audit_id")
     counts = h.groupby("audit_id").size() - 1
-    out = []
+    out: dict[str, list[PastAudit]] = {}
     for r in a.itertuples(index=False):
         extra = cur.loc[r.audit_id] if r.audit_id in cur.index else None
-        out.append(PastAudit(
+        out.setdefault(str(r.child_id), []).append(PastAudit(
             date=pd.Timestamp(r.audit_date).strftime("%d %B %Y").lstrip("0") if pd.notna(r.audit_date) else NOT_AVAILABLE,
             grade=plain(r.grade), drift_found=plain(r.drift_found), actions_set=plain(r.actions_set),
             auditor=plain(r.auditor), selection=plain(r.selection_reason).capitalize(),
@@ -228,15 +231,30 @@ def past_audits(store: Path, child_id: str) -> list[PastAudit]:
 
 
 # --- indicator history -----------------------------------------------------------------------
-def indicator_history(store: Path, month: str, child_id: str) -> pd.DataFrame:
+def history_months(month: str) -> list[pd.Timestamp]:
+    """The first days of the last 24 months, to the worklist month."""
+    return list(pd.date_range(end=Month.parse(month).timestamp(), periods=HISTORY_MONTHS, freq="MS"))
+
+
+def indicator_history(store: Path, month: str, child_id: str) -> dict[str, list[float | None]]:
     """The child's charted indicators on the first day of each of the last 24 months (to the
-    worklist month), one row per month; blank where the case was not open or the indicator did
-    not apply. Computed once for all the month's worklist cases (one panel) and cached."""
-    path = _worklist_file(store, month)
-    frame = _cached(("panel", str(store), month), path, lambda: _history_panel(store, month))
-    rows = frame[frame["child_id"] == child_id]
-    months_index = pd.date_range(end=Month.parse(month).timestamp(), periods=HISTORY_MONTHS, freq="MS")
-    return rows.set_index("as_of").reindex(months_index)
+    worklist month): ``{indicator: [value or None per month]}``, None where the case was not open
+    or the indicator did not apply. Computed once for all the month's worklist cases (one panel)
+    and cached, so a case card only looks its child up."""
+    by_child = _cached(("panel", str(store), month), _worklist_file(store, month),
+                       lambda: _history_by_child(store, month))
+    return by_child.get(child_id, {})
+
+
+def _history_by_child(store: Path, month: str) -> dict[str, dict[str, list[float | None]]]:
+    frame = _history_panel(store, month)
+    index = pd.DatetimeIndex(history_months(month))
+    cols = [c for c in frame.columns if c not in ("child_id", "as_of")]
+    out = {}
+    for cid, rows in frame.groupby("child_id", sort=False):
+        r = rows.set_index("as_of").reindex(index)
+        out[str(cid)] = {c: [None if v != v else float(v) for v in r[c].tolist()] for c in cols}
+    return out
 
 
 def _history_panel(store: Path, month: str) -> pd.DataFrame:

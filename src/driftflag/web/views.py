@@ -366,15 +366,15 @@ def case(request, month: str, child_id: str):
                                   audit_date=mine["audit_date"].strftime("%Y-%m-%d"),
                                   notes="" if str(mine["notes"]) in ("<NA>", "None", "nan") else str(mine["notes"]))
     hist = month_data.indicator_history(_store(), month, child_id)
-    labels = [d.strftime("%b %Y") for d in hist.index]
+    labels = [d.strftime("%b %Y") for d in month_data.history_months(month)]
     charts = []
     for col, title, unit in month_data.HISTORY_INDICATORS:
-        if col not in hist.columns or hist[col].isna().all():
+        values = hist.get(col) or []
+        if all(v is None for v in values):
             continue
-        values = [None if v != v else float(v) for v in hist[col].tolist()]
-        latest = next((v for v in reversed(values) if v is not None), None)
+        latest = next(v for v in reversed(values) if v is not None)
         charts.append({"title": title, "svg": sparkline(values, labels, title, unit),
-                       "latest": month_data.plain(round(latest, 1) if latest is not None else None)})
+                       "latest": month_data.plain(round(latest, 1))})
     first, last = audit_entry.audit_date_bounds(month)
     return render(request, "web/case.html", {
         "month": month, "child_id": child_id, "facts": facts, "charts": charts,
