@@ -129,11 +129,33 @@ def build_settings(workspace: Path, store: Path, *, reports: Path | None = None,
     }
 
 
+#: A Python file whose ``update(settings)`` changes the settings before Django starts: the place
+#: for a council's own additions, such as signing in through its identity provider (docs/web.md).
+EXTRA_SETTINGS_ENV = "DRIFTFLAG_WEB_SETTINGS"
+
+
+def _apply_extra(values: dict) -> dict:
+    path = os.environ.get(EXTRA_SETTINGS_ENV)
+    if not path:
+        return values
+    import runpy
+
+    from driftflag.errors import ConfigError
+
+    if not Path(path).is_file():
+        raise ConfigError(f"${EXTRA_SETTINGS_ENV} names {path}, which is not a file")
+    update = runpy.run_path(path).get("update")
+    if not callable(update):
+        raise ConfigError(f"{path}: defines no update(settings) function")
+    update(values)
+    return values
+
+
 def configure(workspace: Path, store: Path, **options) -> None:
     """Configure Django for this workspace and store and set it up (once per process)."""
     import django
     from django.conf import settings
 
     if not settings.configured:
-        settings.configure(**build_settings(workspace, store, **options))
+        settings.configure(**_apply_extra(build_settings(workspace, store, **options)))
     django.setup()

@@ -3,8 +3,9 @@
 from pathlib import Path
 
 import django.contrib.admin
+from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.static import serve
 
 from driftflag.web import views
@@ -41,3 +42,6 @@ urlpatterns = [
     # the admin's own stylesheets, from Django's package (nothing from outside)
     path("static/<path:path>", serve, {"document_root": ADMIN_STATIC}),
 ]
+
+if "mozilla_django_oidc" in settings.INSTALLED_APPS:  # signing in through the council's identity provider
+    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))

@@ -43,7 +43,8 @@ def page_context(request) -> dict:
     user = getattr(request, "user", None)
     role = roles.role_of(user) if user is not None else None
     nav = [(url, words) for page, url, words in NAV if role in roles.MATRIX[page]]
-    return {"notice": HUMAN_DECISION_NOTICE, "role_name": roles.ROLES.get(role or "", ""), "nav": nav}
+    return {"notice": HUMAN_DECISION_NOTICE, "role_name": roles.ROLES.get(role or "", ""), "nav": nav,
+            "oidc": "mozilla_django_oidc" in settings.INSTALLED_APPS}
 
 
 def log(request, action: str, *, month: str = "", child_id: str = "", detail: str = "") -> None:
