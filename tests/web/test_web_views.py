@@ -30,6 +30,7 @@ def _pages(store):
         "my_cases": "/my-cases/", "access_log": "/access-log/", "audit_report": "/audit-report/",
         "aggregates": "/figures/", "scorecard": "/scorecard/", "fairness": "/fairness/",
         "monitoring": "/monitoring/", "models": "/models/", "months": "/months/",
+        "model_card": "/models/1/card/",
     }
 
 
@@ -40,7 +41,7 @@ MAY_OPEN = {
              "aggregates", "scorecard", "fairness", "months"},
     "pm1": {"my_cases", "case_card"},
     "panel": {"aggregates", "scorecard", "fairness"},
-    "ds": {"aggregates", "scorecard", "fairness", "monitoring", "models"},
+    "ds": {"aggregates", "scorecard", "fairness", "monitoring", "models", "model_card"},
 }
 
 

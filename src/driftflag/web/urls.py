@@ -29,6 +29,7 @@ urlpatterns = [
     path("access-log/", views.access_log, name="access_log"),
     path("figures/", views.aggregates, name="aggregates"),
     path("models/", views.models, name="models"),
+    path("models/<int:version>/card/", views.model_card, name="model_card"),
     path("scorecard/", views.scorecard, name="scorecard"),
     path("scorecard/<int:index>/", views.scorecard, name="scorecard_file"),
     path("scorecard/<int:index>/<path:asset>", views.scorecard),

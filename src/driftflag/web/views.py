@@ -466,6 +466,42 @@ def _figure(v) -> str:
     return month_data.NOT_AVAILABLE if v is None or v != v else f"{float(v):.3f}"
 
 
+def _run_artifact(run_id: str, name: str) -> Path | None:
+    """A run's artifact in the workspace's own artifact store, None when it is not there."""
+    if not re.fullmatch(r"[0-9a-f]{32}", str(run_id)):
+        return None
+    path = Path(settings.DRIFTFLAG_WORKSPACE) / "artifacts" / run_id / "artifacts" / name
+    return path if path.is_file() else None
+
+
+def _dropped_for_coverage(run_id: str) -> list[str]:
+    """The inputs the training run left out because too few cases had them (its coverage check)."""
+    import json
+
+    path = _run_artifact(run_id, "features_dropped_for_coverage.json")
+    if path is None:
+        return []
+    return [f"{feature_words(k)}: {v}" for k, v in json.loads(path.read_text()).items()]
+
+
+def feature_words(name: str) -> str:
+    from driftflag.indicators.words import feature_words as words
+
+    return words(name)
+
+
+@page("models")
+def model_card(request, version: int):
+    from driftflag.tracking import list_versions
+
+    df = list_versions(settings.DRIFTFLAG_WORKSPACE, "future_drift")
+    run = df.loc[df["version"] == version, "run_id"]
+    path = _run_artifact(str(run.iloc[0]), "model_card.html") if len(run) else None
+    if path is None:
+        raise Http404("no model card for that version")
+    return HttpResponse(path.read_bytes(), content_type="text/html; charset=utf-8")
+
+
 @page("models")
 def models(request):
     from driftflag.tracking import list_versions
@@ -477,7 +513,9 @@ def models(request):
             rows.append({"version": r.version, "aliases": r.aliases or "none",
                          "spec": SPEC_WORDS.get(r.spec, str(r.spec).replace("_", " ").capitalize() or "not recorded"),
                          "precision": _figure(r.precision_at_k), "precision_low": _figure(r.precision_at_k_low),
-                         "ece": _figure(r.ece), "gate": r.gate or "not recorded"})
+                         "ece": _figure(r.ece), "gate": r.gate or "not recorded",
+                         "card": _run_artifact(r.run_id, "model_card.html") is not None,
+                         "dropped": _dropped_for_coverage(r.run_id)})
     except DriftflagError as e:
         error = str(e)
     return render(request, "web/models.html", {"rows": rows, "error": error,
