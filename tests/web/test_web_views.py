@@ -244,3 +244,33 @@ def test_case_card_charts_are_inline_svg(client, people, month_store):
     client.force_login(people["lead"])
     html = client.get(f"/month/{MONTH}/case/{cid}/").content.decode()
     assert html.count("<svg") >= 1 and "The last 24 months" in html and "<img" not in html
+
+
+def test_expired_session_signs_out(client, people, month_store):
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    client.force_login(people["lead"])
+    assert client.get(f"/month/{MONTH}/").status_code == 200
+    Session.objects.update(expire_date=timezone.now() - timezone.timedelta(seconds=1))
+    r = client.get(f"/month/{MONTH}/")
+    assert r.status_code == 302 and r["Location"].startswith("/login/")
+
+
+@pytest.mark.slow
+def test_qa_lead_makes_a_month_with_the_worklist_stage(client, people, month_store, settings, tmp_path):
+    """The button calls the worklist stage (as ``driftflag worklist`` does): the month's worklist
+    is issued into the store and opens at once."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("name: web\nsize: 8\nshares: {highest_risk: 0.5, rule_flagged: 0.25, random: 0.25}\n"
+                      "strata: [service]\nseed: 3\nsimulations: 200\n")
+    settings.DRIFTFLAG_POLICY = policy
+    client.force_login(people["lead"])
+    r = client.post("/months/make/", {"month": "2026-02"})
+    assert r.status_code == 302 and r["Location"] == "/month/2026-02/"
+    assert "2026-02" in month_data.months(month_store)
+    assert len(month_data.issued_worklist(month_store, "2026-02")) == 8
+    assert AccessEntry.objects.filter(action="made worklist", month="2026-02").count() == 1
+    assert client.get("/month/2026-02/").status_code == 200
+    bad = client.post("/months/make/", {"month": "Feb 2026"}, follow=True)
+    assert "Give the month as year-month" in bad.content.decode()
