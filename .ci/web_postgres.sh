@@ -2,6 +2,7 @@
 # The web app's tests a second time, on PostgreSQL (the first pass, in `make test`, is on SQLite).
 # Starts a throwaway cluster in a temporary folder on a free loopback port, runs tests/web with
 # DATABASE_URL pointing at it, then stops and removes the cluster whatever happened.
+# Arguments, if any, replace `tests/web` (e.g. one test file).
 # Installs the Debian package `postgresql` when no server is found (CI runs as root).
 # PostgreSQL refuses to run as root: as root, the cluster runs as the `postgres` user.
 set -euo pipefail
@@ -36,4 +37,4 @@ trap cleanup EXIT
 "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
   -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c fsync=off" start >/dev/null
 echo "web_postgres: PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
-DATABASE_URL="postgresql://postgres@127.0.0.1:$port/postgres" "$PY" -m pytest -q -p no:cacheprovider tests/web
+DATABASE_URL="postgresql://postgres@127.0.0.1:$port/postgres" "$PY" -m pytest -q -p no:cacheprovider "${@:-tests/web}"

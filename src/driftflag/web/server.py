@@ -54,7 +54,11 @@ def first_account() -> tuple[str, str] | None:
 def serve(workspace: Path, store: Path, *, host: str = "127.0.0.1", port: int = 8000, threads: int = 8,
           announce=print, **options) -> None:
     """Serve the app until interrupted (``announce`` shows the first account, when one is made)."""
-    prepare(workspace, store, hosts=(host, "127.0.0.1", "localhost"), **options)
+    import os
+
+    # the names people reach the app by, behind a proxy: $DRIFTFLAG_WEB_HOSTS (comma-separated)
+    extra = tuple(h.strip() for h in os.environ.get("DRIFTFLAG_WEB_HOSTS", "").split(",") if h.strip())
+    prepare(workspace, store, hosts=(host, "127.0.0.1", "localhost", *extra), **options)
     made = first_account()
     if made:
         announce(f"No accounts yet: created the QA lead's account {made[0]!r} with password {made[1]} "
