@@ -274,3 +274,10 @@ def test_qa_lead_makes_a_month_with_the_worklist_stage(client, people, month_sto
     assert client.get("/month/2026-02/").status_code == 200
     bad = client.post("/months/make/", {"month": "Feb 2026"}, follow=True)
     assert "Give the month as year-month" in bad.content.decode()
+
+
+def test_unknown_month_or_case_is_a_plain_404(client, people, month_store):
+    client.force_login(people["lead"])
+    for url in ("/month/1999-01/", f"/month/{MONTH}/case/not-a-child/", "/month/13-2026/"):
+        r = client.get(url)
+        assert r.status_code == 404 and "There is nothing at this address" in r.content.decode(), url
