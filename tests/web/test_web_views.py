@@ -281,3 +281,36 @@ def test_unknown_month_or_case_is_a_plain_404(client, people, month_store):
     for url in ("/month/1999-01/", f"/month/{MONTH}/case/not-a-child/", "/month/13-2026/"):
         r = client.get(url)
         assert r.status_code == 404 and "There is nothing at this address" in r.content.decode(), url
+
+
+def test_web_and_workbook_are_one_ledger(client, people, month_store, tmp_path):
+    """An audit entered on the web and the same case returned in the exported workbook are one
+    audit: the workbook's grade is recorded as a correction of the web record, not a second audit."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from driftflag.worklist.feedback import import_audits
+
+    (cid,) = _cases(month_store, 1)
+    _assign(people, [cid])
+    client.force_login(people["pm1"])
+    client.post(f"/month/{MONTH}/case/{cid}/", {"grade": "Good", "drift_found": "No", "audit_date": "2026-03-09"})
+    client.force_login(people["lead"])
+    book = load_workbook(io.BytesIO(client.get(f"/month/{MONTH}/workbook.xlsx").content))
+    for ws in book.worksheets:
+        header = [c.value for c in ws[1]]
+        if "Child ID" not in header:
+            continue
+        for row in ws.iter_rows(min_row=2):
+            if str(row[header.index("Child ID")].value) == cid:
+                for col, value in (("Grade", "Inadequate"), ("Drift found", "Yes"), ("Auditor", "PM1"),
+                                   ("Audit date", "2026-03-09")):
+                    row[header.index(col)].value = value
+    path = tmp_path / "returned.xlsx"
+    book.save(path)
+    result = import_audits(path, month_store)
+    assert result.corrected == 1 and len(result.imported) == 1
+    h = ledger.audit_history(month_store)
+    assert list(h["source"]) == ["web", "workbook returned.xlsx"] and h["audit_id"].nunique() == 1
+    assert ledger.current_records(month_store)["grade"].tolist() == ["Inadequate"]
