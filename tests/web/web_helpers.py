@@ -11,7 +11,7 @@ MONTH = "2026-03"
 PASSWORD = "a-long-test-password-7"
 USERS = {"lead": "qa_lead", "pm1": "auditor", "pm2": "auditor", "panel": "ethics_panel", "ds": "data_scientist"}
 #: Words that must never reach a page people read.
-RAW = re.compile(r"\b(nan|None|NaT|<NA>|NaN)\b")
+RAW = re.compile(r"\b(nan|None|NaT|<NA>|NaN|True|False)\b")
 
 
 def build_month(root: Path, synth_la) -> dict[str, Path]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from driftflag.casemodel import ledger
@@ -70,7 +71,7 @@ def plain(v: Any) -> str:
     """A value as people read it: blanks are "not available", never "nan" or "None"."""
     if v is None or (not isinstance(v, str) and pd.isna(v)):
         return NOT_AVAILABLE
-    if isinstance(v, bool):
+    if isinstance(v, bool | np.bool_):
         return "Yes" if v else "No"
     if isinstance(v, float):
         return f"{v:,.0f}" if v == int(v) else f"{v:,.1f}"
@@ -222,7 +223,8 @@ def _past_by_child(store: Path) -> dict[str, list[PastAudit]]:
         extra = cur.loc[r.audit_id] if r.audit_id in cur.index else None
         out.setdefault(str(r.child_id), []).append(PastAudit(
             date=pd.Timestamp(r.audit_date).strftime("%d %B %Y").lstrip("0") if pd.notna(r.audit_date) else NOT_AVAILABLE,
-            grade=plain(r.grade), drift_found=plain(r.drift_found), actions_set=plain(r.actions_set),
+            grade=plain(r.grade), drift_found=plain(r.drift_found),
+            actions_set="not recorded" if pd.isna(r.actions_set) else plain(r.actions_set),
             auditor=plain(r.auditor), selection=plain(r.selection_reason).capitalize(),
             moderator_grade="" if extra is None or pd.isna(extra["moderator_grade"]) else str(extra["moderator_grade"]),
             notes="" if extra is None or pd.isna(extra["notes"]) else str(extra["notes"]),
