@@ -70,7 +70,11 @@ INDICATOR_SOURCES: Mapping[str, tuple[Source, ...]] = {
     "placements_3plus_12m": (_LAC_365,), "placed_out_of_area": (_LAC,),
     "placed_over_20_miles": (_LAC,), "legal_status": (_LAC,), "permanence_plan": (_LAC,),
     "lac_review_overdue": (_LAC, Source("lac_reviews", "review_date")),
-    "team_caseload": (Source("workers", "start_date"), Source("allocations", "start_date")),
+    # a team's caseload needs the allocations (they say whose team a case is in); the workers
+    # per team come from the roster when there is one, else from the workers holding the
+    # team's open cases (definitions.team_caseload): a store built from the returns has no
+    # roster and still has a caseload
+    "team_caseload": (Source("allocations", "start_date"),),
     "worker_changes_12m": (Source("allocations", "start_date", 365),),
 }
 
