@@ -233,7 +233,8 @@ def _ingest(p: IngestParams, ctx: StepContext) -> StepResult:
     from driftflag import stages
 
     res = stages.ingest(p.paths, p.store, extract_date=p.extract_date, format=p.format,
-                        great_expectations=p.great_expectations)
+                        great_expectations=p.great_expectations,
+                        progress=lambda m, i, n: ctx.progress(f"ingest: {m} ({i}/{n})"))
     tot = stages.row_totals(res)
     metrics: dict[str, float] = {}
     summary = f"case store written to {p.store}"
@@ -320,7 +321,8 @@ def _worklist(p: WorklistParams, ctx: StepContext) -> StepResult:
     from driftflag import stages
 
     result = stages.worklist(p.store, Month.parse(p.month), p.out, policy=p.policy_object(),
-                             version=p.version, target=p.target, workspace=ctx.workspace)
+                             version=p.version, target=p.target, workspace=ctx.workspace,
+                             progress=ctx.progress)
     s = result.summary()
     return StepResult(outputs=[p.out], metrics={"worklist_cases": float(s["cases"]),
                                                 "open_cases": float(s["open_cases"])},
