@@ -13,7 +13,15 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from driftflag.errors import ConfigError, DriftflagError
 from driftflag.month import Month
@@ -395,6 +403,16 @@ class ScorecardParams(Params):
     store: Path
     month: MonthText
     out: Path
+    council: dict[str, Any] | None = None  # CouncilConfig fields, inline (name, la_code, region, ...)
+
+    @field_validator("council")
+    @classmethod
+    def _council(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        from driftflag.reports.benchmarks import CouncilConfig
+
+        if value is not None:  # checked with the whole file, before any step runs
+            CouncilConfig.model_validate(value)
+        return value
 
 
 @step_kind("scorecard", ScorecardParams, inputs=lambda p: [p.store], outputs=lambda p: [p.out],
@@ -402,7 +420,8 @@ class ScorecardParams(Params):
 def _scorecard(p: ScorecardParams, ctx: StepContext) -> StepResult:
     from driftflag import stages
 
-    paths = stages.scorecard(p.store, Month.parse(p.month), p.out).paths
+    ctx.progress("scorecard: 13 month-end snapshots, the council's figures and How we compare")
+    paths = stages.scorecard(p.store, Month.parse(p.month), p.out, council=p.council).paths
     return StepResult(outputs=[p.out], summary=f"scorecard {p.month}: {len(paths)} files")
 
 
