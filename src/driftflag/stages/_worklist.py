@@ -60,7 +60,7 @@ def worklist(
     from driftflag.worklist.feedback import save_worklist
     from driftflag.worklist.month_scores import write_month_scores
     from driftflag.worklist.policy import WorklistPolicy
-    from driftflag.worklist.predicts import model_with_target_words
+    from driftflag.worklist.predicts import model_with_target_words, model_words
     from driftflag.worklist.pseudonymise import load_pseudonym_key
     from driftflag.worklist.sampling import sample_worklist
 
@@ -78,6 +78,10 @@ def worklist(
     step(f"worklist: sampling {pol.size} of {len(scored):,} open cases")
     wl = sample_worklist(scored, pol, month, cs["audits"], contributions=contrib,
                          registry=load_registry(), model_label=label)
+    words = model_words(workspace.path, target, model or version)
+    if words is not None:  # the "Model" line in words; the registry reference on the methods sheet
+        wl.design["model_words"] = words.plain
+        wl.design["model_reference"] = words.reference
     step("worklist: writing the worklist and the audit workbook")
     wl.write(out, pseudonym_key=key)
     write_month_scores(scored, out, label)  # child-level, not for sharing: for checking the list
