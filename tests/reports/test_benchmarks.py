@@ -196,3 +196,26 @@ def test_shipped_figures_are_cited_and_versioned():
             assert pub.url.startswith("https://explore-education-statistics.service.gov.uk/")
             assert "2025" in pub.title and f.cite.startswith("DS §6")
             assert f.derived == (f.derived_from is not None)
+
+
+def test_a_field_no_case_has_recorded_is_not_available_not_zero():
+    """The 903 has no placement location: "placed outside the boundary" is not a 0.0% rate."""
+    from indicators.stores import make_store
+
+    def store(in_la):
+        eps = [{"child_id": c, "decom": "2025-01-01", "rne": "S", "ls": "C2", "place": "U1",
+                "placement_in_la": v} for c, v in zip("AB", in_la, strict=True)]
+        eps.append({"child_id": "C", "decom": "2025-11-20", "rne": "S", "ls": "C2", "place": "U1"})
+        return make_store(lac_episodes=eps)
+
+    card = build_scorecard(store([None, None]), "2025-11")
+    row = card.services().set_index(["service", "indicator_id"]).loc[("LAC", "placed_out_of_area")]
+    assert pd.isna(row["value"]) and row["status"] == "not available" and row["caseload"] == 3
+    assert any("no open case has them recorded" in n and "Placed outside" in n for n in card.notes)
+    out = {c.measure: c for c in card.comparison}["cla_placed_out_of_area"]
+    assert out.council.value is None and "placement location" in out.council.why
+    card = build_scorecard(store([False, True]), "2025-11")
+    row = card.services().set_index(["service", "indicator_id"]).loc[("LAC", "placed_out_of_area")]
+    # C (not recorded) counts as not outside, as DfE's denominator is every child looked after
+    assert row["value"] == pytest.approx(100 / 3)
+    assert {c.measure: c for c in card.comparison}["cla_placed_out_of_area"].council.out_of == 3

@@ -149,7 +149,7 @@ def _summarise(df: pd.DataFrame, keys: list[str], ind: Indicator) -> pd.DataFram
     """Count, denominator and headline value of one indicator per group."""
     col = df[ind.column]
     g = df.assign(_v=col.astype("Float64").astype(float)).groupby(keys, sort=True, dropna=False)["_v"]
-    out = pd.DataFrame({"caseload": g.size()})
+    out = pd.DataFrame({"caseload": g.size(), "known": g.count()})
     if ind.scorecard == "rate":
         out["count"] = g.sum()
         out["value"] = np.where(out["caseload"] > 0, 100.0 * out["count"] / out["caseload"], np.nan)
@@ -479,7 +479,12 @@ def build_scorecard(store: CaseStore, month: str | pd.Period, *,
     referrals = {str(m): _rereferrals(store, _month_end(m)) for m in months}
     rows, trend, caseloads = _aggregate(df, registry, month, gaps, referrals=referrals,
                                         benchmarks=_benchmark_texts(council))
-    comparison = comparison_rows(_local_figures(store, month, rows, referrals[str(month)]), council)
+    gap_now = gaps.get(str(month), {})
+    unrecorded = sorted({r["label"] for r in rows.to_dict("records") if r["status"] == NOT_AVAILABLE
+                         and r["indicator_id"] not in gap_now and r["indicator_id"] not in DENOMINATORS})
+    if unrecorded:
+        notes.append("Not available this month (no open case has them recorded): " + "; ".join(unrecorded))
+    comparison = comparison_rows(_local_figures(store, month, rows, referrals[str(month)], gap_now), council)
     logger.info("scorecard %s: %d rows", month, len(rows))
     return Scorecard(month=month, as_of=_month_end(month), registry=registry, rows=rows,
                      trend=trend, caseloads=caseloads, notes=notes, comparison=comparison,
@@ -505,7 +510,8 @@ def _rereferrals(store, end: pd.Timestamp) -> LocalFigure:
     return LocalFigure(None, why=why) if why else rereferral_rate(store["referrals"], end)
 
 
-def _local_figures(store, month: pd.Period, rows: pd.DataFrame, rereferral: LocalFigure) -> dict[str, LocalFigure]:
+def _local_figures(store, month: pd.Period, rows: pd.DataFrame, rereferral: LocalFigure,
+                   gaps: dict[str, str]) -> dict[str, LocalFigure]:
     """The council's figure for each measure of "How we compare", as at ``month``'s end."""
     end = _month_end(month)
     out = {"rereferral_12m": rereferral}
@@ -517,7 +523,8 @@ def _local_figures(store, month: pd.Period, rows: pd.DataFrame, rereferral: Loca
     lac = rows[(rows["level"] == "service") & (rows["service"] == "LAC")
                & (rows["indicator_id"] == "placed_out_of_area")]
     if lac.empty or pd.isna(lac["value"].iloc[0]):
-        why = lac["status"].iloc[0] if not lac.empty and lac["status"].iloc[0] else "no children looked after"
+        why = ("no children looked after" if lac.empty else
+               gaps.get("placed_out_of_area", "no child looked after has a placement location recorded"))
         out["cla_placed_out_of_area"] = LocalFigure(None, why=why)
     else:
         r = lac.iloc[0]
@@ -576,11 +583,16 @@ def _aggregate(df: pd.DataFrame, registry: Registry, month: pd.Period,
     long = pd.concat(frames, ignore_index=True)
     uncovered = np.array([i in gaps.get(m, {}) for i, m in zip(long["indicator_id"], long["month"], strict=True)],
                          dtype=bool)
+    # a field no open case has recorded (the 903 holds no placement location) is not a 0.0% rate
+    known = long["known"].fillna(long["caseload"]) if "known" in long.columns else long["caseload"]
+    unrecorded = ~uncovered & (known.to_numpy() == 0) & (long["caseload"].to_numpy() > 0)
+    uncovered = uncovered | unrecorded
     long.loc[uncovered, ["value", "count"]] = np.nan  # not available: never a real 0.0%
     small = (long["level"] == "team").to_numpy() & (long["caseload"].to_numpy() < SMALL_TEAM_CASES)
     long.loc[small, "value"] = np.nan
     long["status"] = np.where(uncovered, NOT_AVAILABLE,
                               np.where(small, f"fewer than {SMALL_TEAM_CASES} cases", ""))
+    long = long.drop(columns=["known"], errors="ignore")
     trend = long[long["level"] == "service"][["service", "indicator_id", "month", "value"]]
 
     key = ["level", "service", "team", "indicator_id"]
