@@ -279,3 +279,28 @@ def test_the_written_scorecard_passes_the_scan(tmp_path):
 
     build_scorecard(small_la(), "2025-11").write(tmp_path)
     assert scan_folder(tmp_path) == []
+
+
+def test_teams_in_natural_order_and_a_field_that_does_not_apply_keeps_its_zero(monkeypatch):
+    """Team 2 before Team 10 on the page and in the workbook; a team where no case has the
+    indicator (no plan reached 18 months) shows a real 0%, unlike a field nobody records."""
+    import driftflag.reports.scorecard as sc
+    from indicators.stores import make_store
+
+    monkeypatch.setattr(sc, "SMALL_TEAM_CASES", 1)
+    plans = [{"child_id": c, "start_date": d} for c, d in (("A", "2024-01-15"), ("B", "2025-10-01"),
+                                                            ("C", "2025-10-02"))]
+    allocations = [{"child_id": c, "team": t, "worker_id": "W1", "start_date": d}
+                   for c, t, d in (("A", "Team 10", "2025-10-15"), ("B", "Team 2", "2025-10-15"),
+                                   ("C", "Team 2", "2025-11-05"))]
+    card = build_scorecard(make_store(cp_plans=plans, allocations=allocations,
+                                      assessments=[{"child_id": "A", "start_date": "2025-09-01"}]), "2025-11")
+    teams = card.teams()
+    assert list(dict.fromkeys(teams["team"])) == ["Team 2", "Team 10"]
+    cp = card._team_sections()[0]
+    assert [r["team"] for r in cp["rows"]] == ["Team 2", "Team 10"]
+    t = teams[(teams["indicator_id"] == "cp_plan_over_18m")].set_index("team")
+    assert t.loc["Team 2", "value"] == 0.0 and t.loc["Team 10", "value"] == 100.0
+    # no open assessment in Team 2 (blank: does not apply), one long-open in Team 10
+    a = teams[(teams["indicator_id"] == "assessment_over_45wd") & (teams["service"] == "CP")].set_index("team")
+    assert a.loc["Team 2", "value"] == 0.0 and a.loc["Team 2", "status"] == "" and a.loc["Team 10", "value"] == 100.0

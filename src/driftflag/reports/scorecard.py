@@ -205,7 +205,7 @@ class Scorecard:
         env = Environment(loader=PackageLoader("driftflag", "templates"),
                           autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
         env.filters["fmt"] = _fmt
-        env.filters["pct"] = lambda v: "" if v is None or pd.isna(v) else f"{v:.0f}%"
+        env.filters["pct"] = lambda v: "" if v is None or pd.isna(v) else f"{0.0 if abs(v) < 0.5 else v:.0f}%"
         charts = _sparklines(self.trend, self.registry)
         services = self.services()
         sections = []
@@ -248,7 +248,7 @@ class Scorecard:
                    if ind.scorecard == "rate" and ind.id in set(t["indicator_id"])]
             labels = {ind.id: ind.label for ind in self.registry}
             table = []
-            for team, g in t.groupby("team", sort=True):
+            for team, g in sorted(t.groupby("team", sort=False), key=lambda kv: natural_order(kv[0])):
                 cells = {r["indicator_id"]: r for r in _records(g)}
                 table.append({
                     "team": team, "caseload": int(g["caseload"].iloc[0]),
@@ -390,6 +390,12 @@ HEADINGS: dict[str, str] = {
     "target_source": "Target source", "item": "Item", "definition": "Definition",
     "thresholds": "Thresholds", "sources": "Sources", "not_measured": "Does not measure", "id": "Id",
 }
+
+
+def natural_order(text: str) -> tuple:
+    """Sort key that puts "Team 3" before "Team 10" (numbers compared as numbers)."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p.casefold())
+                 for p in re.split(r"(\d+)", str(text)) if p)
 
 
 def _scorecards_written(out_dir: Path) -> set[str]:
@@ -551,6 +557,17 @@ def _referral_rows(referrals: dict[str, LocalFigure]) -> tuple[pd.DataFrame, dic
     return part, {m: f.why for m, f in referrals.items() if f.value is None}
 
 
+def _unrecorded(long: pd.DataFrame) -> np.ndarray:
+    """Rows of an indicator that no open case of the month has a value for (its field is not
+    recorded at all), at every level."""
+    if "known" not in long.columns:
+        return np.zeros(len(long), dtype=bool)
+    svc = long[(long["level"] == "service") & long["known"].notna()]
+    totals = svc.groupby(["indicator_id", "month"])[["known", "caseload"]].sum()
+    empty = totals[(totals["known"] == 0) & (totals["caseload"] > 0)].index
+    return pd.MultiIndex.from_frame(long[["indicator_id", "month"]]).isin(empty)
+
+
 def _aggregate(df: pd.DataFrame, registry: Registry, month: pd.Period,
                gaps: dict[str, dict[str, str]] | None = None, *,
                referrals: dict[str, LocalFigure] | None = None, benchmarks: dict[str, str] | None = None):
@@ -583,10 +600,10 @@ def _aggregate(df: pd.DataFrame, registry: Registry, month: pd.Period,
     long = pd.concat(frames, ignore_index=True)
     uncovered = np.array([i in gaps.get(m, {}) for i, m in zip(long["indicator_id"], long["month"], strict=True)],
                          dtype=bool)
-    # a field no open case has recorded (the 903 holds no placement location) is not a 0.0% rate
-    known = long["known"].fillna(long["caseload"]) if "known" in long.columns else long["caseload"]
-    unrecorded = ~uncovered & (known.to_numpy() == 0) & (long["caseload"].to_numpy() > 0)
-    uncovered = uncovered | unrecorded
+    # a field no open case in the council has recorded this month (the 903 holds no placement
+    # location) is not a 0.0% rate; a team or service where it merely does not apply (no open
+    # assessment) keeps its real 0%
+    uncovered = uncovered | _unrecorded(long)
     long.loc[uncovered, ["value", "count"]] = np.nan  # not available: never a real 0.0%
     small = (long["level"] == "team").to_numpy() & (long["caseload"].to_numpy() < SMALL_TEAM_CASES)
     long.loc[small, "value"] = np.nan
@@ -635,7 +652,8 @@ def _aggregate(df: pd.DataFrame, registry: Registry, month: pd.Period,
     out = out.sort_values(
         ["level", "service", "team", "indicator_id"],
         key=lambda s: s.map(svc_order) if s.name == "service" else (
-            s.map(order) if s.name == "indicator_id" else s),
+            s.map(order) if s.name == "indicator_id" else (
+                s.map(lambda t: natural_order(t)) if s.name == "team" else s)),
         kind="stable").reset_index(drop=True)
     columns = ["level", "service", "team", "indicator_id", "label", "polarity", "summary", "unit",
                "count", "caseload", "value", "status", "denominator", "last_month", "last_year", "dot_month",
