@@ -170,6 +170,7 @@ def test_no_old_single_la_figures_and_the_comparison_is_on_the_page_and_in_the_w
     header = [c.value for c in ws[1]]
     assert header[:6] == ["Measure", "This council", "Out of", "England", "East Midlands", "Statistical neighbours"]
     assert ws.cell(2, 2).value == "40.0%" and ws.cell(2, 3).value == "2 of 5"
+    assert [c.value for c in wb["About"][1]] == ["Item", "Detail"]
 
 
 def test_council_file_is_checked(tmp_path):

@@ -317,14 +317,14 @@ class Scorecard:
 
         about = pd.DataFrame({"item": [
             "Scorecard", "As at", "Indicator registry", "Notice", "Data", "RAG rule",
-        ] + [f"Note {i + 1}" for i in range(len(self.notes))], "value": [
+        ] + [f"Note {i + 1}" for i in range(len(self.notes))], "detail": [
             f"driftflag drift scorecard, {self.month}", self.as_of.date().isoformat(),
             self.registry.label, HUMAN_DECISION_NOTICE,
             "Aggregate management information: counts and rates of open cases; no child-level rows.",
             "Green: target met. Green Amber: 80% or more of the targeted improvement achieved. "
             "Red Amber: 65-80%. Red: under 65% (S4:3947-3951). Baseline: same month last year.",
         ] + self.notes})
-        sheet("About", about, {"item": 20, "value": 110})
+        sheet("About", about, {"item": 20, "detail": 110})
         cols = ["service", "label", "polarity", "summary", "denominator", "count", "caseload", "value", "status",
                 "last_month", "last_year", "dot_month", "dot_year", "target", "rag",
                 "pct_targeted_improvement", "benchmarks", "target_source"]
@@ -387,7 +387,7 @@ HEADINGS: dict[str, str] = {
     "last_year": "Same month last year", "dot_month": "Direction vs last month",
     "dot_year": "Direction vs last year", "target": "Target", "rag": "RAG",
     "pct_targeted_improvement": "% of targeted improvement", "benchmarks": "Benchmarks",
-    "target_source": "Target source", "item": "Item", "definition": "Definition",
+    "target_source": "Target source", "item": "Item", "detail": "Detail", "definition": "Definition",
     "thresholds": "Thresholds", "sources": "Sources", "not_measured": "Does not measure", "id": "Id",
 }
 
