@@ -92,3 +92,12 @@ def test_verbose_run_prints_steps_and_no_library_debug_lines(tmp_path):
     foreign = [line for line in err if line.split(" ", 1)[0] in ("DEBUG", "INFO")
                and not line.split(" ", 2)[1].startswith("driftflag")]
     assert foreign == [] and "findfont" not in res.stderr
+
+
+def test_a_long_list_of_files_gets_about_ten_lines():
+    from driftflag.pipeline.steps import tenths
+
+    due = tenths()
+    assert sum(due(i, 270) for i in range(271)) == 11  # each tenth once, and done
+    due = tenths()  # progress may skip items: each tenth reached still gets its line
+    assert [i for i in (0, 3, 108, 150, 269, 270) if due(i, 270)] == [0, 108, 150, 269, 270]

@@ -40,12 +40,16 @@ def ingest(
     except ValueError as e:
         raise ConfigError(f"--extract-date {extract_date!r} is not a date (YYYY-MM-DD)") from e
     from driftflag.cli._progress import StepLines
+    from driftflag.pipeline.steps import tenths
 
     with StepLines(err, "ingest") as lines:
         lines.step("ingest: detecting formats")
 
+        due = tenths()
+
         def step(msg: str, i: int, n: int) -> None:
-            lines.step(f"{single_line(msg, 80)} ({i}/{max(n, 1)})")
+            if due(i, n):
+                lines.step(f"{single_line(msg, 80)} ({i}/{max(n, 1)})")
 
         result = stages.ingest(paths, store, extract_date=extract,
                                created_at=datetime.now().replace(microsecond=0), format=format,

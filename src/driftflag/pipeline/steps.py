@@ -240,9 +240,10 @@ class IngestParams(Params):
 def _ingest(p: IngestParams, ctx: StepContext) -> StepResult:
     from driftflag import stages
 
+    due = tenths()
     res = stages.ingest(p.paths, p.store, extract_date=p.extract_date, format=p.format,
                         great_expectations=p.great_expectations,
-                        progress=lambda m, i, n: ctx.progress(f"ingest: {m} ({i}/{n})"))
+                        progress=lambda m, i, n: ctx.progress(f"ingest: {m} ({i}/{n})") if due(i, n) else None)
     tot = stages.row_totals(res)
     metrics: dict[str, float] = {}
     summary = f"case store written to {p.store}"
@@ -396,6 +397,21 @@ def _monitor(p: MonitorParams, ctx: StepContext) -> StepResult:
                             log_mlflow=ctx.tracking_uri is not None).report
     return StepResult(outputs=[p.out], summary=f"{report.verdict} ({len(report.flagged())} of "
                                                f"{len(report.features)} inputs flagged)")
+
+
+def tenths() -> Callable[[int, int], bool]:
+    """A filter for per-file progress (item ``i`` of ``n``, ``i == n`` when done): True the first
+    time each tenth of the work is reached, so a long list of files gets about ten lines."""
+    last = [-1]
+
+    def due(i: int, n: int) -> bool:
+        tenth = 10 if i >= n else 10 * i // max(n, 1)
+        if tenth == last[0]:
+            return False
+        last[0] = tenth
+        return True
+
+    return due
 
 
 # --- scorecard ---------------------------------------------------------------------------
