@@ -222,7 +222,7 @@ def run_pipeline_cmd(
     ws = Workspace.resolve(cfg.workspace if cfg.workspace and workspace is None else workspace,
                            tracking_uri=cfg.tracking_uri)
     with StepLines(console, f"pipeline {cfg.name}") as lines:
-        lines.step(f"pipeline {cfg.name}: {len(cfg.steps)} steps")
+        # the first line is the first step's: a file refused by validation stays one line
         outcomes = run_pipeline(cfg, workspace=ws, force=force,
                                 tracking_uri=None if no_tracking else ws.tracking_uri,
                                 progress=lines.step)

@@ -42,9 +42,8 @@ def ingest(
     from driftflag.cli._progress import StepLines
     from driftflag.pipeline.steps import tenths
 
+    # no line before the work starts: input refused up front stays one line, the error
     with StepLines(err, "ingest") as lines:
-        lines.step("ingest: detecting formats")
-
         due = tenths()
 
         def step(msg: str, i: int, n: int) -> None:

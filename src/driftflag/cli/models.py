@@ -46,7 +46,6 @@ def train(
     params = train_params_from_pipeline(pipeline, set_ or [], store=store)
     ws = resolve_workspace(workspace)
     with StepLines(Console(stderr=True), "training") as lines:
-        lines.step("training")
         cfg = params.training_config()
         run = stages.train(params.store, cfg, models_dir=params.models_dir, workspace=ws,
                            progress=lines.step)
