@@ -101,3 +101,17 @@ def test_a_long_list_of_files_gets_about_ten_lines():
     assert sum(due(i, 270) for i in range(271)) == 11  # each tenth once, and done
     due = tenths()  # progress may skip items: each tenth reached still gets its line
     assert [i for i in (0, 3, 108, 150, 269, 270) if due(i, 270)] == [0, 108, 150, 269, 270]
+
+
+def test_mlflow_event_lines_are_silenced(capsys):
+    """MLflow prints "Created version '4' of model ..." on stderr whatever its log level."""
+    from mlflow.utils import logging_utils
+
+    from driftflag.cli import quiet_mlflow
+
+    try:
+        quiet_mlflow()
+        logging_utils.eprint("Created version '4' of model 'driftflag-future-drift'.")
+        assert "Created version" not in capsys.readouterr().err
+    finally:
+        logging_utils.enable_logging()

@@ -114,6 +114,15 @@ QUIET_LIBRARIES: tuple[str, ...] = ("sklearn", "mlflow", "shap", "pandas", "grea
                                     "pyspark", "matplotlib", "lightgbm")
 
 
+def quiet_mlflow() -> None:
+    """Silence MLflow's event stream ("Registered model ...", "Created version '4' ...", printed
+    on stderr whatever its log level): the step lines and the final table say what was done.
+    Called by the commands that use MLflow (it is imported here, not at start-up)."""
+    from mlflow.utils import logging_utils
+
+    logging_utils.disable_logging()
+
+
 def quiet_libraries() -> None:
     """Ignore the warnings raised from :data:`QUIET_LIBRARIES` (driftflag's own still show)."""
     import warnings
@@ -221,6 +230,7 @@ def run_pipeline_cmd(
     cfg = PipelineConfig.from_yaml(pipeline, set_ or [])
     ws = Workspace.resolve(cfg.workspace if cfg.workspace and workspace is None else workspace,
                            tracking_uri=cfg.tracking_uri)
+    quiet_mlflow()
     with StepLines(console, f"pipeline {cfg.name}") as lines:
         # the first line is the first step's: a file refused by validation stays one line
         outcomes = run_pipeline(cfg, workspace=ws, force=force,

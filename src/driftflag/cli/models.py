@@ -45,6 +45,9 @@ def train(
     out = Console(width=max(Console().width, 130))
     params = train_params_from_pipeline(pipeline, set_ or [], store=store)
     ws = resolve_workspace(workspace)
+    from driftflag.cli import quiet_mlflow
+
+    quiet_mlflow()
     with StepLines(Console(stderr=True), "training") as lines:
         cfg = params.training_config()
         run = stages.train(params.store, cfg, models_dir=params.models_dir, workspace=ws,
