@@ -93,9 +93,10 @@ def test_counts_rates_and_comparisons_on_a_tiny_store():
     assert row["last_month"] == 25.0  # 31 Oct 2025: A of A, B, C, E (B reached 18 months on 30 Nov)
     assert row["polarity"] == "Monitor" and pd.isna(row["rag"])
     all_row = svc.loc[("All", "rereferral_12m")]
-    # re-referrals are a share of the children referred in the last 12 months (F), as DfE's
-    # figure is a share of referrals; not of the five open cases
-    assert all_row["caseload"] == 1 and all_row["denominator"] == "children referred in the last 12 months"
+    # re-referrals are a share of the year's referrals (test_benchmarks.py); F's single referral
+    # of November does not reach back the two years the rate needs: not available, never 0%
+    assert all_row["status"] == "not available" and all_row["denominator"] == "referrals in the 12 months to the month end"
+    assert ("CIN", "rereferral_12m") not in svc.index
     teams = card.teams()
     t = teams[(teams["indicator_id"] == "cp_plan_over_18m") & (teams["service"] == "CP")]
     # two cases a team: suppressed, no rate and no RAG (one case would be a 100% Red)
@@ -157,7 +158,8 @@ def test_outputs_are_deterministic_and_readable(tmp_path):
     assert html.count("<img src=\"data:image/svg+xml;base64,") >= 20
     assert REG.label in html
     wb = openpyxl.load_workbook(a[1])
-    assert wb.sheetnames == ["About", "By service", "By team", "Trend", "Caseloads", "Definitions"]
+    assert wb.sheetnames == ["About", "How we compare", "By service", "By team", "Trend", "Caseloads",
+                             "Definitions"]
     header = [c.value for c in wb["By service"][1]]
     for col in ("Service", "Indicator", "Count", "Caseload", "Result", "Last month", "Same month last year",
                 "Direction vs last year", "Target", "RAG", "Benchmarks", "Out of"):
@@ -176,6 +178,9 @@ def test_every_scorecard_indicator_appears_for_its_services():
             assert ind.id not in set(svc["indicator_id"])
             continue
         shown = set(svc.loc[svc["indicator_id"] == ind.id, "service"])
+        if ind.id == "rereferral_12m":  # a share of the year's referrals: the council as a whole
+            assert shown == {"All"}
+            continue
         assert set(ind.services) <= shown, ind.id
 
 
@@ -274,3 +279,28 @@ def test_the_written_scorecard_passes_the_scan(tmp_path):
 
     build_scorecard(small_la(), "2025-11").write(tmp_path)
     assert scan_folder(tmp_path) == []
+
+
+def test_teams_in_natural_order_and_a_field_that_does_not_apply_keeps_its_zero(monkeypatch):
+    """Team 2 before Team 10 on the page and in the workbook; a team where no case has the
+    indicator (no plan reached 18 months) shows a real 0%, unlike a field nobody records."""
+    import driftflag.reports.scorecard as sc
+    from indicators.stores import make_store
+
+    monkeypatch.setattr(sc, "SMALL_TEAM_CASES", 1)
+    plans = [{"child_id": c, "start_date": d} for c, d in (("A", "2024-01-15"), ("B", "2025-10-01"),
+                                                            ("C", "2025-10-02"))]
+    allocations = [{"child_id": c, "team": t, "worker_id": "W1", "start_date": d}
+                   for c, t, d in (("A", "Team 10", "2025-10-15"), ("B", "Team 2", "2025-10-15"),
+                                   ("C", "Team 2", "2025-11-05"))]
+    card = build_scorecard(make_store(cp_plans=plans, allocations=allocations,
+                                      assessments=[{"child_id": "A", "start_date": "2025-09-01"}]), "2025-11")
+    teams = card.teams()
+    assert list(dict.fromkeys(teams["team"])) == ["Team 2", "Team 10"]
+    cp = card._team_sections()[0]
+    assert [r["team"] for r in cp["rows"]] == ["Team 2", "Team 10"]
+    t = teams[(teams["indicator_id"] == "cp_plan_over_18m")].set_index("team")
+    assert t.loc["Team 2", "value"] == 0.0 and t.loc["Team 10", "value"] == 100.0
+    # no open assessment in Team 2 (blank: does not apply), one long-open in Team 10
+    a = teams[(teams["indicator_id"] == "assessment_over_45wd") & (teams["service"] == "CP")].set_index("team")
+    assert a.loc["Team 2", "value"] == 0.0 and a.loc["Team 2", "status"] == "" and a.loc["Team 10", "value"] == 100.0

@@ -22,7 +22,7 @@ def _store(**tables):
 def test_empty_late_and_short_sources_are_uncovered():
     gaps = uncovered_indicators(_store(), "2025-11-01")
     assert "care_proceedings_weeks" not in gaps and "days_since_last_visit" not in gaps
-    assert "no workers records" in gaps["team_caseload"]  # absent table
+    assert "no allocations records" in gaps["team_caseload"]  # neither allocations nor a roster
     gaps = uncovered_indicators(_store(care_proceedings=pd.DataFrame({"application_date": pd.to_datetime([])})),
                                 "2025-11-01")
     assert "care_proceedings_weeks" in gaps and "care_proceedings_over_26w" in gaps
@@ -34,6 +34,19 @@ def test_empty_late_and_short_sources_are_uncovered():
     # visit records that start two months before: "days since the last visit" would be capped
     short = _store(visits=pd.DataFrame({"visit_date": pd.to_datetime(["2025-09-01", "2025-10-30"])}))
     assert "look" in uncovered_indicators(short, "2025-11-01")["days_since_last_visit"]
+
+
+def test_team_caseload_is_covered_by_the_allocations_without_a_roster():
+    """A store built from the returns has no workers roster: the team's caseload is derived from
+    the workers holding its open cases, so allocations alone cover it; a roster alone does not
+    (no case is in a team without an allocation)."""
+    allocations = pd.DataFrame({"start_date": pd.to_datetime(["2024-05-01", "2025-10-10"])})
+    workers = pd.DataFrame({"start_date": pd.to_datetime(["2020-01-01"])})
+    assert "team_caseload" not in uncovered_indicators(_store(allocations=allocations), "2025-11-01")
+    assert "team_caseload" in uncovered_indicators(_store(workers=workers), "2025-11-01")
+    stale = pd.DataFrame({"start_date": pd.to_datetime(["2024-05-01"])})
+    assert "92 days" in uncovered_indicators(_store(allocations=stale, workers=workers),
+                                             "2025-11-01")["team_caseload"]
 
 
 def test_coverage_table_by_month():

@@ -35,3 +35,20 @@ def test_worklist_writes_the_score_of_every_open_case(tmp_path, store_path, regi
     assert len(scores) == wl.summary()["open_cases"] and scores["child_id"].is_unique
     assert set(wl.frame["child_id"].astype(str)) <= set(scores["child_id"])
     assert not (out / "shared" / "scores.parquet").exists()
+    # the "Model" line people read is in words; the registry reference is on the methods sheet
+    import openpyxl
+
+    html = (out / "worklist.html").read_text()
+    model_row = html.split("<th>Model</th><td>", 1)[1].split("</td>", 1)[0]
+    assert model_row.startswith("Ranked by a points scorecard") and " v1 " not in model_row
+    about = openpyxl.load_workbook(out / "worklist.xlsx")["About the sample"]
+    cells = {str(r[0].value): str(r[1].value) for r in about.iter_rows(min_row=3) if r[0].value}
+    assert " v1 " in cells["Model reference (for the data scientist)"]
+    summary = openpyxl.load_workbook(out / "worklist.xlsx")["Summary"]
+    facts = {str(r[0].value): str(r[1].value) for r in summary.iter_rows() if r[0].value}
+    from driftflag.worklist.outputs import META_SHEET
+
+    teams = wl.frame["team"].nunique(dropna=False)  # unallocated cases: a sheet of their own
+    assert facts["Team sheets"].startswith(f"{teams} team sheet")
+    sheets = set(openpyxl.load_workbook(out / "worklist.xlsx").sheetnames) - {"Summary", "About the sample", META_SHEET}
+    assert len(sheets) == teams

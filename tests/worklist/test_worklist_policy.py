@@ -62,5 +62,11 @@ def test_one_k_across_training_and_the_worklist():
     root = Path(__file__).resolve().parents[2]
     train = yaml.safe_load((root / "pipelines" / "train.yaml").read_text())
     size = WorklistPolicy.from_yaml(root / "pipelines" / "monthly_audit.yaml").size
-    ks = {st["id"]: st["with"]["k"] for st in train["steps"] if "k" in (st.get("with") or {})}
-    assert ks and set(ks.values()) == {size}, ks
+    ks = {}
+    for st in train["steps"]:
+        with_ = st.get("with") or {}
+        for where, block in ((st["id"], with_), (f"{st['id']}.config", with_.get("config") or {})):
+            if "k" in block:
+                ks[where] = block["k"]
+    # the train step's evaluation k (its config) and the fairness pack's k both equal the list size
+    assert {"train.config", "fairness"} <= set(ks) and set(ks.values()) == {size}, ks

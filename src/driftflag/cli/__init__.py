@@ -97,18 +97,38 @@ def main(
     import os
 
     # MLflow prints INFO lines (database migrations) on stderr; keep the terminal for our output.
-    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "DEBUG" if verbose else "WARNING")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    if not verbose:
-        import warnings
-
-        # Library chatter a user cannot act on (an indicator with no values in a month, pandas /
-        # MLflow deprecations); shown with --verbose.
-        for module in ("sklearn", "mlflow", "shap", "pandas", "great_expectations"):
-            warnings.filterwarnings("ignore", module=module)
+    quiet_libraries()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_OneLineFormatter("%(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler])
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+    # --verbose is driftflag's own progress: the libraries' debug lines (matplotlib's font
+    # search alone printed 79) stay at their warnings
+    logging.getLogger("driftflag").setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+#: Libraries whose warnings a user cannot act on (an indicator with no values in a month, pandas /
+#: MLflow / PySpark deprecations): never shown, with or without --verbose.
+QUIET_LIBRARIES: tuple[str, ...] = ("sklearn", "mlflow", "shap", "pandas", "great_expectations",
+                                    "pyspark", "matplotlib", "lightgbm")
+
+
+def quiet_mlflow() -> None:
+    """Silence MLflow's event stream ("Registered model ...", "Created version '4' ...", printed
+    on stderr whatever its log level): the step lines and the final table say what was done.
+    Called by the commands that use MLflow (it is imported here, not at start-up)."""
+    from mlflow.utils import logging_utils
+
+    logging_utils.disable_logging()
+
+
+def quiet_libraries() -> None:
+    """Ignore the warnings raised from :data:`QUIET_LIBRARIES` (driftflag's own still show)."""
+    import warnings
+
+    for module in QUIET_LIBRARIES:
+        warnings.filterwarnings("ignore", module=module)
 
 
 def synth(
@@ -201,21 +221,22 @@ def run_pipeline_cmd(
     no_tracking: Annotated[bool, typer.Option("--no-tracking", help="Do not log to MLflow.")] = False,
 ) -> None:
     """Run a pipeline: validate the whole file first, then run each step (reusing unchanged ones)."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
+    from driftflag.cli._progress import StepLines
     from driftflag.pipeline import PipelineConfig, run_pipeline
     from driftflag.workspace import Workspace
 
     cfg = PipelineConfig.from_yaml(pipeline, set_ or [])
     ws = Workspace.resolve(cfg.workspace if cfg.workspace and workspace is None else workspace,
                            tracking_uri=cfg.tracking_uri)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}", style="bold", markup=False),
-                  TimeElapsedColumn(), console=console, transient=True) as bar:
-        task = bar.add_task(single_line(cfg.name, 60), total=None)
+    quiet_mlflow()
+    with StepLines(console, f"pipeline {cfg.name}") as lines:
+        # the first line is the first step's: a file refused by validation stays one line
         outcomes = run_pipeline(cfg, workspace=ws, force=force,
                                 tracking_uri=None if no_tracking else ws.tracking_uri,
-                                progress=lambda m: bar.update(task, description=single_line(m, 80)))
+                                progress=lines.step)
+        lines.step(f"pipeline {cfg.name}: done")
     table = Table(title=cell(f"pipeline {cfg.name}"), title_justify="left")
     for col in ("step", "kind", "status", "summary"):
         table.add_column(col)

@@ -57,6 +57,10 @@ def scorecard(
     registry: Annotated[
         Path | None, typer.Option("--registry", help="Council override of thresholds and targets (YAML).")
     ] = None,
+    council: Annotated[
+        Path | None, typer.Option("--council", help="Council file (YAML): name, LA code, region and statistical "
+                                                    "neighbours' figures for 'How we compare'.")
+    ] = None,
 ) -> None:
     """The monthly drift scorecard for QA leads: each indicator per service and team, with last
     month, the same month last year, direction of travel, target, RAG and benchmarks (HTML and xlsx).
@@ -67,7 +71,7 @@ def scorecard(
     from driftflag.cli._options import parse_month
 
     period = parse_month(month)
-    res = stages.scorecard(store, period, out, registry=registry)
+    res = stages.scorecard(store, period, out, registry=registry, council=council)
     card, paths = res.card, res.paths
     services = card.services()
     rated = services[services["rag"].notna()]

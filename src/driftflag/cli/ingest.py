@@ -13,7 +13,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from driftflag.errors import ConfigError
 
@@ -40,17 +39,21 @@ def ingest(
         extract = date.fromisoformat(extract_date) if extract_date else date.today()
     except ValueError as e:
         raise ConfigError(f"--extract-date {extract_date!r} is not a date (YYYY-MM-DD)") from e
-    with Progress(TextColumn("{task.description:<32}", style="bold", markup=False), BarColumn(),
-                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                  console=err, transient=True) as bar:
-        task = bar.add_task("detecting formats", total=None)
+    from driftflag.cli._progress import StepLines
+    from driftflag.pipeline.steps import tenths
+
+    # no line before the work starts: input refused up front stays one line, the error
+    with StepLines(err, "ingest") as lines:
+        due = tenths()
 
         def step(msg: str, i: int, n: int) -> None:
-            bar.update(task, description=single_line(msg, 32), completed=i, total=max(n, 1))
+            if due(i, n):
+                lines.step(f"{single_line(msg, 80)} ({i}/{max(n, 1)})")
 
         result = stages.ingest(paths, store, extract_date=extract,
                                created_at=datetime.now().replace(microsecond=0), format=format,
                                great_expectations=gx, progress=step)
+        lines.step("ingest: done")
     import json
 
     summary = json.loads((result.store_path / "validation" / "summary.json").read_text())

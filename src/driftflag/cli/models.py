@@ -34,23 +34,25 @@ def train(
     the challenger, judged by `driftflag models promote`.
     """
     from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
     from driftflag import HUMAN_DECISION_NOTICE, stages
     from driftflag.cli._options import resolve_workspace
+    from driftflag.cli._progress import StepLines
     from driftflag.models.splits import splits_table
     from driftflag.pipeline.steps import train_params_from_pipeline
 
     out = Console(width=max(Console().width, 130))
     params = train_params_from_pipeline(pipeline, set_ or [], store=store)
     ws = resolve_workspace(workspace)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}", style="bold", markup=False), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("training", total=None)
+    from driftflag.cli import quiet_mlflow
+
+    quiet_mlflow()
+    with StepLines(Console(stderr=True), "training") as lines:
         cfg = params.training_config()
         run = stages.train(params.store, cfg, models_dir=params.models_dir, workspace=ws,
-                           progress=lambda m: bar.update(task, description=m))
+                           progress=lines.step)
+        lines.step("training: done")
     out.print(splits_table(run.result.splits))
     table = Table(title=f"{run.model_name}: pooled over the test folds (k = {cfg.k})",
                   title_justify="left")

@@ -136,8 +136,17 @@ children they apply to. **RAG** is the commissioning-plan rule (S4:3947-3951, DR
 the target is met; otherwise the percentage of the targeted improvement achieved, from the same
 month last year to the target, gives Green Amber (80% or more), Red Amber (65-80%) or Red (under
 65%). Without a baseline, or when last year already met the target, the result as a percentage of
-the target is used instead. Monitor indicators have no target. The scorecard is aggregate
-management information: nothing is suppressed and no child-level row is shown.
+the target is used instead. Monitor indicators have no target. Re-referrals are a share of the
+referrals of the 12 months to the month end (DfE's rate), for the council as a whole. Teams with
+fewer than 5 open cases in a service have their rates suppressed; an indicator whose source does
+not cover the month, or that no open case has recorded, is "not available" (never 0%). **How we
+compare** sets the council's figures, measured as DfE measures them, beside England's and its
+region's for the latest published year (`driftflag/data/benchmarks.yaml`, each figure with its
+publication, year and address) and its statistical neighbours' when the council file gives them
+with their source (`--council FILE` or the scorecard step's `council:`: name, LA code, region,
+statistical neighbours); otherwise "not available" and why. The registry's own benchmark lines
+below are the reference documents' older figures, kept for context; the scorecard does not show
+them. The scorecard is aggregate management information: no child-level row is shown.
 """
 
 

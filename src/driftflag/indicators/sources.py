@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-__all__ = ["INDICATOR_SOURCES", "RECENT_DAYS", "Source", "source_coverage", "uncovered_indicators"]
+__all__ = ["INDICATOR_SOURCES", "RECENT_DAYS", "Source", "source_coverage", "source_gap", "uncovered_indicators"]
 
 #: A source must have records dated within this many days before the as-of date.
 RECENT_DAYS = 92
@@ -70,7 +70,11 @@ INDICATOR_SOURCES: Mapping[str, tuple[Source, ...]] = {
     "placements_3plus_12m": (_LAC_365,), "placed_out_of_area": (_LAC,),
     "placed_over_20_miles": (_LAC,), "legal_status": (_LAC,), "permanence_plan": (_LAC,),
     "lac_review_overdue": (_LAC, Source("lac_reviews", "review_date")),
-    "team_caseload": (Source("workers", "start_date"), Source("allocations", "start_date")),
+    # a team's caseload needs the allocations (they say whose team a case is in); the workers
+    # per team come from the roster when there is one, else from the workers holding the
+    # team's open cases (definitions.team_caseload): a store built from the returns has no
+    # roster and still has a caseload
+    "team_caseload": (Source("allocations", "start_date"),),
     "worker_changes_12m": (Source("allocations", "start_date", 365),),
 }
 
@@ -106,6 +110,12 @@ def _why_not(store, source: Source, as_of: pd.Timestamp, cache: dict) -> str | N
         return (f"{source.table.replace('_', ' ')} records start {d.min().date()}, less than the "
                 f"{source.history_days} days the indicator looks back")
     return None
+
+
+def source_gap(store, source: Source, as_of) -> str | None:
+    """Why ``source`` does not cover ``as_of`` (in words), or None when it does: for figures
+    computed straight from a table (the scorecard's national comparison) by the same rule."""
+    return _why_not(store, source, pd.Timestamp(as_of), {})
 
 
 def uncovered_indicators(store, as_of, indicators: Iterable[str] | None = None) -> dict[str, str]:

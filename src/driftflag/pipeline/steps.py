@@ -13,7 +13,15 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from driftflag.errors import ConfigError, DriftflagError
 from driftflag.month import Month
@@ -232,8 +240,10 @@ class IngestParams(Params):
 def _ingest(p: IngestParams, ctx: StepContext) -> StepResult:
     from driftflag import stages
 
+    due = tenths()
     res = stages.ingest(p.paths, p.store, extract_date=p.extract_date, format=p.format,
-                        great_expectations=p.great_expectations)
+                        great_expectations=p.great_expectations,
+                        progress=lambda m, i, n: ctx.progress(f"ingest: {m} ({i}/{n})") if due(i, n) else None)
     tot = stages.row_totals(res)
     metrics: dict[str, float] = {}
     summary = f"case store written to {p.store}"
@@ -320,7 +330,8 @@ def _worklist(p: WorklistParams, ctx: StepContext) -> StepResult:
     from driftflag import stages
 
     result = stages.worklist(p.store, Month.parse(p.month), p.out, policy=p.policy_object(),
-                             version=p.version, target=p.target, workspace=ctx.workspace)
+                             version=p.version, target=p.target, workspace=ctx.workspace,
+                             progress=ctx.progress)
     s = result.summary()
     return StepResult(outputs=[p.out], metrics={"worklist_cases": float(s["cases"]),
                                                 "open_cases": float(s["open_cases"])},
@@ -388,11 +399,36 @@ def _monitor(p: MonitorParams, ctx: StepContext) -> StepResult:
                                                f"{len(report.features)} inputs flagged)")
 
 
+def tenths() -> Callable[[int, int], bool]:
+    """A filter for per-file progress (item ``i`` of ``n``, ``i == n`` when done): True the first
+    time each tenth of the work is reached, so a long list of files gets about ten lines."""
+    last = [-1]
+
+    def due(i: int, n: int) -> bool:
+        tenth = 10 if i >= n else 10 * i // max(n, 1)
+        if tenth == last[0]:
+            return False
+        last[0] = tenth
+        return True
+
+    return due
+
+
 # --- scorecard ---------------------------------------------------------------------------
 class ScorecardParams(Params):
     store: Path
     month: MonthText
     out: Path
+    council: dict[str, Any] | None = None  # CouncilConfig fields, inline (name, la_code, region, ...)
+
+    @field_validator("council")
+    @classmethod
+    def _council(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        from driftflag.reports.benchmarks import CouncilConfig
+
+        if value is not None:  # checked with the whole file, before any step runs
+            CouncilConfig.model_validate(value)
+        return value
 
 
 @step_kind("scorecard", ScorecardParams, inputs=lambda p: [p.store], outputs=lambda p: [p.out],
@@ -400,7 +436,8 @@ class ScorecardParams(Params):
 def _scorecard(p: ScorecardParams, ctx: StepContext) -> StepResult:
     from driftflag import stages
 
-    paths = stages.scorecard(p.store, Month.parse(p.month), p.out).paths
+    ctx.progress("scorecard: 13 month-end snapshots, the council's figures and How we compare")
+    paths = stages.scorecard(p.store, Month.parse(p.month), p.out, council=p.council).paths
     return StepResult(outputs=[p.out], summary=f"scorecard {p.month}: {len(paths)} files")
 
 

@@ -23,9 +23,13 @@ better). This reproduces Barnet's published ratings for FS/S2, S5, S7, S8, C18 a
 Green indicators; FS/S11 (target 9.2%, last year 9.2%, result 10.4%) comes out Green Amber here
 where Barnet published Red.
 
-Rates use the open caseload of the service (or team) on the month's last day as denominator. The
-scorecard is management information: aggregates only, nothing is suppressed, and no child-level
-row is ever shown.
+Rates use the open caseload of the service (or team) on the month's last day as denominator,
+except re-referrals: like DfE's re-referral rate they are a share of the referrals of the 12 months
+to the month end (one figure for the council, no service or team split). "How we compare"
+(:mod:`driftflag.reports.benchmarks`) sets the council's figures beside England's, its region's
+and its statistical neighbours' for the latest published year, each measured as DfE measures
+it. The scorecard is management information: aggregates only, small teams' rates suppressed,
+and no child-level row is ever shown.
 """
 
 from __future__ import annotations
@@ -48,6 +52,16 @@ from driftflag.casemodel import CaseStore
 from driftflag.errors import ConfigError
 from driftflag.indicators import Indicator, Registry, day_to_timestamp, load_registry, to_day
 from driftflag.month import Month
+from driftflag.reports.benchmarks import (
+    Comparison,
+    CouncilConfig,
+    LocalFigure,
+    comparison_rows,
+    cp_plans_ending_2y_plus,
+    load_benchmarks,
+    missing_incidents_per_child,
+    rereferral_rate,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -118,12 +132,13 @@ def direction_of_travel(value: float | None, before: float | None, polarity: str
 
 
 # ---- aggregation ---------------------------------------------------------------------------
-#: Rates whose denominator is not the open caseload: re-referrals are a share of the children
-#: referred in the last 12 months (as DfE's re-referral rate is a share of referrals), not of
-#: every open case.
-DENOMINATORS: dict[str, tuple[str, str]] = {
-    "rereferral_12m": ("referrals_12m", "children referred in the last 12 months"),
-}
+#: Rates whose denominator is not the open caseload: re-referrals are a share of the referrals of
+#: the 12 months to the month end (DfE's re-referral rate), computed from the referrals
+#: (:func:`driftflag.reports.benchmarks.rereferral_rate`) for the council as a whole.
+DENOMINATORS: dict[str, str] = {"rereferral_12m": "referrals in the 12 months to the month end"}
+#: Scorecard indicators that are a measure of "How we compare" (benchmarks.yaml), measured alike.
+INDICATOR_MEASURES: dict[str, str] = {"rereferral_12m": "rereferral_12m",
+                                      "placed_out_of_area": "cla_placed_out_of_area"}
 #: A team with fewer open cases than this in a service has its rates suppressed: one case makes
 #: a 100% rate and a Red rating that says nothing about the team.
 SMALL_TEAM_CASES = 5
@@ -132,12 +147,9 @@ NOT_AVAILABLE = "not available"
 
 def _summarise(df: pd.DataFrame, keys: list[str], ind: Indicator) -> pd.DataFrame:
     """Count, denominator and headline value of one indicator per group."""
-    if ind.id in DENOMINATORS and DENOMINATORS[ind.id][0] in df.columns:
-        base = DENOMINATORS[ind.id][0]
-        df = df[pd.to_numeric(df[base], errors="coerce").fillna(0) > 0]
     col = df[ind.column]
     g = df.assign(_v=col.astype("Float64").astype(float)).groupby(keys, sort=True, dropna=False)["_v"]
-    out = pd.DataFrame({"caseload": g.size()})
+    out = pd.DataFrame({"caseload": g.size(), "known": g.count()})
     if ind.scorecard == "rate":
         out["count"] = g.sum()
         out["value"] = np.where(out["caseload"] > 0, 100.0 * out["count"] / out["caseload"], np.nan)
@@ -174,6 +186,8 @@ class Scorecard:
     trend: pd.DataFrame
     caseloads: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    comparison: list[Comparison] = field(default_factory=list)
+    council: CouncilConfig | None = None
 
     def to_frame(self) -> pd.DataFrame:
         return self.rows.copy()
@@ -191,7 +205,7 @@ class Scorecard:
         env = Environment(loader=PackageLoader("driftflag", "templates"),
                           autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
         env.filters["fmt"] = _fmt
-        env.filters["pct"] = lambda v: "" if v is None or pd.isna(v) else f"{v:.0f}%"
+        env.filters["pct"] = lambda v: "" if v is None or pd.isna(v) else f"{0.0 if abs(v) < 0.5 else v:.0f}%"
         charts = _sparklines(self.trend, self.registry)
         services = self.services()
         sections = []
@@ -207,6 +221,7 @@ class Scorecard:
         return env.get_template("scorecard.html").render(
             card=self, sections=sections, team_sections=self._team_sections(),
             caseloads=self._caseload_table(), definitions=self._definitions(),
+            comparison=self.comparison, benchmarks=load_benchmarks(),
             notice=HUMAN_DECISION_NOTICE, rag_ratings=RAG_RATINGS, polarity_text=POLARITY_TEXT,
             small_team=SMALL_TEAM_CASES,
         )
@@ -233,7 +248,7 @@ class Scorecard:
                    if ind.scorecard == "rate" and ind.id in set(t["indicator_id"])]
             labels = {ind.id: ind.label for ind in self.registry}
             table = []
-            for team, g in t.groupby("team", sort=True):
+            for team, g in sorted(t.groupby("team", sort=False), key=lambda kv: natural_order(kv[0])):
                 cells = {r["indicator_id"]: r for r in _records(g)}
                 table.append({
                     "team": team, "caseload": int(g["caseload"].iloc[0]),
@@ -302,18 +317,22 @@ class Scorecard:
 
         about = pd.DataFrame({"item": [
             "Scorecard", "As at", "Indicator registry", "Notice", "Data", "RAG rule",
-        ] + [f"Note {i + 1}" for i in range(len(self.notes))], "value": [
+        ] + [f"Note {i + 1}" for i in range(len(self.notes))], "detail": [
             f"driftflag drift scorecard, {self.month}", self.as_of.date().isoformat(),
             self.registry.label, HUMAN_DECISION_NOTICE,
             "Aggregate management information: counts and rates of open cases; no child-level rows.",
             "Green: target met. Green Amber: 80% or more of the targeted improvement achieved. "
             "Red Amber: 65-80%. Red: under 65% (S4:3947-3951). Baseline: same month last year.",
         ] + self.notes})
-        sheet("About", about, {"item": 20, "value": 110})
+        sheet("About", about, {"item": 20, "detail": 110})
         cols = ["service", "label", "polarity", "summary", "denominator", "count", "caseload", "value", "status",
                 "last_month", "last_year", "dot_month", "dot_year", "target", "rag",
                 "pct_targeted_improvement", "benchmarks", "target_source"]
         named = {"service": lambda f: f.assign(service=f["service"].map(SERVICE_NAMES).fillna(f["service"]))}
+        compare = self.comparison_frame()
+        ws = sheet("How we compare", compare)
+        for j, width in enumerate((40, 24, 22, 16, 30, 40, 60, 90)):
+            ws.set_column(j, j, width, wrap)
         sheet("By service", named["service"](self.services())[cols],
               {"label": 45, "benchmarks": 45, "target_source": 45, "service": 28})
         sheet("By team", named["service"](self.teams())[["service", "team"] + cols[1:]],
@@ -331,6 +350,16 @@ class Scorecard:
         ws.set_column(0, len(defs.columns), None, wrap)
         wb.close()
         return buf.getvalue()
+
+    def comparison_frame(self) -> pd.DataFrame:
+        """"How we compare" as a table of words and numbers (the xlsx sheet)."""
+        region = self.council.region if self.council and self.council.region else "Region"
+        return pd.DataFrame([{
+            "Measure": c.label, "This council": c.council_text(), "Out of": c.out_of_text(),
+            "England": c.england, region: c.region, "Statistical neighbours": c.neighbours,
+            "Definition": c.definition, "Sources": c.sources} for c in self.comparison],
+            columns=["Measure", "This council", "Out of", "England", region, "Statistical neighbours",
+                     "Definition", "Sources"])
 
     def write(self, out_dir: Path) -> list[Path]:
         """Write ``scorecard_<month>.html`` and ``.xlsx`` into ``out_dir`` (atomically)."""
@@ -358,9 +387,15 @@ HEADINGS: dict[str, str] = {
     "last_year": "Same month last year", "dot_month": "Direction vs last month",
     "dot_year": "Direction vs last year", "target": "Target", "rag": "RAG",
     "pct_targeted_improvement": "% of targeted improvement", "benchmarks": "Benchmarks",
-    "target_source": "Target source", "item": "Item", "definition": "Definition",
+    "target_source": "Target source", "item": "Item", "detail": "Detail", "definition": "Definition",
     "thresholds": "Thresholds", "sources": "Sources", "not_measured": "Does not measure", "id": "Id",
 }
+
+
+def natural_order(text: str) -> tuple:
+    """Sort key that puts "Team 3" before "Team 10" (numbers compared as numbers)."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p.casefold())
+                 for p in re.split(r"(\d+)", str(text)) if p)
 
 
 def _scorecards_written(out_dir: Path) -> set[str]:
@@ -391,8 +426,17 @@ def _fmt(v) -> str:
     return f"{f:,.0f}" if f == round(f) and abs(f) >= 100 else f"{f:,.1f}"
 
 
-def _benchmarks(ind: Indicator) -> str:
-    return "; ".join(f"{b.name} {_fmt(b.value)} ({b.period}, {b.source})" for b in ind.benchmarks)
+def _benchmark_texts(council: CouncilConfig | None) -> dict[str, str]:
+    """Indicator id -> its published comparators, for the indicators measured as DfE does."""
+    rows = {c.measure: c for c in comparison_rows({}, council)}
+    out = {}
+    for ind_id, measure in INDICATOR_MEASURES.items():
+        c = rows[measure]
+        text = f"England {c.england}"
+        if council and council.region and not c.region.startswith("not available"):
+            text += f"; {council.region} {c.region}"
+        out[ind_id] = text + " (see How we compare)"
+    return out
 
 
 def parse_month(month: str | Month) -> pd.Period:
@@ -401,12 +445,14 @@ def parse_month(month: str | Month) -> pd.Period:
 
 
 def build_scorecard(store: CaseStore, month: str | pd.Period, *,
-                    registry: Registry | None = None) -> Scorecard:
+                    registry: Registry | None = None, council: CouncilConfig | dict | None = None) -> Scorecard:
     """The scorecard of ``month`` ("YYYY-MM"), measured as at the month's last day.
 
     Uses the end-of-month snapshots of that month and the 12 before it (for last month, the same
-    month last year and the trend charts).
+    month last year and the trend charts). ``council`` (:class:`CouncilConfig`) names the
+    council's LA code, region and statistical neighbours for "How we compare".
     """
+    council = CouncilConfig.parse(council)
     from driftflag.indicators import Prepared, last_record_day
 
     registry = registry or load_registry()
@@ -436,10 +482,60 @@ def build_scorecard(store: CaseStore, month: str | pd.Period, *,
         if g and m == str(month):
             notes.append("Not available this month (their sources have no records for it): "
                          + "; ".join(f"{registry[k].label} ({v})" for k, v in sorted(g.items()) if k in registry))
-    rows, trend, caseloads = _aggregate(df, registry, month, gaps)
+    referrals = {str(m): _rereferrals(store, _month_end(m)) for m in months}
+    rows, trend, caseloads = _aggregate(df, registry, month, gaps, referrals=referrals,
+                                        benchmarks=_benchmark_texts(council))
+    gap_now = gaps.get(str(month), {})
+    unrecorded = sorted({r["label"] for r in rows.to_dict("records") if r["status"] == NOT_AVAILABLE
+                         and r["indicator_id"] not in gap_now and r["indicator_id"] not in DENOMINATORS})
+    if unrecorded:
+        notes.append("Not available this month (no open case has them recorded): " + "; ".join(unrecorded))
+    comparison = comparison_rows(_local_figures(store, month, rows, referrals[str(month)], gap_now), council)
     logger.info("scorecard %s: %d rows", month, len(rows))
     return Scorecard(month=month, as_of=_month_end(month), registry=registry, rows=rows,
-                     trend=trend, caseloads=caseloads, notes=notes)
+                     trend=trend, caseloads=caseloads, notes=notes, comparison=comparison,
+                     council=council)
+
+
+def _covered(store, end: pd.Timestamp, *sources) -> str | None:
+    """Why the first of ``sources`` (table, date column, days of history) that does not cover
+    ``end`` fails, or None (:func:`driftflag.indicators.sources.source_gap`)."""
+    from driftflag.indicators.sources import Source, source_gap
+
+    for table, column, days in sources:
+        why = source_gap(store, Source(table, column, days), end)
+        if why:
+            return why
+    return None
+
+
+def _rereferrals(store, end: pd.Timestamp) -> LocalFigure:
+    """The re-referral rate of the 12 months to ``end``: the referrals must reach two years back
+    (the year and each referral's look-back)."""
+    why = _covered(store, end, ("referrals", "referral_date", 730))
+    return LocalFigure(None, why=why) if why else rereferral_rate(store["referrals"], end)
+
+
+def _local_figures(store, month: pd.Period, rows: pd.DataFrame, rereferral: LocalFigure,
+                   gaps: dict[str, str]) -> dict[str, LocalFigure]:
+    """The council's figure for each measure of "How we compare", as at ``month``'s end."""
+    end = _month_end(month)
+    out = {"rereferral_12m": rereferral}
+    why = _covered(store, end, ("cp_plans", "end_date", 365))
+    out["cp_ending_2y_plus"] = LocalFigure(None, why=why) if why else cp_plans_ending_2y_plus(store["cp_plans"], end)
+    why = _covered(store, end, ("missing_episodes", "start_date", 365), ("lac_episodes", "decom", 0))
+    out["cla_missing_incidents"] = LocalFigure(None, why=why) if why else missing_incidents_per_child(
+        store["lac_episodes"], store["missing_episodes"], end)
+    lac = rows[(rows["level"] == "service") & (rows["service"] == "LAC")
+               & (rows["indicator_id"] == "placed_out_of_area")]
+    if lac.empty or pd.isna(lac["value"].iloc[0]):
+        why = ("no children looked after" if lac.empty else
+               gaps.get("placed_out_of_area", "no child looked after has a placement location recorded"))
+        out["cla_placed_out_of_area"] = LocalFigure(None, why=why)
+    else:
+        r = lac.iloc[0]
+        out["cla_placed_out_of_area"] = LocalFigure(float(r["value"]), int(r["count"]), int(r["caseload"]))
+    return out
 
 
 def _coverage_gaps(store, months: list[pd.Period], registry: Registry) -> dict[str, dict[str, str]]:
@@ -451,14 +547,44 @@ def _coverage_gaps(store, months: list[pd.Period], registry: Registry) -> dict[s
     return {str(m): uncovered_indicators(store, _month_end(m), ids) for m in months}
 
 
+def _referral_rows(referrals: dict[str, LocalFigure]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The re-referral rate per month as scorecard rows (service "All"), and why a month's is
+    not available."""
+    part = pd.DataFrame([{"level": "service", "service": "All", "team": "", "month": m,
+                          "caseload": f.out_of, "count": f.count if f.value is not None else np.nan,
+                          "value": np.nan if f.value is None else f.value}
+                         for m, f in referrals.items()])
+    return part, {m: f.why for m, f in referrals.items() if f.value is None}
+
+
+def _unrecorded(long: pd.DataFrame) -> np.ndarray:
+    """Rows of an indicator that no open case of the month has a value for (its field is not
+    recorded at all), at every level."""
+    if "known" not in long.columns:
+        return np.zeros(len(long), dtype=bool)
+    svc = long[(long["level"] == "service") & long["known"].notna()]
+    totals = svc.groupby(["indicator_id", "month"])[["known", "caseload"]].sum()
+    empty = totals[(totals["known"] == 0) & (totals["caseload"] > 0)].index
+    return pd.MultiIndex.from_frame(long[["indicator_id", "month"]]).isin(empty)
+
+
 def _aggregate(df: pd.DataFrame, registry: Registry, month: pd.Period,
-               gaps: dict[str, dict[str, str]] | None = None):
+               gaps: dict[str, dict[str, str]] | None = None, *,
+               referrals: dict[str, LocalFigure] | None = None, benchmarks: dict[str, str] | None = None):
     everyone = df.assign(service="All")
     both = pd.concat([df, everyone], ignore_index=True)
     caseloads = both.groupby(["service", "month"]).size().rename("caseload").reset_index()
     frames = []
+    gaps = {m: dict(g) for m, g in (gaps or {}).items()}
     for ind in registry:
         if ind.scorecard == "none":
+            continue
+        if ind.id in DENOMINATORS and referrals is not None:
+            part, missing = _referral_rows(referrals)
+            part["indicator_id"] = ind.id
+            frames.append(part)
+            for m, why in missing.items():
+                gaps.setdefault(m, {})[ind.id] = why
             continue
         all_services = set(ind.services) == {"CIN", "CP", "LAC"}
         svc = _summarise(both if all_services else df, ["service", "month"], ind)
@@ -472,14 +598,18 @@ def _aggregate(df: pd.DataFrame, registry: Registry, month: pd.Period,
             part["indicator_id"] = ind.id
         frames += [svc, team]
     long = pd.concat(frames, ignore_index=True)
-    gaps = gaps or {}
     uncovered = np.array([i in gaps.get(m, {}) for i, m in zip(long["indicator_id"], long["month"], strict=True)],
                          dtype=bool)
+    # a field no open case in the council has recorded this month (the 903 holds no placement
+    # location) is not a 0.0% rate; a team or service where it merely does not apply (no open
+    # assessment) keeps its real 0%
+    uncovered = uncovered | _unrecorded(long)
     long.loc[uncovered, ["value", "count"]] = np.nan  # not available: never a real 0.0%
     small = (long["level"] == "team").to_numpy() & (long["caseload"].to_numpy() < SMALL_TEAM_CASES)
     long.loc[small, "value"] = np.nan
     long["status"] = np.where(uncovered, NOT_AVAILABLE,
                               np.where(small, f"fewer than {SMALL_TEAM_CASES} cases", ""))
+    long = long.drop(columns=["known"], errors="ignore")
     trend = long[long["level"] == "service"][["service", "indicator_id", "month", "value"]]
 
     key = ["level", "service", "team", "indicator_id"]
@@ -501,16 +631,18 @@ def _aggregate(df: pd.DataFrame, registry: Registry, month: pd.Period,
         records.append({
             **r,
             "label": ind.label, "polarity": POLARITY_TEXT[ind.polarity],
-            "summary": SHARE_SUMMARY if ind.unit == "share" else SUMMARY_TEXT[ind.scorecard],
+            "summary": "% of referrals" if ind.id in DENOMINATORS and referrals is not None else
+            SHARE_SUMMARY if ind.unit == "share" else SUMMARY_TEXT[ind.scorecard],
             "unit": ind.unit,
             "dot_month": NOT_AVAILABLE if r["status"] == NOT_AVAILABLE else direction_of_travel(
                 value, r["last_month"], ind.polarity, DOT_DECIMALS[ind.scorecard]),
             "dot_year": NOT_AVAILABLE if r["status"] == NOT_AVAILABLE else direction_of_travel(
                 value, last_year, ind.polarity, DOT_DECIMALS[ind.scorecard]),
-            "denominator": DENOMINATORS[ind.id][1] if ind.id in DENOMINATORS else "open cases",
+            "denominator": DENOMINATORS[ind.id] if ind.id in DENOMINATORS and referrals is not None
+            else "open cases",
             "target": target, "rag": rag, "pct_targeted_improvement": pct,
             "target_source": None if ind.target is None else ind.target.citation,
-            "benchmarks": _benchmarks(ind),
+            "benchmarks": (benchmarks or {}).get(ind.id, "") if r["level"] == "service" else "",
         })
     order = {ind.id: i for i, ind in enumerate(registry)}
     svc_order = {s: i for i, s in enumerate(SERVICE_LEVELS)}
@@ -520,7 +652,8 @@ def _aggregate(df: pd.DataFrame, registry: Registry, month: pd.Period,
     out = out.sort_values(
         ["level", "service", "team", "indicator_id"],
         key=lambda s: s.map(svc_order) if s.name == "service" else (
-            s.map(order) if s.name == "indicator_id" else s),
+            s.map(order) if s.name == "indicator_id" else (
+                s.map(lambda t: natural_order(t)) if s.name == "team" else s)),
         kind="stable").reset_index(drop=True)
     columns = ["level", "service", "team", "indicator_id", "label", "polarity", "summary", "unit",
                "count", "caseload", "value", "status", "denominator", "last_month", "last_year", "dot_month",

@@ -292,7 +292,7 @@ def _facts(wl) -> list[tuple[str, str]]:
         ("Month", wl.month),
         ("As of", f"{wl.month}-01"),
         ("Sampling policy", wl.policy.name),
-        ("Model", wl.model_label),
+        ("Model", d.get("model_words") or wl.model_label),
         ("Indicator registry", wl.registry_label or "not recorded"),
         ("Cases on the worklist", str(len(wl.frame))),
         ("Open cases", str(d.get("open_cases", "not recorded"))),
@@ -304,6 +304,13 @@ def _facts(wl) -> list[tuple[str, str]]:
         facts.append(("Not available this month", "; ".join(
             f"{k.replace('_', ' ')} ({v})" for k, v in sorted(gaps.items()))))
     return facts
+
+
+def _team_sheets_text(n: int) -> str:
+    """What the team sheets are: one per team with cases on the list, for its practice manager."""
+    return (f"{n} team sheet{'s' if n != 1 else ''}, one for each team with cases on this list (in "
+            "natural order: Team 2 before Team 10); a team without cases has none. Each can be "
+            "handed to the team's practice manager on its own and imported back on its own.")
 
 
 def _grades(wl) -> tuple[str, ...]:
@@ -323,7 +330,8 @@ def _write_about_sheet(wb, wl, bold, wrap) -> None:
             ("How they were worked out", method_words(method) if method else "not recorded"),
             ("Grading scale", ", ".join(_grades(wl)) + " (best first)."),
             ("Audit dates", "An audit date from the first day of the month to the end of the "
-                            "following month is accepted.")]
+                            "following month is accepted."),
+            ("Model reference (for the data scientist)", str(wl.design.get("model_reference") or wl.model_label))]
     for i, (k, v) in enumerate(rows, start=2):
         ws.write(i, 0, k, bold)
         ws.write_string(i, 1, v, wrap)
@@ -378,7 +386,8 @@ def write_excel(wl, path: Path, *, frame: pd.DataFrame | None = None) -> Path:
     ws.write_string(3, 1, INSTRUCTION, wrap)
     ws.set_row(3, 75)
     r = 5
-    for k, v in _facts(wl):
+    teams = sorted(disp["Team"].unique().tolist(), key=natural_key)
+    for k, v in [*_facts(wl), ("Team sheets", _team_sheets_text(len(teams)))]:
         ws.write(r, 0, k, bold)
         ws.write_string(r, 1, v, wrap)
         r += 1
@@ -403,7 +412,6 @@ def write_excel(wl, path: Path, *, frame: pd.DataFrame | None = None) -> Path:
     audit_set = set(AUDIT_COLUMNS)
     cols = list(disp.columns)
     wrapped = {"Why selected", "Reason 1", "Reason 2", "Reason 3", "Team", "Selection"}
-    teams = sorted(disp["Team"].unique().tolist(), key=natural_key)
     for team, sheet in _sheet_names(teams).items():
         rows = disp[disp["Team"] == team]
         ws = wb.add_worksheet(sheet)
@@ -540,6 +548,7 @@ def render_html(wl, *, frame: pd.DataFrame | None = None, contributions: pd.Data
                              for t, tb in _summary_tables(frame)],
         probability_text=PROBABILITY_TEXT,
         method_text=method_words(str(wl.design.get("inclusion_probability_method", "") or "")),
+        model_reference=str(wl.design.get("model_reference") or wl.model_label),
     )
 
 
