@@ -130,3 +130,16 @@ def test_reader_problems_become_error_issues_naming_column_and_value():
     got = pd.concat(issues)
     assert got[["source_row", "column", "value", "rule", "level"]].values.tolist() == [
         ["2", "DEC", "5 of 7 fields", "short_row", "error"]]
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.lists(_DATE_TEXT, min_size=1, max_size=8), st.integers(2, 5))
+def test_dates_parsed_once_per_distinct_text_equal_the_reference(values, repeat):
+    """Columns with repeated dates take the per-distinct path (each text parsed once)."""
+    from driftflag.validate.rules import _date_out_of_range_each, date_out_of_range
+
+    s = pd.Series(values * repeat, dtype="str")
+    got = parse_dates(s)
+    assert str(got.dtype) == "datetime64[ns]"
+    assert [None if pd.isna(g) else g for g in got] == [reference_date(v) for v in values * repeat]
+    assert date_out_of_range(s).tolist() == _date_out_of_range_each(s).tolist()
