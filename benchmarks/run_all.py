@@ -151,30 +151,33 @@ def report(results: Path = RESULTS, commit: str | None = None) -> str:
     rows = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
     if commit:
         rows = [r for r in rows if r["commit"] == commit]
-    latest: dict[tuple[str, int], dict] = {}
+    latest: dict[tuple[str, int, str], dict] = {}
     for r in rows:
         if r["ok"]:
-            latest[(r["stage"], r["children"])] = r
-    lines = ["| stage | children | wall | CPU (user + sys) | peak RSS | load (1 min) before / after | commit | measured |",
+            latest[(r["stage"], r["children"], r["commit"])] = r
+    order = list(dict.fromkeys(r["commit"] for r in rows))
+    lines = ["| stage | children | commit | wall | CPU (user + sys) | peak RSS | load (1 min) before / after | measured |",
              "|---|---|---|---|---|---|---|---|"]
-    for (stage, n), r in sorted(latest.items(), key=lambda kv: (STAGES.index(kv[0][0]), kv[0][1])):
-        lines.append(f"| {stage} | {n:,} | {r['wall_s']:.1f} s | {r['cpu_s']:.1f} s | {r['peak_rss_gb']:.2f} GB | "
-                     f"{r['load_before']:.1f} / {r['load_after']:.1f} | `{r['commit']}` | {r['at']} |")
-    lines += ["", "| stage | sizes | growth exponent: CPU time | peak RSS | peak RSS at 400,000 (power law / straight line) |",
-              "|---|---|---|---|---|"]
+    for (stage, n, c), r in sorted(latest.items(), key=lambda kv: (STAGES.index(kv[0][0]), kv[0][1],
+                                                                   order.index(kv[0][2]))):
+        lines.append(f"| {stage} | {n:,} | `{c}` | {r['wall_s']:.1f} s | {r['cpu_s']:.1f} s | {r['peak_rss_gb']:.2f} GB | "
+                     f"{r['load_before']:.1f} / {r['load_after']:.1f} | {r['at']} |")
+    lines += ["", "| stage | commit | sizes | growth exponent: CPU time | peak RSS | peak RSS at 400,000 (power law / straight line) |",
+              "|---|---|---|---|---|---|"]
     for stage in STAGES:
-        pts = sorted((n, r) for (s, n), r in latest.items() if s == stage)
-        if len(pts) < 2:
-            continue
-        ns = [n for n, _ in pts]
-        b_t = _fit(ns, [max(r["cpu_s"], 0.01) for _, r in pts])
-        b_m = _fit(ns, [r["peak_rss_gb"] for _, r in pts])
-        (n1, r1), (n2, r2) = pts[-2], pts[-1]
-        power = r2["peak_rss_gb"] * (400_000 / n2) ** b_m
-        slope = (r2["peak_rss_gb"] - r1["peak_rss_gb"]) / (n2 - n1)
-        line = r2["peak_rss_gb"] + slope * (400_000 - n2)
-        lines.append(f"| {stage} | {', '.join(f'{n:,}' for n in ns)} | {b_t:.2f} | {b_m:.2f} | "
-                     f"{power:.1f} GB / {line:.1f} GB |")
+        for c in order:
+            pts = sorted((n, r) for (s, n, cc), r in latest.items() if s == stage and cc == c)
+            if len(pts) < 2:
+                continue
+            ns = [n for n, _ in pts]
+            b_t = _fit(ns, [max(r["cpu_s"], 0.01) for _, r in pts])
+            b_m = _fit(ns, [r["peak_rss_gb"] for _, r in pts])
+            (n1, r1), (n2, r2) = pts[-2], pts[-1]
+            power = r2["peak_rss_gb"] * (400_000 / n2) ** b_m
+            slope = (r2["peak_rss_gb"] - r1["peak_rss_gb"]) / (n2 - n1)
+            line = r2["peak_rss_gb"] + slope * (400_000 - n2)
+            lines.append(f"| {stage} | `{c}` | {', '.join(f'{n:,}' for n in ns)} | {b_t:.2f} | {b_m:.2f} | "
+                         f"{power:.1f} GB / {line:.1f} GB |")
     return "\n".join(lines)
 
 

@@ -288,6 +288,7 @@ def build(
         if t not in parts:
             continue
         staged = pd.concat(parts[t], ignore_index=True)
+        parts[t] = []  # the read parts are in ``staged`` now: not held while later tables are checked
         all_srcs.append(staged[["_src", "_source_file"]])
         typed, issues = check_table(TABLES[t], staged, extract_date=extract)
         frames[t] = typed

@@ -124,8 +124,18 @@ def code_spelling(name: str) -> dict[str, str]:
 
 
 def clean_text(s: pd.Series) -> pd.Series:
-    """Strip, collapse inner whitespace (including non-breaking spaces); blank -> missing."""
+    """Strip, collapse inner whitespace (including non-breaking spaces); blank -> missing.
+
+    Each distinct text is cleaned once (a column of codes or names repeats a few values)."""
     s = s.astype("str") if s.dtype == object else s
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    if len(uniques) == 0 or len(uniques) * 2 > len(s):
+        return _clean_text_each(s)
+    done = _clean_text_each(pd.Series(uniques, dtype=s.dtype))
+    return pd.Series(done.array.take(codes, allow_fill=True), index=s.index, name=s.name)
+
+
+def _clean_text_each(s: pd.Series) -> pd.Series:
     out = s.str.replace("\xa0", " ", regex=False).str.strip()
     if out.str.contains(r"\s{2,}", regex=True, na=False).any():
         out = out.str.replace(r"\s+", " ", regex=True)
