@@ -130,3 +130,30 @@ def test_reader_problems_become_error_issues_naming_column_and_value():
     got = pd.concat(issues)
     assert got[["source_row", "column", "value", "rule", "level"]].values.tolist() == [
         ["2", "DEC", "5 of 7 fields", "short_row", "error"]]
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.lists(_DATE_TEXT, min_size=1, max_size=8), st.integers(2, 5))
+def test_dates_parsed_once_per_distinct_text_equal_the_reference(values, repeat):
+    """Columns with repeated dates take the per-distinct path (each text parsed once)."""
+    from driftflag.validate.rules import _date_out_of_range_each, date_out_of_range
+
+    s = pd.Series(values * repeat, dtype="str")
+    got = parse_dates(s)
+    assert str(got.dtype) == "datetime64[ns]"
+    assert [None if pd.isna(g) else g for g in got] == [reference_date(v) for v in values * repeat]
+    assert date_out_of_range(s).tolist() == _date_out_of_range_each(s).tolist()
+
+
+_TEXTS = st.one_of(st.none(), st.sampled_from(["", " ", "\xa0", "a  b", " Good ", "x\xa0\xa0y", "\t", "Team 1"]),
+                   st.text(alphabet=" \xa0\tab\n", max_size=6))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.lists(_TEXTS, min_size=1, max_size=8), st.integers(1, 4), st.sampled_from(["str", "object"]))
+def test_clean_text_once_per_distinct_text_equals_cleaning_each(values, repeat, dtype):
+    from driftflag.validate.rules import _clean_text_each, clean_text
+
+    s = pd.Series(values * repeat, dtype=dtype, index=range(10, 10 + len(values) * repeat))
+    got, want = clean_text(s), _clean_text_each(s.astype("str") if dtype == "object" else s)
+    pd.testing.assert_series_equal(got, want)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from worklist_helpers import make_caseload, policy
 
 from driftflag.errors import SchemaError
@@ -198,3 +200,32 @@ def test_tied_ranks_are_explained():
                      "joint 6th of 4,820 (2 cases with the same score)", "8th highest of 4,820"]
     assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111)] == [
         "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th"]
+
+
+def _reference_simulated(design, n, seed):
+    """The slow, obviously-correct Monte-Carlo: ``n`` full draws of the design."""
+    counts = np.zeros(len(design.caseload), dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        got, _, _ = design.draw(rng)
+        counts[got] += 1
+    pi = counts / n
+    pi[design.part != ""] = 1.0
+    return pi
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 1000), n=st.integers(40, 300), teams=st.integers(1, 4),
+       workers=st.integers(1, 5), per_worker=st.sampled_from([None, 1, 2, 3]),
+       per_team=st.sampled_from([None, 3, 8]), size=st.integers(5, 50), strata=st.booleans(),
+       thematic_random=st.booleans())
+def test_simulated_probabilities_equal_full_redraws(seed, n, teams, workers, per_worker, per_team, size,
+                                                    strata, thematic_random):
+    """Batched partitions give the very counts of the draw-by-draw simulation (same stream)."""
+    cl = make_caseload(n=n, seed=seed, teams=teams, workers_per_team=workers)
+    caps = {k: v for k, v in (("per_worker", per_worker), ("per_team", per_team)) if v}
+    kw = {"thematic": [{"theme": "missing", "size": 2, "method": "random"}]} if thematic_random else {}
+    pol = policy(size=size, caps=caps, simulations=300, **({} if strata else {"strata": []}), **kw)
+    design = _build_design(cl, pol, month_start(MONTH), None)
+    want = _reference_simulated(design, 300, seed)
+    np.testing.assert_array_equal(design.simulated_probabilities(300, seed), want)

@@ -23,6 +23,7 @@ import pandas as pd
 
 from driftflag.evaluation._bootstrap import resample_indices
 from driftflag.evaluation._errors import EvaluationError
+from driftflag.evaluation._resampled import ResampledMetrics
 from driftflag.evaluation._scores import (
     average_precision,
     brier_score,
@@ -124,14 +125,21 @@ class MetricTable:
             scores = {m: wide[m].to_numpy(float)[mask] for m in models}
             point = {m: _all_metrics(y, scores[m], w, lists, ids, k) for m in models}
             draws = {m: {name: [] for name in METRICS} for m in models}
+            fast = ResampledMetrics.usable(y)
+            prepared = {m: ResampledMetrics(y, scores[m], w, lists, ids, k) for m in models} if fast else {}
             for idx in resample_indices(y, ids, n_boot=n_boot, random_state=random_state):
+                counts = np.bincount(idx, minlength=len(y)) if fast else None
                 for m in models:
                     try:
-                        res = _all_metrics(y[idx], scores[m][idx], w[idx], lists[idx], ids[idx], k)
+                        if fast:
+                            est = prepared[m].metrics(counts)
+                        else:
+                            res = _all_metrics(y[idx], scores[m][idx], w[idx], lists[idx], ids[idx], k)
+                            est = {name: res[name][0] for name in METRICS}
                     except EvaluationError:
-                        res = {name: (np.nan,) * 3 for name in METRICS}
+                        est = {name: np.nan for name in METRICS}
                     for name in METRICS:
-                        draws[m][name].append(res[name][0])
+                        draws[m][name].append(est[name])
             q = (alpha / 2, 1 - alpha / 2)
             for m in models:
                 for name in METRICS:

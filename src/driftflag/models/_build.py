@@ -27,7 +27,7 @@ __all__ = ["build", "calibrate", "odds_ratio_table"]
 
 def build(spec: ModelSpec, feature_names: Sequence[str], polarity: Mapping[str, Any]) -> Pipeline:
     """An unfitted pipeline for ``spec`` on ``feature_names`` (already resolved and checked)."""
-    from sklearn.impute import SimpleImputer
+    from driftflag.models._impute import MedianImputer as SimpleImputer  # same medians, faster fit
 
     spec.check_protected(feature_names)
     hp = dict(spec.hyperparameters)

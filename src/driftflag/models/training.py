@@ -167,12 +167,19 @@ def train_models(
     closed = [d for d in pd.to_datetime(df["as_of"].unique())
               if add_months(d.date(), H) <= temporal_cfg.feature_end]
     coverage = _coverage_decision(panel, specs, registry, closed)
+    # specs with the same features (the three shipped ones: the registry's default) share one
+    # encoding of the labelled rows and of the whole panel, made once
+    encoded: dict[tuple[str, ...], tuple[pd.DataFrame, pd.DataFrame]] = {}
     for spec in specs:
         feats = [f for f in spec.resolve_features(registry.model_features()) if f not in coverage.dropped]
-        X, categories = prepare_features(df, feats, categories)
+        if tuple(feats) in encoded:
+            X, X_all = encoded[tuple(feats)]
+        else:
+            X, categories = prepare_features(df, feats, categories)
+            X_all = prepare_features(panel, feats, categories)[0].reindex(columns=list(X.columns),
+                                                                           fill_value=0.0)
+            encoded[tuple(feats)] = (X, X_all)
         feature_names = list(X.columns)
-        X_all = prepare_features(panel, feats, categories)[0].reindex(columns=feature_names,
-                                                                       fill_value=0.0)
         pol = {**polarity}
         names_by_spec[spec.name] = feature_names
         for split in splits:

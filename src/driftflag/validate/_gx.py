@@ -139,21 +139,20 @@ def run_suites(store: CaseStore, root: Path, *, extract_date: date, build_docs: 
     ds = context.data_sources.add_pandas("driftflag")
     kids = pd.Index(store["children"]["child_id"])
     out: dict[str, Any] = {"tables": {}, "expectations": 0}
-    defs = []
-    frames = {}
+    kid_ids = kids.astype(object)
+    success = True
     for name in TABLE_ORDER:
-        df = store[name].copy()
+        # one table at a time, and no copy of its columns (copy-on-write: the flag column is the
+        # only new data), so GX never holds a second copy of the whole store
+        df = store[name]
         if _has_child(TABLES[name]):
-            df[CHILD_FLAG] = df["child_id"].astype(object).isin(kids.astype(object))
-        frames[name] = df
+            df = df.assign(**{CHILD_FLAG: df["child_id"].astype(object).isin(kid_ids)})
         asset = ds.add_dataframe_asset(name)
         bd = asset.add_batch_definition_whole_dataframe(f"{name}_whole")
         vd = context.validation_definitions.add(gx.ValidationDefinition(name=f"validate_{name}", data=bd,
                                                                         suite=suites[name]))
-        defs.append((name, vd))
-    success = True
-    for name, vd in defs:
-        vr = vd.run(batch_parameters={"dataframe": frames[name]}, result_format="SUMMARY")
+        vr = vd.run(batch_parameters={"dataframe": df}, result_format="SUMMARY")
+        del df
         failed = [r.expectation_config.type + ":" + str(r.expectation_config.kwargs.get("column", ""))
                   for r in vr.results if not r.success]
         out["tables"][name] = {"success": bool(vr.success), "expectations": len(vr.results), "failed": failed}

@@ -124,8 +124,18 @@ def code_spelling(name: str) -> dict[str, str]:
 
 
 def clean_text(s: pd.Series) -> pd.Series:
-    """Strip, collapse inner whitespace (including non-breaking spaces); blank -> missing."""
+    """Strip, collapse inner whitespace (including non-breaking spaces); blank -> missing.
+
+    Each distinct text is cleaned once (a column of codes or names repeats a few values)."""
     s = s.astype("str") if s.dtype == object else s
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    if len(uniques) == 0 or len(uniques) * 2 > len(s):
+        return _clean_text_each(s)
+    done = _clean_text_each(pd.Series(uniques, dtype=s.dtype))
+    return pd.Series(done.array.take(codes, allow_fill=True), index=s.index, name=s.name)
+
+
+def _clean_text_each(s: pd.Series) -> pd.Series:
     out = s.str.replace("\xa0", " ", regex=False).str.strip()
     if out.str.contains(r"\s{2,}", regex=True, na=False).any():
         out = out.str.replace(r"\s+", " ", regex=True)
@@ -138,10 +148,31 @@ _DMY = re.compile(r"^\s*\d{1,2}[/.-]\d{1,2}[/.-](\d{4,})\s*$")
 _YMD = re.compile(r"^\s*(\d{4,})-\d{1,2}-\d{1,2}")
 
 
+def _per_distinct(s: pd.Series, each, missing):
+    """``each`` (an element-wise function of a text Series) applied to the distinct texts of
+    ``s`` only, spread back over the rows; missing texts give ``missing``. Why: a date column
+    of a million rows holds a few thousand distinct dates, and the regular expressions and
+    format parsing run in Python per text."""
+    s = s.reset_index(drop=True).astype("str")
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    if len(uniques) == 0 or len(uniques) * 2 > len(s):
+        return each(s)
+    done = each(pd.Series(uniques, dtype="str")).to_numpy()
+    out = done[np.maximum(codes, 0)]
+    if (codes < 0).any():
+        out = out.copy()
+        out[codes < 0] = missing
+    return pd.Series(out, dtype=done.dtype)
+
+
 def date_out_of_range(s: pd.Series) -> pd.Series:
     """Whether each text is written as a date (dd/mm/yyyy or yyyy-mm-dd) whose year is outside
     :data:`MIN_YEAR`-:data:`MAX_YEAR`: ``31/12/9999`` is a placeholder, not an unreadable date,
     and it must be quarantined with that reason rather than end the run."""
+    return _per_distinct(s, _date_out_of_range_each, False)
+
+
+def _date_out_of_range_each(s: pd.Series) -> pd.Series:
     s = s.reset_index(drop=True).astype("str")
     year = s.str.extract(_DMY, expand=False).fillna(s.str.extract(_YMD, expand=False))
     y = pd.to_numeric(year, errors="coerce")
@@ -163,8 +194,12 @@ def parse_dates(s: pd.Series) -> pd.Series:
     Anything else, impossible dates such as 31/02/2024 and dates outside
     :data:`MIN_YEAR`-:data:`MAX_YEAR` (see :func:`date_out_of_range`) give NaT; never raises.
     """
+    return _per_distinct(s, _parse_dates_each, np.datetime64("NaT", "ns")).astype("datetime64[ns]")
+
+
+def _parse_dates_each(s: pd.Series) -> pd.Series:
     s = s.reset_index(drop=True).astype("str")
-    s = s.where(~date_out_of_range(s))
+    s = s.where(~_date_out_of_range_each(s))
     out = _as_ns(pd.to_datetime(s, format="%d/%m/%Y", errors="coerce"))
     todo = out.isna() & s.notna()
     if todo.any():

@@ -5,12 +5,13 @@ matrix, one column per model feature holding that feature's contribution to the 
 **log-odds** (the model margin), plus a ``base_value`` column, such that for every row
 ``contributions.sum(axis=1) + base_value == margin`` (to 1e-6; tests check it).
 
-* **LightGBM**: TreeSHAP (``shap.TreeExplainer``, ``feature_perturbation="tree_path_dependent"``,
-  raw output). shap's binary-classification output has flipped between a list of two arrays, a
-  ``(n, features, 2)`` array and a ``(n, features)`` array across releases, and ``expected_value``
-  between a scalar and a pair (``ml-anchors-and-tooling.md`` §4.2); :func:`_normalise_shap`
-  reduces all of them to ``(n, features)`` for the positive class. Tests cross-check against
-  LightGBM's own ``Booster.predict(X, pred_contrib=True)``.
+* **LightGBM**: TreeSHAP as LightGBM computes it itself (``Booster.predict(X, pred_contrib=True)``,
+  raw output; the last column is the expected value). It agrees with ``shap.TreeExplainer``
+  (``feature_perturbation="tree_path_dependent"``) to 1e-6, which the tests check on fitted
+  models, and costs neither shap's import nor its copy of the trees (the worklist spent about
+  2 s on shap at the benchmark LA). :func:`_normalise_shap` is kept for shap's outputs, which
+  have flipped between a list of two arrays, a ``(n, features, 2)`` array and a ``(n, features)``
+  array across releases (``ml-anchors-and-tooling.md`` §4.2).
 * **Logistic regression** (``impute -> StandardScaler -> LogisticRegression`` as
   ``driftflag.models.build()`` makes it): exact. Contribution = coefficient x standardised value,
   base value = intercept (the scaler's means are inside the standardised values). Without a
@@ -115,15 +116,10 @@ def explain(model: Any, X: pd.DataFrame) -> pd.DataFrame:
     Z = _transform(pre, X)
     n, f = Z.shape
     if hasattr(est, "booster_"):
-        import warnings
-
-        import shap
-
-        explainer = shap.TreeExplainer(est.booster_, feature_perturbation="tree_path_dependent")
-        with warnings.catch_warnings():  # "output has changed to a list": _normalise_shap handles it
-            warnings.simplefilter("ignore", UserWarning)
-            raw = explainer.shap_values(Z)
-        values, base = _normalise_shap(raw, explainer.expected_value, n, f)
+        own = np.asarray(est.booster_.predict(Z, pred_contrib=True), dtype=float)
+        if own.shape != (n, f + 1):
+            raise ExplainError(f"unexpected LightGBM contributions shape {own.shape} for {n} cases x {f} features")
+        values, base = own[:, :-1], own[:, -1]
         kind = "lightgbm"
     elif hasattr(est, "coef_") and hasattr(est, "intercept_"):
         coef = np.asarray(est.coef_, dtype=float).reshape(-1)
@@ -143,6 +139,6 @@ def explain(model: Any, X: pd.DataFrame) -> pd.DataFrame:
         raise ExplainError(f"cannot explain a {type(est).__name__}: only LightGBM, logistic and rule "
                            "baseline models")
     out = pd.DataFrame(values, index=X.index, columns=X.columns)
-    out["base_value"] = base
+    out["base_value"] = base  # a number, or LightGBM's expected value repeated on every row
     out.attrs["model_kind"] = kind
     return out

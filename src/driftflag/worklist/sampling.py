@@ -240,14 +240,68 @@ class _Design:
 
     def simulated_probabilities(self, n: int, seed: int) -> np.ndarray:
         """Share of ``n`` redraws of the random parts that pick each case (certainty picks: 1)."""
-        counts = np.zeros(len(self.caseload), dtype=np.int64)
         rng = np.random.default_rng(seed)
-        for _ in range(n):
-            got, _, _ = self.draw(rng)
-            counts[got] += 1
+        active = [rp for rp in self.random_parts if len(rp.pool) and rp.quota.sum() > 0]
+        if len(active) == 1:
+            counts = self._one_part_counts(active[0], n, rng)
+        else:
+            counts = np.zeros(len(self.caseload), dtype=np.int64)
+            for _ in range(n):
+                got, _, _ = self.draw(rng)
+                counts[got] += 1
         pi = counts / n
         pi[self.part != ""] = 1.0
         return pi
+
+    def _one_part_counts(self, rp: _RandomPart, n: int, rng: np.random.Generator,
+                         batch: int = 128) -> np.ndarray:
+        """How often each case is picked in ``n`` draws of the one random part, as :meth:`draw`
+        would pick them from the same random numbers, without sorting the pool each draw.
+
+        Why: the draws were 2,000 full sorts of the pool (about 6 s at the benchmark LA). A
+        draw's keys are the pool's next ``len(pool)`` uniforms (one array of ``batch`` rows is
+        the same stream); without binding caps it takes, per stratum, the ``quota`` smallest
+        keys (ties to the earlier pool position, as the stable sort does), which a partition
+        finds; a draw whose tentative picks would overflow a team or worker cap is taken by
+        :func:`_take` from its keys' sorted order, exactly as before.
+        """
+        pool, stratum, quota = rp.pool, rp.stratum, rp.quota
+        m = len(pool)
+        counts = np.zeros(len(self.caseload), dtype=np.int64)
+        members = [(np.flatnonzero(stratum == h), int(min(q, np.sum(stratum == h))))
+                   for h, q in enumerate(quota) if q > 0]
+        team_p, worker_p = self.team[pool], self.worker[pool]
+        n_t, n_w = len(self.caps.team_left), len(self.caps.worker_left)
+        done = 0
+        while done < n:
+            b = min(batch, n - done)
+            keys = rng.random((b, m))
+            sel = np.zeros((b, m), dtype=bool)
+            for mem, q in members:
+                if q == 0:
+                    continue
+                if q >= len(mem):
+                    sel[:, mem] = True
+                    continue
+                kh = keys[:, mem]
+                thr = np.partition(kh, q - 1, axis=1)[:, q - 1]
+                s = kh <= thr[:, None]
+                for r in np.flatnonzero(s.sum(axis=1) > q):  # a key equal to the q-th: earlier first
+                    s[r] = kh[r] < thr[r]
+                    s[r, np.flatnonzero(kh[r] == thr[r])[: q - int(s[r].sum())]] = True
+                sel[:, mem] = s
+            rows, cols = np.nonzero(sel)
+            t_need = np.bincount(rows * n_t + team_p[cols], minlength=b * n_t).reshape(b, n_t)
+            w_need = np.bincount(rows * n_w + worker_p[cols], minlength=b * n_w).reshape(b, n_w)
+            binds = (t_need > self.caps.team_left).any(axis=1) | (w_need > self.caps.worker_left).any(axis=1)
+            free = ~binds[rows]
+            np.add.at(counts, pool[cols[free]], 1)
+            for r in np.flatnonzero(binds):
+                order = np.argsort(keys[r], kind="stable")
+                got = _take(pool[order], stratum[order], quota, self.team, self.worker, self.caps.copy())
+                counts[got] += 1
+            done += b
+        return counts
 
 
 def _take(order: np.ndarray, stratum: np.ndarray, quota: np.ndarray, team: np.ndarray,
