@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["CHILDREN_PER_PARTITION", "CHILD_TABLES", "panel_schema", "panel_to_pandas", "spark_panel",
+__all__ = ["CHILDREN_PER_PARTITION", "CHILD_TABLES", "panel_dtypes", "panel_schema", "panel_to_pandas", "spark_panel",
            "training_sample"]
 
 #: Children per partition by default: one task's pandas panel stays a few hundred megabytes.
@@ -326,13 +326,18 @@ def _with_team_caseload(spark: SparkSession, panel: DataFrame, stores: Sequence[
     return out.select(*columns)
 
 
+def panel_dtypes(registry: Registry) -> dict[str, str]:
+    """The pandas engine's type of each panel column (``"boolean"``, ``"str"``, ``"float64"``...)."""
+    return {str(c): str(t) for c, t in _empty_panel(registry, [pd.Timestamp("2000-01-01")]).dtypes.items()}
+
+
 def panel_to_pandas(panel: DataFrame, registry: Registry | Path | str | None = None) -> pd.DataFrame:
     """A pooled panel collected to the driver with the pandas engine's column types (Spark has
     no nullable boolean or nanosecond timestamp in pandas), sorted by LA, as-of date and child.
     For a pool that fits the driver: tests, a sample, one month's caseload."""
     reg = registry if isinstance(registry, Registry) else load_registry(registry)
     frame = panel.toPandas()
-    for col, dtype in _empty_panel(reg, [pd.Timestamp("2000-01-01")]).dtypes.items():
+    for col, dtype in panel_dtypes(reg).items():
         if col in frame.columns:
             frame[col] = frame[col].astype(dtype)
     frame["la_code"] = frame["la_code"].astype("str")

@@ -1,0 +1,60 @@
+"""The Spark engine's pooled panel equals the pandas engine's, row for row and value for value."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from spark_helpers import pandas_pool_panel
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def both_panels(spark, pool):
+    """(Spark, pandas) panels of the pool, 2025-01 to 2025-12; Spark with ~100 children per
+    partition, so each council is split into several partitions."""
+    from driftflag.spark import spark_panel
+    from driftflag.spark.panel import panel_to_pandas
+
+    got = panel_to_pandas(spark_panel(spark, pool, "2025-01", "2025-12", children_per_partition=100))
+    return got, pandas_pool_panel(pool, "2025-01-01", "2025-12-01")
+
+
+def test_spark_panel_equals_pandas_panel(both_panels):
+    got, expected = both_panels
+    assert len(expected) > 2000 and expected["la_code"].nunique() == 3
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_columns_computed_across_children_are_whole_store(both_panels):
+    """team_caseload and visit_overdue read every child of a council (its teams, its visits):
+    each partition sees only some, so these are the columns a naive split gets wrong."""
+    got, expected = both_panels
+    assert expected["team_caseload"].notna().mean() > 0.5
+    assert expected["team_caseload"].nunique() > 5
+    assert expected["visit_overdue"].notna().any()
+    pd.testing.assert_series_equal(got["team_caseload"], expected["team_caseload"])
+    pd.testing.assert_series_equal(got["visit_overdue"], expected["visit_overdue"])
+
+
+def test_child_ids_are_unique_per_council_not_across_the_pool(both_panels):
+    got, _ = both_panels
+    per_month = got.groupby(["la_code", "as_of"])["child_id"]
+    assert per_month.apply(lambda s: s.is_unique).all()
+    # the synthetic councils reuse ids: only (la_code, child_id) names a child in a pool
+    ids = got.groupby("child_id")["la_code"].nunique()
+    assert (ids > 1).any()
+
+
+def test_stores_without_an_la_code_are_refused_in_one_line(pool):
+    from driftflag.errors import ConfigError
+    from driftflag.spark import pool_stores
+
+    paths = [s.path for s in pool]
+    with pytest.raises(ConfigError, match="no LA code"):
+        pool_stores(paths)  # only the second store's manifest names its council
+    with pytest.raises(ConfigError, match="names two stores"):
+        pool_stores(paths, la_codes=["201", "202", "201"])
+    with pytest.raises(ConfigError, match="manifest says 202"):
+        pool_stores(paths, la_codes=["201", "209", "203"])
+    assert [s.la_code for s in pool_stores(paths[1:2])] == ["202"]
