@@ -53,3 +53,15 @@ def pool(tmp_path_factory, synthetic_la):
         paths.append(write_store(la.store, root / f"la-{code}", created_at=datetime(2026, 3, 31), extra=extra))
     return pool_stores(paths, la_codes=["201", "202", "203"])
 
+
+
+@pytest.fixture(scope="session")
+def pool_panel(spark, pool):
+    """The pool's Spark panel 2025-01 to 2025-12 (about 100 children per partition, so each
+    council is split into several), persisted, and collected with the pandas engine's types."""
+    from driftflag.spark.panel import build_panel, panel_to_pandas
+
+    panel, cached = build_panel(spark, pool, "2025-01", "2025-12", children_per_partition=100)
+    yield panel, panel_to_pandas(panel)
+    if cached is not None:
+        cached.unpersist()

@@ -10,14 +10,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def both_panels(spark, pool):
-    """(Spark, pandas) panels of the pool, 2025-01 to 2025-12; Spark with ~100 children per
-    partition, so each council is split into several partitions."""
-    from driftflag.spark import spark_panel
-    from driftflag.spark.panel import panel_to_pandas
-
-    got = panel_to_pandas(spark_panel(spark, pool, "2025-01", "2025-12", children_per_partition=100))
-    return got, pandas_pool_panel(pool, "2025-01-01", "2025-12-01")
+def both_panels(pool, pool_panel):
+    """(Spark, pandas) panels of the pool, 2025-01 to 2025-12."""
+    return pool_panel[1], pandas_pool_panel(pool, "2025-01-01", "2025-12-01")
 
 
 def test_spark_panel_equals_pandas_panel(both_panels):

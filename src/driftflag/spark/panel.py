@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["CHILDREN_PER_PARTITION", "CHILD_TABLES", "panel_dtypes", "panel_schema", "panel_to_pandas", "spark_panel",
+__all__ = ["CHILDREN_PER_PARTITION", "CHILD_TABLES", "build_panel", "panel_dtypes", "panel_schema", "panel_to_pandas", "spark_panel",
            "training_sample"]
 
 #: Children per partition by default: one task's pandas panel stays a few hundred megabytes.
@@ -232,7 +232,17 @@ def spark_panel(spark: SparkSession, stores: Sequence[PoolStore], first: Month |
     """The pooled monthly panel: one row per open child of each council on the first day of each
     month from ``first`` to ``last``, ``la_code`` first, then the columns of
     :func:`driftflag.indicators.panel` with the same values. Lazy: nothing runs until the
-    frame is written, counted or collected."""
+    frame is written, counted or collected. The per-partition panels are kept (persisted) for
+    the session; :func:`build_panel` returns them too, to unpersist when done."""
+    return build_panel(spark, stores, first, last, registry=registry,
+                       children_per_partition=children_per_partition)[0]
+
+
+def build_panel(spark: SparkSession, stores: Sequence[PoolStore], first: Month | str, last: Month | str, *,
+                registry: Registry | Path | str | None = None,
+                children_per_partition: int = CHILDREN_PER_PARTITION) -> tuple[DataFrame, DataFrame | None]:
+    """``(panel, persisted)``: :func:`spark_panel` and the persisted frame it reads (None when
+    nothing is persisted), for callers that free it (``persisted.unpersist()``)."""
     require_pyspark()
 
     first, last = Month.parse(first, "--from"), Month.parse(last, "--to")
@@ -274,13 +284,13 @@ def spark_panel(spark: SparkSession, stores: Sequence[PoolStore], first: Month |
 
     raw = packed.groupBy("la_code", "part").applyInPandas(partition_panel, schema)
     if "team_caseload" not in raw.columns:
-        return raw
+        return raw, None
     # read twice below (the team aggregation and the join): computed once, kept on the
     # executors (spilled to disk when it does not fit); unpersist() it when done
     from pyspark import StorageLevel
 
     raw = raw.persist(StorageLevel.MEMORY_AND_DISK)
-    return _with_team_caseload(spark, raw, stores, dates)
+    return _with_team_caseload(spark, raw, stores, dates), raw
 
 
 def _roster_in_post(stores: Sequence[PoolStore], dates: list[pd.Timestamp]) -> pd.DataFrame:

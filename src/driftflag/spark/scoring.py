@@ -78,11 +78,13 @@ def champion_udf(spark: SparkSession, pipeline, dtypes: dict[str, str]):
 
 def score_pool(spark: SparkSession, stores: Sequence[PoolStore], month: Month | str, *,
                workspace, target: str = "future_drift", model: str | None = None,
-               registry: Registry | Path | str | None = None,
+               registry: Registry | Path | str | None = None, panel: DataFrame | None = None,
                children_per_partition: int = CHILDREN_PER_PARTITION) -> DataFrame:
     """Every open case of the pool on the first day of ``month`` scored by the registered
     ``model`` (default: the champion) of ``target``: ``la_code``, ``child_id``, ``as_of``,
-    ``score``, ``model_version``. Lazy, like every Spark frame."""
+    ``score``, ``model_version``. Lazy, like every Spark frame. ``panel``: the pool's panel
+    already built by :func:`~driftflag.spark.panel.spark_panel` (with the same registry) over
+    a span holding ``month``; without it, the month's panel is built."""
     from pyspark.sql import functions as F
 
     from driftflag.indicators.sources import uncovered_indicators
@@ -92,9 +94,12 @@ def score_pool(spark: SparkSession, stores: Sequence[PoolStore], month: Month | 
     month = Month.parse(month, "--month")
     reg = registry if isinstance(registry, Registry) else load_registry(registry)
     loaded = load_model(workspace, target, model)  # the worklist's loader, and its trust rules
-    snap = spark_panel(spark, stores, month, month, registry=reg,
-                       children_per_partition=children_per_partition)
     as_of = month.timestamp()
+    if panel is None:
+        snap = spark_panel(spark, stores, month, month, registry=reg,
+                           children_per_partition=children_per_partition)
+    else:
+        snap = panel.where(F.col("as_of") == F.lit(as_of.strftime("%Y-%m-%d")).cast("timestamp_ntz"))
     blanked: dict[str, list[str]] = {}
     for s in stores:  # each council's uncovered indicators, as the worklist blanks them
         for ind in uncovered_indicators(SourceDates(s.path), as_of, snap.columns):
