@@ -194,7 +194,8 @@ def _day_number(df: DataFrame, column: str):
     if column not in df.columns:
         return F.lit(None).cast("long")
     if isinstance(df.schema[column].dataType, IntegralType):
-        return F.floor(F.col(column) / F.lit(86_400 * 10**9)).cast("long")
+        # exact integer floor division (a double would round nanoseconds near 2**60)
+        return F.expr(f"(`{column}` - pmod(`{column}`, 86400000000000L)) div 86400000000000L")
     return F.datediff(F.to_date(F.col(column)), F.lit("1970-01-01").cast("date")).cast("long")
 
 
