@@ -53,3 +53,23 @@ def test_stores_without_an_la_code_are_refused_in_one_line(pool):
     with pytest.raises(ConfigError, match="manifest says 202"):
         pool_stores(paths, la_codes=["201", "209", "203"])
     assert [s.la_code for s in pool_stores(paths[1:2])] == ["202"]
+
+
+def test_team_caseload_without_a_roster_counts_the_allocated_workers(spark, pool, tmp_path):
+    """A store built from the returns lists no staff: team caseload then divides by the distinct
+    workers holding the team's open cases, across every partition of the council."""
+    from datetime import datetime
+
+    from driftflag.casemodel import CaseStore, read_store, write_store
+    from driftflag.spark import pool_stores
+    from driftflag.spark.panel import panel_to_pandas, spark_panel
+
+    cs = read_store(pool[2].path)
+    tables = dict(cs.tables)
+    tables["workers"] = tables["workers"].iloc[0:0]
+    path = write_store(CaseStore(tables=tables), tmp_path / "no-roster", created_at=datetime(2026, 3, 31))
+    one = pool_stores([path], la_codes=["203"])
+    got = panel_to_pandas(spark_panel(spark, one, "2025-10", "2025-11", children_per_partition=60))
+    expected = pandas_pool_panel(one, "2025-10-01", "2025-11-01")
+    assert expected["team_caseload"].notna().any()
+    pd.testing.assert_frame_equal(got, expected)
