@@ -8,6 +8,7 @@ from spark_helpers import pandas_pool_panel
 from typer.testing import CliRunner
 
 from driftflag.cli import app
+from driftflag.errors import ConfigError
 
 runner = CliRunner()
 
@@ -52,3 +53,20 @@ def test_missing_spark_extra_is_one_line(monkeypatch, tmp_path):
     assert result.exit_code == 2
     assert "pip install 'driftflag[spark]'" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_pipeline_features_step_names_its_engine(tmp_path):
+    """The panel step of a pipeline takes the engine; a wrong one is refused, naming the key,
+    before any work."""
+    from driftflag.pipeline import PipelineConfig
+
+    text = ("name: pool\nsteps:\n  - id: panel\n    kind: features\n    with: {stores: [a, b], "
+            "la_codes: ['201', '202'], first: 2025-01, last: 2025-03, out: o, engine: ENGINE}\n")
+    good = tmp_path / "good.yaml"
+    good.write_text(text.replace("ENGINE", "spark"))
+    step = PipelineConfig.from_yaml(good).steps[0]
+    assert step.kind == "features"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace("ENGINE", "dask"))
+    with pytest.raises(ConfigError, match=r"steps\[0\] \(panel\)\.with\.engine"):
+        PipelineConfig.from_yaml(bad)
