@@ -55,9 +55,11 @@ def test_stores_without_an_la_code_are_refused_in_one_line(pool):
     assert [s.la_code for s in pool_stores(paths[1:2])] == ["202"]
 
 
-def test_team_caseload_without_a_roster_counts_the_allocated_workers(spark, pool, tmp_path):
-    """A store built from the returns lists no staff: team caseload then divides by the distinct
-    workers holding the team's open cases, across every partition of the council."""
+def test_store_built_from_the_returns_no_roster_and_visits_known_late(spark, pool, tmp_path):
+    """A store built from the returns lists no staff (team caseload then divides by the distinct
+    workers holding the team's open cases) and knows some visits only from a later Annex A
+    extract (whether visits are known reads the first such visit in the store): both are
+    computed across every partition of the council."""
     from datetime import datetime
 
     from driftflag.casemodel import CaseStore, read_store, write_store
@@ -67,9 +69,14 @@ def test_team_caseload_without_a_roster_counts_the_allocated_workers(spark, pool
     cs = read_store(pool[2].path)
     tables = dict(cs.tables)
     tables["workers"] = tables["workers"].iloc[0:0]
+    visits = tables["visits"].copy()
+    late = visits.index % 5 == 0  # every fifth visit known only 40 days after it took place
+    visits.loc[late, "known_from"] = visits.loc[late, "visit_date"] + pd.Timedelta(days=40)
+    tables["visits"] = visits
     path = write_store(CaseStore(tables=tables), tmp_path / "no-roster", created_at=datetime(2026, 3, 31))
     one = pool_stores([path], la_codes=["203"])
     got = panel_to_pandas(spark_panel(spark, one, "2025-10", "2025-11", children_per_partition=60))
     expected = pandas_pool_panel(one, "2025-10-01", "2025-11-01")
     assert expected["team_caseload"].notna().any()
+    assert expected["visit_overdue"].notna().any() and expected["visit_overdue"].isna().any()
     pd.testing.assert_frame_equal(got, expected)
