@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 DEMO_DIR ?= reports/demo
 WORKSPACE ?= $(DEMO_DIR)/workspace
 
-.PHONY: demo test lint install clean bench
+.PHONY: demo test lint install clean bench java chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +36,25 @@ demo: install
 # Two workers (the suite's machine has two cores); tests/conftest.py keeps each module, and the
 # fairness, monitoring and worklist packages, on one worker so their fixtures are built once,
 # and starts the longest groups first.
-test: install
+test: install java chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup
+
+# Java 17 for pyspark (the Spark engine and its tests, tests/spark), from Debian's package when
+# `java` is missing: nothing is downloaded at run time (no Spark packages or jars).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "installing Java 17 for pyspark (Debian openjdk-17-jre-headless)"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends openjdk-17-jre-headless; }
+
+# Debian's chromium for the web app's browser walk (tests/web; Playwright drives it and downloads
+# no browser) and for the page screenshots, installed when missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the web app's browser test"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; }
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

@@ -42,14 +42,15 @@ def synthetic_la_dir():
     return synthetic_la_cache.synthetic_la_dir
 
 
-#: Packages whose session fixtures (a scored caseload, a monitoring reference, fitted models) are
-#: shared by several modules: under xdist each runs on one worker, so they are built once.
-_ONE_WORKER_PACKAGES = frozenset({"fairness", "monitoring", "worklist", "web"})
+#: Packages whose session fixtures (a scored caseload, a monitoring reference, fitted models, the
+#: Spark session, the web app's month) are shared by several modules: under xdist each runs on one
+#: worker, so they are built once.
+_ONE_WORKER_PACKAGES = frozenset({"fairness", "monitoring", "spark", "web", "worklist"})
 #: The longest groups measured (``--durations``), started first so that no worker is left running
 #: one of them alone at the end; then every other group holding a slow test; then the rest.
 #: A scheduling hint only: a name that no longer exists changes nothing.
 _LONGEST_FIRST = ("pipeline/test_demo_pipelines.py", "models/test_model_skill.py", "fairness",
-                  "synth/test_synth_end_to_end.py", "monitoring", "worklist")
+                  "synth/test_synth_end_to_end.py", "monitoring", "worklist", "spark")
 
 
 def _xdist_group(nodeid: str) -> str:

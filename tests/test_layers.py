@@ -32,7 +32,7 @@ FLOORS: list[tuple[str, set[str]]] = [
     ("features", {"indicators"}),
     ("learning", {"targets", "models", "evaluation", "tracking"}),
     ("outputs", {"worklist", "fairness", "monitoring", "reports", "calibration"}),
-    ("stage API", {"stages"}),
+    ("stage API", {"stages", "spark"}),  # spark: the pool engine beside the stage API
     ("faces", {"pipeline", "cli", "web"}),
 ]
 FLOOR_OF = {pkg: i for i, (_name, pkgs) in enumerate(FLOORS) for pkg in pkgs}

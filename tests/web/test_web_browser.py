@@ -3,7 +3,8 @@ a live server: the QA lead signs in, opens the month, assigns three cases; the a
 exactly those three, submits a bad date (a clear message) then a good grade; the QA lead sees
 it; the ethics panel gets 403 on a case card; the access log holds each step.
 
-Skipped only when /usr/bin/chromium is missing (``.ci/run`` installs the Debian package first).
+Skipped only when /usr/bin/chromium is missing (``make test`` installs the Debian package first),
+and then failed instead when ``DRIFTFLAG_REQUIRE_BROWSER`` is set (``.ci/run`` sets it).
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 @pytest.fixture()
 def browser():
     if not CHROMIUM.is_file() and not shutil.which("chromium"):
-        pytest.skip(f"no chromium at {CHROMIUM} (Debian package chromium; .ci/run installs it)")
+        why = f"no chromium at {CHROMIUM} (Debian package chromium; make test installs it)"
+        if os.environ.get("DRIFTFLAG_REQUIRE_BROWSER"):
+            pytest.fail(why + " but DRIFTFLAG_REQUIRE_BROWSER is set")
+        pytest.skip(why)
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
     from playwright.sync_api import sync_playwright
 

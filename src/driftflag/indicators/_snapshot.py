@@ -533,6 +533,20 @@ class Prepared:
                    team_names=team_names, worker_names=pd.Index(worker_names, dtype="str"),
                    workdays=workdays, last_day=int(days.max()))
 
+    @cached_property
+    def visit_coverage(self) -> tuple[int | None, int | None]:
+        """Store-wide facts about the visits table that :attr:`AsOf.visits_known` reads: the
+        first day any visit is known (None: no visits) and the first day a visit known after its
+        date (a snapshot source) is known (None: a full history only).
+
+        Computed across every child of the store; an engine that computes a store's snapshot in
+        parts (:mod:`driftflag.spark`) sets it to the whole store's values so that each part
+        gives the rows the whole store would."""
+        v = self.tables["visits"]
+        if v.n == 0:
+            return None, None
+        return int(v.known.min()), (int(v.known[v.late].min()) if v.has_late else None)
+
     def ensure_calendar(self, day: int) -> None:
         y = year_of(day)
         if y + 1 > self.workdays.last_year or y - 1 < self.workdays.first_year:
@@ -665,13 +679,12 @@ class AsOf:
           only for a child with a visit known by as_of;
         - otherwise a full history: known, and no visit means none took place.
         """
-        v = self.t["visits"]
-        if v.n == 0:
+        first_known, snapshots_by = self.prep.visit_coverage
+        if first_known is None:
             return np.zeros(self.n, dtype=bool)
-        covered = self.day >= v.known.min()
-        if not v.has_late:
+        covered = self.day >= first_known
+        if snapshots_by is None:
             return covered
-        snapshots_by = v.known[v.late].min()
         return covered & ((self.last_visit != NONE) | (self.day < snapshots_by))
 
     @cached_property

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -439,6 +439,40 @@ def _scorecard(p: ScorecardParams, ctx: StepContext) -> StepResult:
     ctx.progress("scorecard: 13 month-end snapshots, the council's figures and How we compare")
     paths = stages.scorecard(p.store, Month.parse(p.month), p.out, council=p.council).paths
     return StepResult(outputs=[p.out], summary=f"scorecard {p.month}: {len(paths)} files")
+
+
+# --- features (the panel step) ------------------------------------------------------------
+class FeaturesParams(Params):
+    stores: list[Path] = Field(min_length=1)
+    first: MonthText
+    last: MonthText
+    out: Path
+    engine: Literal["pandas", "spark"] = "pandas"
+    la_codes: list[str] | None = None  # engine spark: one per store (default: each manifest's)
+    registry: Path | None = None
+
+
+@step_kind("features", FeaturesParams, inputs=lambda p: list(p.stores), outputs=lambda p: [p.out],
+           help="the monthly as-of panel: one store with pandas, a pool of councils with spark")
+def _features(p: FeaturesParams, ctx: StepContext) -> StepResult:
+    if p.engine == "spark":
+        from driftflag.spark import require_pyspark
+
+        require_pyspark()
+        from driftflag.spark import spark_features
+
+        res = spark_features(p.stores, p.first, p.last, p.out, la_codes=p.la_codes, registry=p.registry)
+        return StepResult(outputs=[p.out], metrics={"panel.rows": float(res.rows)},
+                          summary=f"pooled panel of {len(res.la_codes)} councils: {res.rows:,} rows, "
+                                  f"{res.months} months")
+    if len(p.stores) != 1 or p.la_codes:
+        raise ConfigError("the pandas engine reads one store (and no la_codes); pool several "
+                          "councils with engine: spark")
+    from driftflag import stages
+
+    res = stages.features(p.stores[0], p.first, p.last, p.out, registry=p.registry)
+    return StepResult(outputs=[p.out], metrics={"panel.rows": float(len(res.panel))},
+                      summary=f"panel: {len(res.panel):,} rows")
 
 
 # --- index -------------------------------------------------------------------------------

@@ -1,0 +1,67 @@
+"""Fixtures of the Spark tests: one local SparkSession for the session and a pool of three small
+synthetic councils written as case stores.
+
+The Spark tests form one xdist group (``tests/conftest.py``: the ``spark`` package runs on one
+worker), so the JVM starts once. pyspark is an optional extra: without it the tests are skipped,
+unless ``DRIFTFLAG_REQUIRE_SPARK`` is set (CI sets it), when its absence fails them.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+import pytest
+
+#: (LA code, children, seed): three small councils, each with its own child ids C0000001...
+POOL = (("201", 300, 11), ("202", 400, 12), ("203", 250, 13))
+
+
+def _require_pyspark() -> None:
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        if os.environ.get("DRIFTFLAG_REQUIRE_SPARK"):
+            pytest.fail("pyspark is not installed but DRIFTFLAG_REQUIRE_SPARK is set "
+                        "(pip install -e '.[test]' installs it)")
+        pytest.skip("pyspark (the spark extra) is not installed")
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """The one local Spark session of the test session (local[2], no UI, 2 shuffle partitions)."""
+    _require_pyspark()
+    from driftflag.spark import local_session
+
+    session = local_session("local[2]", shuffle_partitions=2)
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def pool(tmp_path_factory, synthetic_la):
+    """The three councils' stores, tagged with their LA codes (the second by its manifest)."""
+    from driftflag.casemodel import write_store
+    from driftflag.spark import pool_stores
+
+    root = tmp_path_factory.mktemp("pool")
+    paths = []
+    for code, children, seed in POOL:
+        la = synthetic_la(children=children, years=3, seed=seed)
+        extra = {"la_code": code} if code == "202" else None
+        paths.append(write_store(la.store, root / f"la-{code}", created_at=datetime(2026, 3, 31), extra=extra))
+    return pool_stores(paths, la_codes=["201", "202", "203"])
+
+
+
+@pytest.fixture(scope="session")
+def pool_panel(spark, pool):
+    """The pool's Spark panel 2025-01 to 2025-12 (about 100 children per partition, so each
+    council is split into several), persisted, and collected with the pandas engine's types."""
+    from driftflag.spark.panel import build_panel, panel_to_pandas
+
+    panel, cached = build_panel(spark, pool, "2025-01", "2025-12", children_per_partition=100)
+    yield panel, panel_to_pandas(panel)
+    if cached is not None:
+        cached.unpersist()
