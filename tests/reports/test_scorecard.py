@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from driftflag.casemodel import write_store
 from driftflag.errors import ConfigError
 from driftflag.indicators import load_registry
-from driftflag.reports.scorecard import build_scorecard, direction_of_travel, rag_rating
+from driftflag.reports.scorecard import achieved_words, build_scorecard, direction_of_travel, rag_rating
 
 REG = load_registry()
 
@@ -59,10 +59,20 @@ def test_no_rag_for_monitor_or_without_target_or_value():
     (12.0, 10.0, "higher_is_better", "Improving"),
     (12.0, 10.0, "monitor", "Up"),
     (10.02, 10.04, "higher_is_worse", "Same"),
-    (10.0, None, "higher_is_worse", "n/a"),
+    (10.0, None, "higher_is_worse", "not available"),
 ])
 def test_direction_of_travel(value, before, polarity, expected):
     assert direction_of_travel(value, before, polarity) == expected
+
+
+def test_rag_share_in_words_never_a_negative_percentage():
+    """The caseload case of the demo: last year 18.8, target 12, now 21.4 -> -38% achieved,
+    which the page once showed as "Red (-37%)"; it must say the result moved away instead."""
+    rag, pct = rag_rating(21.4, 12.0, 18.8, "higher_is_worse")
+    assert rag == "Red" and pct < 0
+    assert achieved_words(pct) == "further from target than last year"
+    assert achieved_words(rag_rating(17.0, 0.0, 19.5, "higher_is_worse")[1]) == "13% of the way to target"
+    assert achieved_words(None) == ""
 
 
 # ---- a hand-built store with known counts ------------------------------------------------------

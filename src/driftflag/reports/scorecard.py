@@ -114,14 +114,27 @@ def rag_rating(value: float | None, target: float | None, baseline: float | None
     return "Red", pct
 
 
+def achieved_words(pct: float | None) -> str:
+    """The RAG's "% of targeted improvement achieved" in words a QA lead reads beside the rating.
+
+    A negative share ("-37%") means the result moved away from the target since last year: say so.
+    """
+    if pct is None or pd.isna(pct):
+        return ""
+    if pct < 0:
+        return "further from target than last year"
+    return f"{0.0 if abs(pct) < 0.5 else pct:.0f}% of the way to target"
+
+
 def direction_of_travel(value: float | None, before: float | None, polarity: str,
                         decimals: int = 1) -> str:
-    """Improving / Worsening / Same (Up / Down / Same for Monitor), or n/a without a comparator.
+    """Improving / Worsening / Same (Up / Down / Same for Monitor), or "not available" without a
+    comparator (a person reads it: never "n/a").
 
     Values equal when rounded to ``decimals`` places are the Same.
     """
     if value is None or before is None or pd.isna(value) or pd.isna(before):
-        return "n/a"
+        return NOT_AVAILABLE
     a, b = round(float(value), decimals), round(float(before), decimals)
     if a == b:
         return "Same"
@@ -206,6 +219,7 @@ class Scorecard:
                           autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
         env.filters["fmt"] = _fmt
         env.filters["pct"] = lambda v: "" if v is None or pd.isna(v) else f"{0.0 if abs(v) < 0.5 else v:.0f}%"
+        env.filters["achieved"] = achieved_words
         charts = _sparklines(self.trend, self.registry)
         services = self.services()
         sections = []
