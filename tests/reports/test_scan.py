@@ -44,6 +44,15 @@ def test_finds_markers_codes_and_outside_hosts(tmp_path):
     assert len(found) == 6, found
 
 
+def test_n_a_is_a_missing_value_marker_but_not_inside_words_or_paths(tmp_path):
+    """The scorecard once showed "n/a / n/a" as a direction of travel; a person reads
+    "not available". Text such as "and/after" or an address with "/n/a" is not a marker."""
+    (tmp_path / "page.html").write_text("<td>n/a / N/A</td><p>on and/or after; see x.org/n/a/b</p>")
+    found = scan_folder(tmp_path)
+    assert [f.kind for f in found] == ["missing-value marker"] * 2, found  # n/a and N/A, nothing else
+    assert all(f.text == "n/a / N/A" for f in found)
+
+
 def test_a_clean_folder_has_no_findings(tmp_path):
     (tmp_path / "page.html").write_text("<p>Days since last visit: not available</p>"
                                         "<p>Permanence plan: long-term fostering</p>")

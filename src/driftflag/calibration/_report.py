@@ -192,7 +192,7 @@ def calibration_report(la_dir: Path, year: int | None = None) -> CalibrationRepo
 
 def _fmt(value: float | None, unit: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
+        return "not available"
     return f"{value:.1f}%" if unit == "%" else f"{value:.1f}"  # the label names other units
 
 

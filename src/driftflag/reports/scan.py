@@ -25,7 +25,7 @@ from pathlib import Path
 __all__ = ["Finding", "code_values", "scan_folder", "scan_html", "scan_text_cells"]
 
 #: Missing-value markers pandas and Python print (whole words, case as printed).
-MISSING_MARKERS = re.compile(r"(?<![\w-])(nan|NaN|None|NaT|<NA>|Empty DataFrame)(?![\w-])")
+MISSING_MARKERS = re.compile(r"(?<![\w/-])(nan|NaN|None|NaT|<NA>|n/a|N/A|Empty DataFrame)(?![\w/-])")
 #: Any URL with a host: ``https://host``, ``http://host`` or protocol-relative ``//host`` in an
 #: attribute or ``url(...)``.
 _URL = re.compile(r"""(?:(?:https?:)?//)([A-Za-z0-9.-]+\.[A-Za-z]{2,}|localhost|127\.0\.0\.1)""")
