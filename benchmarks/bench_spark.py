@@ -62,7 +62,13 @@ def _tree_rss_mb(root: int) -> float:
 def run_measured(args: list[str]) -> tuple[dict, float, float]:
     """Run ``args`` (prints one JSON line last), sampling its tree's memory: (result, wall s, peak MB)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    log = Path(args[args.index("--work") + 1]) / f"{args[-1]}.stderr.log"  # why a run failed
+    with log.open("w") as err:
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True)
+        return _wait(proc, start)
+
+
+def _wait(proc: subprocess.Popen, start: float) -> tuple[dict, float, float]:
     peak = [0.0]
 
     def sample() -> None:
@@ -77,7 +83,7 @@ def run_measured(args: list[str]) -> tuple[dict, float, float]:
     wall = time.perf_counter() - start
     lines = [ln for ln in out.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
-        return {"error": f"exit {proc.returncode}"}, wall, peak[0]
+        return {"error": f"exit {proc.returncode} (see the engine's .stderr.log in --work)"}, wall, peak[0]
     return json.loads(lines[-1]), wall, peak[0]
 
 
