@@ -66,6 +66,8 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=40, help="cases on the monthly list")
     ap.add_argument("--folds", type=int, default=6, help="test months (one per fold)")
     ap.add_argument("--feature-start", default="2023-04-01")
+    ap.add_argument("--horizon", type=int, default=3,
+                    help="milestone labels' window in months (pipelines/train.yaml: 3)")
     args = ap.parse_args()
     if args.store and not args.truth:
         ap.error("--store needs --truth (the synthetic LA's truth/ folder)")
@@ -93,7 +95,7 @@ def main() -> None:
         setup = time.perf_counter() - t0
         for target in args.targets:
             t1 = time.perf_counter()
-            ls = build_labels(store, p[["child_id", "as_of"]], target)
+            ls = build_labels(store, p[["child_id", "as_of"]], target, horizon_months=args.horizon)
             cfg = TemporalConfig(feature_start=date.fromisoformat(args.feature_start), feature_end=end,
                                  label_timespan_months=ls.horizon_months, n_folds=args.folds)
             result = train_models(p, ls.labels, specs, cfg, registry=reg, k=args.k, n_boot=10,

@@ -106,3 +106,16 @@ def test_calibration_slice_is_the_latest_training_months():
     assert fit[-1] == date(2024, 7, 1)
     with pytest.raises(ConfigError):
         s.calibration_slice(len(s.train_as_of))
+
+
+def test_describe_splits_names_fit_and_calibration_months_apart_from_the_test_month():
+    splits = temporal_splits(_cfg())
+    for s, row in zip(splits, describe_splits(splits, calibration_months=6), strict=True):
+        fit = month_starts(date.fromisoformat(row["fit_first_as_of"]), date.fromisoformat(row["fit_last_as_of"]))
+        cal = month_starts(date.fromisoformat(row["calibration_first_as_of"]),
+                           date.fromisoformat(row["calibration_last_as_of"]))
+        assert len(fit) == row["n_fit_as_of"] and len(cal) == row["n_calibration_as_of"] == 6
+        assert tuple(fit) + tuple(cal) == s.train_as_of  # every training month, once, in order
+        assert cal[-1] < s.test_as_of[0]
+    plain = describe_splits(splits)[0]
+    assert plain["calibration_first_as_of"] == "" and plain["n_fit_as_of"] == plain["n_train_as_of"]

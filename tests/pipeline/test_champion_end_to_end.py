@@ -26,12 +26,21 @@ def store(tmp_path_factory, synthetic_la_dir):
     return root / "store"
 
 
+def _train_yaml_horizon() -> int:
+    """The label window pipelines/train.yaml trains with (so the refusal is tested on it)."""
+    import yaml
+
+    steps = yaml.safe_load((ROOT / "pipelines" / "train.yaml").read_text(encoding="utf-8"))["steps"]
+    return int(next(s for s in steps if s["id"] == "train")["with"]["config"]["horizon_months"])
+
+
 def _config(label: str | None = None):
     from driftflag.models.training import TrainConfig
 
+    h = _train_yaml_horizon()
     return TrainConfig.model_validate({
-        "target": "future_drift", "label": label, "horizon_months": 6,
-        "temporal": {"feature_start": "2023-10-01", "feature_end": "2026-03-31", "label_timespan_months": 6},
+        "target": "future_drift", "label": label, "horizon_months": h,
+        "temporal": {"feature_start": "2023-10-01", "feature_end": "2026-03-31", "label_timespan_months": h},
         "models": ["rule_baseline", "logistic_scorecard"], "k": 25, "n_boot": 30, "random_state": 0})
 
 
@@ -72,7 +81,8 @@ def test_shuffled_labels_claim_no_skill_and_the_gate_refuses(store, tmp_path, mo
 
     monkeypatch.setattr(targets, "build_labels", shuffled)
     ws = tmp_path / "ws"
-    # the label pipelines/train.yaml learns: a graded label, so the grade is shuffled too
+    # the label pipelines/train.yaml learns (a graded label, so the grade is shuffled too),
+    # over its label window
     run = run_training(store, _config("drift_milestone_count"), models_dir=ROOT / "models", workspace=ws)
     gate = promote(ws, "future_drift")
     assert not gate.promoted

@@ -43,7 +43,8 @@ def logged(tmp_path_factory):
     X, y, ids = _frame(0)
     Xt, yt, ids_t = _frame(1)
     splits = describe_splits(temporal_splits(TemporalConfig(feature_start=date(2021, 4, 1),
-                                                            feature_end=date(2026, 3, 31))))
+                                                            feature_end=date(2026, 3, 31))),
+                             calibration_months=6)
     spec = ModelSpec(name="logistic_scorecard", kind="logistic_scorecard", features=list(X.columns))
     results, gates = [], []
     with pytest.MonkeyPatch.context() as mp:
@@ -97,6 +98,9 @@ def test_aliases_move_as_the_gate_says(logged):
     assert versions.loc[2, "gate"] == "refused"
     card = show(logged["ws"], "future_drift")
     assert card["version"] == "3" and "Fairness audit not yet run" in card["model_card"]
+    # the oldest fold (test 2025-07) is fitted up to 2024-07 and calibrated on the 6 months after
+    assert "2024-08-01 … 2025-01-01 (6)" in card["model_card"]
+    assert "… 2024-07-01" in card["model_card"] and "calibrated on" in card["model_card"]
     assert rollback(logged["ws"], "future_drift") == "1"
     assert show(logged["ws"], "future_drift")["version"] == "1"
 

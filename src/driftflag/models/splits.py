@@ -225,23 +225,36 @@ def temporal_splits(cfg: TemporalConfig) -> list[Split]:
     return _compute(cfg)
 
 
-def describe_splits(splits: list[Split]) -> list[dict[str, Any]]:
-    """One dict per fold (ISO dates), for logging to MLflow or printing."""
-    return [
-        {
+def describe_splits(splits: list[Split], calibration_months: int = 0) -> list[dict[str, Any]]:
+    """One dict per fold (ISO dates), for logging to MLflow or printing.
+
+    With ``calibration_months`` (a spec's calibration slice), each fold also names the months the
+    model was fitted on (``fit_*``) and the later months its calibrator learnt from
+    (``calibration_*``; blank without calibration), so a model card shows that fitting,
+    calibration and test months never overlap.
+    """
+    rows = []
+    for s in splits:
+        fit, cal = s.calibration_slice(calibration_months)
+        rows.append({
             "fold": s.fold,
             "name": s.name,
             "train_first_as_of": s.train_as_of[0].isoformat(),
             "train_last_as_of": s.train_as_of[-1].isoformat(),
             "n_train_as_of": len(s.train_as_of),
             "train_label_end": s.train_label_end.isoformat(),
+            "fit_first_as_of": fit[0].isoformat(),
+            "fit_last_as_of": fit[-1].isoformat(),
+            "n_fit_as_of": len(fit),
+            "calibration_first_as_of": cal[0].isoformat() if cal else "",
+            "calibration_last_as_of": cal[-1].isoformat() if cal else "",
+            "n_calibration_as_of": len(cal),
             "test_first_as_of": s.test_as_of[0].isoformat(),
             "test_last_as_of": s.test_as_of[-1].isoformat(),
             "n_test_as_of": len(s.test_as_of),
             "label_window_end": s.label_window_end.isoformat(),
-        }
-        for s in splits
-    ]
+        })
+    return rows
 
 
 def splits_table(splits: list[Split]):

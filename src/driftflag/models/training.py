@@ -65,8 +65,10 @@ class TrainingResult:
     #: every open case of every test month scored by each model (child-level: never logged)
     open_case_scores: pd.DataFrame | None = None
 
-    def split_plan(self) -> list[dict[str, Any]]:
-        return describe_splits(self.splits)
+    def split_plan(self, calibration_months: int = 0) -> list[dict[str, Any]]:
+        """The folds, with the fitting and calibration months of a spec calibrated on the last
+        ``calibration_months`` training months."""
+        return describe_splits(self.splits, calibration_months)
 
 
 def _coverage_decision(panel: pd.DataFrame, specs: Sequence[ModelSpec], registry: Any, months):

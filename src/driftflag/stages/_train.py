@@ -112,7 +112,8 @@ def run_training(
         res = log_training_run(
             workspace=workspace, target=cfg.target, spec=spec, model=result.final_models[spec.name],
             feature_names=feats, metric_table=result.metric_table, model_label=spec.name,
-            split_plan=result.split_plan(), data_manifest=manifest,
+            split_plan=result.split_plan(spec.calibration.months if spec.calibration.method != "none" else 0),
+            data_manifest=manifest,
             config=cfg.model_dump(mode="json"), test_y=rows["y_true"].to_numpy(),
             test_scores=rows["score"].to_numpy(),
             data_summary=f"{result.meta['n_rows']} monthly case snapshots, base rate "
