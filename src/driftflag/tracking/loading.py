@@ -38,6 +38,7 @@ __all__ = ["TRUSTED_MODEL_TYPES", "LoadedModel", "check_model_ref", "load_model"
 #: builds every kind). Nothing else is ever trusted, whatever a model file says.
 TRUSTED_MODEL_TYPES: tuple[str, ...] = (
     "collections.OrderedDict",
+    "driftflag.models._impute.MedianImputer",
     "driftflag.models.baseline.RuleBaseline",
     "driftflag.models.encoding.FeatureEncoder",
     "lightgbm.basic.Booster",
