@@ -80,4 +80,11 @@ def test_the_worklist_says_which_model_and_why(tmp_path, store_path, workspace):
     assert r.exit_code == 0, r.output
     facts = dict(openpyxl.load_workbook(out / "worklist.xlsx")["Summary"].iter_rows(
         min_row=4, max_row=12, max_col=2, values_only=True))
-    assert facts["Model"].startswith("driftflag-future-drift v1 (logistic_scorecard), champion: ")
+    # people read the model in words; the registry reference (name, version, why it serves) is
+    # on the "About the sample" sheet for the data scientist
+    assert facts["Model"].startswith("Ranked by a points scorecard learnt from this council's records")
+    assert "the model in use (champion)" in facts["Model"] and " v1 " not in facts["Model"]
+    about = openpyxl.load_workbook(out / "worklist.xlsx")["About the sample"]
+    ref = {str(r[0].value): str(r[1].value) for r in about.iter_rows(min_row=3) if r[0].value}
+    assert ref["Model reference (for the data scientist)"].startswith(
+        "driftflag-future-drift v1 (logistic_scorecard), champion: ")
