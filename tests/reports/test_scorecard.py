@@ -12,7 +12,12 @@ from typer.testing import CliRunner
 from driftflag.casemodel import write_store
 from driftflag.errors import ConfigError
 from driftflag.indicators import load_registry
-from driftflag.reports.scorecard import achieved_words, build_scorecard, direction_of_travel, rag_rating
+from driftflag.reports.scorecard import (
+    achieved_words,
+    build_scorecard,
+    direction_of_travel,
+    rag_rating,
+)
 
 REG = load_registry()
 
