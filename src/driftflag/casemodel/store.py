@@ -236,15 +236,11 @@ def staged_store(path: Path | str, *, inputs: Iterable[Path] = (),
         yield tmp
 
 
-def read_store(path: Path, tables: list[str] | None = None) -> CaseStore:
-    """Read a case store; raises :class:`StoreError` with the problem if it is not one.
-
-    The ``audits`` table is the ingested audits with the audit ledger's current view over them
-    (:func:`driftflag.casemodel.ledger.with_ledger`), so every reader sees imported audits.
-    """
+def read_manifest(path: Path) -> dict:
+    """A store's manifest, checked: a folder without one, unreadable JSON or another major schema
+    version raises :class:`StoreError` in one line (the pool engine reads many stores this way
+    without loading their tables)."""
     path = Path(path)
-    for message in recover(path):  # an interrupted swap may have left parts under another name
-        logger.warning("%s", message)
     mpath = path / MANIFEST
     if not mpath.is_file():
         raise StoreError(f"{path}: not a driftflag case store (no {MANIFEST})")
@@ -260,6 +256,19 @@ def read_store(path: Path, tables: list[str] | None = None) -> CaseStore:
             f"{path}: store schema version {manifest.get('schema_version')} is not compatible "
             f"with this driftflag ({SCHEMA_VERSION}); re-run the ingest"
         )
+    return manifest
+
+
+def read_store(path: Path, tables: list[str] | None = None) -> CaseStore:
+    """Read a case store; raises :class:`StoreError` with the problem if it is not one.
+
+    The ``audits`` table is the ingested audits with the audit ledger's current view over them
+    (:func:`driftflag.casemodel.ledger.with_ledger`), so every reader sees imported audits.
+    """
+    path = Path(path)
+    for message in recover(path):  # an interrupted swap may have left parts under another name
+        logger.warning("%s", message)
+    manifest = read_manifest(path)
     frames = {}
     for name in tables or TABLE_ORDER:
         f = path / f"{name}.parquet"

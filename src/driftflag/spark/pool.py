@@ -8,14 +8,13 @@ stores with one code, or a code that disagrees with the manifest stop the run in
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from driftflag.casemodel import SCHEMA_VERSION
-from driftflag.errors import ConfigError, StoreError
+from driftflag.casemodel import read_manifest
+from driftflag.errors import ConfigError
 
 __all__ = ["PoolStore", "pool_stores"]
 
@@ -34,23 +33,6 @@ class PoolStore:
         return self.path / f"{name}.parquet"
 
 
-def _manifest(path: Path) -> dict:
-    mpath = path / "manifest.json"
-    if not mpath.is_file():
-        raise StoreError(f"{path}: not a driftflag case store (no manifest.json)")
-    try:
-        manifest = json.loads(mpath.read_text())
-    except json.JSONDecodeError as e:
-        raise StoreError(f"{mpath}: manifest is not valid JSON ({e.msg})") from e
-    if not isinstance(manifest, dict):
-        raise StoreError(f"{mpath}: manifest is not a JSON object")
-    major = str(manifest.get("schema_version", "0")).split(".")[0]
-    if major != SCHEMA_VERSION.split(".")[0]:
-        raise StoreError(f"{path}: store schema version {manifest.get('schema_version')} is not "
-                         f"compatible with this driftflag ({SCHEMA_VERSION}); re-run the ingest")
-    return manifest
-
-
 def pool_stores(paths: Sequence[Path | str], la_codes: Sequence[str] | None = None) -> list[PoolStore]:
     """The stores of a pool with their LA codes (``la_codes`` aligned with ``paths``, or each
     store's manifest ``la_code``)."""
@@ -62,7 +44,7 @@ def pool_stores(paths: Sequence[Path | str], la_codes: Sequence[str] | None = No
     out: list[PoolStore] = []
     for i, raw in enumerate(paths):
         path = Path(raw)
-        manifest = _manifest(path)
+        manifest = read_manifest(path)
         recorded = manifest.get("la_code")
         given = la_codes[i] if la_codes else None
         code = str(given if given is not None else recorded or "").strip()
