@@ -107,8 +107,12 @@ def test_worklist_says_which_model_serves_and_why(demo):
     d, _, _ = demo
     facts = dict(openpyxl.load_workbook(d / "month/worklist/worklist.xlsx")["Summary"].iter_rows(
         min_row=4, max_row=12, max_col=2, values_only=True))
-    assert facts["Model"].startswith("driftflag-future-drift v")
-    assert "champion: " in facts["Model"]
+    # in words for the QA lead; the registry reference for the data scientist on its own sheet
+    assert facts["Model"].startswith("Ranked by ") and "the model in use (champion)" in facts["Model"]
+    about = openpyxl.load_workbook(d / "month/worklist/worklist.xlsx")["About the sample"]
+    ref = {str(r[0].value): str(r[1].value) for r in about.iter_rows(min_row=3) if r[0].value}
+    reference = ref["Model reference (for the data scientist)"]
+    assert reference.startswith("driftflag-future-drift v") and "champion: " in reference
 
 
 def test_every_mlflow_run_keeps_at_most_40_metric_keys(demo):
