@@ -6,7 +6,7 @@ the Spark engine in local mode against the pandas engine where it fits, and the 
 handles on this machine. Run by hand, not by CI (it takes minutes and gigabytes):
 
     nice -n 10 .venv/bin/python benchmarks/bench_spark.py --las 8 --children 125000 --years 5 \\
-        --from 2023-04 --to 2026-03 --work /tmp/pool [--engines pandas,spark] [--master local[2]]
+        --from 2023-04 --to 2026-03 --work "$(mktemp -d)" [--engines pandas,spark] [--master local[2]]
 
 The councils are generated once and kept in ``--work`` (``la-801`` ...; reused by later runs
 with the same settings). Each engine then runs in a fresh process whose whole process tree is
@@ -26,6 +26,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import datetime
@@ -152,7 +153,7 @@ def main() -> None:
     ap.add_argument("--years", type=int, default=5)
     ap.add_argument("--from", dest="start", default="2023-04")
     ap.add_argument("--to", dest="end", default="2026-03")
-    ap.add_argument("--work", type=Path, default=Path("/tmp/driftflag-bench-spark"))
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "driftflag-bench-spark")
     ap.add_argument("--engines", default="pandas,spark")
     ap.add_argument("--master", default="local[2]")
     ap.add_argument("--driver-memory", default="8g")
