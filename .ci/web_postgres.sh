@@ -22,7 +22,7 @@ if [ "$(id -u)" = 0 ]; then
   id postgres >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin postgres
   as_owner=(runuser -u postgres --)
 fi
-dir=$(mktemp -d /tmp/driftflag-pg.XXXXXX)
+dir=$(mktemp -d -t driftflag-pg.XXXXXX)
 chmod 755 "$dir"
 [ "$(id -u)" = 0 ] && chown postgres "$dir"
 port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
