@@ -24,6 +24,7 @@ from driftflag.casemodel import ledger
 from driftflag.casemodel.codes import AUDIT_GRADES
 from driftflag.errors import StoreError
 from driftflag.month import Month
+from driftflag.worklist.feedback import worklist_audit_id
 
 #: The indicators charted on a case card over the last 24 months: (column, label, unit).
 HISTORY_INDICATORS: tuple[tuple[str, str, str], ...] = (
@@ -159,9 +160,9 @@ def make_worklist(store: Path, month: str, workspace: Path, policy: Path) -> dic
 
 # --- audits --------------------------------------------------------------------------------
 def audit_id(month: str, child_id: str) -> str:
-    """The id an audit of a worklist case carries: the workbook import uses the same one, so a
-    case audited on the web and in a returned workbook is one audit."""
-    return f"WL{month}-{child_id}"
+    """The id an audit of a worklist case carries: the workbook import's own, so a case audited
+    on the web and in a returned workbook is one audit."""
+    return worklist_audit_id(month, child_id)
 
 
 def _ledger_stamp(store: Path) -> Path:
@@ -180,7 +181,7 @@ def history(store: Path) -> pd.DataFrame:
 def month_audits(store: Path, month: str) -> pd.DataFrame:
     """The current record of every audit of ``month``'s worklist cases, by child id."""
     rec = current_records(store)
-    rec = rec[rec["audit_id"].astype("str").str.startswith(f"WL{month}-")]
+    rec = rec[rec["audit_id"].astype("str").str.startswith(worklist_audit_id(month, ""))]
     return rec.set_index(rec["child_id"].astype("str"))
 
 

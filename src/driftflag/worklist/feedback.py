@@ -59,12 +59,19 @@ __all__ = [
     "RowProblem",
     "audits_report",
     "import_audits",
+    "worklist_audit_id",
     "load_worklist",
     "save_worklist",
 ]
 
 WORKLISTS_DIR = "worklists"  # the folder of stores written before records/ (read, never written)
 _GRADE_ORDER = {g: i for i, g in enumerate(AUDIT_GRADES)}  # Good < Requires improvement < Inadequate
+
+
+def worklist_audit_id(month: str, child_id: str) -> str:
+    """The id of the audit of a worklist case: one per case and month, whichever way it comes back
+    (a returned workbook or the web app), so that both land as one audit and a second is a correction."""
+    return f"WL{month}-{child_id}"
 
 
 @dataclass(frozen=True)
@@ -376,7 +383,7 @@ def import_audits(workbook: Path | str, store_path: Path | str, *, corrections: 
         elif not (first_day <= when <= last_day):
             bad("Audit date", f"must be between {first_day.date()} and {last_day.date()} (the worklist "
                 "month and the month after)")
-        audit_id = f"WL{month}-{cid}"
+        audit_id = worklist_audit_id(month, cid)
         if audit_id in ingested:
             bad("Child ID", f"an audit {audit_id} came from the council's audit log; correct it there")
         if len(problems) > n_before:
@@ -415,7 +422,7 @@ def import_audits(workbook: Path | str, store_path: Path | str, *, corrections: 
         ensure_store(store_path)
         ledger.append_audits(store_path, frame, source=f"workbook {workbook.name}", recorded_by=recorded_by)
     audited = set(current.index) | set(frame["audit_id"])
-    outstanding = int(sum(f"WL{month}-{c}" not in audited for c in wl.index))
+    outstanding = int(sum(worklist_audit_id(month, c) not in audited for c in wl.index))
     missing = _missing_rows(wl, seen, book)
     logger.info("imported %d audits for %s (%d corrections, %d unchanged, %d blank rows, %d rows missing)",
                 len(frame), month, corrected, unchanged, blank, len(missing))
