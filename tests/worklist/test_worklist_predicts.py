@@ -21,3 +21,9 @@ def test_a_model_file_keeps_its_name_and_a_registry_failure_never_stops_the_list
 
     monkeypatch.setattr(predicts, "_predicts_tag", broken)
     assert predicts.model_with_target_words("models:/x@champion") == "models:/x@champion"
+
+
+def test_the_label_window_the_run_was_trained_on_is_in_the_words(monkeypatch):
+    monkeypatch.setattr(predicts, "_predicts_tag", lambda uri, ws: "drift_milestone_count@3")
+    got = predicts.model_with_target_words("models:/driftflag-future-drift@champion")
+    assert got.endswith(describe_target("drift_milestone_count", 3)) and "next 3 months" in got

@@ -31,7 +31,9 @@ def _predicts_tag(uri: str, workspace: Path | None) -> str | None:
         name, version = ref.rsplit("/", 1)
         mv = client.get_model_version(name, version)
     tags = client.get_run(mv.run_id).data.tags
-    return tags.get("driftflag.predicts") or tags.get("driftflag.target")
+    predicts = tags.get("driftflag.predicts") or tags.get("driftflag.target")
+    months = tags.get("driftflag.label_months", "")
+    return f"{predicts}@{months}" if predicts and months.isdigit() else predicts
 
 
 def model_with_target_words(label: str, *, workspace: Path | None = None) -> str:
@@ -46,4 +48,8 @@ def model_with_target_words(label: str, *, workspace: Path | None = None) -> str
     except Exception as e:  # noqa: BLE001 - a description must never stop a worklist
         logger.warning("cannot read what %s predicts: %s", label, e.__class__.__name__)
         return label
-    return f"{label}: ranks open cases by {describe_target(predicts)}" if predicts else label
+    if not predicts:
+        return label
+    target, _, months = predicts.partition("@")  # the label window the run was trained on
+    words = describe_target(target, int(months)) if months else describe_target(target)
+    return f"{label}: ranks open cases by {words}"
