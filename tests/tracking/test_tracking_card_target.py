@@ -27,3 +27,17 @@ def test_card_shows_the_truth_figures_when_given():
     md, html = render_model_card(card)
     assert "would find drift" in md
     assert "| truth_expected_auc | 0.640 |" in md and "<td>truth_top40_capture</td><td>0.800</td>" in html
+
+
+def test_card_says_the_label_window_its_folds_were_cut_for():
+    from datetime import date
+
+    from driftflag.models import TemporalConfig, describe_splits, temporal_splits
+
+    for months in (3, 6):
+        splits = describe_splits(temporal_splits(TemporalConfig(
+            feature_start=date(2023, 4, 1), feature_end=date(2026, 3, 31), label_timespan_months=months)))
+        card = dataclasses.replace(_card(), predicts="drift_milestone_count", splits=splits)
+        md, _ = render_model_card(card)
+        assert f"in the next {months} months" in md
+        assert describe_target("drift_milestone_count", months) in md

@@ -68,3 +68,9 @@ def test_model_words_from_the_registry(registered_workspace):
     assert "trained on" in words.plain and "v1" not in words.plain
     assert "v1" in words.reference
     assert predicts.model_words(registered_workspace, "no_such_target", None) is None
+
+
+def test_the_label_window_the_run_was_trained_on_is_in_the_words(monkeypatch):
+    monkeypatch.setattr(predicts, "_predicts_tag", lambda uri, ws: "drift_milestone_count@3")
+    got = predicts.model_with_target_words("models:/driftflag-future-drift@champion")
+    assert got.endswith(describe_target("drift_milestone_count", 3)) and "next 3 months" in got

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,23 @@ __all__ = ["ModelCard", "render_model_card", "TEMPLATE_DIR"]
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
 
-def _target_description(target: str) -> str:
+def label_window_months(splits: Sequence[Mapping[str, Any]]) -> int | None:
+    """The label window the folds were cut for (months from a fold's last test as-of date to its
+    label window's end), so a card says "in the next 3 months" when the label looked 3 ahead."""
+    if not splits:
+        return None
+    s = splits[0]
+    try:
+        last, end = (date.fromisoformat(str(s[k])) for k in ("test_last_as_of", "label_window_end"))
+    except (KeyError, ValueError):
+        return None
+    return (end.year - last.year) * 12 + end.month - last.month
+
+
+def _target_description(target: str, horizon_months: int | None = None) -> str:
     from driftflag.targets import describe_target
 
-    return describe_target(target)
+    return describe_target(target, horizon_months) if horizon_months else describe_target(target)
 
 _DEFAULT_LIMITATIONS = (
     "Trained on one council's records; recording practice differs between councils and over time.",
@@ -119,7 +133,7 @@ class ModelCard:
 
         return "\n".join([
             f"Model card summary: {self.spec_name} ({self.kind}) ranks open cases by "
-            f"{_target_description(self.predicts or self.target)}.",
+            f"{_target_description(self.predicts or self.target, label_window_months(self.splits))}.",
             f"Pooled over {len(self.splits)} held-out folds, top {self.k} per month: "
             f"{fig('precision_at_k', 'precision@k')}; {fig('roc_auc', 'ROC AUC')}; "
             f"{fig('ece', 'calibration error')}.",
@@ -130,7 +144,7 @@ class ModelCard:
 
     def context(self) -> dict[str, Any]:
         predicts = self.predicts or self.target
-        target_desc = _target_description(predicts)
+        target_desc = _target_description(predicts, label_window_months(self.splits))
         ico = {
             "rationale": "Each flag lists the indicators that raised the case's score (rule "
                          "breaches, odds ratios or TreeSHAP contributions) in plain language.",

@@ -30,7 +30,7 @@ import pandas as pd
 from driftflag._telemetry import disable_telemetry
 from driftflag.tracking._errors import TrackingError
 from driftflag.tracking._workspace import Workspace, as_workspace
-from driftflag.tracking.model_card import ModelCard, render_model_card
+from driftflag.tracking.model_card import ModelCard, label_window_months, render_model_card
 
 __all__ = ["EXPERIMENT_KIND_ML", "EXPERIMENT_KIND_TAG", "RunResult", "experiment_id", "log_training_run",
            "manifest_sha256", "model_name", "synthetic_input_example", "use_workspace"]
@@ -276,6 +276,7 @@ def log_training_run(
                          "driftflag.spec": spec.name,
                          "driftflag.kind": spec.kind, "driftflag.data_manifest_sha256": digest,
                          "driftflag.k": str(metric_table.k),
+                         "driftflag.label_months": str(label_window_months(list(split_plan)) or ""),
                          "driftflag.folds": ",".join(f"{i}={f}" for i, f in enumerate(folds))})
         params = {"kind": spec.kind, "n_features": len(feature_names), "k": metric_table.k,
                   "random_state": spec.random_state, "calibration": spec.calibration.method,

@@ -33,14 +33,20 @@ def _predicts_tag(uri: str, workspace: Path | None) -> str | None:
     else:
         name, version = ref.rsplit("/", 1)
         mv = client.get_model_version(name, version)
-    tags = client.get_run(mv.run_id).data.tags
-    return tags.get("driftflag.predicts") or tags.get("driftflag.target")
+    return _predicts_of(client.get_run(mv.run_id).data.tags)
+
+
+def _predicts_of(tags: dict[str, str]) -> str | None:
+    """A run's target with the label window it was trained on (``"drift_milestone_count@3"``),
+    from its ``driftflag.predicts`` (or older ``driftflag.target``) and ``driftflag.label_months`` tags."""
+    predicts = tags.get("driftflag.predicts") or tags.get("driftflag.target")
+    months = tags.get("driftflag.label_months", "")
+    return f"{predicts}@{months}" if predicts and months.isdigit() else predicts
 
 
 def model_with_target_words(label: str, *, workspace: Path | None = None) -> str:
     """``label`` followed by what the model ranks by, when it is a registered model (a model from a
     file records no label: it keeps its name)."""
-    from driftflag.targets import describe_target
 
     if not label.startswith("models:/"):
         return label
@@ -49,7 +55,16 @@ def model_with_target_words(label: str, *, workspace: Path | None = None) -> str
     except Exception as e:  # noqa: BLE001 - a description must never stop a worklist
         logger.warning("cannot read what %s predicts: %s", label, e.__class__.__name__)
         return label
-    return f"{label}: ranks open cases by {describe_target(predicts)}" if predicts else label
+    return f"{label}: ranks open cases by {target_words(predicts)}" if predicts else label
+
+
+def target_words(predicts: str) -> str:
+    """What a run predicts in words, with the label window it was trained on when the run says
+    (``"drift_milestone_count@3"``: the tag and the run's ``driftflag.label_months``)."""
+    from driftflag.targets import describe_target
+
+    target, _, months = predicts.partition("@")
+    return describe_target(target, int(months)) if months else describe_target(target)
 
 
 #: Model kinds in words (the spec's ``kind``).
@@ -94,13 +109,12 @@ def training_months(config: dict) -> tuple[date, date] | None:
 
 def describe_model(in_use, *, trained_on: date | None, config: dict | None, predicts: str | None) -> ModelWords:
     """Say which model ranks the list, what it predicts, when and on which months it was trained."""
-    from driftflag.targets import describe_target
 
     kind = KIND_WORDS.get(in_use.kind, (in_use.spec or in_use.kind or "a registered model").replace("_", " "))
     role = "the model in use (champion)" if "champion" in in_use.aliases else "a model named for this list"
     parts = [f"Ranked by {kind}, {role}"]
     if predicts:
-        parts.append(f"it ranks open cases by {describe_target(predicts)}")
+        parts.append(f"it ranks open cases by {target_words(predicts)}")
     when = []
     if trained_on is not None:
         when.append(f"trained on {trained_on.day} {_month_name(trained_on)}")
@@ -143,8 +157,7 @@ def model_words(workspace: Path, target: str, ref: str | None) -> ModelWords | N
         config = _run_config(mlflow, run.info.artifact_uri)
         tags = run.data.tags
         started = datetime.fromtimestamp(run.info.start_time / 1000, tz=UTC).date()
-        return describe_model(used, trained_on=started, config=config,
-                              predicts=tags.get("driftflag.predicts") or tags.get("driftflag.target"))
+        return describe_model(used, trained_on=started, config=config, predicts=_predicts_of(tags))
     except Exception as e:  # noqa: BLE001 - a description must never stop a worklist
         logger.warning("cannot describe the model in words: %s", e.__class__.__name__)
         return None
