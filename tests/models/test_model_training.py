@@ -42,6 +42,26 @@ def trained(panel_and_labels):
 CARE_LEAVER = {"care_leaver_not_in_touch", "care_leaver_unsuitable_accommodation"}
 
 
+def test_the_panels_attrs_change_nothing_and_are_kept(panel_and_labels, trained):
+    """Training reads a view of the panel without its ``attrs`` (pandas deep-copies them into every
+    slice): the same results as from a panel without them, and the caller's panel keeps them."""
+    import pandas as pd
+
+    from driftflag.indicators import load_registry
+
+    p, labels = panel_and_labels
+    result, _ = trained
+    assert p.attrs.get("coverage"), "the panel should carry its coverage table"
+    bare = p.copy()
+    bare.attrs = {}
+    specs = load_specs(MODELS_DIR, ["rule_baseline", "logistic_scorecard", "lightgbm"])
+    again = train_models(bare, labels, specs, CFG, registry=load_registry(), k=10, n_boot=20)
+    pd.testing.assert_frame_equal(again.predictions, result.predictions, check_exact=True)
+    pd.testing.assert_frame_equal(again.open_case_scores, result.open_case_scores, check_exact=True)
+    pd.testing.assert_frame_equal(again.metric_table.frame, result.metric_table.frame, check_exact=True)
+    assert p.attrs.get("coverage")
+
+
 def test_a_full_history_covers_every_training_month(trained):
     result, _ = trained
     dropped = result.meta["dropped_features"]
