@@ -137,13 +137,16 @@ def train_models(
     random_state: int = 0,
     weight_column: str | None = None,
     grade_column: str | None = None,
+    refit: bool = True,
 ) -> TrainingResult:
     """Cross-validate each spec over the temporal folds, then refit it on all closed labels.
 
     ``labels`` has ``child_id``, ``as_of``, ``label`` (and ``weight_column`` if given, e.g.
     ``ipw``) and ``grade_column`` if given (a graded label in [0, 1] the models learn instead of
     ``label``, which calibration and the label metrics still use); panel rows without a label are dropped. ``registry`` (stage 3's
-    ``load_registry()``) gives the default features and their polarity.
+    ``load_registry()``) gives the default features and their polarity. ``refit=False`` skips the
+    final fits (``final_models`` is empty): for callers that judge only the folds (a back-test,
+    the tests of skill), a fifth of the fitting saved.
     """
     from driftflag.evaluation import MetricTable
 
@@ -207,6 +210,8 @@ def train_models(
             open_scores.append(everyone.loc[on].assign(model=spec.name, fold=split.name,
                                                        score=model.predict_proba(X_all[on])[:, 1]))
             logger.info("%s fold %s: %d test rows", spec.name, split.name, int(test.sum()))
+        if not refit:
+            continue
         months = spec.calibration.months if spec.calibration.method != "none" else 0
         all_dates = sorted(closed)
         fit_dates, cal_dates = (all_dates[:-months], all_dates[-months:]) if months else (all_dates, [])
