@@ -49,8 +49,15 @@ _ONE_WORKER_PACKAGES = frozenset({"fairness", "monitoring", "spark", "web", "wor
 #: The longest groups measured (``--durations``), started first so that no worker is left running
 #: one of them alone at the end; then every other group holding a slow test; then the rest.
 #: A scheduling hint only: a name that no longer exists changes nothing.
-_LONGEST_FIRST = ("pipeline/test_demo_pipelines.py", "models/test_model_skill.py", "fairness",
-                  "synth/test_synth_end_to_end.py", "monitoring", "worklist", "spark")
+#: Order: the groups' total seconds in the whole suite's ``--durations=60`` run of 2026-11-30
+#: (benchmarks/README.md, "Test suite"), longest first; Spark (one JVM, ~5 minutes under load)
+#: among the first so that it never runs alone at the end.
+_LONGEST_FIRST = ("models/test_model_skill.py", "pipeline/test_demo_pipelines.py", "fairness",
+                  "spark", "synth/test_synth_end_to_end.py", "tracking/test_tracking_training_run.py",
+                  "pipeline/test_champion_end_to_end.py", "pipeline/test_pipeline_runner.py",
+                  "indicators/test_snapshot_leakage.py", "ingest/test_ingest_proceedings.py",
+                  "test_stage_api.py", "indicators/test_snapshot_reference.py",
+                  "indicators/test_snapshot_knowledge_dates.py", "web", "monitoring", "worklist")
 
 
 def _xdist_group(nodeid: str) -> str:

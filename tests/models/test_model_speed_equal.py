@@ -23,6 +23,10 @@ def _matrix(seed: int, n: int, f: int, kind: str, nan_share: float) -> np.ndarra
         X = rng.integers(-5, 30, (n, f)).astype(float)
     elif kind == "float":
         X = rng.normal(0, 100, (n, f))
+    elif kind == "flags":  # an indicator's usual column: one value for most cases
+        X = np.where(rng.random((n, f)) < 0.93, 0.0, rng.integers(1, 4, (n, f))).astype(float)
+    elif kind == "signed_zeros":
+        X = rng.choice([0.0, -0.0, 1.0, -2.5], (n, f))
     else:  # mixed: signed zeros, huge values whose sum overflows (sklearn refuses infinities)
         X = rng.choice([0.0, -0.0, 1.5, 2.0, 7.25, 1.7e308, -1.7e308], (n, f))
     X[rng.random((n, f)) < nan_share] = np.nan
@@ -41,6 +45,36 @@ def test_median_imputer_equals_simple_imputer(seed, n, f, kind, nan_share, keep_
     np.testing.assert_array_equal(got.transform(X), ref.transform(X))
 
 
+@_SETTINGS
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 40), f=st.integers(1, 5),
+       kind=st.sampled_from(["int", "float", "mixed", "flags"]),
+       nan_share=st.sampled_from([0.0, 0.3, 0.9, 1.0]), keep_empty=st.booleans(),
+       indicator=st.booleans(), frame=st.booleans(), fortran=st.booleans())
+def test_median_imputer_transform_equals_simple_imputer(seed, n, f, kind, nan_share, keep_empty,
+                                                        indicator, frame, fortran):
+    """The masked fill gives sklearn's values, columns and memory layout (a scaler's sums after it
+    depend on the layout), for arrays and frames, with or without the missing indicator."""
+    import pandas as pd
+
+    X = _matrix(seed, n, f, kind, nan_share)
+    X = np.asfortranarray(X) if fortran else X
+    fit_on = pd.DataFrame(X, columns=[f"c{j}" for j in range(f)]) if frame else X
+    X_new = _matrix(seed + 7, n, f, kind, nan_share)
+    score_on = pd.DataFrame(X_new, columns=[f"c{j}" for j in range(f)]) if frame else X_new
+    kw = {"strategy": "median", "keep_empty_features": keep_empty, "add_indicator": indicator}
+    ref = SimpleImputer(**kw).fit(fit_on)
+    got = MedianImputer(**kw).fit(fit_on)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # sklearn's "skipping features" warning
+        expected, actual = ref.transform(score_on), got.transform(score_on)
+    np.testing.assert_array_equal(actual, expected)
+    assert actual.dtype == expected.dtype
+    assert actual.flags["C_CONTIGUOUS"] == expected.flags["C_CONTIGUOUS"]
+    assert actual.flags["F_CONTIGUOUS"] == expected.flags["F_CONTIGUOUS"]
+
+
 def _weights(seed: int, n: int, kind: str) -> np.ndarray:
     rng = np.random.default_rng(seed + 1)
     if kind == "unit":
@@ -56,7 +90,8 @@ def _weights(seed: int, n: int, kind: str) -> np.ndarray:
 
 @_SETTINGS
 @given(seed=st.integers(0, 10_000), n=st.integers(1, 60), f=st.integers(1, 4),
-       kind=st.sampled_from(["int", "float"]), wkind=st.sampled_from(["unit", "halves", "with_zeros", "float"]),
+       kind=st.sampled_from(["int", "float", "flags", "signed_zeros"]),
+       wkind=st.sampled_from(["unit", "halves", "with_zeros", "float"]),
        q=st.sampled_from([0.8, 0.2, 0.5, 0.01, 0.99, 1 / 3]))
 def test_weighted_quantiles_equal_numpy(seed, n, f, kind, wkind, q):
     X = _matrix(seed, n, f, kind, 0.0)

@@ -42,6 +42,29 @@ def trained(panel_and_labels):
 CARE_LEAVER = {"care_leaver_not_in_touch", "care_leaver_unsuitable_accommodation"}
 
 
+def test_attrs_change_nothing_and_refit_false_only_skips_the_final_fits(panel_and_labels, trained):
+    """Training reads a view of the panel without its ``attrs`` (pandas deep-copies them into every
+    slice): the same results as from a panel without them, and the caller's panel keeps them.
+    ``refit=False`` gives the same folds and no final models."""
+    import pandas as pd
+
+    from driftflag.indicators import load_registry
+
+    p, labels = panel_and_labels
+    result, _ = trained
+    assert p.attrs.get("coverage"), "the panel should carry its coverage table"
+    bare = p.copy()
+    bare.attrs = {}
+    specs = load_specs(MODELS_DIR, ["rule_baseline", "logistic_scorecard", "lightgbm"])
+    again = train_models(bare, labels, specs, CFG, registry=load_registry(), k=10, n_boot=20,
+                         refit=False)
+    assert again.final_models == {}
+    pd.testing.assert_frame_equal(again.predictions, result.predictions, check_exact=True)
+    pd.testing.assert_frame_equal(again.open_case_scores, result.open_case_scores, check_exact=True)
+    pd.testing.assert_frame_equal(again.metric_table.frame, result.metric_table.frame, check_exact=True)
+    assert p.attrs.get("coverage")
+
+
 def test_a_full_history_covers_every_training_month(trained):
     result, _ = trained
     dropped = result.meta["dropped_features"]
@@ -59,7 +82,8 @@ def test_features_whose_source_starts_late_are_left_out_and_named(panel_and_labe
     early = p["as_of"] < "2025-01-01"
     p.loc[early, ["days_since_last_visit", "visit_overdue"]] = None
     specs = load_specs(MODELS_DIR, ["rule_baseline", "logistic_scorecard"])
-    result = train_models(p, labels, specs, CFG, registry=load_registry(), k=10, n_boot=10)
+    result = train_models(p, labels, specs, CFG, registry=load_registry(), k=10, n_boot=10,
+                          refit=False)
     assert set(result.meta["dropped_features"]) - CARE_LEAVER == {"days_since_last_visit",
                                                                    "visit_overdue"}
     assert "none on 2023-04-01" in result.meta["dropped_features"]["visit_overdue"]

@@ -137,13 +137,16 @@ def train_models(
     random_state: int = 0,
     weight_column: str | None = None,
     grade_column: str | None = None,
+    refit: bool = True,
 ) -> TrainingResult:
     """Cross-validate each spec over the temporal folds, then refit it on all closed labels.
 
     ``labels`` has ``child_id``, ``as_of``, ``label`` (and ``weight_column`` if given, e.g.
     ``ipw``) and ``grade_column`` if given (a graded label in [0, 1] the models learn instead of
     ``label``, which calibration and the label metrics still use); panel rows without a label are dropped. ``registry`` (stage 3's
-    ``load_registry()``) gives the default features and their polarity.
+    ``load_registry()``) gives the default features and their polarity. ``refit=False`` skips the
+    final fits (``final_models`` is empty): for callers that judge only the folds (a back-test,
+    the tests of skill), a fifth of the fitting saved.
     """
     from driftflag.evaluation import MetricTable
 
@@ -152,11 +155,17 @@ def train_models(
 
         registry = load_registry()
     polarity = {ind.column: ind.polarity for ind in registry.indicators}
+    # a view without ``attrs`` (the panel's coverage table, 1,400 numbers): pandas deep-copies a
+    # frame's attrs into every column, slice and mask taken from it (3.4 million deepcopy calls
+    # in one training at 50,000 children); nothing here reads them
+    panel = panel.copy(deep=False)
+    panel.attrs = {}
     keep = ["child_id", "as_of", "label"] + [c for c in (weight_column, grade_column) if c]
     df = panel.merge(labels[keep], on=["child_id", "as_of"], how="inner", validate="one_to_one")
     if df.empty:
         raise TrainingError("no panel row has a label: check the as-of dates of panel and labels")
     df = df.sort_values(["as_of", "child_id"], kind="stable").reset_index(drop=True)
+    df.attrs = {}  # (the labels' attrs, if any: same reason)
     splits = temporal_splits(temporal_cfg)
     baseline = next((s.name for s in specs if s.kind == "rule_baseline"), None)
     preds, open_scores, finals, names_by_spec = [], [], {}, {}
@@ -201,6 +210,8 @@ def train_models(
             open_scores.append(everyone.loc[on].assign(model=spec.name, fold=split.name,
                                                        score=model.predict_proba(X_all[on])[:, 1]))
             logger.info("%s fold %s: %d test rows", spec.name, split.name, int(test.sum()))
+        if not refit:
+            continue
         months = spec.calibration.months if spec.calibration.method != "none" else 0
         all_dates = sorted(closed)
         fit_dates, cal_dates = (all_dates[:-months], all_dates[-months:]) if months else (all_dates, [])
