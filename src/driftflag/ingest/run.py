@@ -50,6 +50,9 @@ QUARANTINE_DIR = "quarantine"
 VALIDATION_DIR = "validation"
 DUPLICATE_COLUMNS = ("table", "source_file", "source_table", "source_row", "reason")
 Progress = Callable[[str, int, int], None]
+#: Staged rows read before they are checked together: large enough that per-call costs do not
+#: count, small enough that a batch of extracts stays a small part of the memory.
+CHECK_BATCH_ROWS = 250_000
 
 
 @dataclass
@@ -339,6 +342,30 @@ def build(
     units = annex_a_extracts(sources, extract_date)
     hist = ExtractHistory(stream_allocations=_extracts_in_order(units, extract_date))
     next_id = 0
+    pending: list[dict[str, pd.DataFrame]] = []
+    pending_rows = 0
+    pending_shape: dict[str, tuple[str, ...]] = {}
+
+    def take_batch() -> None:
+        """Check the units read since the last batch together (the rules look at one row or
+        one file at a time; a batch only saves per-call costs) and de-duplicate them."""
+        nonlocal pending, pending_rows
+        if not pending:
+            return
+        staged = {t: pd.concat([u[t] for u in pending if t in u], ignore_index=True)
+                  for t in TABLE_ORDER if any(t in u for u in pending)}
+        pending, pending_rows = [], 0
+        frames_u, issues_u, dups_u = _check_unit(staged, extract)
+        del staged
+        issue_list.extend(issues_u)
+        dup_list.extend(dups_u)
+        kids = frames_u.get("children")
+        if kids is not None and "_rhi_offered" in kids.columns:
+            has = kids["_rhi_offered"].notna() | kids["_rhi_accepted"].notna()
+            rhi_obs.append(kids.loc[has, ["child_id", "_known", "_rhi_offered", "_rhi_accepted", "_srcid"]])
+        for t, df in frames_u.items():
+            parts.setdefault(t, []).append(hist.add(t, df))
+
     i = 0
     for unit in units:
         step(f"reading {unit[0].path.name}", i, len(sources))
@@ -364,16 +391,16 @@ def build(
         for df in staged.values():
             df["_srcid"] = lookup.loc[df["_src"].astype(object)].to_numpy()
         del srcs, lookup
-        frames_u, issues_u, dups_u = _check_unit(staged, extract)
+        shape = {t: tuple(df.columns) for t, df in staged.items()}
+        if pending and shape != pending_shape:
+            take_batch()  # checked together only if alike: a rule sees the columns a unit has
+        pending_shape = shape
+        pending.append(staged)
+        pending_rows += sum(len(df) for df in staged.values())
         del staged
-        issue_list.extend(issues_u)
-        dup_list.extend(dups_u)
-        kids = frames_u.get("children")
-        if kids is not None and "_rhi_offered" in kids.columns:
-            has = kids["_rhi_offered"].notna() | kids["_rhi_accepted"].notna()
-            rhi_obs.append(kids.loc[has, ["child_id", "_known", "_rhi_offered", "_rhi_accepted", "_srcid"]])
-        for t, df in frames_u.items():
-            parts.setdefault(t, []).append(hist.add(t, df))
+        if pending_rows >= CHECK_BATCH_ROWS:
+            take_batch()
+    take_batch()
     step("checking rows", len(sources), len(sources))
     dup_list.extend(hist.duplicates)
     hist.duplicates = []
@@ -386,7 +413,7 @@ def build(
             parts[t] = []
     dedup = {t for t in hist.tables()}
     issues = pd.concat(issue_list, ignore_index=True) if issue_list else _empty_issues()
-    del issue_list
+    issue_list.clear()
     bad = set(issues.loc[issues["level"] == "error", "_src"])
     bad_ids = np.zeros(0, dtype=np.int64)
 
