@@ -33,6 +33,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from driftflag.ingest import reconcile as rc
 
@@ -71,12 +72,44 @@ def same_values(a: pd.DataFrame, b: pd.DataFrame, columns: list[str]) -> np.ndar
 
 def _dup_entries(table: str, prov: pd.DataFrame, reason: np.ndarray | str) -> pd.DataFrame:
     return pd.DataFrame({
-        "table": table,
-        "_source_file": prov["_source_file"].to_numpy(),
-        "_source_table": prov["_source_table"].to_numpy(),
-        "_source_row": prov["_source_row"].to_numpy(),
-        "reason": reason,
+        "table": pd.Categorical([table] * len(prov)),
+        "_source_file": prov["_source_file"].array,
+        "_source_table": prov["_source_table"].array,
+        "_source_row": prov["_source_row"].array,
+        "reason": pd.Categorical(np.broadcast_to(np.asarray(reason, dtype=object), (len(prov),))),
     })
+
+
+def _compact(g: pd.DataFrame) -> pd.DataFrame:
+    """A ghost's provenance in few bytes: file and list as categories, small integers."""
+    return g.assign(_source_file=g["_source_file"].astype(object).astype("category"),
+                    _source_table=g["_source_table"].astype(object).astype("category"),
+                    _year=g["_year"].astype(np.int16), _seq=g["_seq"].astype(np.int32))
+
+
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate frames of the same columns, categories merged (not turned into objects)."""
+    frames = [f for f in frames if len(f)] or frames[:1]
+    if len(frames) == 1:
+        return frames[0].reset_index(drop=True)
+    out = {}
+    for c in frames[0].columns:
+        if any(isinstance(f[c].dtype, pd.CategoricalDtype) for f in frames):
+            cats = [f[c] if isinstance(f[c].dtype, pd.CategoricalDtype) else f[c].astype(object).astype("category")
+                    for f in frames]
+            out[c] = pd.Series(union_categoricals(cats))
+        else:
+            out[c] = pd.concat([f[c] for f in frames], ignore_index=True)
+    return pd.DataFrame(out)
+
+
+def _ranks(s: pd.Series) -> np.ndarray:
+    """Each value's rank among the sorted distinct texts (a categorical's codes in text order)."""
+    cat = s if isinstance(s.dtype, pd.CategoricalDtype) else s.astype(object).astype("category")
+    names = np.asarray(cat.cat.categories.astype(str), dtype=object)
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[np.argsort(names, kind="stable")] = np.arange(len(names))
+    return rank[cat.cat.codes.to_numpy()]
 
 
 class ExtractHistory:
@@ -191,7 +224,7 @@ class ExtractHistory:
             g = df.loc[ghost, ["_source_file", "_source_table", "_source_row", "_year", "_seq", "_known",
                                "_srcid"]].reset_index(drop=True)
             g["_cls"] = cls
-            self.ghosts.setdefault(table, []).append(g)
+            self.ghosts.setdefault(table, []).append(_compact(g))
         # register the new rows' signatures (the first row of each signature only)
         if self.columns[table] == sig and new.any():
             hn = pd.Series(h[new], index=new_ids)
@@ -247,31 +280,40 @@ class ExtractHistory:
             self.hids.pop(table, None)
         return self._full[table]
 
-    def members(self, table: str, bad_ids: np.ndarray) -> pd.DataFrame:
-        """Every Annex A row of ``table`` whose source row is not quarantined, held or ghost:
-        its class and provenance (``_ref``: -1 for the held row, else the ghost's position)."""
+    def members(self, table: str, bad_ids: np.ndarray, classes: np.ndarray | None = None) -> pd.DataFrame:
+        """Every Annex A row of ``table`` whose source row is not quarantined, held or ghost
+        (of ``classes`` only, a mask over class ids, if given): class and provenance."""
         full = self.full(table)
         cols = ["_cls", "_source_file", "_source_table", "_source_row", "_year", "_seq", "_known", "_srcid"]
-        held = full[cols + ["_src"]] if len(full) else pd.DataFrame(columns=cols + ["_src"])
+        if not len(full):
+            return pd.DataFrame(columns=[*cols, "_src"])
+        keep = ~np.isin(full["_srcid"].to_numpy(), bad_ids)
+        if classes is not None:
+            keep &= classes[full["_cls"].to_numpy()]
+        held = _compact(full.loc[keep, cols + ["_src"]])
         g = self.ghost_frame(table)
-        parts = [held.loc[~np.isin(held["_srcid"].to_numpy(), bad_ids)].assign(_ref=-1)]
         if len(g):
-            gm = g.loc[~np.isin(g["_srcid"].to_numpy(), bad_ids)]
-            parts.append(gm.assign(_src=None, _ref=gm.index.to_numpy()))
-        return pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
+            keep = ~np.isin(g["_srcid"].to_numpy(), bad_ids)
+            if classes is not None:
+                keep &= classes[g["_cls"].to_numpy()]
+            g = g.loc[keep].assign(_src=None)[cols + ["_src"]]
+            return _stack([held, g])
+        return held.reset_index(drop=True)
 
     def ghost_frame(self, table: str) -> pd.DataFrame:
         gs = self.ghosts.get(table, [])
         if len(gs) > 1:
-            self.ghosts[table] = gs = [pd.concat(gs, ignore_index=True)]
+            self.ghosts[table] = gs = [_stack(gs)]
         return gs[0] if gs else pd.DataFrame()
 
     def expand(self, table: str, members: pd.DataFrame) -> pd.DataFrame:
         """``members`` as whole rows: the held row's values with each member's provenance."""
         full = self.full(table)
         rows = full.iloc[members["_cls"].to_numpy()].reset_index(drop=True)
-        for c in ("_source_file", "_source_table", "_source_row", "_year", "_seq", "_known", "_srcid"):
+        for c in ("_source_file", "_source_table", "_source_row", "_known", "_srcid"):
             rows[c] = members[c].to_numpy()
+        for c in ("_year", "_seq"):
+            rows[c] = members[c].to_numpy().astype(np.int64)
         src = members["_src"].to_numpy(dtype=object).copy()
         miss = pd.isna(src)
         if miss.any():
@@ -288,11 +330,9 @@ class ExtractHistory:
         m = self.members(table, bad_ids)
         if m.empty:
             return self.full(table).iloc[0:0], m
-        files = pd.Index(sorted(set(m["_source_file"].astype(str))))
-        lists = pd.Index(sorted(set(m["_source_table"].astype(str))))
-        fcode = files.get_indexer(m["_source_file"].astype(str))
-        lcode = lists.get_indexer(m["_source_table"].astype(str))
-        o = np.lexsort((m["_seq"].to_numpy(), lcode, fcode, -m["_year"].to_numpy(), m["_cls"].to_numpy()))
+        fcode, lcode = _ranks(m["_source_file"]), _ranks(m["_source_table"])
+        o = np.lexsort((m["_seq"].to_numpy(), lcode, fcode, -m["_year"].to_numpy().astype(np.int64),
+                        m["_cls"].to_numpy()))
         m = m.iloc[o].reset_index(drop=True)
         cls = m["_cls"].to_numpy()
         first = np.r_[True, cls[1:] != cls[:-1]]
@@ -312,5 +352,5 @@ class ExtractHistory:
         first_year = o.groupby([o[k] for k in key], sort=False, dropna=False)["_year"].transform("first")
         by_cls = pd.Series(first_year.to_numpy(), index=o["_cls"].to_numpy())
         fy = by_cls.loc[others["_cls"].to_numpy()].to_numpy()
-        reason = np.where(others["_year"].to_numpy() != fy, "resubmitted", "repeated")
+        reason = np.where(others["_year"].to_numpy().astype(np.int64) != fy, "resubmitted", "repeated")
         return _dup_entries(table, others, reason)

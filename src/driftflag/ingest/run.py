@@ -451,8 +451,7 @@ def build(
             if len(full) and col in full.columns:
                 lost = ~full[col].astype(object).isin(known.astype(object)).to_numpy()
                 if lost.any():
-                    m = hist.members(t, bad_ids)
-                    m = m.loc[lost[m["_cls"].to_numpy()]]
+                    m = hist.members(t, bad_ids, lost)
                     if len(m):
                         rows.append(hist.expand(t, m))
         rows = [r for r in rows if col in r.columns]
