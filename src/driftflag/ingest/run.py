@@ -497,7 +497,8 @@ def build(
                 accepted[t]["referral_id"] = accepted[t]["referral_id"].where(
                     accepted[t]["referral_id"].astype(object).isin(refs.astype(object)))
 
-    duplicates = pd.concat(dup_list, ignore_index=True) if dup_list else pd.DataFrame(columns=["table", "reason", "_source_file", "_source_table", "_source_row"])
+    duplicates = _duplicates_report(dup_list)
+    dup_list.clear()
     accounting = _account(issues, accepted, read_counts, staged_counts, sources)
     issues = issues.loc[(issues["level"] == "error")
                         | ~issues["_src"].astype(object).isin(pd.Index(list(bad), dtype=object))].reset_index(drop=True)
@@ -514,10 +515,29 @@ def build(
         accepted["children"]["uasc"] = accepted["children"]["uasc"].fillna(False) \
             if "uasc" in accepted["children"] else False
     store = CaseStore.from_frames({t: _sorted(t, df) for t, df in accepted.items()})
-    dups = duplicates.rename(columns={"_source_file": "source_file", "_source_table": "source_table",
-                                      "_source_row": "source_row"})
-    dups = dups[list(DUPLICATE_COLUMNS)].astype("str").sort_values(list(DUPLICATE_COLUMNS), kind="mergesort")
-    return store, accounting, issues.reset_index(drop=True), dups.reset_index(drop=True)
+    return store, accounting, issues.reset_index(drop=True), duplicates
+
+
+def _duplicates_report(dup_list: list[pd.DataFrame]) -> pd.DataFrame:
+    """The duplicate entries as ``validation/duplicates.parquet`` lists them, sorted by their
+    five columns. Why categories: at 150,000 children there are millions of entries, mostly
+    the same few file and list names; they are sorted by the ranks of their names and turned
+    into text once."""
+    from driftflag.ingest._dedup import _ranks, _stack
+
+    cols = ["table", "_source_file", "_source_table", "_source_row", "reason"]
+    frames = [f[cols] for f in dup_list if len(f)]
+    if not frames or any(f[c].isna().any() for f in frames for c in cols):
+        dups = (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols))
+        dups = dups.rename(columns=dict(zip(cols, DUPLICATE_COLUMNS, strict=True)))
+        return dups[list(DUPLICATE_COLUMNS)].astype("str").sort_values(list(DUPLICATE_COLUMNS),
+                                                                        kind="mergesort").reset_index(drop=True)
+    cat = [f.assign(**{c: f[c].astype(object).astype("category") for c in cols
+                       if not isinstance(f[c].dtype, pd.CategoricalDtype)}) for f in frames]
+    stacked = _stack(cat)
+    order = np.lexsort([_ranks(stacked[c]) for c in reversed(cols)])
+    return pd.DataFrame({new: stacked[c].iloc[order].astype("str").reset_index(drop=True)
+                         for c, new in zip(cols, DUPLICATE_COLUMNS, strict=True)})
 
 
 #: what the duplicates report keeps of a duplicate row (before the renaming to DUPLICATE_COLUMNS)
