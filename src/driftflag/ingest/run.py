@@ -520,11 +520,9 @@ def build(
 
 def _duplicates_report(dup_list: list[pd.DataFrame]) -> pd.DataFrame:
     """The duplicate entries as ``validation/duplicates.parquet`` lists them, sorted by their
-    five columns. Why categories: at 150,000 children there are millions of entries, mostly
-    the same few file and list names; they are sorted by the ranks of their names and turned
-    into text once."""
-    from driftflag.ingest._dedup import _ranks, _stack
-
+    five columns. Why codes: at 150,000 children there are millions of entries, mostly the
+    same few file and list names; they are sorted by the ranks of their names and turned into
+    text once (a concatenation as Python strings was the ingest's peak memory)."""
     cols = ["table", "_source_file", "_source_table", "_source_row", "reason"]
     frames = [f[cols] for f in dup_list if len(f)]
     if not frames or any(f[c].isna().any() for f in frames for c in cols):
@@ -532,12 +530,32 @@ def _duplicates_report(dup_list: list[pd.DataFrame]) -> pd.DataFrame:
         dups = dups.rename(columns=dict(zip(cols, DUPLICATE_COLUMNS, strict=True)))
         return dups[list(DUPLICATE_COLUMNS)].astype("str").sort_values(list(DUPLICATE_COLUMNS),
                                                                         kind="mergesort").reset_index(drop=True)
-    cat = [f.assign(**{c: f[c].astype(object).astype("category") for c in cols
-                       if not isinstance(f[c].dtype, pd.CategoricalDtype)}) for f in frames]
-    stacked = _stack(cat)
-    order = np.lexsort([_ranks(stacked[c]) for c in reversed(cols)])
-    return pd.DataFrame({new: stacked[c].iloc[order].astype("str").reset_index(drop=True)
-                         for c, new in zip(cols, DUPLICATE_COLUMNS, strict=True)})
+    ranked = [_ranked_texts([f[c] for f in frames]) for c in cols]
+    order = np.lexsort([codes for codes, _ in reversed(ranked)])
+    return pd.DataFrame({new: pd.Series(names.take(codes[order]))
+                         for (codes, names), new in zip(ranked, DUPLICATE_COLUMNS, strict=True)})
+
+
+def _ranked_texts(parts: list[pd.Series]) -> tuple[np.ndarray, Any]:
+    """The texts of ``parts`` end to end as (rank of each among the distinct texts in sorted
+    order, those texts as a string array): integer codes instead of millions of strings."""
+    codes, uniques = [], []
+    for s in parts:
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            codes.append(s.cat.codes.to_numpy().astype(np.int64))
+            uniques.append(np.asarray(s.cat.categories.astype(str), dtype=object))
+        else:
+            c, u = pd.factorize(s.astype("str").astype(object))
+            codes.append(c.astype(np.int64))
+            uniques.append(np.asarray(u, dtype=object))
+    every = np.concatenate(uniques)
+    ids, distinct = pd.factorize(every)
+    names = np.asarray(distinct, dtype=object)
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[np.argsort(names, kind="stable")] = np.arange(len(names))
+    offsets = np.r_[0, np.cumsum([len(u) for u in uniques])[:-1]]
+    out = np.concatenate([rank[ids[o + c]] for o, c in zip(offsets, codes, strict=True)])
+    return out, pd.array(np.sort(names), dtype="str")
 
 
 #: what the duplicates report keeps of a duplicate row (before the renaming to DUPLICATE_COLUMNS)
