@@ -86,7 +86,7 @@ def row_known_from(table: str, df: pd.DataFrame) -> pd.Series:
     return pd.to_datetime(k).astype("datetime64[ns]")
 
 
-def allocation_runs(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def allocation_runs(df: pd.DataFrame, *, decided: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Annex A allocation observations (one per child and extract, starting on the extract date)
     as runs: an observation with the same team and worker as the child's previous one continues
     that allocation (a ``repeated`` duplicate); a change starts a new allocation on its extract
@@ -105,6 +105,8 @@ def allocation_runs(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     same_who = np.r_[False, who[1:] == who[:-1]]
     # two workbooks with the same extract date: the first observation stands
     cont = same_child & (same_who | same_day)
+    if decided:
+        cont = np.zeros(len(a), dtype=bool)
     kept = a.loc[~cont].copy()
     nxt_child = kept["child_id"].astype(object).shift(-1)
     nxt_start = kept["start_date"].shift(-1)

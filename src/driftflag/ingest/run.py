@@ -50,6 +50,9 @@ QUARANTINE_DIR = "quarantine"
 VALIDATION_DIR = "validation"
 DUPLICATE_COLUMNS = ("table", "source_file", "source_table", "source_row", "reason")
 Progress = Callable[[str, int, int], None]
+#: Staged rows read before they are checked together: large enough that per-call costs do not
+#: count, small enough that a batch of extracts stays a small part of the memory.
+CHECK_BATCH_ROWS = 250_000
 
 
 @dataclass
@@ -244,6 +247,68 @@ def _incomplete_children(accepted: dict[str, pd.DataFrame]) -> list[pd.DataFrame
     return out
 
 
+def _check_unit(staged: dict[str, pd.DataFrame], extract: pd.Timestamp,
+                ) -> tuple[dict[str, pd.DataFrame], list[pd.DataFrame], list[pd.DataFrame]]:
+    """One reading unit's row rules and within-file duplicates: returns (checked rows per
+    table, issues, duplicate entries). Every rule here looks at one row or one file at a time,
+    so checking a unit alone gives what checking every unit together gave."""
+    from driftflag.validate.rules import _issues
+
+    frames: dict[str, pd.DataFrame] = {}
+    issue_list: list[pd.DataFrame] = []
+    for t in TABLE_ORDER:
+        if t not in staged or not len(staged[t]):
+            continue
+        typed, issues = check_table(TABLES[t], staged[t], extract_date=extract)
+        frames[t] = typed
+        issue_list.extend(issues)
+    bad = {s for i in issue_list for s in i.loc[i["level"] == "error", "_src"]}
+    _drop(frames, bad)
+    dup_list: list[pd.DataFrame] = []
+    more: list[pd.DataFrame] = []
+    for t, df in frames.items():
+        df = rc.add_ids(t, df.reset_index(drop=True))
+        exact, clash = rc.within_file(t, df)
+        if exact.any():
+            dup_list.append(_duplicate_rows(df.loc[exact].assign(reason="duplicate_row", table=t)))
+        if clash.any():
+            key = [k for k in rc.NATURAL_KEYS[t] if k in df.columns]
+            keytxt = df[key].astype("str").agg(" ".join, axis=1)
+            more.append(_issues(t, df, clash, ",".join(key), keytxt, "duplicate_key",
+                                "another row of this file has the same " + ", ".join(key) + " (" + keytxt
+                                + ") with different values"))
+        frames[t] = df.loc[~exact]
+    if more:
+        issue_list.extend(more)
+        _drop(frames, {s for i in more for s in i["_src"]})
+    return frames, issue_list, dup_list
+
+
+def _extracts_in_order(units: list[list[SourceFile]], extract: date) -> bool:
+    """Whether the Annex A units come in the order of their extract dates (then file names),
+    the order :func:`driftflag.ingest.reconcile.allocation_runs` reads observations in."""
+    seen: tuple[date, str] | None = None
+    for unit in units:
+        if unit[0].format != "annex-a":
+            continue
+        when = annex_extract_date(unit[0].path, extract)
+        names = sorted(str(s.path) for s in unit)
+        if seen is not None and (when, names[0]) <= seen:
+            return False
+        seen = (when, names[-1])
+    return True
+
+
+def _ids_of(issues: pd.DataFrame, rows: list[pd.DataFrame]) -> np.ndarray:
+    """The source-row ids (``_srcid``) of the rows ``issues`` name."""
+    if issues.empty:
+        return np.zeros(0, dtype=np.int64)
+    srcs = pd.Index(issues["_src"].astype(object).unique())
+    out = [df.loc[df["_src"].astype(object).isin(srcs), "_srcid"].to_numpy(dtype=np.int64)
+           for df in rows if len(df) and "_srcid" in df.columns]
+    return np.unique(np.concatenate(out)) if out else np.zeros(0, dtype=np.int64)
+
+
 def build(
     sources: list[SourceFile],
     *,
@@ -252,7 +317,10 @@ def build(
 ) -> tuple[CaseStore, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Read, check and reconcile ``sources``; returns (store, accounting, issues, duplicates).
 
-    Pure apart from reading the source files; nothing is written.
+    Pure apart from reading the source files; nothing is written. Each file (or the lists of
+    one Annex A extract) is checked as it is read, and an Annex A extract's unchanged repeats
+    of rows already held are set aside as provenance only (:mod:`driftflag.ingest._dedup`), so
+    memory follows the distinct rows, not the number of monthly extracts.
 
     Raises
     ------
@@ -261,12 +329,45 @@ def build(
     DriftflagError
         If the row accounting does not balance (a bug, never silently ignored).
     """
+    from driftflag.ingest._dedup import ExtractHistory
+
     extract = pd.Timestamp(extract_date)
     step = progress or (lambda _m, _i, _n: None)
     parts: dict[str, list[pd.DataFrame]] = {}
     read_counts: dict[str, int] = {}
+    staged_counts: dict[str, int] = {}
+    issue_list: list[pd.DataFrame] = []
+    dup_list: list[pd.DataFrame] = []
+    rhi_obs: list[pd.DataFrame] = []
+    units = annex_a_extracts(sources, extract_date)
+    hist = ExtractHistory(stream_allocations=_extracts_in_order(units, extract_date))
+    next_id = 0
+    pending: list[dict[str, pd.DataFrame]] = []
+    pending_rows = 0
+    pending_shape: dict[str, tuple[str, ...]] = {}
+
+    def take_batch() -> None:
+        """Check the units read since the last batch together (the rules look at one row or
+        one file at a time; a batch only saves per-call costs) and de-duplicate them."""
+        nonlocal pending, pending_rows
+        if not pending:
+            return
+        staged = {t: pd.concat([u[t] for u in pending if t in u], ignore_index=True)
+                  for t in TABLE_ORDER if any(t in u for u in pending)}
+        pending, pending_rows = [], 0
+        frames_u, issues_u, dups_u = _check_unit(staged, extract)
+        del staged
+        issue_list.extend(issues_u)
+        dup_list.extend(dups_u)
+        kids = frames_u.get("children")
+        if kids is not None and "_rhi_offered" in kids.columns:
+            has = kids["_rhi_offered"].notna() | kids["_rhi_accepted"].notna()
+            rhi_obs.append(kids.loc[has, ["child_id", "_known", "_rhi_offered", "_rhi_accepted", "_srcid"]])
+        for t, df in frames_u.items():
+            parts.setdefault(t, []).append(hist.add(t, df))
+
     i = 0
-    for unit in annex_a_extracts(sources, extract_date):
+    for unit in units:
         step(f"reading {unit[0].path.name}", i, len(sources))
         i += len(unit)
         if len(unit) == 1 and not _is_annex_a_export(unit[0]):
@@ -276,92 +377,118 @@ def build(
             staged, counts = read_annex_a_exports(unit, extract_date)
         for f, n in counts.items():
             read_counts[f] = read_counts.get(f, 0) + n
-        for t, df in staged.items():
-            if len(df):
-                parts.setdefault(t, []).append(df)
+        staged = {t: df for t, df in staged.items() if len(df)}
+        if not staged:
+            continue
+        # one id per source row of this unit (a row gives parts to several tables)
+        srcs = pd.concat([df[["_src", "_source_file"]] for df in staged.values()], ignore_index=True)
+        codes_, uniq = pd.factorize(srcs["_src"].astype(object))
+        firsts = srcs.iloc[pd.Series(codes_).drop_duplicates().index]
+        for f, n in firsts["_source_file"].astype(object).value_counts().items():
+            staged_counts[str(f)] = staged_counts.get(str(f), 0) + int(n)
+        lookup = pd.Series(np.arange(len(uniq), dtype=np.int64) + next_id, index=pd.Index(uniq, dtype=object))
+        next_id += len(uniq)
+        for df in staged.values():
+            df["_srcid"] = lookup.loc[df["_src"].astype(object)].to_numpy()
+        del srcs, lookup
+        shape = {t: tuple(df.columns) for t, df in staged.items()}
+        if pending and shape != pending_shape:
+            take_batch()  # checked together only if alike: a rule sees the columns a unit has
+        pending_shape = shape
+        pending.append(staged)
+        pending_rows += sum(len(df) for df in staged.values())
+        del staged
+        if pending_rows >= CHECK_BATCH_ROWS:
+            take_batch()
+    take_batch()
     step("checking rows", len(sources), len(sources))
+    dup_list.extend(hist.duplicates)
+    hist.duplicates = []
 
     frames: dict[str, pd.DataFrame] = {}
-    issue_list: list[pd.DataFrame] = []
-    all_srcs: list[pd.DataFrame] = []
     for t in TABLE_ORDER:
-        if t not in parts:
-            continue
-        staged = pd.concat(parts[t], ignore_index=True)
-        parts[t] = []  # the read parts are in ``staged`` now: not held while later tables are checked
-        all_srcs.append(staged[["_src", "_source_file"]])
-        typed, issues = check_table(TABLES[t], staged, extract_date=extract)
-        frames[t] = typed
-        issue_list.extend(issues)
+        if t in parts:
+            ps = [p for p in parts[t] if len(p)]
+            frames[t] = pd.concat(ps, ignore_index=True) if ps else parts[t][0].iloc[0:0]
+            parts[t] = []
+    dedup = {t for t in hist.tables()}
     issues = pd.concat(issue_list, ignore_index=True) if issue_list else _empty_issues()
+    issue_list.clear()
     bad = set(issues.loc[issues["level"] == "error", "_src"])
-    _drop(frames, bad)
-
-    dup_list: list[pd.DataFrame] = []
-    more: list[pd.DataFrame] = []
-    for t, df in frames.items():
-        df = rc.add_ids(t, df.reset_index(drop=True))
-        exact, clash = rc.within_file(t, df)
-        if exact.any():
-            dup_list.append(_duplicate_rows(df.loc[exact].assign(reason="duplicate_row", table=t)))
-        if clash.any():
-            from driftflag.validate.rules import _issues
-
-            key = [k for k in rc.NATURAL_KEYS[t] if k in df.columns]
-            keytxt = df[key].astype("str").agg(" ".join, axis=1)
-            more.append(_issues(t, df, clash, ",".join(key), keytxt, "duplicate_key",
-                                "another row of this file has the same " + ", ".join(key) + " (" + keytxt
-                                + ") with different values"))
-        frames[t] = df.loc[~exact]
-    if more:
-        new = pd.concat(more, ignore_index=True)
-        issues = pd.concat([issues, new], ignore_index=True)
-        bad |= set(new["_src"])
-        _drop(frames, bad)
+    bad_ids = np.zeros(0, dtype=np.int64)
 
     accepted: dict[str, pd.DataFrame] = {}
 
     def settle(t: str) -> None:
         if t not in frames:
             return
-        kept, dups = rc.reconcile(t, frames[t])
+        df = frames[t]
+        if t in dedup:
+            reps, others = hist.settle_rows(t, bad_ids)
+            df = pd.concat([d for d in (df, reps) if len(d)] or [df], ignore_index=True)
+        kept, dups = rc.reconcile(t, df)
         accepted[t] = kept
         if len(dups):
             dup_list.append(_duplicate_rows(dups.assign(table=t)))
+        if t in dedup and len(others):
+            dup_list.append(hist.duplicate_reasons(t, reps, others))
 
-    def quarantine_orphans(found: list[pd.DataFrame]) -> None:
-        nonlocal issues, bad
-        found = [f for f in found if len(f)]
+    def quarantine_orphans(found: list[tuple[pd.DataFrame, np.ndarray]]) -> None:
+        nonlocal issues, bad, bad_ids
+        found = [(f, ids) for f, ids in found if len(f)]
         if found:
-            new = pd.concat(found, ignore_index=True)
+            new = pd.concat([f for f, _ in found], ignore_index=True)
             issues = pd.concat([issues, new], ignore_index=True)
             bad |= set(new["_src"])
+            bad_ids = np.union1d(bad_ids, np.concatenate([ids for _, ids in found]))
             _drop(frames, bad)
 
+    def orphans_of(t: str, col: str, known: pd.Index, what: str) -> tuple[pd.DataFrame, np.ndarray]:
+        """Orphan issues for every live row of ``t``, held Annex A rows and their repeats too."""
+        rows = [frames[t]] if t in frames and len(frames[t]) else []
+        if t in dedup:
+            full = hist.full(t)
+            if len(full) and col in full.columns:
+                lost = ~full[col].astype(object).isin(known.astype(object)).to_numpy()
+                if lost.any():
+                    m = hist.members(t, bad_ids, lost)
+                    if len(m):
+                        rows.append(hist.expand(t, m))
+        rows = [r for r in rows if col in r.columns]
+        if not rows:
+            return _empty_issues(), np.zeros(0, dtype=np.int64)
+        df = pd.concat(rows, ignore_index=True) if len(rows) > 1 else rows[0]
+        found = _orphans(t, df, col, known, what)
+        return found, _ids_of(found, [df])
+
     if "allocations" in frames:
-        frames["allocations"], runs_dups = rc.allocation_runs(frames["allocations"])
+        runs = rc.allocation_runs(frames["allocations"], decided=hist.stream_allocations)
+        frames["allocations"], runs_dups = runs
         if len(runs_dups):
             dup_list.append(_duplicate_rows(runs_dups.assign(table="allocations")))
     settle("children")
     if "children" in accepted:
-        quarantine_orphans(_incomplete_children(accepted))
+        settled = accepted["children"]
+        inc = _incomplete_children(accepted)
+        quarantine_orphans([(f, _ids_of(f, [settled])) for f in inc])
+        del settled
     if "children" in parts:
         # Only when some source describes children: the audit log alone cannot be checked.
         kids = pd.Index(accepted["children"]["child_id"]) if "children" in accepted else pd.Index([])
-        quarantine_orphans([_orphans(t, df, "child_id", kids, "child")
-                            for t, df in frames.items() if t not in ("children", "workers") and len(df)])
+        quarantine_orphans([orphans_of(t, "child_id", kids, "child")
+                            for t in list(frames) if t not in ("children", "workers")])
     settle("cp_plans")
-    if "cp_reviews" in frames and len(frames["cp_reviews"]):
+    if "cp_reviews" in frames:
         plans = pd.Index(accepted["cp_plans"]["cp_plan_id"]) if "cp_plans" in accepted else pd.Index([])
-        quarantine_orphans([_orphans("cp_reviews", frames["cp_reviews"], "cp_plan_id", plans,
-                                     "child protection plan")])
+        quarantine_orphans([orphans_of("cp_reviews", "cp_plan_id", plans, "child protection plan")])
     for t in TABLE_ORDER:
         if t not in ("children", "cp_plans"):
             settle(t)
-    if "missing_episodes" in accepted and "children" in frames:
+    if "missing_episodes" in accepted and "children" in frames and rhi_obs:
         # Annex A's answers about the return home interview after the last missing episode
-        accepted["missing_episodes"] = rc.missing_rhi_from_extracts(accepted["missing_episodes"],
-                                                                    frames["children"])
+        obs = pd.concat(rhi_obs, ignore_index=True)
+        obs = obs.loc[~np.isin(obs["_srcid"].to_numpy(), bad_ids)]
+        accepted["missing_episodes"] = rc.missing_rhi_from_extracts(accepted["missing_episodes"], obs)
     # Events keep their CIN episode link only if that referral is in the store.
     if "referrals" in accepted:
         refs = pd.Index(accepted["referrals"]["referral_id"])
@@ -370,9 +497,9 @@ def build(
                 accepted[t]["referral_id"] = accepted[t]["referral_id"].where(
                     accepted[t]["referral_id"].astype(object).isin(refs.astype(object)))
 
-    duplicates = pd.concat(dup_list, ignore_index=True) if dup_list else pd.DataFrame(columns=["_src", "table", "reason", "_source_file", "_source_table", "_source_row"])
-    srcs = pd.concat(all_srcs, ignore_index=True).drop_duplicates("_src") if all_srcs else pd.DataFrame(columns=["_src", "_source_file"])
-    accounting = _account(srcs, accepted, bad, read_counts, sources)
+    duplicates = _duplicates_report(dup_list)
+    dup_list.clear()
+    accounting = _account(issues, accepted, read_counts, staged_counts, sources)
     issues = issues.loc[(issues["level"] == "error")
                         | ~issues["_src"].astype(object).isin(pd.Index(list(bad), dtype=object))].reset_index(drop=True)
     issues = issues.sort_values(["table", "source_file", "source_table", "_src", "column", "rule"], kind="mergesort")
@@ -388,14 +515,51 @@ def build(
         accepted["children"]["uasc"] = accepted["children"]["uasc"].fillna(False) \
             if "uasc" in accepted["children"] else False
     store = CaseStore.from_frames({t: _sorted(t, df) for t, df in accepted.items()})
-    dups = duplicates.rename(columns={"_source_file": "source_file", "_source_table": "source_table",
-                                      "_source_row": "source_row"})
-    dups = dups[list(DUPLICATE_COLUMNS)].astype("str").sort_values(list(DUPLICATE_COLUMNS), kind="mergesort")
-    return store, accounting, issues.reset_index(drop=True), dups.reset_index(drop=True)
+    return store, accounting, issues.reset_index(drop=True), duplicates
+
+
+def _duplicates_report(dup_list: list[pd.DataFrame]) -> pd.DataFrame:
+    """The duplicate entries as ``validation/duplicates.parquet`` lists them, sorted by their
+    five columns. Why codes: at 150,000 children there are millions of entries, mostly the
+    same few file and list names; they are sorted by the ranks of their names and turned into
+    text once (a concatenation as Python strings was the ingest's peak memory)."""
+    cols = ["table", "_source_file", "_source_table", "_source_row", "reason"]
+    frames = [f[cols] for f in dup_list if len(f)]
+    if not frames or any(f[c].isna().any() for f in frames for c in cols):
+        dups = (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols))
+        dups = dups.rename(columns=dict(zip(cols, DUPLICATE_COLUMNS, strict=True)))
+        return dups[list(DUPLICATE_COLUMNS)].astype("str").sort_values(list(DUPLICATE_COLUMNS),
+                                                                        kind="mergesort").reset_index(drop=True)
+    ranked = [_ranked_texts([f[c] for f in frames]) for c in cols]
+    order = np.lexsort([codes for codes, _ in reversed(ranked)])
+    return pd.DataFrame({new: pd.Series(names.take(codes[order]))
+                         for (codes, names), new in zip(ranked, DUPLICATE_COLUMNS, strict=True)})
+
+
+def _ranked_texts(parts: list[pd.Series]) -> tuple[np.ndarray, Any]:
+    """The texts of ``parts`` end to end as (rank of each among the distinct texts in sorted
+    order, those texts as a string array): integer codes instead of millions of strings."""
+    codes, uniques = [], []
+    for s in parts:
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            codes.append(s.cat.codes.to_numpy().astype(np.int64))
+            uniques.append(np.asarray(s.cat.categories.astype(str), dtype=object))
+        else:
+            c, u = pd.factorize(s.astype("str").astype(object))
+            codes.append(c.astype(np.int64))
+            uniques.append(np.asarray(u, dtype=object))
+    every = np.concatenate(uniques)
+    ids, distinct = pd.factorize(every)
+    names = np.asarray(distinct, dtype=object)
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[np.argsort(names, kind="stable")] = np.arange(len(names))
+    offsets = np.r_[0, np.cumsum([len(u) for u in uniques])[:-1]]
+    out = np.concatenate([rank[ids[o + c]] for o, c in zip(offsets, codes, strict=True)])
+    return out, pd.array(np.sort(names), dtype="str")
 
 
 #: what the duplicates report keeps of a duplicate row (before the renaming to DUPLICATE_COLUMNS)
-_DUPLICATE_SOURCE_COLUMNS = ["table", "_source_file", "_source_table", "_source_row", "reason", "_src"]
+_DUPLICATE_SOURCE_COLUMNS = ["table", "_source_file", "_source_table", "_source_row", "reason"]
 
 
 def _duplicate_rows(df: pd.DataFrame) -> pd.DataFrame:
@@ -410,22 +574,27 @@ def _sorted(t: str, df: pd.DataFrame) -> pd.DataFrame:
     return df.sort_values(key, kind="mergesort").drop(columns=[c for c in df.columns if c.startswith("_")])
 
 
-def _account(srcs: pd.DataFrame, accepted: dict[str, pd.DataFrame], bad: set[str],
-             read_counts: dict[str, int], sources: list[SourceFile]) -> pd.DataFrame:
-    """Per file: rows read, accepted, quarantined, duplicates (the identity is checked)."""
-    won = pd.Index(pd.concat([df["_src"] for df in accepted.values()], ignore_index=True).astype(object)
-                   if accepted else [], dtype=object)
-    s = srcs["_src"].astype(object)
-    status = np.where(s.isin(pd.Index(list(bad), dtype=object)), "quarantined",
-                      np.where(s.isin(won), "accepted", "duplicates"))
-    counts = pd.crosstab(srcs["_source_file"].to_numpy(), status)
+def _account(issues: pd.DataFrame, accepted: dict[str, pd.DataFrame], read_counts: dict[str, int],
+             staged_counts: dict[str, int], sources: list[SourceFile]) -> pd.DataFrame:
+    """Per file: rows read, accepted, quarantined, duplicates (the identity is checked).
+
+    Every staged source row is quarantined (an error names it), else accepted (a part of it is
+    in the store), else a duplicate; the identity checks that every row read was staged."""
+    err = issues.loc[issues["level"] == "error", ["source_file", "_src"]].drop_duplicates("_src")
+    bad = pd.Index(err["_src"].astype(object))
+    won = pd.concat([df[["_src", "_source_file"]] for df in accepted.values()], ignore_index=True) \
+        if accepted else pd.DataFrame(columns=["_src", "_source_file"])
+    won = won.drop_duplicates("_src")
+    won = won.loc[~won["_src"].astype(object).isin(bad)]
+    quarantined = err["source_file"].astype(object).value_counts()
+    kept = won["_source_file"].astype(object).value_counts()
     rows = []
     for src in sources:
         f = str(src.path)
-        c = counts.loc[f] if f in counts.index else pd.Series(dtype=int)
         row = {"file": f, "format": src.format, "rows_read": int(read_counts.get(f, 0))}
-        for k in ("accepted", "quarantined", "duplicates"):
-            row[k] = int(c.get(k, 0))
+        row["accepted"] = int(kept.get(f, 0))
+        row["quarantined"] = int(quarantined.get(f, 0))
+        row["duplicates"] = int(staged_counts.get(f, 0)) - row["accepted"] - row["quarantined"]
         if row["rows_read"] != row["accepted"] + row["quarantined"] + row["duplicates"]:
             raise DriftflagError(
                 f"{f}: row accounting does not balance: read {row['rows_read']} != accepted "

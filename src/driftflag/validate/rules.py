@@ -148,16 +148,34 @@ _DMY = re.compile(r"^\s*\d{1,2}[/.-]\d{1,2}[/.-](\d{4,})\s*$")
 _YMD = re.compile(r"^\s*(\d{4,})-\d{1,2}-\d{1,2}")
 
 
+#: Per element-wise function: text -> result, kept across calls. Why: the ingest checks each
+#: file (each monthly Annex A extract) on its own, and the same few thousand dates recur in every
+#: extract; parsed once, they are looked up afterwards. Bounded: cleared when it grows past
+#: :data:`_MEMO_MAX` texts.
+_MEMO: dict[object, dict[str, object]] = {}
+_MEMO_DTYPE: dict[object, np.dtype] = {}
+_MEMO_MAX = 500_000
+
+
 def _per_distinct(s: pd.Series, each, missing):
     """``each`` (an element-wise function of a text Series) applied to the distinct texts of
     ``s`` only, spread back over the rows; missing texts give ``missing``. Why: a date column
     of a million rows holds a few thousand distinct dates, and the regular expressions and
-    format parsing run in Python per text."""
+    format parsing run in Python per text. Texts seen by an earlier call are not parsed again."""
     s = s.reset_index(drop=True).astype("str")
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    if len(uniques) == 0 or len(uniques) * 2 > len(s):
+    if len(uniques) == 0:
         return each(s)
-    done = each(pd.Series(uniques, dtype="str")).to_numpy()
+    memo = _MEMO.setdefault(each, {})
+    keys = [str(u) for u in uniques]
+    todo = [k for k in keys if k not in memo]
+    if todo:
+        if len(memo) + len(todo) > _MEMO_MAX:
+            memo.clear()
+        done_new = each(pd.Series(todo, dtype="str")).to_numpy()
+        memo.update(zip(todo, done_new, strict=True))
+        _MEMO_DTYPE[each] = done_new.dtype
+    done = np.array([memo[k] for k in keys], dtype=_MEMO_DTYPE[each])
     out = done[np.maximum(codes, 0)]
     if (codes < 0).any():
         out = out.copy()

@@ -1,0 +1,356 @@
+"""Annex A extracts de-duplicated as they are read, with every repeat still accounted for.
+
+A council's monthly Annex A extracts repeat most rows of the month before (three in four rows at
+15,000 children). Staging every extract in full and dropping the repeats only after the row
+rules and :func:`driftflag.ingest.reconcile.reconcile` made the ingest's memory grow with the
+number of extracts. Here each extract's rows, once checked (row rules, within-file duplicates),
+are compared with the rows already held for the same table:
+
+* a row with the same values as a held row (same key, same values: a *twin*) is not held again;
+  only its provenance is kept (file, list, row number, collection year, extract date) as a
+  *ghost* of the held row, so it can still be reported, counted and quarantined on its own;
+* a new row, or a changed version of a row (any value differs), is held in full.
+
+The twins of one held row form a *class*. Whatever :func:`~driftflag.ingest.reconcile.reconcile`
+would do with the class's rows is done with one row: the class's first row in reconcile's order
+(newest collection year, then file, list and position), carrying the earliest extract date of
+the class (a row's knowledge date is the first extract showing it; a changed version is its own
+class, so it keeps its own first-seen date). The class's other rows become the duplicates they
+would have been (``repeated`` or ``resubmitted`` against the key's winning row). Rows are
+quarantined after reconciling only by their values (a child or plan not in the store), so a
+ghost is quarantined exactly when its held twin's values are, unless its own source row already
+was; each quarantined ghost gets its own issue naming its own file and row.
+
+Annex A allocations are observations (one per child and extract): an observation continuing the
+child's previous one (same team and worker, or the same extract date) is a ``repeated``
+duplicate at once, as :func:`~driftflag.ingest.reconcile.allocation_runs` decides, provided the
+extracts are read in date order (checked before reading; otherwise every observation is held).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import union_categoricals
+
+from driftflag.ingest import reconcile as rc
+
+#: What a ghost keeps of its row: where it came from and when it was known.
+PROVENANCE = ("_src", "_source_file", "_source_table", "_source_row", "_year", "_seq", "_known", "_srcid")
+#: Carried by an Annex A children row but read from the extracts one by one (see
+#: :func:`driftflag.ingest.reconcile.missing_rhi_from_extracts`): not part of a row's identity.
+RHI_COLUMNS = ("_rhi_offered", "_rhi_accepted")
+_BOOKKEEPING = ("_cls",)
+DUP_SOURCE_COLUMNS = ["table", "_source_file", "_source_table", "_source_row", "reason"]
+
+
+def _signature_columns(table: str, df: pd.DataFrame) -> list[str]:
+    skip = set(PROVENANCE) | set(_BOOKKEEPING) | (set(RHI_COLUMNS) if table == "children" else set())
+    return [c for c in df.columns if c not in skip]
+
+
+def _hash(df: pd.DataFrame) -> np.ndarray:
+    return pd.util.hash_pandas_object(df, index=False).to_numpy(dtype=np.uint64)
+
+
+def same_values(a: pd.DataFrame, b: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Row by row: every column equal, blanks equal to blanks (a hash match is checked, never
+    trusted: a row that differs from what is held is always held)."""
+    ok = np.ones(len(a), dtype=bool)
+    for c in columns:
+        x, y = a[c].reset_index(drop=True), b[c].reset_index(drop=True)
+        xn, yn = x.isna().to_numpy(), y.isna().to_numpy()
+        try:
+            eq = (x == y).fillna(False).to_numpy(dtype=bool)
+        except (TypeError, ValueError):
+            eq = (x.astype(object) == y.astype(object)).fillna(False).to_numpy(dtype=bool)
+        ok &= (eq & ~xn & ~yn) | (xn & yn)
+    return ok
+
+
+def _dup_entries(table: str, prov: pd.DataFrame, reason: np.ndarray | str) -> pd.DataFrame:
+    return pd.DataFrame({
+        "table": pd.Categorical([table] * len(prov)),
+        "_source_file": prov["_source_file"].array,
+        "_source_table": prov["_source_table"].array,
+        "_source_row": prov["_source_row"].array,
+        "reason": pd.Categorical(np.broadcast_to(np.asarray(reason, dtype=object), (len(prov),))),
+    })
+
+
+def _compact(g: pd.DataFrame) -> pd.DataFrame:
+    """A ghost's provenance in few bytes: file and list as categories, small integers."""
+    return g.assign(_source_file=g["_source_file"].astype(object).astype("category"),
+                    _source_table=g["_source_table"].astype(object).astype("category"),
+                    _year=g["_year"].astype(np.int16), _seq=g["_seq"].astype(np.int32))
+
+
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate frames of the same columns, categories merged (not turned into objects)."""
+    frames = [f for f in frames if len(f)] or frames[:1]
+    if len(frames) == 1:
+        return frames[0].reset_index(drop=True)
+    out = {}
+    for c in frames[0].columns:
+        if any(isinstance(f[c].dtype, pd.CategoricalDtype) for f in frames):
+            cats = [f[c] if isinstance(f[c].dtype, pd.CategoricalDtype) else f[c].astype(object).astype("category")
+                    for f in frames]
+            out[c] = pd.Series(union_categoricals(cats))
+        else:
+            out[c] = pd.concat([f[c] for f in frames], ignore_index=True)
+    return pd.DataFrame(out)
+
+
+def _ranks(s: pd.Series) -> np.ndarray:
+    """Each value's rank among the sorted distinct texts (a categorical's codes in text order)."""
+    cat = s if isinstance(s.dtype, pd.CategoricalDtype) else s.astype(object).astype("category")
+    names = np.asarray(cat.cat.categories.astype(str), dtype=object)
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[np.argsort(names, kind="stable")] = np.arange(len(names))
+    return rank[cat.cat.codes.to_numpy()]
+
+
+class ExtractHistory:
+    """The Annex A rows held so far, per table, and the provenance of their repeats."""
+
+    def __init__(self, *, stream_allocations: bool) -> None:
+        self.stream_allocations = stream_allocations
+        self.chunks: dict[str, list[pd.DataFrame]] = {}
+        self.columns: dict[str, list[str]] = {}
+        self.n_held: dict[str, int] = {}
+        self.id_chunk: dict[str, list[np.ndarray]] = {}
+        self.id_local: dict[str, list[np.ndarray]] = {}
+        self.hkeys: dict[str, np.ndarray] = {}
+        self.hids: dict[str, np.ndarray] = {}
+        self.ghosts: dict[str, list[pd.DataFrame]] = {}
+        self.duplicates: list[pd.DataFrame] = []  # decided while reading (allocation runs)
+        self._alloc_last: pd.DataFrame | None = None  # per child: who and when last observed
+        self._full: dict[str, pd.DataFrame] = {}
+
+    # --- while reading --------------------------------------------------------------------
+
+    def add(self, table: str, df: pd.DataFrame) -> pd.DataFrame:
+        """Take one extract's checked rows of ``table``; returns the rows to keep in the frame
+        (every row of another format; for Annex A, allocation observations that start a run)."""
+        if df.empty or "_format" not in df.columns:
+            return df
+        snap = (df["_format"] == "annex-a").to_numpy()
+        if not snap.any():
+            return df
+        if table == "allocations":
+            if not self.stream_allocations:
+                return df
+            return pd.concat([df.loc[~snap], self._allocations(df.loc[snap])], ignore_index=True)
+        self._twins(table, df.loc[snap].reset_index(drop=True))
+        return df.loc[~snap].reset_index(drop=True)
+
+    def _allocations(self, a: pd.DataFrame) -> pd.DataFrame:
+        a = a.sort_values(["child_id", "start_date", "_source_file", "_seq"], kind="mergesort")
+        child = a["child_id"].astype(object).to_numpy()
+        start = a["start_date"].to_numpy()
+        who = (a["team"].astype(object).astype(str) + "\x1f" + a["worker_id"].astype(object).astype(str)).to_numpy()
+        same_child = np.r_[False, child[1:] == child[:-1]]
+        prev_who = np.r_[[None], who[:-1]].astype(object)
+        prev_start = np.r_[start[:1], start[:-1]]
+        first = ~same_child
+        last = self._alloc_last
+        if last is not None and first.any():
+            # the first observation of each child in this extract continues its last one before
+            hit = last.reindex(pd.Index(child[first], dtype=object))
+            known = hit["who"].notna().to_numpy()
+            idx = np.flatnonzero(first)
+            same_child[idx[known]] = True
+            prev_who[idx[known]] = hit["who"].to_numpy()[known]
+            prev_start[idx[known]] = hit["start"].to_numpy()[known]
+        same_day = same_child & (start == prev_start)
+        cont = same_child & ((who == prev_who) | same_day)
+        ends = ~np.r_[child[1:] == child[:-1], False]
+        upd = pd.DataFrame({"who": who[ends], "start": start[ends]}, index=pd.Index(child[ends], dtype=object))
+        self._alloc_last = upd if last is None else pd.concat([last.loc[~last.index.isin(upd.index)], upd])
+        if cont.any():
+            self.duplicates.append(_dup_entries("allocations", a.loc[cont], "repeated"))
+        return a.loc[~cont]
+
+    def _twins(self, table: str, df: pd.DataFrame) -> None:
+        sig = _signature_columns(table, df)
+        self.columns.setdefault(table, sig)
+        h = _hash(df[sig])
+        n = len(df)
+        keys, ids = self.hkeys.get(table), self.hids.get(table)
+        target = np.full(n, -1, dtype=np.int64)  # a held id, or -2 - position of the in-extract first
+        if keys is not None and len(keys) and self.columns.get(table) == sig:
+            pos = np.searchsorted(keys, h)
+            pos_c = np.minimum(pos, len(keys) - 1)
+            found = keys[pos_c] == h
+            target[found] = ids[pos_c[found]]
+        free = target == -1
+        firsts = pd.Series(h[free]).drop_duplicates(keep="first")
+        first_pos = np.flatnonzero(free)[firsts.index.to_numpy()]
+        owner = pd.Series(first_pos, index=h[first_pos])
+        later = free.copy()
+        later[first_pos] = False
+        target[later] = -2 - owner.loc[h[later]].to_numpy()
+        # check every twin's values against its held row
+        cand = np.flatnonzero(target != -1)
+        if len(cand):
+            old = target[cand] >= 0
+            got = [self._gather(table, target[cand][old], sig),
+                   df.iloc[-2 - target[cand][~old]][sig].reset_index(drop=True)]
+            twin_rows = pd.concat([g for g in got if len(g)], ignore_index=True)
+            order = np.r_[np.flatnonzero(old), np.flatnonzero(~old)]
+            ok = np.empty(len(cand), dtype=bool)
+            ok[order] = same_values(df.iloc[cand[order]], twin_rows, sig)
+            target[cand[~ok]] = -1
+        new = target == -1
+        base = self.n_held.get(table, 0)
+        new_ids = base + np.arange(int(new.sum()), dtype=np.int64)
+        held = df.loc[new].copy()
+        held["_cls"] = new_ids
+        self.n_held[table] = base + len(held)
+        chunks = self.chunks.setdefault(table, [])
+        chunks.append(held.reset_index(drop=True))
+        self.id_chunk.setdefault(table, []).append(np.full(len(held), len(chunks) - 1, dtype=np.int32))
+        self.id_local.setdefault(table, []).append(np.arange(len(held), dtype=np.int64))
+        # ids of in-extract firsts, for their later twins
+        id_at = np.full(n, -1, dtype=np.int64)
+        id_at[new] = new_ids
+        ghost = ~new
+        cls = target[ghost]
+        inner = cls < 0
+        cls[inner] = id_at[-2 - cls[inner]]
+        if ghost.any():
+            g = df.loc[ghost, ["_source_file", "_source_table", "_source_row", "_year", "_seq", "_known",
+                               "_srcid"]].reset_index(drop=True)
+            g["_cls"] = cls
+            self.ghosts.setdefault(table, []).append(_compact(g))
+        # register the new rows' signatures (the first row of each signature only)
+        if self.columns[table] == sig and new.any():
+            hn = pd.Series(h[new], index=new_ids)
+            if keys is not None and len(keys):
+                hn = hn.loc[~np.isin(hn.to_numpy(), keys)]
+            hn = hn.loc[~hn.duplicated(keep="first")]
+            allk = np.r_[keys if keys is not None else np.zeros(0, np.uint64), hn.to_numpy()]
+            alli = np.r_[ids if ids is not None else np.zeros(0, np.int64), hn.index.to_numpy()]
+            o = np.argsort(allk, kind="stable")
+            self.hkeys[table], self.hids[table] = allk[o], alli[o]
+
+    def _consolidate(self, table: str) -> None:
+        """Held rows in one frame (plus the latest few): a gather takes from few frames."""
+        chunks = self.chunks[table]
+        if len(chunks) <= 8:
+            return
+        whole = pd.concat([c for c in chunks if len(c)], ignore_index=True) if any(len(c) for c in chunks) \
+            else chunks[0]
+        self.chunks[table] = [whole]
+        n = len(whole)
+        self.id_chunk[table] = [np.zeros(n, dtype=np.int32)]
+        self.id_local[table] = [np.arange(n, dtype=np.int64)]
+
+    def _gather(self, table: str, ids: np.ndarray, sig: list[str]) -> pd.DataFrame:
+        if not len(ids):
+            return pd.DataFrame(columns=sig)
+        self._consolidate(table)
+        ch = np.concatenate(self.id_chunk[table])[ids]
+        lo = np.concatenate(self.id_local[table])[ids]
+        pieces, where = [], []
+        for c in np.unique(ch):
+            m = np.flatnonzero(ch == c)
+            pieces.append(self.chunks[table][c].iloc[lo[m]][sig])
+            where.append(m)
+        g = pd.concat(pieces, ignore_index=True)
+        inv = np.empty(len(ids), dtype=np.int64)
+        inv[np.concatenate(where)] = np.arange(len(ids))
+        return g.iloc[inv].reset_index(drop=True)
+
+    # --- after reading --------------------------------------------------------------------
+
+    def tables(self) -> Iterable[str]:
+        return self.chunks.keys()
+
+    def full(self, table: str) -> pd.DataFrame:
+        """Every held Annex A row of ``table`` (position = class id)."""
+        if table not in self._full:
+            parts = [c for c in self.chunks.pop(table, []) if len(c)]
+            self._full[table] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+            self.id_chunk.pop(table, None)
+            self.id_local.pop(table, None)
+            self.hkeys.pop(table, None)
+            self.hids.pop(table, None)
+        return self._full[table]
+
+    def members(self, table: str, bad_ids: np.ndarray, classes: np.ndarray | None = None) -> pd.DataFrame:
+        """Every Annex A row of ``table`` whose source row is not quarantined, held or ghost
+        (of ``classes`` only, a mask over class ids, if given): class and provenance."""
+        full = self.full(table)
+        cols = ["_cls", "_source_file", "_source_table", "_source_row", "_year", "_seq", "_known", "_srcid"]
+        if not len(full):
+            return pd.DataFrame(columns=[*cols, "_src"])
+        keep = ~np.isin(full["_srcid"].to_numpy(), bad_ids)
+        if classes is not None:
+            keep &= classes[full["_cls"].to_numpy()]
+        held = _compact(full.loc[keep, cols + ["_src"]])
+        g = self.ghost_frame(table)
+        if len(g):
+            keep = ~np.isin(g["_srcid"].to_numpy(), bad_ids)
+            if classes is not None:
+                keep &= classes[g["_cls"].to_numpy()]
+            g = g.loc[keep].assign(_src=None)[cols + ["_src"]]
+            return _stack([held, g])
+        return held.reset_index(drop=True)
+
+    def ghost_frame(self, table: str) -> pd.DataFrame:
+        gs = self.ghosts.get(table, [])
+        if len(gs) > 1:
+            self.ghosts[table] = gs = [_stack(gs)]
+        return gs[0] if gs else pd.DataFrame()
+
+    def expand(self, table: str, members: pd.DataFrame) -> pd.DataFrame:
+        """``members`` as whole rows: the held row's values with each member's provenance."""
+        full = self.full(table)
+        rows = full.iloc[members["_cls"].to_numpy()].reset_index(drop=True)
+        for c in ("_source_file", "_source_table", "_source_row", "_known", "_srcid"):
+            rows[c] = members[c].to_numpy()
+        for c in ("_year", "_seq"):
+            rows[c] = members[c].to_numpy().astype(np.int64)
+        src = members["_src"].to_numpy(dtype=object).copy()
+        miss = pd.isna(src)
+        if miss.any():
+            m = members.loc[miss]
+            src[miss] = (m["_source_file"].astype(str) + "\x1f" + m["_source_table"].astype(str) + "\x1f"
+                         + m["_source_row"].astype(str)).to_numpy(dtype=object)
+        rows["_src"] = src
+        return rows
+
+    def settle_rows(self, table: str, bad_ids: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The rows reconcile chooses between, one per class with a row not quarantined (its
+        first in reconcile's order, known from the class's earliest extract), and the class's
+        other rows as (class, provenance) for :meth:`duplicate_reasons`."""
+        m = self.members(table, bad_ids)
+        if m.empty:
+            return self.full(table).iloc[0:0], m
+        fcode, lcode = _ranks(m["_source_file"]), _ranks(m["_source_table"])
+        o = np.lexsort((m["_seq"].to_numpy(), lcode, fcode, -m["_year"].to_numpy().astype(np.int64),
+                        m["_cls"].to_numpy()))
+        m = m.iloc[o].reset_index(drop=True)
+        cls = m["_cls"].to_numpy()
+        first = np.r_[True, cls[1:] != cls[:-1]]
+        known = m.groupby("_cls", sort=True)["_known"].min()
+        reps = self.expand(table, m.loc[first])
+        reps["_known"] = known.loc[reps["_cls"].to_numpy()].to_numpy()
+        return reps, m.loc[~first].reset_index(drop=True)
+
+    @staticmethod
+    def duplicate_reasons(table: str, reps: pd.DataFrame, others: pd.DataFrame) -> pd.DataFrame:
+        """Duplicate entries for a class's other rows: ``resubmitted`` when from another
+        collection year than the key's winning Annex A row, else ``repeated`` (as reconcile)."""
+        if others.empty:
+            return pd.DataFrame(columns=DUP_SOURCE_COLUMNS)
+        key = list(rc.NATURAL_KEYS[table])
+        o = rc.order(reps)
+        first_year = o.groupby([o[k] for k in key], sort=False, dropna=False)["_year"].transform("first")
+        by_cls = pd.Series(first_year.to_numpy(), index=o["_cls"].to_numpy())
+        fy = by_cls.loc[others["_cls"].to_numpy()].to_numpy()
+        reason = np.where(others["_year"].to_numpy().astype(np.int64) != fy, "resubmitted", "repeated")
+        return _dup_entries(table, others, reason)
