@@ -4,12 +4,14 @@ slow per-case reference."""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from driftflag.casemodel.store import CaseStore
 from driftflag.targets import DRIFT_MILESTONES, drift_milestones
 from driftflag.targets.drift_milestones import (
+    MILESTONE_WEIGHTS,
     VISIT_INTERVAL_DAYS,
     VISIT_LATE_FACTOR,
     milestone_grade,
@@ -126,3 +128,31 @@ def test_two_milestones_grade_one_and_one_grades_half():
                    missing=[("M1", "A", "2025-02-01", False), ("M2", "A", "2025-03-01", None)])
     labels = drift_milestones(store, pd.DataFrame({"child_id": ["A", "B", "C"], "as_of": AS_OF}))
     assert milestone_grade(labels).tolist() == [1.0, 0.5, 0.0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.lists(st.booleans(), min_size=len(DRIFT_MILESTONES), max_size=len(DRIFT_MILESTONES)),
+                     min_size=1, max_size=12),
+       cap=st.integers(1, 3))
+def test_grade_weights_each_milestone_as_the_reference_does(rows, cap):
+    """A row at a time: each milestone that happens adds its weight; the sum stops at the cap."""
+    labels = pd.DataFrame(rows, columns=list(DRIFT_MILESTONES)).astype("int8")
+    got = milestone_grade(labels, cap).tolist()
+    for row, value in zip(rows, got, strict=True):
+        total = 0.0
+        for name, happened in zip(DRIFT_MILESTONES, row, strict=True):
+            if happened:
+                total += MILESTONE_WEIGHTS[name]
+        assert value == pytest.approx(min(total, cap) / cap, abs=1e-12)
+
+
+def test_care_proceedings_past_26_weeks_count_the_share_that_finish_in_time():
+    """Most proceedings run past 26 weeks (36% finished within it, MoJ April-June 2025): alone they
+    grade 0.18, below any other single milestone (0.5); with one other milestone, 0.68."""
+    assert MILESTONE_WEIGHTS["care_proceedings_running_26w"] == 0.36
+    assert all(w == 1.0 for name, w in MILESTONE_WEIGHTS.items() if name != "care_proceedings_running_26w")
+    labels = pd.DataFrame(0, index=range(3), columns=list(DRIFT_MILESTONES), dtype="int8")
+    labels.loc[0, "care_proceedings_running_26w"] = 1
+    labels.loc[1, ["care_proceedings_running_26w", "visits_out_of_time"]] = 1
+    labels.loc[2, "third_placement_12m"] = 1
+    assert milestone_grade(labels).tolist() == pytest.approx([0.18, 0.68, 0.5])

@@ -12,7 +12,8 @@ Four targets, each its own label (``targets/future_drift.py`` holds the mileston
                     past 26 weeks), repeat missing without return home interviews, a third
                     placement in 12 months, a repeat CP plan.
 ``drift_milestone_count`` the same milestones, graded: the number of distinct milestones in the
-                    window, counted up to 2 (0, 1/2 or 1). The models learn the grade (a
+                    window, counted up to 2 (0, 1/2 or 1); care proceedings past 26 weeks, which
+                    most proceedings reach nationally, count 0.36 (``MILESTONE_WEIGHTS``). The models learn the grade (a
                     fractional label); the label metrics still use "any milestone". It orders the
                     most drifting cases, where "any milestone" saturates (benchmarks/README.md).
 ``revolving_door``  a re-referral within 12 months of the previous one in the next H months: the
@@ -37,7 +38,12 @@ import pandas as pd
 
 from driftflag.casemodel.store import CaseStore
 from driftflag.targets.audit import audit_finding
-from driftflag.targets.drift_milestones import GRADE_CAP, drift_milestones, milestone_grade
+from driftflag.targets.drift_milestones import (
+    GRADE_CAP,
+    MILESTONE_WEIGHTS,
+    drift_milestones,
+    milestone_grade,
+)
 from driftflag.targets.future_drift import MILESTONES, TargetConfig, future_drift
 
 __all__ = ["MIN_AUDITS", "MIN_AUDIT_FINDINGS", "TARGETS", "LabelSet", "Target", "audit_labels", "build_labels",
@@ -66,7 +72,8 @@ _WORDING = {
                         "a return home interview, has a third placement in 12 months, or starts a "
                         "repeat child protection plan",
     "drift_milestone_count": "how many of these happen in the next {h} months (none, one, or two or "
-                             "more, each counted once): a plan, court or visiting clock runs on "
+                             "more, each counted once; care proceedings past 26 weeks count about a "
+                             "third, because most proceedings in England run past it): a plan, court or visiting clock runs on "
                              "(child protection plan past 18 months, pre-proceedings past 16 weeks, "
                              "care proceedings past 26 weeks, a statutory visit more than three times "
                              "its interval late), the child goes missing twice or more without a "
@@ -178,7 +185,9 @@ def build_labels(
                         horizon_months, "drift milestones and re-referrals combined")
     if target == "drift_milestone_count":
         return LabelSet(_graded_drift_labels(store, cohort, horizon_months), target, target, horizon_months,
-                        f"drift milestones graded by how many happen (up to {GRADE_CAP})")
+                        f"drift milestones graded by how many happen (up to {GRADE_CAP}; care "
+                        f"proceedings past 26 weeks count "
+                        f"{MILESTONE_WEIGHTS['care_proceedings_running_26w']:.2f})")
     if target == "audit_finding":
         labels, unknown = audit_labels(store, cohort)
         n, pos = len(labels), int(labels["label"].sum()) if len(labels) else 0

@@ -32,8 +32,8 @@ import pandas as pd
 from driftflag.casemodel.store import CaseStore
 from driftflag.targets.future_drift import TargetConfig, future_drift
 
-__all__ = ["DRIFT_MILESTONES", "GRADE_CAP", "MISSING_WITHOUT_RHI_MIN", "VISIT_INTERVAL_DAYS", "drift_milestones",
-           "milestone_grade"]
+__all__ = ["DRIFT_MILESTONES", "GRADE_CAP", "MILESTONE_WEIGHTS", "MISSING_WITHOUT_RHI_MIN", "VISIT_INTERVAL_DAYS",
+           "drift_milestones", "milestone_grade"]
 
 DRIFT_MILESTONES: tuple[str, ...] = (
     "cp_plan_running_18m", "pre_proceedings_running_16w", "care_proceedings_running_26w",
@@ -45,6 +45,16 @@ VISIT_INTERVAL_DAYS = {"CP": 14, "CIN": 28, "LAC": 42}
 VISIT_LATE_FACTOR = 3
 #: Distinct milestones in the window at which the graded label reaches 1 (``milestone_grade``).
 GRADE_CAP = 2
+#: What each milestone counts for in the graded label: 1, except a milestone most cases reach
+#: nationally, which counts for the share of cases that do *not* reach it. Care proceedings past
+#: 26 weeks: only 36% of care and supervision cases finished within 26 weeks in April-June 2025
+#: (MoJ Family Court Statistics Quarterly, data-standards.md section 6.3), so running past the limit
+#: is what most proceedings do and says less about the case than a milestone few cases reach. CP
+#: plans past 18 months (under a third of plans ending in 2025 lasted over a year, DfE D7) and the
+#: others count 1; PLO has no national figure (domain-requirements.md section 1.3).
+MILESTONE_WEIGHTS: dict[str, float] = {name: 1.0 for name in DRIFT_MILESTONES} | {
+    "care_proceedings_running_26w": 0.36,
+}
 #: Missing episodes without a return home interview offered, in the window, that make a milestone.
 MISSING_WITHOUT_RHI_MIN = 2
 
@@ -108,15 +118,20 @@ def drift_milestones(store: CaseStore, cohort: pd.DataFrame, config: TargetConfi
     return out.sort_values(["as_of", "child_id"], kind="stable").reset_index(drop=True)
 
 
-def milestone_grade(labels: pd.DataFrame, cap: int = GRADE_CAP) -> pd.Series:
-    """The graded label: the number of distinct drift milestones in the window, ``min(n, cap) / cap``.
+def milestone_grade(labels: pd.DataFrame, cap: int = GRADE_CAP,
+                    weights: dict[str, float] | None = None) -> pd.Series:
+    """The graded label: the distinct drift milestones in the window, each counted by its weight
+    (:data:`MILESTONE_WEIGHTS`), ``min(sum, cap) / cap``.
 
-    Why: "any milestone" is positive for most of the most drifting cases (about three in four of
-    the top tenth of true drift on the synthetic LA), so it cannot order the few dozen cases a
-    monthly list is made of; two milestones at once (a clock running on *and* visits out of time)
-    separate them. ``labels`` is :func:`drift_milestones`' output.
+    Why a grade: "any milestone" is positive for most of the most drifting cases (about three in
+    four of the top tenth of true drift on the synthetic LA), so it cannot order the few dozen cases
+    a monthly list is made of; two milestones at once (a clock running on *and* visits out of time)
+    separate them. Why weights: a milestone most cases reach (care proceedings past 26 weeks) made
+    long proceedings fill the top of the list on its own, ahead of children moved and missing
+    (benchmarks/README.md, "Issue 12"). ``labels`` is :func:`drift_milestones`' output.
     """
     if cap < 1:
         raise ValueError(f"cap must be at least 1, got {cap}")
-    n = labels[list(DRIFT_MILESTONES)].astype("int64").sum(axis=1)
-    return (np.minimum(n, cap) / cap).astype("float64").rename("grade")
+    w = MILESTONE_WEIGHTS if weights is None else weights
+    n = sum(labels[name].astype("float64").to_numpy() * float(w.get(name, 1.0)) for name in DRIFT_MILESTONES)
+    return pd.Series(np.minimum(n, cap) / cap, index=labels.index, dtype="float64", name="grade")
