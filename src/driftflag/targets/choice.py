@@ -185,9 +185,9 @@ def build_labels(
                         horizon_months, "drift milestones and re-referrals combined")
     if target == "drift_milestone_count":
         return LabelSet(_graded_drift_labels(store, cohort, horizon_months), target, target, horizon_months,
-                        f"drift milestones graded by how many happen (up to {GRADE_CAP}; care "
+                        f"drift milestones graded by how many happen, up to {GRADE_CAP}; care "
                         f"proceedings past 26 weeks count "
-                        f"{MILESTONE_WEIGHTS['care_proceedings_running_26w']:.2f})")
+                        f"{MILESTONE_WEIGHTS['care_proceedings_running_26w']:.2f}")
     if target == "audit_finding":
         labels, unknown = audit_labels(store, cohort)
         n, pos = len(labels), int(labels["label"].sum()) if len(labels) else 0
