@@ -170,8 +170,9 @@ def backtest_caseload(store: Path, *, workspace: Path | None = None, version: st
     pnl = panel(cs, t.feature_start, t.feature_end)
     labels = future_drift(cs, cohort=pnl[["child_id", "as_of"]],
                           config=TargetConfig(horizon_months=train_cfg.horizon_months))
+    # only the folds' predictions are judged: no final refit
     res = train_models(pnl, labels, [spec], bt_cfg, registry=reg, k=train_cfg.k, n_boot=10,
-                       random_state=train_cfg.random_state)
+                       random_state=train_cfg.random_state, refit=False)
     raw = spec.resolve_features(reg.model_features())
     frame = pooled_caseload(res.predictions, pnl, list(raw))
     calibration_note = ""

@@ -266,6 +266,11 @@ class ExtractHistory:
 
     # --- after reading --------------------------------------------------------------------
 
+    def take_duplicates(self) -> list[pd.DataFrame]:
+        """The duplicate entries decided while reading (allocation runs), handed over once."""
+        out, self.duplicates = self.duplicates, []
+        return out
+
     def tables(self) -> Iterable[str]:
         return self.chunks.keys()
 

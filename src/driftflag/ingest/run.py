@@ -402,8 +402,7 @@ def build(
             take_batch()
     take_batch()
     step("checking rows", len(sources), len(sources))
-    dup_list.extend(hist.duplicates)
-    hist.duplicates = []
+    dup_list.extend(hist.take_duplicates())
 
     frames: dict[str, pd.DataFrame] = {}
     for t in TABLE_ORDER:
@@ -411,7 +410,7 @@ def build(
             ps = [p for p in parts[t] if len(p)]
             frames[t] = pd.concat(ps, ignore_index=True) if ps else parts[t][0].iloc[0:0]
             parts[t] = []
-    dedup = {t for t in hist.tables()}
+    dedup = set(hist.tables())
     issues = pd.concat(issue_list, ignore_index=True) if issue_list else _empty_issues()
     issue_list.clear()
     bad = set(issues.loc[issues["level"] == "error", "_src"])
@@ -462,16 +461,14 @@ def build(
         return found, _ids_of(found, [df])
 
     if "allocations" in frames:
-        runs = rc.allocation_runs(frames["allocations"], decided=hist.stream_allocations)
-        frames["allocations"], runs_dups = runs
+        frames["allocations"], runs_dups = rc.allocation_runs(frames["allocations"],
+                                                              decided=hist.stream_allocations)
         if len(runs_dups):
             dup_list.append(_duplicate_rows(runs_dups.assign(table="allocations")))
     settle("children")
     if "children" in accepted:
-        settled = accepted["children"]
-        inc = _incomplete_children(accepted)
-        quarantine_orphans([(f, _ids_of(f, [settled])) for f in inc])
-        del settled
+        settled = accepted["children"]  # before: _incomplete_children drops the incomplete ones
+        quarantine_orphans([(f, _ids_of(f, [settled])) for f in _incomplete_children(accepted)])
     if "children" in parts:
         # Only when some source describes children: the audit log alone cannot be checked.
         kids = pd.Index(accepted["children"]["child_id"]) if "children" in accepted else pd.Index([])

@@ -296,6 +296,11 @@ def _value(v: float, unit: str) -> str:
     return f"{v:.1f}%" if unit == "%" else f"{v:.1f} {unit}"
 
 
+def _published(data: BenchmarkData, f: Figure, unit: str) -> str:
+    """A published figure with the first year of its publication, e.g. "22.6% (2024-25)"."""
+    return f"{_value(f.value, unit)} ({data.publications[f.publication].year.split(' ')[0]})"
+
+
 def comparison_rows(local: dict[str, LocalFigure], council: CouncilConfig | None,
                     data: BenchmarkData | None = None) -> list[Comparison]:
     """Every measure of ``data``: the council's figure beside England's, the region's and the
@@ -303,14 +308,13 @@ def comparison_rows(local: dict[str, LocalFigure], council: CouncilConfig | None
     data = data or load_benchmarks()
     rows = []
     for m in data.measures:
-        pub = data.publications[m.england.publication]
-        england = f"{_value(m.england.value, m.unit)} ({pub.year.split(' ')[0]})"
+        england = _published(data, m.england, m.unit)
         sources = [f"England: {data.source_text(m.england)}"]
         if council is None or council.region is None:
             region = f"{NOT_AVAILABLE}: the council file names no region"
         elif council.region in m.regions:
             f = m.regions[council.region]
-            region = f"{_value(f.value, m.unit)} ({data.publications[f.publication].year.split(' ')[0]})"
+            region = _published(data, f, m.unit)
             sources.append(f"{council.region}: {data.source_text(f)}")
         else:
             region = (f"{NOT_AVAILABLE}: the {council.region} figure is not in driftflag's reference "
