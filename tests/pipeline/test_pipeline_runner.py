@@ -87,6 +87,30 @@ def test_unchanged_steps_are_reused_and_changed_ones_rerun(tmp_path):
     assert fourth[0].status == "ran"
 
 
+def test_step_times_are_printed_and_never_recorded(tmp_path):
+    """Each step's time is shown beside it (where a run's time goes), but the step's record,
+    which decides whether the step is reused, holds nothing that changes from run to run."""
+    path = _write(tmp_path, GOOD)
+    ws = tmp_path / "ws"
+    outcomes = run_pipeline(PipelineConfig.from_yaml(path), workspace=ws, tracking_uri=None)
+    assert all(o.seconds > 0 for o in outcomes)
+    records = sorted((ws / "pipeline-cache" / "tiny").glob("*.json"))
+    assert len(records) == 2
+    assert not any("second" in r.read_text() for r in records)
+    res = runner.invoke(app, ["run", str(path), "--workspace", str(ws), "--no-tracking"],
+                        terminal_width=200)
+    assert res.exit_code == 0, res.output
+    assert "time" in res.output and " s " in res.output
+
+
+@pytest.mark.parametrize("seconds, shown", [(0.04, "0.0 s"), (3.26, "3.3 s"), (12.4, "12 s"),
+                                            (59.6, "1 min 00 s"), (185.2, "3 min 05 s")])
+def test_step_time_is_said_as_people_say_it(seconds, shown):
+    from driftflag.cli import step_time
+
+    assert step_time(seconds) == shown
+
+
 def test_failed_step_stops_and_leaves_earlier_outputs(tmp_path):
     text = GOOD.replace("fail_out_of_tolerance: false", "fail_out_of_tolerance: true")
     text += """

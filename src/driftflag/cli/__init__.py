@@ -43,6 +43,16 @@ out = Console()
 _STATE = {"debug": False}
 
 
+def step_time(seconds: float) -> str:
+    """A step's duration as people say it: "0.4 s", "12 s", "3 min 05 s"."""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    return f"{whole // 60} min {whole % 60:02d} s"
+
+
 def _wide() -> Console:
     """Console for tables: at least 130 columns when output is not a terminal (CI, pipes)."""
     return out if out.is_terminal and out.width >= 130 else Console(width=max(out.width, 130))
@@ -238,10 +248,11 @@ def run_pipeline_cmd(
                                 progress=lines.step)
         lines.step(f"pipeline {cfg.name}: done")
     table = Table(title=cell(f"pipeline {cfg.name}"), title_justify="left")
-    for col in ("step", "kind", "status", "summary"):
+    for col in ("step", "kind", "status", "time", "summary"):
         table.add_column(col)
     for o in outcomes:
-        table.add_row(cell(o.id), cell(o.kind), cell(o.status), cell(o.summary, limit=300))
+        table.add_row(cell(o.id), cell(o.kind), cell(o.status), step_time(o.seconds),
+                      cell(o.summary, limit=300))
     _wide().print(table)
     out.print(HUMAN_DECISION_NOTICE, style="dim", highlight=False)
 
