@@ -147,3 +147,43 @@ def test_the_promote_step_reads_the_fairness_verdict(trained, monkeypatch, tmp_p
     code, out = outputs["biased"]
     assert code != 0 and "the fairness audit did not pass" in out, out
     assert "the fairness audit did not pass" not in outputs["unbiased"][1], outputs["unbiased"]
+
+
+def test_a_versions_back_test_is_computed_once_per_store_state(trained, monkeypatch):
+    """The promote step's back-test of a challenger and the fairness step's back-test of the same
+    version (then champion) are one computation: asked again on the same store, the remembered
+    evidence comes back (equal, and a copy the caller may change); once the store's files change,
+    it is computed again."""
+    import os
+
+    import pandas as pd
+
+    from driftflag.fairness import backtest as bt_mod
+    from driftflag.models import training
+
+    d, ws = trained
+    fits = []
+    real = training.train_models
+
+    def counting(*args, **kwargs):
+        fits.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train_models", counting)
+    bt_mod._LAST.clear()
+    first = bt_mod.backtest_caseload(d / "store", workspace=ws, version="2")
+    assert len(fits) == 1
+    first.frame["score"] = 0.0  # the caller's copy only
+    second = bt_mod.backtest_caseload(d / "store", workspace=ws, version="2")
+    assert len(fits) == 1, "the same version on the same store was refitted"
+    assert not (second.frame["score"] == 0.0).all()
+    assert second.run_id == first.run_id and second.evidence == first.evidence
+    children = d / "store" / "children.parquet"
+    st = children.stat()
+    try:
+        os.utime(children, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+        third = bt_mod.backtest_caseload(d / "store", workspace=ws, version="2")
+        assert len(fits) == 2, "a changed store must be back-tested again"
+        pd.testing.assert_frame_equal(third.frame, second.frame, check_exact=True)
+    finally:
+        os.utime(children, ns=(st.st_atime_ns, st.st_mtime_ns))

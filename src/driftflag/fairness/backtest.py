@@ -145,21 +145,60 @@ def _run_artifacts(workspace: Path, target: str, version: str | None):
             load("model_card.md", "text"), ws)
 
 
+#: The last back-test computed in this process, by (store state, run id, target, months). The
+#: training pipeline judges the challenger's back-test in its promote step and then writes the
+#: pack of the same version, now champion, in its fairness step: the second is this one, not a
+#: second set of refits. Held in memory only (child-level rows are never written for it), one
+#: entry at a time.
+_LAST: dict[tuple, BacktestEvidence] = {}
+
+
+def _store_state(store: Path) -> tuple:
+    """What identifies a store's contents cheaply: every file's name, size and modification time
+    (an ingest rewrites the store's files; a hand edit changes them)."""
+    root = Path(store)
+    return tuple(sorted((str(p.relative_to(root)), st.st_size, st.st_mtime_ns)
+                        for p in root.rglob("*") if p.is_file() and (st := p.stat())))
+
+
+def _copy(bt: BacktestEvidence) -> BacktestEvidence:
+    """A copy its caller may change without changing the remembered one."""
+    import copy
+
+    return BacktestEvidence(frame=bt.frame.copy(), feature_columns=list(bt.feature_columns),
+                            months=list(bt.months), evidence=copy.deepcopy(bt.evidence),
+                            model_label=bt.model_label, version=bt.version, run_id=bt.run_id,
+                            model_card=bt.model_card, folds=copy.deepcopy(bt.folds))
+
+
 def backtest_caseload(store: Path, *, workspace: Path | None = None, version: str | None = None,
                       target: str = "future_drift", months: int = 12) -> BacktestEvidence:
     """The pooled back-test caseload of a model version (default: the champion).
 
     Reads the version's training config (feature window, label window) and spec from its MLflow
     run, refits the spec per back-test fold, scores each test month's open cases and labels them.
+    The same version's back-test on an unchanged store, asked again in this process, is the one
+    already computed (it is a pure function of the store and the version's run).
     """
+    artifacts = _run_artifacts(workspace, target, version)
+    key = (_store_state(store), artifacts[1], target, months)
+    if key in _LAST:
+        return _copy(_LAST[key])
+    bt = _backtest(store, artifacts, months)
+    _LAST.clear()
+    _LAST[key] = bt
+    return _copy(bt)
+
+
+def _backtest(store: Path, artifacts: tuple, months: int) -> BacktestEvidence:
+    """The back-test itself (see :func:`backtest_caseload`)."""
     from driftflag.casemodel import read_store
     from driftflag.indicators import load_registry, panel
     from driftflag.models.spec import ModelSpec
     from driftflag.models.training import TrainConfig, train_models
     from driftflag.targets import TargetConfig, future_drift
 
-    version, run_id, label, cfg_d, spec_d, split_plan, card, ws = _run_artifacts(
-        workspace, target, version)
+    version, run_id, label, cfg_d, spec_d, split_plan, card, _ws = artifacts
     train_cfg = TrainConfig.model_validate(cfg_d)
     spec = ModelSpec.model_validate(spec_d)
     t = train_cfg.temporal
