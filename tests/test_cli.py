@@ -65,3 +65,22 @@ def test_long_error_stays_on_one_line():
     path = "/nonexistent/" + "a" * 40 + "/" + "b" * 40
     result = runner.invoke(app, ["calibration", path])
     _assert_one_line_error(result, path)
+
+
+@pytest.mark.parametrize("given, expected", [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_the_command_makes_openmp_threads_wait_passively_unless_told(given, expected):
+    """LightGBM's threads must not spin on a shared machine: the entry point sets the wait
+    policy before any library loads OpenMP, and a value the user set wins."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import os, sys\nimport driftflag.cli as c\nsys.argv = ['driftflag', '--help']\n"
+            "try:\n    c.entry()\nexcept SystemExit:\n    pass\n"
+            "print('policy', os.environ.get('OMP_WAIT_POLICY'))\n")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if given:
+        env["OMP_WAIT_POLICY"] = given
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         check=True).stdout
+    assert out.strip().splitlines()[-1] == f"policy {expected}"

@@ -303,7 +303,17 @@ _register_commands()
 
 
 def entry() -> None:
-    """Console-script entry point: a bug still ends in one line, not a traceback, unless --debug."""
+    """Console-script entry point: a bug still ends in one line, not a traceback, unless --debug.
+
+    LightGBM's OpenMP threads wait for each other passively (``OMP_WAIT_POLICY=PASSIVE``, unless
+    set already): on a council's shared server, or any machine busy with other work, a spinning
+    thread takes the core its partner needs (a fit used 5x the CPU under load, benchmarks/
+    README.md "Test suite"). It changes no result, only how idle threads wait; set before
+    anything loads OpenMP (every library is imported inside the commands).
+    """
+    import os
+
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         app()
     except SystemExit:
