@@ -217,12 +217,16 @@ def compute_group_stats(cl: Caseload, *, n_bootstrap: int, random_state: int,
                         auc_dimensions: tuple[str, ...] = ()) -> GroupStats:
     """Group sums for every dimension on the data and on ``n_bootstrap`` resamples of children.
 
-    One design matrix ``X`` (cases x groups*quantities over all dimensions) is built once; the
-    replicates' sums are ``M @ X`` in chunks of 100 replicates, with ``M`` the multiplicity of
-    each case in each resample (drawn with ``numpy.random.default_rng(random_state)``).
+    One design matrix ``X`` (children x groups*quantities over all dimensions: each child's
+    cases summed, as the bootstrap resamples children) is built once; the replicates' sums are
+    ``M @ X`` in chunks of 100 replicates, with ``M`` the multiplicity of each child in each
+    resample (drawn with ``numpy.random.default_rng(random_state)``). Summing a child's months
+    first makes ``X`` as many times smaller as there are months pooled (12 in the back-test).
     """
     F = _quantities(cl, history_contrib, entered_care)
     nq = F.shape[1]
+    n_clusters = int(cl.cluster.max()) + 1 if cl.n else 0
+    cluster = np.asarray(cl.cluster, dtype=np.int64)
     blocks, slices, names = [], {}, {}
     col = 0
     for dim, cat in cl.groups.items():
@@ -230,15 +234,15 @@ def compute_group_stats(cl: Caseload, *, n_bootstrap: int, random_state: int,
         if (codes < 0).any():
             raise ScoredCaseloadError(f"group of dimension {dim} is missing on some rows")
         ng = len(cat.categories)
-        X = np.zeros((cl.n, ng * nq))
-        for j in range(nq):  # nq columns, each a scatter: vectorised over cases
-            X[np.arange(cl.n), codes * nq + j] = F[:, j]
-        blocks.append(X)
+        # each (child, group, quantity) cell sums that child's cases, in row order
+        cell = (cluster * (ng * nq) + codes * nq)[:, None] + np.arange(nq)[None, :]
+        X = np.bincount(cell.ravel(), weights=F.ravel(), minlength=n_clusters * ng * nq)
+        blocks.append(X.reshape(n_clusters, ng * nq))
         slices[dim] = slice(col, col + ng * nq)
         names[dim] = list(cat.categories)
         col += ng * nq
-    X = np.hstack(blocks)
-    sums_full = np.ones(cl.n) @ X
+    X = np.hstack(blocks) if blocks else np.zeros((n_clusters, 0))
+    sums_full = np.ones(n_clusters) @ X
     point: dict[str, pd.DataFrame] = {}
     for dim, sl in slices.items():
         S = sums_full[sl].reshape(len(names[dim]), nq)
@@ -256,7 +260,6 @@ def compute_group_stats(cl: Caseload, *, n_bootstrap: int, random_state: int,
     boot: dict[str, dict[str, np.ndarray]] = {dim: {} for dim in slices}
     if n_bootstrap > 0:
         rng = np.random.default_rng(random_state)
-        n_clusters = int(cl.cluster.max()) + 1 if cl.n else 0
         parts: list[np.ndarray] = []
         auc_parts: dict[str, list[np.ndarray]] = {d: [] for d in auc_dims}
         done = 0
@@ -265,11 +268,11 @@ def compute_group_stats(cl: Caseload, *, n_bootstrap: int, random_state: int,
             idx = rng.integers(0, n_clusters, size=(b, n_clusters))
             flat = (idx + (np.arange(b) * n_clusters)[:, None]).ravel()
             Mc = np.bincount(flat, minlength=b * n_clusters).reshape(b, n_clusters)
-            M = Mc[:, cl.cluster].astype(float)  # each row weighs as often as its child is drawn
-            parts.append(M @ X)
+            parts.append(Mc.astype(float) @ X)
             for d in auc_dims:
+                # each case weighs as often as its child is drawn
                 auc_parts[d].append(np.column_stack([
-                    _auc_weighted(M[:, rows] * w[None, :], pos, neg, starts, ends)
+                    _auc_weighted(Mc[:, cluster[rows]] * w[None, :], pos, neg, starts, ends)
                     for (pos, neg, starts, ends, w, rows) in sorted_groups[d]]))
             done += b
         SB = np.vstack(parts)
