@@ -1,7 +1,9 @@
 """Issue 8 acceptance: the demo's pipelines run end to end on a small LA and produce every output.
 
 Runs the same three pipeline files as ``make demo`` (synthetic LA, train, monthly audit) with
-``--set`` overrides that point them at a temporary folder and a small LA. The promotion gate
+``--set`` overrides that point them at a temporary folder and small LAs: the LA pipeline on a
+400-child LA of its own, the train and month pipelines on the suite's cached 2,000-child LA (the
+synth step's own output for those settings, shared with the fairness gate's tests). The promotion gate
 may refuse a challenger on so little data; the rule baseline is then the champion, so the
 month runs without naming a version (issue 12: always a champion the council can defend).
 """
@@ -22,10 +24,20 @@ runner = CliRunner()
 pytestmark = pytest.mark.slow  # the three demo pipelines end to end: minutes
 
 
+#: The LA pipeline's own run: a small LA (what is tested of it here: its steps run, write the LA
+#: and are reused when run again).
+DEMO_LA_SETS = ("children=400", "years=3", "steps.calibration.with.fail_out_of_tolerance=false")
+#: The LA the train and month pipelines read: the suite's cached LA of 2,000 children over 5 years
+#: (seed 1), written by ``run_synth`` with the settings demo_la.yaml's synth step passes it, and
+#: shared with the fairness gate's tests (one LA built for both).
+TRAIN_LA = {"children": 2000, "years": 5, "seed": 1}
+
+
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory, synthetic_la_dir):
     d = tmp_path_factory.mktemp("demo")
     ws = d / "workspace"
+    la = synthetic_la_dir(**TRAIN_LA)  # read-only: the pipelines below only read it
 
     def run(pipeline: str, *sets: str):
         args = ["run", str(ROOT / "pipelines" / pipeline), "--workspace", str(ws)]
@@ -35,9 +47,8 @@ def demo(tmp_path_factory):
         assert res.exit_code == 0, res.output
         return res.output
 
-    run("demo_la.yaml", f"la={d / 'la'}", "children=2000", "years=5",
-        "steps.calibration.with.fail_out_of_tolerance=false")
-    out_train = run("train.yaml", f"la={d / 'la'}", f"store={d / 'store'}",
+    run("demo_la.yaml", f"la={d / 'la'}", *DEMO_LA_SETS)
+    out_train = run("train.yaml", f"la={la}", f"store={d / 'store'}",
                     f"fairness_out={d / 'fairness'}", "feature_start=2023-04-01",
                     "steps.train.with.config.n_boot=20", "steps.fairness.with.n_bootstrap=100")
     out_month = run("monthly_audit.yaml", f"store={d / 'store'}", f"out={d / 'month'}",
@@ -80,10 +91,11 @@ def test_index_links_every_output(demo):
 
 def test_second_run_reuses_unchanged_steps(demo):
     d, _, _ = demo
-    res = runner.invoke(app, ["run", str(ROOT / "pipelines" / "demo_la.yaml"), "--workspace",
-                              str(d / "workspace"), "--set", f"la={d / 'la'}", "--set",
-                              "children=2000", "--set", "years=5", "--set",
-                              "steps.calibration.with.fail_out_of_tolerance=false"])
+    args = ["run", str(ROOT / "pipelines" / "demo_la.yaml"), "--workspace", str(d / "workspace"),
+            "--set", f"la={d / 'la'}"]
+    for s in DEMO_LA_SETS:
+        args += ["--set", s]
+    res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
     assert res.output.count("reused") >= 2
 

@@ -17,8 +17,12 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def demo_la(synthetic_la_dir):
-    """The demo LA of `make demo`: 30,000 children, 8 years, seed 1 (written by ``run_synth``)."""
-    return synthetic_la_dir(children=30000, years=8, seed=1)
+    """The demo LA of `make demo`: 30,000 children, 8 years, seed 1 (written by ``run_synth``),
+    with the last Annex A extract only. ``annex_a_months`` chooses which month ends get an
+    Annex A file and nothing else: the 903, CIN census, audits, canonical store and truth are
+    byte for byte the demo's (only the manifests' config differs), and the calibration reads no
+    Annex A. The demo's 47 earlier extracts took most of this fixture's time."""
+    return synthetic_la_dir(children=30000, years=8, seed=1, annex_a_months=1)
 
 
 @pytest.mark.slow
@@ -62,6 +66,28 @@ def test_same_arguments_give_byte_identical_files(tmp_path):
     assert a == b
     assert (tmp_path / "a" / "synth_manifest.json").read_bytes() == (
         tmp_path / "b" / "synth_manifest.json").read_bytes()
+
+
+def test_annex_a_months_changes_only_the_annex_a_files(tmp_path):
+    """Why the calibration tests above may read the demo LA with one Annex A extract: the number
+    of extracts changes which Annex A files are written and the manifests' config, nothing else."""
+    base = {"children": 150, "years": 2, "seed": 1}
+    run_synth(SynthConfig(**base, annex_a_months=3), tmp_path / "all")
+    run_synth(SynthConfig(**base, annex_a_months=1), tmp_path / "one")
+    ignore = {"synth_manifest.json", "canonical/manifest.json"}
+
+    def files(root):
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+                if p.is_file() and not p.relative_to(root).as_posix().startswith("annex_a/")
+                and p.relative_to(root).as_posix() not in ignore}
+
+    every, one = files(tmp_path / "all"), files(tmp_path / "one")
+    assert len(every) > 10 and every.keys() == one.keys()
+    assert [name for name in every if every[name] != one[name]] == []
+    assert sorted(p.name for p in (tmp_path / "one" / "annex_a").iterdir()) == [
+        "annex_a_2026-03-31.xlsx"]
+    last = (tmp_path / "all" / "annex_a" / "annex_a_2026-03-31.xlsx").read_bytes()
+    assert (tmp_path / "one" / "annex_a" / "annex_a_2026-03-31.xlsx").read_bytes() == last
 
 
 def test_refuses_to_overwrite_without_force(tmp_path):
