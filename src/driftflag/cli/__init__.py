@@ -54,8 +54,9 @@ def step_time(seconds: float) -> str:
 
 
 def _wide() -> Console:
-    """Console for tables: at least 130 columns when output is not a terminal (CI, pipes)."""
-    return out if out.is_terminal and out.width >= 130 else Console(width=max(out.width, 130))
+    """Console for tables: at least 145 columns when output is not a terminal (CI, pipes), so a
+    pipeline's summary column (beside its step, kind, status and time) keeps 80 characters."""
+    return out if out.is_terminal and out.width >= 145 else Console(width=max(out.width, 145))
 
 
 def _fail(err: Exception) -> None:
