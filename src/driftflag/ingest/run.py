@@ -431,6 +431,11 @@ def build(
             dup_list.append(_duplicate_rows(dups.assign(table=t)))
         if t in dedup and len(others):
             dup_list.append(hist.duplicate_reasons(t, reps, others))
+        # settled: its staged rows and held Annex A rows are not looked at again (the frame
+        # stays, empty, because later steps ask which tables some source described)
+        frames[t] = frames[t].iloc[0:0]
+        if t in dedup:
+            hist.release(t)
 
     def quarantine_orphans(found: list[tuple[pd.DataFrame, np.ndarray]]) -> None:
         nonlocal issues, bad, bad_ids
@@ -537,8 +542,8 @@ def _duplicates_report(dup_list: list[pd.DataFrame]) -> pd.DataFrame:
     del frames
     order = np.lexsort([codes for codes, _ in reversed(ranked)])
     out = {}
-    for (codes, names), new in zip(ranked, DUPLICATE_COLUMNS, strict=True):
-        small = codes.astype(np.int8 if len(names) < 2**7 else np.int16 if len(names) < 2**15 else np.int32)
+    for (ranks, names), new in zip(ranked, DUPLICATE_COLUMNS, strict=True):
+        small = ranks.astype(np.int8 if len(names) < 2**7 else np.int16 if len(names) < 2**15 else np.int32)
         out[new] = pd.Categorical.from_codes(small[order], dtype=pd.CategoricalDtype(names, ordered=False))
     return pd.DataFrame(out)
 
