@@ -224,9 +224,13 @@ def _orphans(table: str, df: pd.DataFrame, col: str, known: pd.Index, what: str)
     from driftflag.validate.rules import _issues
 
     bad = ~df[col].astype(object).isin(known.astype(object)).to_numpy()
-    msg = what + " " + df[col].astype("str").fillna("") + " of this " + table + " row is not in the store"
-    return _issues(table, df.reset_index(drop=True), bad, col, df[col].reset_index(drop=True), "orphan_event",
-                   msg.reset_index(drop=True))
+    # the message of the orphans only (one text per row of every table was the settling's peak
+    # memory at 150,000 children); _issues selects by position, so no copy of ``df`` either
+    msg = pd.Series(None, index=df.index, dtype=object)
+    if bad.any():
+        msg[bad] = (what + " " + df.loc[bad, col].astype("str").fillna("") + " of this " + table
+                    + " row is not in the store").to_numpy(dtype=object)
+    return _issues(table, df, bad, col, df[col], "orphan_event", msg)
 
 
 def _incomplete_children(accepted: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
