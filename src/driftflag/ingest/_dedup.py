@@ -320,6 +320,18 @@ class ExtractHistory:
             self.hids.pop(table, None)
         return self._full[table]
 
+    def column(self, table: str, col: str) -> pd.Series | None:
+        """``full(table)[col]`` (None when no held row has ``col``) without making the held rows
+        whole: the orphan checks look at one column of every table at once."""
+        if table in self._full:
+            full = self._full[table]
+            return full[col] if len(full) and col in full.columns else None
+        chunks = [c for c in self.chunks.get(table, []) if len(c)]
+        if not any(col in c.columns for c in chunks):
+            return None
+        return pd.concat([c[col].astype(object) if col in c.columns else pd.Series([None] * len(c), dtype=object)
+                          for c in chunks], ignore_index=True)
+
     def release(self, table: str) -> None:
         """Let go of ``table``'s held rows and ghosts once it is settled."""
         self._full.pop(table, None)

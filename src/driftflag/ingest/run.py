@@ -455,9 +455,9 @@ def build(
         """Orphan issues for every live row of ``t``, held Annex A rows and their repeats too."""
         rows = [frames[t]] if t in frames and len(frames[t]) else []
         if t in dedup:
-            full = hist.full(t)
-            if len(full) and col in full.columns:
-                lost = ~full[col].astype(object).isin(known.astype(object)).to_numpy()
+            held = hist.column(t, col)  # not the whole rows: every table is checked at once here
+            if held is not None:
+                lost = ~held.astype(object).isin(known.astype(object)).to_numpy()
                 if lost.any():
                     m = hist.members(t, bad_ids, lost)
                     if len(m):
