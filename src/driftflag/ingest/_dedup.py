@@ -36,6 +36,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from driftflag.ingest import reconcile as rc
+from driftflag.ingest._common import STR_DTYPE
 
 #: What a ghost keeps of its row: where it came from and when it was known.
 PROVENANCE = ("_src", "_source_file", "_source_table", "_source_row", "_year", "_seq", "_known", "_srcid")
@@ -87,13 +88,46 @@ def _compact(g: pd.DataFrame) -> pd.DataFrame:
                     _year=g["_year"].astype(np.int16), _seq=g["_seq"].astype(np.int32))
 
 
+def _src_of(df: pd.DataFrame) -> pd.Series:
+    """A staged row's ``_src`` as :func:`driftflag.ingest.to_canonical.part` makes it."""
+    return (df["_source_file"].astype(STR_DTYPE) + "\x1f" + df["_source_table"].astype(STR_DTYPE) + "\x1f"
+            + df["_source_row"].astype(STR_DTYPE)).astype(object)
+
+
+def _held_compact(held: pd.DataFrame) -> pd.DataFrame:
+    """A held row in fewer bytes: its file name as a category and no ``_src`` (a long text per
+    row, rebuilt from file, list and row by :func:`_held_restore`), when it is the one
+    ``part`` made (else the row is kept as it is)."""
+    if not len(held) or "_src" not in held.columns or "_source_file" not in held.columns:
+        return held
+    if not (_src_of(held).to_numpy() == held["_src"].to_numpy(dtype=object)).all():
+        return held
+    return held.drop(columns="_src").assign(
+        _source_file=held["_source_file"].astype(object).astype("category"))
+
+
+def _held_restore(full: pd.DataFrame, layout: pd.Series) -> pd.DataFrame:
+    """The held rows with the columns and dtypes they were staged with (see :func:`_held_compact`)."""
+    if "_source_file" in layout.index and isinstance(full["_source_file"].dtype, pd.CategoricalDtype):
+        full["_source_file"] = full["_source_file"].astype(object).astype(layout["_source_file"])
+    if "_src" in layout.index:
+        src = _src_of(full)
+        full["_src"] = src if "_src" not in full.columns else full["_src"].where(full["_src"].notna(), src)
+    cols = [*layout.index, *[c for c in full.columns if c not in layout.index]]
+    return full[cols]
+
+
 def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """Concatenate frames of the same columns, categories merged (not turned into objects)."""
     frames = [f for f in frames if len(f)] or frames[:1]
     if len(frames) == 1:
         return frames[0].reset_index(drop=True)
     out = {}
-    for c in frames[0].columns:
+    columns = list(dict.fromkeys(c for f in frames for c in f.columns))
+    # a column some frames lack (``_src`` of rows kept whole, see _held_compact) is blank there
+    frames = [f.assign(**{c: pd.Series([None] * len(f), dtype=object, index=f.index)
+                          for c in columns if c not in f.columns}) for f in frames]
+    for c in columns:
         if any(isinstance(f[c].dtype, pd.CategoricalDtype) for f in frames):
             cats = [f[c] if isinstance(f[c].dtype, pd.CategoricalDtype) else f[c].astype(object).astype("category")
                     for f in frames]
@@ -128,6 +162,7 @@ class ExtractHistory:
         self.duplicates: list[pd.DataFrame] = []  # decided while reading (allocation runs)
         self._alloc_last: pd.DataFrame | None = None  # per child: who and when last observed
         self._full: dict[str, pd.DataFrame] = {}
+        self.layout: dict[str, pd.Series] = {}  # each table's held columns and dtypes as staged
 
     # --- while reading --------------------------------------------------------------------
 
@@ -210,7 +245,8 @@ class ExtractHistory:
         held["_cls"] = new_ids
         self.n_held[table] = base + len(held)
         chunks = self.chunks.setdefault(table, [])
-        chunks.append(held.reset_index(drop=True))
+        self.layout.setdefault(table, held.dtypes)
+        chunks.append(_held_compact(held.reset_index(drop=True)))
         self.id_chunk.setdefault(table, []).append(np.full(len(held), len(chunks) - 1, dtype=np.int32))
         self.id_local.setdefault(table, []).append(np.arange(len(held), dtype=np.int64))
         # ids of in-extract firsts, for their later twins
@@ -241,8 +277,7 @@ class ExtractHistory:
         chunks = self.chunks[table]
         if len(chunks) <= 8:
             return
-        whole = pd.concat([c for c in chunks if len(c)], ignore_index=True) if any(len(c) for c in chunks) \
-            else chunks[0]
+        whole = _stack([c for c in chunks if len(c)]) if any(len(c) for c in chunks) else chunks[0]
         self.chunks[table] = [whole]
         n = len(whole)
         self.id_chunk[table] = [np.zeros(n, dtype=np.int32)]
@@ -278,12 +313,30 @@ class ExtractHistory:
         """Every held Annex A row of ``table`` (position = class id)."""
         if table not in self._full:
             parts = [c for c in self.chunks.pop(table, []) if len(c)]
-            self._full[table] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+            self._full[table] = _held_restore(_stack(parts), self.layout[table]) if parts else pd.DataFrame()
             self.id_chunk.pop(table, None)
             self.id_local.pop(table, None)
             self.hkeys.pop(table, None)
             self.hids.pop(table, None)
         return self._full[table]
+
+    def column(self, table: str, col: str) -> pd.Series | None:
+        """``full(table)[col]`` (None when no held row has ``col``) without making the held rows
+        whole: the orphan checks look at one column of every table at once."""
+        if table in self._full:
+            full = self._full[table]
+            return full[col] if len(full) and col in full.columns else None
+        chunks = [c for c in self.chunks.get(table, []) if len(c)]
+        if not any(col in c.columns for c in chunks):
+            return None
+        return pd.concat([c[col].astype(object) if col in c.columns else pd.Series([None] * len(c), dtype=object)
+                          for c in chunks], ignore_index=True)
+
+    def release(self, table: str) -> None:
+        """Let go of ``table``'s held rows and ghosts once it is settled."""
+        self._full.pop(table, None)
+        self.ghosts.pop(table, None)
+        self.chunks.pop(table, None)
 
     def members(self, table: str, bad_ids: np.ndarray, classes: np.ndarray | None = None) -> pd.DataFrame:
         """Every Annex A row of ``table`` whose source row is not quarantined, held or ghost

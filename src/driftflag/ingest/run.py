@@ -224,9 +224,13 @@ def _orphans(table: str, df: pd.DataFrame, col: str, known: pd.Index, what: str)
     from driftflag.validate.rules import _issues
 
     bad = ~df[col].astype(object).isin(known.astype(object)).to_numpy()
-    msg = what + " " + df[col].astype("str").fillna("") + " of this " + table + " row is not in the store"
-    return _issues(table, df.reset_index(drop=True), bad, col, df[col].reset_index(drop=True), "orphan_event",
-                   msg.reset_index(drop=True))
+    # the message of the orphans only (one text per row of every table was the settling's peak
+    # memory at 150,000 children); _issues selects by position, so no copy of ``df`` either
+    msg = pd.Series(None, index=df.index, dtype=object)
+    if bad.any():
+        msg[bad] = (what + " " + df.loc[bad, col].astype("str").fillna("") + " of this " + table
+                    + " row is not in the store").to_numpy(dtype=object)
+    return _issues(table, df, bad, col, df[col], "orphan_event", msg)
 
 
 def _incomplete_children(accepted: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
@@ -431,6 +435,11 @@ def build(
             dup_list.append(_duplicate_rows(dups.assign(table=t)))
         if t in dedup and len(others):
             dup_list.append(hist.duplicate_reasons(t, reps, others))
+        # settled: its staged rows and held Annex A rows are not looked at again (the frame
+        # stays, empty, because later steps ask which tables some source described)
+        frames[t] = frames[t].iloc[0:0]
+        if t in dedup:
+            hist.release(t)
 
     def quarantine_orphans(found: list[tuple[pd.DataFrame, np.ndarray]]) -> None:
         nonlocal issues, bad, bad_ids
@@ -446,9 +455,9 @@ def build(
         """Orphan issues for every live row of ``t``, held Annex A rows and their repeats too."""
         rows = [frames[t]] if t in frames and len(frames[t]) else []
         if t in dedup:
-            full = hist.full(t)
-            if len(full) and col in full.columns:
-                lost = ~full[col].astype(object).isin(known.astype(object)).to_numpy()
+            held = hist.column(t, col)  # not the whole rows: every table is checked at once here
+            if held is not None:
+                lost = ~held.astype(object).isin(known.astype(object)).to_numpy()
                 if lost.any():
                     m = hist.members(t, bad_ids, lost)
                     if len(m):
@@ -517,9 +526,11 @@ def build(
 
 def _duplicates_report(dup_list: list[pd.DataFrame]) -> pd.DataFrame:
     """The duplicate entries as ``validation/duplicates.parquet`` lists them, sorted by their
-    five columns. Why codes: at 150,000 children there are millions of entries, mostly the
-    same few file and list names; they are sorted by the ranks of their names and turned into
-    text once (a concatenation as Python strings was the ingest's peak memory)."""
+    five columns, each column a categorical of its sorted distinct texts. Why: at 150,000
+    children there are about six million entries, mostly the same few file and list names; as
+    five text columns they were the ingest's peak memory (a gigabyte and more), as integer
+    codes they are a few bytes an entry. :func:`write_duplicates` writes them as text, in
+    row groups, byte for byte what writing the text columns at once wrote."""
     cols = ["table", "_source_file", "_source_table", "_source_row", "reason"]
     frames = [f[cols] for f in dup_list if len(f)]
     if not frames or any(f[c].isna().any() for f in frames for c in cols):
@@ -527,10 +538,39 @@ def _duplicates_report(dup_list: list[pd.DataFrame]) -> pd.DataFrame:
         dups = dups.rename(columns=dict(zip(cols, DUPLICATE_COLUMNS, strict=True)))
         return dups[list(DUPLICATE_COLUMNS)].astype("str").sort_values(list(DUPLICATE_COLUMNS),
                                                                         kind="mergesort").reset_index(drop=True)
-    ranked = [_ranked_texts([f[c] for f in frames]) for c in cols]
+    ranked = []
+    for c in cols:
+        ranked.append(_ranked_texts([f[c] for f in frames]))
+        for k, f in enumerate(frames):  # each column's texts are let go once coded
+            frames[k] = f.drop(columns=c)
+    del frames
     order = np.lexsort([codes for codes, _ in reversed(ranked)])
-    return pd.DataFrame({new: pd.Series(names.take(codes[order]))
-                         for (codes, names), new in zip(ranked, DUPLICATE_COLUMNS, strict=True)})
+    out = {}
+    for (ranks, names), new in zip(ranked, DUPLICATE_COLUMNS, strict=True):
+        small = ranks.astype(np.int8 if len(names) < 2**7 else np.int16 if len(names) < 2**15 else np.int32)
+        out[new] = pd.Categorical.from_codes(small[order], dtype=pd.CategoricalDtype(names, ordered=False))
+    return pd.DataFrame(out)
+
+
+#: Rows per row group of a Parquet file: pyarrow's default (``pq.write_table``), so a file
+#: written in row groups is the same bytes as the whole table written at once.
+PARQUET_ROW_GROUP = 1024 * 1024
+
+
+def write_duplicates(dups: pd.DataFrame, path: Path) -> None:
+    """Write the duplicates report as text columns, one row group at a time: the text of only
+    one row group is ever held (the same bytes as ``_write_parquet(dups.astype("str"))``)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not any(isinstance(dups[c].dtype, pd.CategoricalDtype) for c in dups.columns):
+        _write_parquet(dups, path)
+        return
+    schema = pa.Table.from_pandas(dups.iloc[0:0].astype("str"), preserve_index=False).schema
+    with pq.ParquetWriter(path, schema, compression="zstd", write_statistics=True) as writer:
+        for i in range(0, max(len(dups), 1), PARQUET_ROW_GROUP):
+            chunk = dups.iloc[i:i + PARQUET_ROW_GROUP].astype("str").reset_index(drop=True)
+            writer.write_table(pa.Table.from_pandas(chunk, preserve_index=False, schema=schema))
 
 
 def _ranked_texts(parts: list[pd.Series]) -> tuple[np.ndarray, Any]:
@@ -539,16 +579,16 @@ def _ranked_texts(parts: list[pd.Series]) -> tuple[np.ndarray, Any]:
     codes, uniques = [], []
     for s in parts:
         if isinstance(s.dtype, pd.CategoricalDtype):
-            codes.append(s.cat.codes.to_numpy().astype(np.int64))
+            codes.append(s.cat.codes.to_numpy().astype(np.int32))
             uniques.append(np.asarray(s.cat.categories.astype(str), dtype=object))
         else:
             c, u = pd.factorize(s.astype("str").astype(object))
-            codes.append(c.astype(np.int64))
+            codes.append(c.astype(np.int32))
             uniques.append(np.asarray(u, dtype=object))
     every = np.concatenate(uniques)
     ids, distinct = pd.factorize(every)
     names = np.asarray(distinct, dtype=object)
-    rank = np.empty(len(names), dtype=np.int64)
+    rank = np.empty(len(names), dtype=np.int32)
     rank[np.argsort(names, kind="stable")] = np.arange(len(names))
     offsets = np.r_[0, np.cumsum([len(u) for u in uniques])[:-1]]
     out = np.concatenate([rank[ids[o + c]] for o, c in zip(offsets, codes, strict=True)])
@@ -650,7 +690,7 @@ def ingest(
         vdir.mkdir()
         warns = issues.loc[issues["level"] == "warning"].drop(columns="_src").reset_index(drop=True)
         _write_parquet(warns.astype("str"), vdir / "warnings.parquet")
-        _write_parquet(dups, vdir / "duplicates.parquet")
+        write_duplicates(dups, vdir / "duplicates.parquet")
         if run_gx:
             step("Great Expectations", 0, 1)
             from driftflag.validate import run_suites
