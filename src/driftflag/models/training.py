@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from driftflag._memory import release_free_memory
 from driftflag.errors import ConfigError
 from driftflag.models._build import build, calibrate, fit_in_place, fits_in_place
 from driftflag.models._errors import TrainingError
@@ -245,6 +246,7 @@ def train_models(
         else:
             encoder, categories = _labelled_encoder(panel, rows, feats, categories)
             X_all = EncodedRows(encoder.transform(panel))
+            release_free_memory()  # the float64 encoding just dropped (see driftflag._memory)
             X = _Labelled(X_all, rows)
             encoded[tuple(feats)] = (X, X_all, encoder)
         feature_names = list(X.columns)
