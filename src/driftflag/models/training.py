@@ -173,6 +173,7 @@ def _fit_one(spec: ModelSpec, X: _Labelled, y: np.ndarray, w: np.ndarray | None,
     else:
         pipe.fit(X[fit_mask] if Xf is None else Xf, yf, **kw)
     del Xf
+    release_free_memory()  # a fit's temporaries (LightGBM's in its threads' heaps): driftflag._memory
     if cal_dates:
         cal_mask = as_of.isin(pd.to_datetime(list(cal_dates))).to_numpy()
         # the ranking is learnt from the grade, the probability is calibrated to the 0/1 label the
