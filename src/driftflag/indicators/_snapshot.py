@@ -930,10 +930,13 @@ def panel(store: CaseStore, start, end, freq: str = "MS", *,
     if not dates:
         return prep.snapshot(normalise_as_of(start)).iloc[0:0]
     out = prep.frame(dates)
+    from driftflag._memory import release_free_memory
     from driftflag.indicators.coverage import feature_coverage
 
     # plain nested dicts: pandas compares attrs on concat, which a DataFrame value would break
     out.attrs["coverage"] = feature_coverage(out, prep.registry.model_features()).to_dict(orient="index")
+    del prep
+    release_free_memory()  # the months' temporaries (see driftflag._memory)
     logger.info("panel %s to %s: %d snapshots, %d rows", dates[0].date(), dates[-1].date(),
                 len(dates), len(out))
     return out

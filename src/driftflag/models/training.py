@@ -21,10 +21,18 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from driftflag._memory import release_free_memory
 from driftflag.errors import ConfigError
-from driftflag.models._build import build, calibrate
+from driftflag.models._build import build, calibrate, fit_in_place, fits_in_place
 from driftflag.models._errors import TrainingError
-from driftflag.models.encoding import FeatureEncoder, encode_features, scoring_pipeline
+from driftflag.models._matrix import EncodedRows
+from driftflag.models.encoding import (
+    CATEGORY,
+    FeatureEncoder,
+    _kind,
+    encode_features,
+    scoring_pipeline,
+)
 from driftflag.models.spec import ModelSpec
 from driftflag.models.splits import (
     Split,
@@ -37,6 +45,8 @@ from driftflag.models.splits import (
 __all__ = ["TrainConfig", "TrainingResult", "prepare_features", "train_models"]
 
 logger = logging.getLogger(__name__)
+#: the labelled rows' position in the panel (a column of the key frame only)
+_ROW = "_panel_row"
 
 
 def prepare_features(
@@ -88,7 +98,47 @@ def _coverage_decision(panel: pd.DataFrame, specs: Sequence[ModelSpec], registry
     return decision
 
 
-def _graded_rows(X: pd.DataFrame, y: np.ndarray, w: np.ndarray | None, g: np.ndarray | None, mask):
+def _labelled_keys(panel: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
+    """The labelled panel rows in training order (``as_of``, then ``child_id``): their keys, the
+    ``labels`` columns and each row's position in ``panel`` (``_ROW``). The features stay in
+    ``panel`` and are encoded once: a merged copy of every panel column was 0.3 GB at 150,000
+    children, and the rows are those of ``panel.merge(labels)`` sorted the same way."""
+    keys = panel[["child_id", "as_of"]].assign(**{_ROW: np.arange(len(panel))})
+    df = keys.merge(labels, on=["child_id", "as_of"], how="inner", validate="one_to_one")
+    df = df.sort_values(["as_of", "child_id"], kind="stable").reset_index(drop=True)
+    df.attrs = {}  # (the labels' attrs, if any: pandas copies them into every slice)
+    return df
+
+
+class _Labelled:
+    """The model matrix of the labelled rows (``df``'s order) without holding it: ``X[mask]`` is
+    the encoded panel's rows behind ``mask``, made when a fit or a score asks for them."""
+
+    def __init__(self, encoded: EncodedRows, panel_rows: np.ndarray):
+        self.encoded = encoded
+        self.panel_rows = panel_rows
+        self.columns = encoded.columns
+
+    def __getitem__(self, mask: np.ndarray) -> pd.DataFrame:
+        return self.encoded.take(self.panel_rows[mask])
+
+    def array(self, mask: np.ndarray) -> np.ndarray:
+        """``np.asarray(self[mask])``, but writeable and the caller's own."""
+        return self.encoded.take_array(self.panel_rows[mask])
+
+
+def _labelled_encoder(panel: pd.DataFrame, rows: np.ndarray, feats: list[str],
+                      categories: Mapping[str, Sequence[str]]) -> tuple[FeatureEncoder, dict[str, list[str]]]:
+    """The encoder ``encode_features`` would fit on the labelled rows (``panel``'s rows ``rows``):
+    text features without a given vocabulary learn it from those rows only, every other choice
+    reads the column's type. Returns it fitted and the vocabularies (given ones first)."""
+    learn = [f for f in feats if f not in categories and f in panel.columns and _kind(panel[f]) == CATEGORY]
+    learnt = FeatureEncoder(learn).fit(panel[learn].iloc[rows]).categories_ if learn else {}
+    enc = FeatureEncoder(feats, {**categories, **learnt}).fit(panel)
+    return enc, {**{k: list(v) for k, v in categories.items()}, **enc.categories_}
+
+
+def _graded_rows(X: _Labelled, y: np.ndarray, w: np.ndarray | None, g: np.ndarray | None, mask):
     """The rows a model learns from: as they are, or, for a graded label ``g`` in [0, 1], each row
     twice (a positive weighted ``g`` and a negative weighted ``1 - g``: the log-loss of the
     fractional label), rows of zero weight left out. Why: a 0/1 "any milestone" label saturates
@@ -106,16 +156,24 @@ def _graded_rows(X: pd.DataFrame, y: np.ndarray, w: np.ndarray | None, g: np.nda
     return Xd, yd, ww[keep]
 
 
-def _fit_one(spec: ModelSpec, X: pd.DataFrame, y: np.ndarray, w: np.ndarray | None,
+def _fit_one(spec: ModelSpec, X: _Labelled, y: np.ndarray, w: np.ndarray | None,
              as_of: pd.Series, fit_dates, cal_dates, feature_names, polarity,
              g: np.ndarray | None = None):
     fit_mask = as_of.isin(pd.to_datetime(list(fit_dates))).to_numpy()
-    Xf, yf, wf = _graded_rows(X, y, w, g, fit_mask)
+    if g is None:  # (the rows themselves are made once the pipeline says how it takes them)
+        Xf, yf, wf = None, y[fit_mask], (w[fit_mask] if w is not None else None)
+    else:
+        Xf, yf, wf = _graded_rows(X, y, w, g, fit_mask)
     if len(np.unique(yf)) < 2:
         raise TrainingError(f"{spec.name}: training months hold only one outcome class")
     pipe = build(spec, feature_names, polarity)
     kw = {"model__sample_weight": wf} if wf is not None else {}
-    pipe.fit(Xf, yf, **kw)
+    if Xf is None and fits_in_place(pipe):  # imputer and scaler work in the rows' own array
+        fit_in_place(pipe, X.array(fit_mask), X.columns, yf, **kw)
+    else:
+        pipe.fit(X[fit_mask] if Xf is None else Xf, yf, **kw)
+    del Xf
+    release_free_memory()  # a fit's temporaries (LightGBM's in its threads' heaps): driftflag._memory
     if cal_dates:
         cal_mask = as_of.isin(pd.to_datetime(list(cal_dates))).to_numpy()
         # the ranking is learnt from the grade, the probability is calibrated to the 0/1 label the
@@ -161,11 +219,10 @@ def train_models(
     panel = panel.copy(deep=False)
     panel.attrs = {}
     keep = ["child_id", "as_of", "label"] + [c for c in (weight_column, grade_column) if c]
-    df = panel.merge(labels[keep], on=["child_id", "as_of"], how="inner", validate="one_to_one")
+    df = _labelled_keys(panel, labels[keep])
     if df.empty:
         raise TrainingError("no panel row has a label: check the as-of dates of panel and labels")
-    df = df.sort_values(["as_of", "child_id"], kind="stable").reset_index(drop=True)
-    df.attrs = {}  # (the labels' attrs, if any: same reason)
+    rows = df[_ROW].to_numpy()
     splits = temporal_splits(temporal_cfg)
     baseline = next((s.name for s in specs if s.kind == "rule_baseline"), None)
     preds, open_scores, finals, names_by_spec = [], [], {}, {}
@@ -180,16 +237,19 @@ def train_models(
     coverage = _coverage_decision(panel, specs, registry, closed)
     # specs with the same features (the three shipped ones: the registry's default) share one
     # encoding of the labelled rows and of the whole panel, made once
-    encoded: dict[tuple[str, ...], tuple[pd.DataFrame, pd.DataFrame]] = {}
+    # (the whole panel encoded once, held narrow: the labelled rows' matrix is its rows ``rows``,
+    # the same numbers an encoding of the labelled rows gives, as the vocabularies are theirs)
+    encoded: dict[tuple[str, ...], tuple[_Labelled, EncodedRows, FeatureEncoder]] = {}
     for spec in specs:
         feats = [f for f in spec.resolve_features(registry.model_features()) if f not in coverage.dropped]
         if tuple(feats) in encoded:
-            X, X_all = encoded[tuple(feats)]
+            X, X_all, encoder = encoded[tuple(feats)]
         else:
-            X, categories = prepare_features(df, feats, categories)
-            X_all = prepare_features(panel, feats, categories)[0].reindex(columns=list(X.columns),
-                                                                           fill_value=0.0)
-            encoded[tuple(feats)] = (X, X_all)
+            encoder, categories = _labelled_encoder(panel, rows, feats, categories)
+            X_all = EncodedRows(encoder.transform(panel))
+            release_free_memory()  # the float64 encoding just dropped (see driftflag._memory)
+            X = _Labelled(X_all, rows)
+            encoded[tuple(feats)] = (X, X_all, encoder)
         feature_names = list(X.columns)
         pol = {**polarity}
         names_by_spec[spec.name] = feature_names
@@ -207,8 +267,8 @@ def train_models(
             # every open case of the test months, labelled or not (an audit target labels few):
             # what the worklist would have ranked, for judging against a known truth
             on = everyone["as_of"].isin(pd.to_datetime(list(split.test_as_of))).to_numpy()
-            open_scores.append(everyone.loc[on].assign(model=spec.name, fold=split.name,
-                                                       score=model.predict_proba(X_all[on])[:, 1]))
+            open_scores.append(everyone.loc[on].assign(
+                model=spec.name, fold=split.name, score=model.predict_proba(X_all.take(np.flatnonzero(on)))[:, 1]))
             logger.info("%s fold %s: %d test rows", spec.name, split.name, int(test.sum()))
         if not refit:
             continue
@@ -217,7 +277,7 @@ def train_models(
         fit_dates, cal_dates = (all_dates[:-months], all_dates[-months:]) if months else (all_dates, [])
         fitted = _fit_one(spec, X, y, w, df["as_of"], fit_dates, cal_dates, feature_names, pol, g)
         # the artefact carries its encoding: it scores a raw snapshot on its own
-        finals[spec.name] = scoring_pipeline(FeatureEncoder(feats, categories).fit(df), fitted)
+        finals[spec.name] = scoring_pipeline(FeatureEncoder(feats, categories).fit(panel), fitted)
     predictions = pd.concat(preds, ignore_index=True)
     table = MetricTable.from_predictions(predictions, k=k, baseline=baseline, n_boot=n_boot,
                                          random_state=random_state)
