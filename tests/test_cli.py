@@ -67,20 +67,23 @@ def test_long_error_stays_on_one_line():
     _assert_one_line_error(result, path)
 
 
-@pytest.mark.parametrize("given, expected", [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
-def test_the_command_makes_openmp_threads_wait_passively_unless_told(given, expected):
-    """LightGBM's threads must not spin on a shared machine: the entry point sets the wait
-    policy before any library loads OpenMP, and a value the user set wins."""
+@pytest.mark.parametrize("given, expected", [
+    ({}, "None 10000"),
+    ({"GOMP_SPINCOUNT": "300000"}, "None 300000"),
+    ({"OMP_WAIT_POLICY": "PASSIVE"}, "PASSIVE None"),
+])
+def test_the_command_bounds_how_long_openmp_threads_spin_unless_told(given, expected):
+    """LightGBM's threads must not spin long on a shared machine: the entry point bounds the
+    spin before any library loads OpenMP, and a wait setting the user made wins."""
     import os
     import subprocess
     import sys
 
     code = ("import os, sys\nimport driftflag.cli as c\nsys.argv = ['driftflag', '--help']\n"
             "try:\n    c.entry()\nexcept SystemExit:\n    pass\n"
-            "print('policy', os.environ.get('OMP_WAIT_POLICY'))\n")
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-    if given:
-        env["OMP_WAIT_POLICY"] = given
+            "print('wait', os.environ.get('OMP_WAIT_POLICY'), os.environ.get('GOMP_SPINCOUNT'))\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    env.update(given)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          check=True).stdout
-    assert out.strip().splitlines()[-1] == f"policy {expected}"
+    assert out.strip().splitlines()[-1] == f"wait {expected}"
