@@ -14,16 +14,14 @@ from pathlib import Path
 
 import pytest
 
-#: LightGBM fits with two OpenMP threads (``n_jobs=2``). By default an OpenMP thread that waits for
-#: its partner spins on a core; with two xdist workers on two cores (or any other load) the spinning
-#: thread takes the core the partner needs, and a LightGBM fit used 5x the CPU and 4x the wall
-#: time of the same fit with passive waits (benchmarks/README.md, "Test suite"). Passive waits
-#: make a fit on an idle core 15-20% slower, so threads spin briefly, then sleep (the same rule
-#: as the ``driftflag`` command: benchmarks/README.md, "OpenMP waits"). The wait changes no result
-#: (same trees), only how idle threads wait. Set before any library loads OpenMP (the workers
-#: import this file first and inherit the variable); a value already set wins.
-if "OMP_WAIT_POLICY" not in os.environ:
-    os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+#: LightGBM fits with two OpenMP threads (``n_jobs=2``); with two xdist workers on two cores a
+#: thread spinning while it waits takes the core its partner needs (a fit used 5x the CPU,
+#: benchmarks/README.md, "Test suite"). The same bounded spin as the ``driftflag`` command
+#: (driftflag._openmp), set before any library loads OpenMP (the workers import this file first
+#: and inherit the variable); a wait setting already made wins.
+from driftflag._openmp import bound_spinning  # noqa: E402
+
+bound_spinning()
 
 import synthetic_la_cache  # noqa: E402
 

@@ -103,11 +103,16 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+#: How every Parquet file driftflag writes is written (a writer in row groups uses the same, so
+#: its file is the same bytes as one written at once).
+PARQUET_OPTIONS = {"compression": "zstd", "write_statistics": True}
+
+
 def _write_parquet(df: pd.DataFrame, path: Path) -> None:
     """Write one table. Same data and same pandas/pyarrow versions give the same bytes (the
     file metadata names the library versions, so bytes differ across library upgrades)."""
     table = pa.Table.from_pandas(df, preserve_index=False)
-    pq.write_table(table, path, compression="zstd", write_statistics=True)
+    pq.write_table(table, path, **PARQUET_OPTIONS)
 
 
 def write_store(

@@ -306,18 +306,12 @@ _register_commands()
 def entry() -> None:
     """Console-script entry point: a bug still ends in one line, not a traceback, unless --debug.
 
-    LightGBM's OpenMP threads spin only briefly before they sleep while waiting for each other
-    (``GOMP_SPINCOUNT=10000``, unless the user set it or ``OMP_WAIT_POLICY``): by default a
-    waiting thread spins long enough to take the core its partner needs on a busy machine (a
-    council's shared server: one fit used 43.6 CPU s by default, 15.5 passive, 17.9 with the short
-    spin, under load 4), while sleeping at once (``PASSIVE``) makes fits on an idle machine 15-20%
-    slower (benchmarks/README.md, "OpenMP waits"). It changes no result, only how idle threads
-    wait; set before anything loads OpenMP (every library is imported inside the commands).
+    LightGBM's OpenMP threads spin only briefly before they sleep (:mod:`driftflag._openmp`),
+    set before anything loads OpenMP (every library is imported inside the commands).
     """
-    import os
+    from driftflag._openmp import bound_spinning
 
-    if "OMP_WAIT_POLICY" not in os.environ:
-        os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+    bound_spinning()
     try:
         app()
     except SystemExit:

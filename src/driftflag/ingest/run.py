@@ -32,6 +32,7 @@ from driftflag.casemodel import codes
 from driftflag.casemodel.schema import SCHEMA_VERSION, TABLE_ORDER, TABLES
 from driftflag.casemodel.store import (
     MANIFEST,
+    PARQUET_OPTIONS,
     CaseStore,
     _write_parquet,
     check_store_destination,
@@ -567,7 +568,7 @@ def write_duplicates(dups: pd.DataFrame, path: Path) -> None:
         _write_parquet(dups, path)
         return
     schema = pa.Table.from_pandas(dups.iloc[0:0].astype("str"), preserve_index=False).schema
-    with pq.ParquetWriter(path, schema, compression="zstd", write_statistics=True) as writer:
+    with pq.ParquetWriter(path, schema, **PARQUET_OPTIONS) as writer:
         for i in range(0, max(len(dups), 1), PARQUET_ROW_GROUP):
             chunk = dups.iloc[i:i + PARQUET_ROW_GROUP].astype("str").reset_index(drop=True)
             writer.write_table(pa.Table.from_pandas(chunk, preserve_index=False, schema=schema))

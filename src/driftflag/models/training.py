@@ -11,6 +11,7 @@ others and why; threshold :data:`driftflag.indicators.coverage.COVERAGE_MIN_RATI
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -277,7 +278,8 @@ def train_models(
         fit_dates, cal_dates = (all_dates[:-months], all_dates[-months:]) if months else (all_dates, [])
         fitted = _fit_one(spec, X, y, w, df["as_of"], fit_dates, cal_dates, feature_names, pol, g)
         # the artefact carries its encoding: it scores a raw snapshot on its own
-        finals[spec.name] = scoring_pipeline(FeatureEncoder(feats, categories).fit(panel), fitted)
+        # (a copy of the encoding the rows were made with: each artefact owns its encoder)
+        finals[spec.name] = scoring_pipeline(copy.deepcopy(encoder), fitted)
     predictions = pd.concat(preds, ignore_index=True)
     table = MetricTable.from_predictions(predictions, k=k, baseline=baseline, n_boot=n_boot,
                                          random_state=random_state)
