@@ -23,7 +23,9 @@ from pathlib import Path
 import pandas as pd
 
 from driftflag.errors import SourceFileError
+from driftflag.ingest._plain_csv import read_plain
 from driftflag.ingest._tabular import (
+    HEADER_SCAN_ROWS,
     READ_PROBLEM_COLUMNS,
     Records,
     csv_records,
@@ -150,6 +152,9 @@ def read_annex_a(path: Path) -> dict[str, pd.DataFrame]:
     path = Path(path)
     out: dict[str, pd.DataFrame] = {}
     if path.suffix.lower() == ".csv":
+        plain = _read_plain_list(path)
+        if plain is not None:
+            return plain
         records = csv_records(path)
         name = list_name(path.stem) or _best_list(records)
         if name is None or name not in ANNEX_A_COLUMNS:
@@ -171,6 +176,25 @@ def read_annex_a(path: Path) -> dict[str, pd.DataFrame]:
     if not out:
         raise SourceFileError(str(path), "no Annex A list sheets (named like 'List 3') found")
     return out
+
+
+def _read_plain_list(path: Path) -> dict[str, pd.DataFrame] | None:
+    """A plain CSV export (:mod:`driftflag.ingest._plain_csv`) with its header on the first line,
+    read as :func:`read_annex_a` reads it; None for any other file (read by the careful reader)."""
+    plain = read_plain(path)
+    if plain is None:
+        return None
+    head = plain.head_records(HEADER_SCAN_ROWS)
+    name = list_name(path.stem) or _best_list(head)
+    if name is None or name not in ANNEX_A_COLUMNS:
+        return None
+    wanted = ANNEX_A_COLUMNS[name]
+    if find_header_row(head, {norm_header(c) for c in wanted} | set(_ALIASES)) != 0:
+        return None
+    cols = match_columns(head[0], wanted)
+    if any(c not in cols.values() for c in REQUIRED[name]):
+        return None
+    return {name: _complete(plain.frame(cols, source_file=str(path), source_table=name), wanted)}
 
 
 def _best_list(records: list) -> str | None:
