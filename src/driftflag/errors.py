@@ -30,6 +30,10 @@ class SourceFileError(DriftflagError):
         self.reason = reason
         super().__init__(f"{source}: {reason}")
 
+    def __reduce__(self) -> tuple:
+        # rebuilt from its two parts when it crosses processes (the ingest reads ahead in one)
+        return type(self), (self.source, self.reason)
+
 
 class CalibrationError(DriftflagError):
     """Calibration could not be computed from the files given."""

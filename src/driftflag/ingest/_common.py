@@ -19,6 +19,17 @@ logger = logging.getLogger(__name__)
 #: dtype of every value read from a return: pandas' string dtype, missing values as NaN.
 STR_DTYPE = pd.StringDtype(na_value=np.nan)
 
+
+
+def constant_text(text: str | None, n: int) -> pd.Series:
+    """``pd.Series([text] * n, dtype=STR_DTYPE)`` built by pyarrow without a Python list: the
+    staging gives every part of every row of 48 monthly extracts its constant columns (the
+    visit type, blanks for the columns a return lacks), tens of millions of cells."""
+    import pyarrow as pa
+
+    return pd.Series(pd.array(pa.repeat(pa.scalar(text, pa.large_string()), n), dtype=STR_DTYPE))
+
+
 _LABEL_RE = re.compile(r"(?<!\d)(\d{4})-(\d{2})(?!\d)")
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from driftflag.ingest._common import STR_DTYPE
+from driftflag.ingest._common import STR_DTYPE, constant_text
 
 _BOM = b"\xef\xbb\xbf"
 #: ASCII bytes Python's ``str.strip`` treats as whitespace and pyarrow's
@@ -70,17 +70,13 @@ class PlainCsv:
                 for pos, name in columns.items()}
         df = pd.DataFrame(data, columns=list(columns.values()))
         n = len(where)
-
-        def same(text: str | None) -> pd.arrays.ArrowStringArray:
-            return pd.array(pa.repeat(pa.scalar(text, pa.large_string()), n), dtype=STR_DTYPE)
-
-        df["_source_file"] = same(source_file)
-        df["_source_table"] = same(source_table)
+        df["_source_file"] = constant_text(source_file, n).array
+        df["_source_table"] = constant_text(source_table, n).array
         df["_source_row"] = pd.array(pa.array(where + 1).cast(pa.large_string()), dtype=STR_DTYPE)
         from driftflag.ingest._tabular import READ_PROBLEM_COLUMNS
 
         for col in READ_PROBLEM_COLUMNS:
-            df[col] = same(None)
+            df[col] = constant_text(None, n).array
         return df
 
 

@@ -40,6 +40,7 @@ from driftflag.casemodel.store import (
     staged_store,
 )
 from driftflag.errors import DriftflagError, SourceFileError
+from driftflag.ingest import _read_ahead
 from driftflag.ingest import reconcile as rc
 from driftflag.ingest import to_canonical as tc
 from driftflag.ingest.detect import SourceFile, detect_sources
@@ -51,9 +52,6 @@ QUARANTINE_DIR = "quarantine"
 VALIDATION_DIR = "validation"
 DUPLICATE_COLUMNS = ("table", "source_file", "source_table", "source_row", "reason")
 Progress = Callable[[str, int, int], None]
-#: Staged rows read before they are checked together: large enough that per-call costs do not
-#: count, small enough that a batch of extracts stays a small part of the memory.
-CHECK_BATCH_ROWS = 250_000
 
 
 @dataclass
@@ -206,6 +204,49 @@ def read_annex_a_exports(srcs: list[SourceFile], extract: date) -> tuple[dict[st
     return tc.stage_annex_a(lists, codes.collection_year_of(when), pd.Timestamp(when)), counts
 
 
+def read_unit(unit: list[SourceFile], extract: date) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    """Read and stage one reading unit (see :func:`annex_a_extracts`); returns (parts per
+    canonical table, rows read per file)."""
+    if len(unit) == 1 and not _is_annex_a_export(unit[0]):
+        staged, n = read_source(unit[0], extract)
+        return staged, {str(unit[0].path): n}
+    return read_annex_a_exports(unit, extract)
+
+
+@dataclass
+class CheckedUnit:
+    """One reading unit read, staged and checked (:func:`check_unit`)."""
+
+    frames: dict[str, pd.DataFrame]  # checked rows per table; ``_srcid`` numbered from 0
+    issues: list[pd.DataFrame]
+    duplicates: list[pd.DataFrame]  # within-file duplicate entries
+    read: dict[str, int]  # rows read per file
+    staged: dict[str, int]  # source rows staged per file
+    n_rows: int  # source rows staged (``_srcid`` 0 .. n_rows - 1)
+
+
+def check_unit(unit: list[SourceFile], extract: date) -> CheckedUnit:
+    """Read, stage and check one reading unit: its row rules and within-file duplicates. Needs
+    nothing from the other units (every rule looks at one row or one file at a time), so it
+    may run in another process (:mod:`driftflag.ingest._read_ahead`); the caller numbers the
+    unit's source rows after those of the units before it."""
+    staged, counts = read_unit(unit, extract)
+    staged = {t: df for t, df in staged.items() if len(df)}
+    if not staged:
+        return CheckedUnit({}, [], [], counts, {}, 0)
+    # one id per source row of this unit (a row gives parts to several tables)
+    srcs = pd.concat([df[["_src", "_source_file"]] for df in staged.values()], ignore_index=True)
+    codes_, uniq = pd.factorize(srcs["_src"].astype(object))
+    firsts = srcs.iloc[pd.Series(codes_).drop_duplicates().index]
+    n_staged = {str(f): int(n) for f, n in firsts["_source_file"].astype(object).value_counts().items()}
+    lookup = pd.Series(np.arange(len(uniq), dtype=np.int64), index=pd.Index(uniq, dtype=object))
+    for df in staged.values():
+        df["_srcid"] = lookup.loc[df["_src"].astype(object)].to_numpy()
+    del srcs, lookup
+    frames, issues, dups = _check_unit(staged, pd.Timestamp(extract))
+    return CheckedUnit(frames, issues, dups, counts, n_staged, len(uniq))
+
+
 # --- the run ------------------------------------------------------------------------------------
 
 def _drop(frames: dict[str, pd.DataFrame], bad: set[str]) -> None:
@@ -336,7 +377,6 @@ def build(
     """
     from driftflag.ingest._dedup import ExtractHistory
 
-    extract = pd.Timestamp(extract_date)
     step = progress or (lambda _m, _i, _n: None)
     parts: dict[str, list[pd.DataFrame]] = {}
     read_counts: dict[str, int] = {}
@@ -347,65 +387,26 @@ def build(
     units = annex_a_extracts(sources, extract_date)
     hist = ExtractHistory(stream_allocations=_extracts_in_order(units, extract_date))
     next_id = 0
-    pending: list[dict[str, pd.DataFrame]] = []
-    pending_rows = 0
-    pending_shape: dict[str, tuple[str, ...]] = {}
-
-    def take_batch() -> None:
-        """Check the units read since the last batch together (the rules look at one row or
-        one file at a time; a batch only saves per-call costs) and de-duplicate them."""
-        nonlocal pending, pending_rows
-        if not pending:
-            return
-        staged = {t: pd.concat([u[t] for u in pending if t in u], ignore_index=True)
-                  for t in TABLE_ORDER if any(t in u for u in pending)}
-        pending, pending_rows = [], 0
-        frames_u, issues_u, dups_u = _check_unit(staged, extract)
-        del staged
-        issue_list.extend(issues_u)
-        dup_list.extend(dups_u)
-        kids = frames_u.get("children")
-        if kids is not None and "_rhi_offered" in kids.columns:
-            has = kids["_rhi_offered"].notna() | kids["_rhi_accepted"].notna()
-            rhi_obs.append(kids.loc[has, ["child_id", "_known", "_rhi_offered", "_rhi_accepted", "_srcid"]])
-        for t, df in frames_u.items():
-            parts.setdefault(t, []).append(hist.add(t, df))
-
+    ahead = _read_ahead.wanted([s.path for s in sources])
     i = 0
-    for unit in units:
+    for unit, got in zip(units, _read_ahead.units_in_order(check_unit, units, extract_date, ahead=ahead),
+                         strict=True):
         step(f"reading {unit[0].path.name}", i, len(sources))
         i += len(unit)
-        if len(unit) == 1 and not _is_annex_a_export(unit[0]):
-            staged, n = read_source(unit[0], extract_date)
-            counts = {str(unit[0].path): n}
-        else:
-            staged, counts = read_annex_a_exports(unit, extract_date)
-        for f, n in counts.items():
+        for f, n in got.read.items():
             read_counts[f] = read_counts.get(f, 0) + n
-        staged = {t: df for t, df in staged.items() if len(df)}
-        if not staged:
-            continue
-        # one id per source row of this unit (a row gives parts to several tables)
-        srcs = pd.concat([df[["_src", "_source_file"]] for df in staged.values()], ignore_index=True)
-        codes_, uniq = pd.factorize(srcs["_src"].astype(object))
-        firsts = srcs.iloc[pd.Series(codes_).drop_duplicates().index]
-        for f, n in firsts["_source_file"].astype(object).value_counts().items():
-            staged_counts[str(f)] = staged_counts.get(str(f), 0) + int(n)
-        lookup = pd.Series(np.arange(len(uniq), dtype=np.int64) + next_id, index=pd.Index(uniq, dtype=object))
-        next_id += len(uniq)
-        for df in staged.values():
-            df["_srcid"] = lookup.loc[df["_src"].astype(object)].to_numpy()
-        del srcs, lookup
-        shape = {t: tuple(df.columns) for t, df in staged.items()}
-        if pending and shape != pending_shape:
-            take_batch()  # checked together only if alike: a rule sees the columns a unit has
-        pending_shape = shape
-        pending.append(staged)
-        pending_rows += sum(len(df) for df in staged.values())
-        del staged
-        if pending_rows >= CHECK_BATCH_ROWS:
-            take_batch()
-    take_batch()
+        for f, n in got.staged.items():
+            staged_counts[f] = staged_counts.get(f, 0) + n
+        issue_list.extend(got.issues)
+        dup_list.extend(got.duplicates)
+        for t, df in got.frames.items():
+            df["_srcid"] += next_id  # the unit's own row ids, after those of the units before
+            if t == "children" and "_rhi_offered" in df.columns:
+                has = df["_rhi_offered"].notna() | df["_rhi_accepted"].notna()
+                rhi_obs.append(df.loc[has, ["child_id", "_known", "_rhi_offered", "_rhi_accepted", "_srcid"]])
+            parts.setdefault(t, []).append(hist.add(t, df))
+        next_id += got.n_rows
+        del got
     step("checking rows", len(sources), len(sources))
     dup_list.extend(hist.take_duplicates())
 

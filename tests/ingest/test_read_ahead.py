@@ -1,0 +1,75 @@
+"""Reading ahead in a second process (``ingest/_read_ahead.py``) changes nothing but the time:
+the same store, quarantine, warnings and duplicates report byte for byte, and a file that cannot
+be read gives the same one-line error, with nothing written."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from driftflag.errors import SourceFileError
+from driftflag.ingest import _read_ahead
+from driftflag.ingest.run import ingest
+
+EXTRACT = date(2026, 3, 31)
+CREATED = datetime(2026, 4, 1, 9, 0)
+FORMATS = ("ssda903", "cin_census", "annex_a", "audits")
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and "gx" not in p.parts}
+
+
+def _run(la: Path, store: Path, monkeypatch: pytest.MonkeyPatch, ahead: str):
+    monkeypatch.setenv(_read_ahead.ENV_READ_AHEAD, ahead)
+    return ingest([la / f for f in FORMATS], store, extract_date=EXTRACT, created_at=CREATED, run_gx=False)
+
+
+@pytest.mark.slow
+def test_reading_ahead_gives_the_same_store_byte_for_byte(messy_la: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    here = _run(messy_la, tmp_path / "here", monkeypatch, "0")
+    ahead = _run(messy_la, tmp_path / "ahead", monkeypatch, "1")
+    a, b = _files(here.store_path), _files(ahead.store_path)
+    assert a.keys() == b.keys() and any(k.startswith("quarantine") for k in a)
+    assert [k for k in a if a[k] != b[k]] == []
+    assert here.accounting.equals(ahead.accounting)
+
+
+def test_a_file_read_ahead_that_cannot_be_read_stops_the_ingest_with_its_line(
+        tiny_la: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    la = tmp_path / "la"
+    for f in ("ssda903", "annex_a"):
+        shutil.copytree(tiny_la / f, la / f)
+    bad = sorted((la / "annex_a").glob("*list_6.csv"))[-1]
+    bad.write_bytes(b"\x00\x01not a csv")
+    monkeypatch.setenv(_read_ahead.ENV_READ_AHEAD, "1")
+    with pytest.raises(SourceFileError) as e:
+        ingest([la / "ssda903", la / "annex_a"], tmp_path / "store", extract_date=EXTRACT, created_at=CREATED,
+               run_gx=False)
+    assert str(e.value).startswith(str(bad)) and "NUL byte" in str(e.value)
+    assert not (tmp_path / "store").exists()
+
+
+def test_a_source_file_error_crosses_processes_whole() -> None:
+    e = pickle.loads(pickle.dumps(SourceFileError("la/x.csv", "no header row")))
+    assert (e.source, e.reason, str(e)) == ("la/x.csv", "no header row", "la/x.csv: no header row")
+
+
+def test_reading_ahead_is_for_large_returns_on_two_cores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    small = tmp_path / "small.csv"
+    small.write_bytes(b"x" * 1000)
+    monkeypatch.delenv(_read_ahead.ENV_READ_AHEAD, raising=False)
+    monkeypatch.setattr(_read_ahead.os, "cpu_count", lambda: 2)
+    assert not _read_ahead.wanted([small])
+    monkeypatch.setattr(_read_ahead, "READ_AHEAD_MIN_BYTES", 500)
+    assert _read_ahead.wanted([small])
+    monkeypatch.setattr(_read_ahead.os, "cpu_count", lambda: 1)
+    assert not _read_ahead.wanted([small])
+    monkeypatch.setenv(_read_ahead.ENV_READ_AHEAD, "1")
+    assert _read_ahead.wanted([small])
