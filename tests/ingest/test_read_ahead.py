@@ -73,3 +73,24 @@ def test_reading_ahead_is_for_large_returns_on_two_cores(tmp_path: Path, monkeyp
     assert not _read_ahead.wanted([small])
     monkeypatch.setenv(_read_ahead.ENV_READ_AHEAD, "1")
     assert _read_ahead.wanted([small])
+
+
+def test_a_callers_script_without_a_main_guard_can_read_ahead(tiny_la: Path, tmp_path: Path) -> None:
+    """The second process does not import the caller's script again (multiprocessing would,
+    and an unguarded script calling the ingest would then fail)."""
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "council_script.py"
+    script.write_text(
+        "from datetime import date, datetime\n"
+        "from driftflag.stages import ingest\n"
+        f"r = ingest([{str(tiny_la / 'ssda903')!r}, {str(tiny_la / 'annex_a')!r}], {str(tmp_path / 'store')!r},\n"
+        "           extract_date=date(2026, 3, 31), created_at=datetime(2026, 4, 1, 9, 0),\n"
+        "           great_expectations=False)\n"
+        "print('rows', int(r.accounting['rows_read'].sum()))\n")
+    env = {**os.environ, _read_ahead.ENV_READ_AHEAD: "1"}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("rows ") == 1 and int(done.stdout.split()[-1]) > 0

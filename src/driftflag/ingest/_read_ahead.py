@@ -1,23 +1,30 @@
 """Reading the next return while the last one is checked: the ingest on two cores.
 
-The ingest reads and stages each file (or the lists of one Annex A extract), then checks its
-rows and sets aside its repeats. Reading and staging a unit needs nothing from the units
-before it, so a second process can read unit ``i + 1`` while this one checks unit ``i``: on
-a machine with two cores the two halves overlap instead of taking turns (the ingest was one
+The ingest reads, stages and checks each file (or the lists of one Annex A extract), then sets
+aside its repeats. Reading, staging and checking a unit needs nothing from the units before it,
+so a second process can do unit ``i + 1`` while this one sets aside the repeats of unit ``i``:
+on a machine with two cores the two halves overlap instead of taking turns (the ingest was one
 busy core: CPU seconds equal to wall seconds at every size, benchmarks/README.md).
 
-The units come back in their order, whatever finishes first, and each is exactly what reading
-it here gives (it is the same function, run in another interpreter); a file that cannot be
-read raises its :class:`~driftflag.errors.SourceFileError` here, when its turn comes. Small
-ingests (a few megabytes of returns: the tests, a first look at a council's files) are read
-in this process, because starting an interpreter costs more than it saves.
+The second process is ``python -m driftflag.ingest._read_ahead``, given each unit through a pipe
+and answering through another (pickles, in order). It is not a ``multiprocessing`` worker on
+purpose: those start by importing the caller's main script again, and a council's own script
+calling :func:`driftflag.stages.ingest` without an ``if __name__ == "__main__"`` guard would
+then fail. Each unit comes back exactly as reading it here gives it (the same function, run in
+another interpreter); a file that cannot be read raises its
+:class:`~driftflag.errors.SourceFileError` here, when its turn comes. Small ingests (a few
+megabytes of returns: the tests, a first look at a council's files) are read in this process,
+because starting an interpreter costs more than it saves.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pickle
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -60,18 +67,57 @@ def units_in_order(read: Callable[[Any, date], Any], units: list[Any], extract: 
         for unit in units:
             yield read(unit, extract)
         return
-    import multiprocessing
+    proc = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    finished = False
+    try:
+        sent = 0
+        for i in range(len(units)):
+            while sent < len(units) and sent <= i + READ_AHEAD_UNITS:
+                pickle.dump((read, units[sent], extract), proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                proc.stdin.flush()
+                sent += 1
+            try:
+                status, value = pickle.load(proc.stdout)
+            except EOFError:
+                raise RuntimeError(f"the ingest's reading process stopped (exit code {proc.wait()})") from None
+            if status == "error":
+                raise value
+            yield value
+        finished = True
+    finally:
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
+        if not finished:
+            proc.kill()
+        proc.wait()
+        proc.stdout.close()
 
-    # spawn, not fork: pyarrow's and OpenMP's threads do not survive a fork
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        queued: list[Future] = []
-        nxt = 0
+
+def serve() -> None:
+    """The second process: read ``(function, unit, extract)`` requests from stdin until it
+    closes, answer each with ``("ok", result)`` or ``("error", exception)`` on stdout."""
+    requests, answers = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing but answers may reach the answers' pipe
+    while True:
         try:
-            for _ in range(len(units)):
-                while nxt < len(units) and len(queued) <= READ_AHEAD_UNITS:
-                    queued.append(pool.submit(read, units[nxt], extract))
-                    nxt += 1
-                yield queued.pop(0).result()
-        finally:
-            for f in queued:
-                f.cancel()
+            read, unit, extract = pickle.load(requests)
+        except EOFError:
+            return
+        try:
+            answer: tuple[str, Any] = ("ok", read(unit, extract))
+        except Exception as e:  # handed to the caller, which raises it in its own process
+            answer = ("error", e)
+        try:
+            data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as e:  # an exception that cannot cross processes: its text does
+            data = pickle.dumps(("error", RuntimeError(f"{type(answer[1]).__name__}: {answer[1]} ({e})")))
+        try:
+            answers.write(data)
+            answers.flush()
+        except BrokenPipeError:
+            return
+
+
+if __name__ == "__main__":
+    serve()
