@@ -239,10 +239,12 @@ def check_unit(unit: list[SourceFile], extract: date) -> CheckedUnit:
     codes_, uniq = pd.factorize(srcs["_src"].astype(object))
     firsts = srcs.iloc[pd.Series(codes_).drop_duplicates().index]
     n_staged = {str(f): int(n) for f, n in firsts["_source_file"].astype(object).value_counts().items()}
-    lookup = pd.Series(np.arange(len(uniq), dtype=np.int64), index=pd.Index(uniq, dtype=object))
+    # the codes of the factorisation are the ids, row for row in the frames' order
+    at = 0
     for df in staged.values():
-        df["_srcid"] = lookup.loc[df["_src"].astype(object)].to_numpy()
-    del srcs, lookup
+        df["_srcid"] = codes_[at:at + len(df)].astype(np.int64)
+        at += len(df)
+    del srcs
     frames, issues, dups = _check_unit(staged, pd.Timestamp(extract))
     return CheckedUnit(frames, issues, dups, counts, n_staged, len(uniq))
 
