@@ -415,6 +415,11 @@ _ALLOCATION_ROWS: dict[str, tuple[str, str | None]] = {
 }
 
 
+#: What an allocation observation is made of (see :func:`part`).
+_ALLOCATION_COLUMNS = ("Child Unique ID", "Allocated Team", "Allocated Worker", "_source_file", "_source_table",
+                       "_source_row", *READ_PROBLEM_COLUMNS)
+
+
 def _allocation_as_at_extract(lists: dict[str, pd.DataFrame], extract: pd.Timestamp,
                               fmt: str, year: int) -> pd.DataFrame | None:
     """One allocation observation per child, valid from the extract date: the team and worker
@@ -434,7 +439,10 @@ def _allocation_as_at_extract(lists: dict[str, pd.DataFrame], extract: pd.Timest
             continue
         df = df.reset_index(drop=True)
         ok = df["Allocated Team"].notna() & df["Allocated Worker"].notna() & df["Child Unique ID"].notna()
-        a = df.loc[ok].reset_index(drop=True)
+        # only what the observation is made of: the lists' other columns were sorted and
+        # concatenated for nothing (half the staging of a large extract)
+        keep = [c for c in (*_ALLOCATION_COLUMNS, event, end) if c and c in df.columns]
+        a = df.loc[ok, list(dict.fromkeys(keep))].reset_index(drop=True)
         ev = parse_dates(a[event].astype("str")) if event in a else pd.Series(pd.NaT, index=a.index)
         ended = parse_dates(a[end].astype("str")) if end and end in a else pd.Series(pd.NaT, index=a.index)
         a["_open"] = (end is not None) & ended.isna()
