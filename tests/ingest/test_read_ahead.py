@@ -94,3 +94,30 @@ def test_a_callers_script_without_a_main_guard_can_read_ahead(tiny_la: Path, tmp
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count("rows ") == 1 and int(done.stdout.split()[-1]) > 0
+
+
+def test_without_an_interpreter_to_start_the_units_are_read_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_process(*_a, **_k):
+        raise OSError("no interpreter")
+
+    monkeypatch.setattr(_read_ahead.subprocess, "Popen", no_process)
+    got = list(_read_ahead.units_in_order(_double, [1, 2, 3], EXTRACT, ahead=True))
+    assert got == [2, 4, 6]
+
+
+def _double(unit: int, _extract: date) -> int:
+    return 2 * unit
+
+
+def test_units_come_back_in_order_from_the_second_process() -> None:
+    import operator
+
+    units = [(k, 10 * k) for k in range(7)]
+    got = list(_read_ahead.units_in_order(operator.getitem, units, 1, ahead=True))
+    assert got == [0, 10, 20, 30, 40, 50, 60]
+
+
+def test_a_unit_the_second_process_cannot_take_is_an_error_here() -> None:
+    """A request it cannot even unpickle (a function it cannot import) comes back as an error."""
+    with pytest.raises(ModuleNotFoundError):
+        list(_read_ahead.units_in_order(_double, [1, 2], EXTRACT, ahead=True))

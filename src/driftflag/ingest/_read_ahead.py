@@ -67,14 +67,21 @@ def units_in_order(read: Callable[[Any, date], Any], units: list[Any], extract: 
         for unit in units:
             yield read(unit, extract)
         return
-    proc = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    except (OSError, ValueError):  # no interpreter to start (an embedded Python): read here
+        proc = None
+    if proc is None or proc.stdin is None or proc.stdout is None:
+        for unit in units:
+            yield read(unit, extract)
+        return
     finished = False
     try:
         sent = 0
         for i in range(len(units)):
             while sent < len(units) and sent <= i + READ_AHEAD_UNITS:
-                pickle.dump((read, units[sent], extract), proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                request = pickle.dumps((read, units[sent], extract), protocol=pickle.HIGHEST_PROTOCOL)
+                proc.stdin.write(len(request).to_bytes(8, "little") + request)  # framed: see serve()
                 proc.stdin.flush()
                 sent += 1
             try:
@@ -95,16 +102,25 @@ def units_in_order(read: Callable[[Any, date], Any], units: list[Any], extract: 
 
 
 def serve() -> None:
-    """The second process: read ``(function, unit, extract)`` requests from stdin until it
-    closes, answer each with ``("ok", result)`` or ``("error", exception)`` on stdout."""
+    """The second process: read ``(function, unit, extract)`` requests from stdin (each an
+    8-byte length, then its pickle) until it closes, answer each with ``("ok", result)`` or
+    ``("error", exception)`` pickled on stdout."""
+    import signal
+
+    # Ctrl-C reaches the whole process group: the ingest stops, then closes or kills this
+    # process; it must not print a traceback of its own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     requests, answers = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but answers may reach the answers' pipe
     while True:
-        try:
-            read, unit, extract = pickle.load(requests)
-        except EOFError:
+        size = requests.read(8)
+        if len(size) < 8:
             return
+        request = requests.read(int.from_bytes(size, "little"))
         try:
+            # unpickled whole from its frame, so a request that cannot be (a function this
+            # process cannot import) is answered with its error and the next one still read
+            read, unit, extract = pickle.loads(request)
             answer: tuple[str, Any] = ("ok", read(unit, extract))
         except Exception as e:  # handed to the caller, which raises it in its own process
             answer = ("error", e)
