@@ -29,6 +29,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from driftflag.errors import DriftflagError
+
 #: Returns smaller than this (all files together) are read in this process.
 READ_AHEAD_MIN_BYTES = 64 * 1024 * 1024
 #: Units read before their turn: one is enough to keep the second core busy; more would hold
@@ -87,7 +89,8 @@ def units_in_order(read: Callable[[Any, date], Any], units: list[Any], extract: 
             try:
                 status, value = pickle.load(proc.stdout)
             except EOFError:
-                raise RuntimeError(f"the ingest's reading process stopped (exit code {proc.wait()})") from None
+                raise DriftflagError(f"the ingest's reading process stopped (exit code {proc.wait()}; "
+                                     f"{ENV_READ_AHEAD}=0 reads in one process)") from None
             if status == "error":
                 raise value
             yield value
