@@ -109,9 +109,12 @@ def _double(unit: int, _extract: date) -> int:
     return 2 * unit
 
 
-def test_units_come_back_in_order_from_the_second_process() -> None:
+@pytest.mark.parametrize("processes", [1, 2, 3])
+def test_units_come_back_in_order_from_the_reading_processes(processes: int,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     import operator
 
+    monkeypatch.setattr(_read_ahead, "read_ahead_processes", lambda: processes)
     units = [(k, 10 * k) for k in range(7)]
     got = list(_read_ahead.units_in_order(operator.getitem, units, 1, ahead=True))
     assert got == [0, 10, 20, 30, 40, 50, 60]

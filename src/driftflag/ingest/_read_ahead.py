@@ -2,12 +2,13 @@
 
 The ingest reads, stages and checks each file (or the lists of one Annex A extract), then sets
 aside its repeats. Reading, staging and checking a unit needs nothing from the units before it,
-so a second process can do unit ``i + 1`` while this one sets aside the repeats of unit ``i``:
-on a machine with two cores the two halves overlap instead of taking turns (the ingest was one
-busy core: CPU seconds equal to wall seconds at every size, benchmarks/README.md).
+so other processes (one per core, at most two) do the next units while this one sets aside the
+repeats of unit ``i``: on a machine with two cores the work overlaps instead of taking turns (the
+ingest was one busy core: CPU seconds equal to wall seconds at every size, benchmarks/README.md;
+the reading is most of the work, so two read while this process mostly waits).
 
-The second process is ``python -m driftflag.ingest._read_ahead``, given each unit through a pipe
-and answering through another (pickles, in order). It is not a ``multiprocessing`` worker on
+Each reading process is ``python -m driftflag.ingest._read_ahead``, given units through a pipe
+and answering through another (pickles, in the order asked). It is not a ``multiprocessing`` worker on
 purpose: those start by importing the caller's main script again, and a council's own script
 calling :func:`driftflag.stages.ingest` without an ``if __name__ == "__main__"`` guard would
 then fail. Each unit comes back exactly as reading it here gives it (the same function, run in
@@ -62,32 +63,41 @@ def wanted(paths: list[Path]) -> bool:
 
 def units_in_order(read: Callable[[Any, date], Any], units: list[Any], extract: date, *,
                    ahead: bool) -> Iterator[Any]:
-    """``read(unit, extract)`` for every unit, in order; with ``ahead``, computed in a second
-    process up to :data:`READ_AHEAD_UNITS` units before they are asked for. ``read`` must be a
-    module-level function (it is pickled by name)."""
+    """``read(unit, extract)`` for every unit, in order; with ``ahead``, computed in other
+    processes (:func:`read_ahead_processes`, unit ``i`` by process ``i % n``), each up to
+    :data:`READ_AHEAD_UNITS` units before they are asked for. ``read`` must be a module-level
+    function (it is pickled by name)."""
     if not ahead or len(units) < 2:
         for unit in units:
             yield read(unit, extract)
         return
+    procs: list[subprocess.Popen] = []
     try:
-        proc = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        for _ in range(min(read_ahead_processes(), len(units))):
+            procs.append(subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
+                                          stdout=subprocess.PIPE))
     except (OSError, ValueError):  # no interpreter to start (an embedded Python): read here
-        proc = None
-    if proc is None or proc.stdin is None or proc.stdout is None:
+        _stop(procs, kill=True)
+        procs = []
+    if not procs:
         for unit in units:
             yield read(unit, extract)
         return
+    n = len(procs)
     finished = False
     try:
         sent = 0
         for i in range(len(units)):
-            while sent < len(units) and sent <= i + READ_AHEAD_UNITS:
+            while sent < len(units) and sent <= i + n * READ_AHEAD_UNITS:
                 request = pickle.dumps((read, units[sent], extract), protocol=pickle.HIGHEST_PROTOCOL)
-                proc.stdin.write(len(request).to_bytes(8, "little") + request)  # framed: see serve()
-                proc.stdin.flush()
+                stdin = procs[sent % n].stdin
+                assert stdin is not None
+                stdin.write(len(request).to_bytes(8, "little") + request)  # framed: see serve()
+                stdin.flush()
                 sent += 1
+            proc = procs[i % n]  # unit i went to process i % n, which answers in the order asked
             try:
-                status, value = pickle.load(proc.stdout)
+                status, value = pickle.load(proc.stdout)  # type: ignore[arg-type]
             except EOFError:
                 raise DriftflagError(f"the ingest's reading process stopped (exit code {proc.wait()}; "
                                      f"{ENV_READ_AHEAD}=0 reads in one process)") from None
@@ -96,12 +106,26 @@ def units_in_order(read: Callable[[Any, date], Any], units: list[Any], extract: 
             yield value
         finished = True
     finally:
-        with contextlib.suppress(OSError):
-            proc.stdin.close()
-        if not finished:
+        _stop(procs, kill=not finished)
+
+
+def read_ahead_processes() -> int:
+    """Processes reading ahead: one per core, at most two (the ingest's own process sets the
+    repeats aside meanwhile; more would hold more staged rows for little gain)."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _stop(procs: list[subprocess.Popen], *, kill: bool) -> None:
+    for proc in procs:
+        if proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+        if kill:
             proc.kill()
+    for proc in procs:
         proc.wait()
-        proc.stdout.close()
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def serve() -> None:
