@@ -23,6 +23,7 @@ from driftflag._openmp import bound_spinning  # noqa: E402
 
 bound_spinning()
 
+import suite_timeline  # noqa: E402
 import synthetic_la_cache  # noqa: E402
 
 _MLRUNS = Path.cwd() / "mlruns"
@@ -120,6 +121,14 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
 
     config.option.loadscopereorder = False  # keep the longest-first order of the collection
     return ModuleOrPackageScheduling(config, log)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """``DRIFTFLAG_SUITE_TIMELINE=<folder>``: record where each worker's time goes
+    (``suite_timeline.py``; off by default)."""
+    if os.environ.get(suite_timeline.ENV):
+        config.pluginmanager.register(suite_timeline.TimelineRecorder(_xdist_group),
+                                      "driftflag-suite-timeline")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
