@@ -3,9 +3,10 @@
 Runs the same three pipeline files as ``make demo`` (synthetic LA, train, monthly audit) with
 ``--set`` overrides that point them at a temporary folder and small LAs: the LA pipeline on a
 400-child LA of its own, the train and month pipelines on the suite's cached 2,000-child LA (the
-synth step's own output for those settings, shared with the fairness gate's tests). The promotion gate
-may refuse a challenger on so little data; the rule baseline is then the champion, so the
-month runs without naming a version (issue 12: always a champion the council can defend).
+synth step's output for those settings but with 6 Annex A extracts instead of 48, shared with
+the fairness gate's tests). The promotion gate may refuse a challenger on so little data; the
+rule baseline is then the champion, so the month runs without naming a version (issue 12:
+always a champion the council can defend).
 """
 
 from __future__ import annotations
