@@ -23,6 +23,7 @@ from driftflag._openmp import bound_spinning  # noqa: E402
 
 bound_spinning()
 
+import suite_timeline  # noqa: E402
 import synthetic_la_cache  # noqa: E402
 
 _MLRUNS = Path.cwd() / "mlruns"
@@ -56,22 +57,26 @@ def synthetic_la_dir():
 #: Spark session, the web app's month) are shared by several modules: under xdist each runs on one
 #: worker, so they are built once.
 _ONE_WORKER_PACKAGES = frozenset({"fairness", "monitoring", "spark", "web", "worklist"})
-#: The longest groups measured (``--durations``), started first so that no worker is left running
-#: one of them alone at the end; then every other group holding a slow test; then the rest.
+#: The longest groups measured, started first so that no worker is left running one of them
+#: alone at the end; then every other group holding a slow test; then the rest.
 #: A scheduling hint only: a name that no longer exists changes nothing.
-#: Order: the groups' total seconds in the whole suite's ``--durations=60`` run of 2026-11-30
-#: (benchmarks/README.md, "Test suite"), longest first, revised by the per-module figures of
-#: suite6 (same section) after its cuts: Spark (one JVM, ~5 minutes under load) among the first
-#: so that it never runs alone at the end. The first two groups start together, one per worker;
-#: the demo pipelines (first) build the cached 2,000-child LA the fairness gate also reads, so
-#: the fairness package (third, given to the first worker to run low) finds it built.
+#: Order: each group's wall in the whole suite's timeline of 2026-12-01 (``DRIFTFLAG_SUITE_TIMELINE``,
+#: benchmarks/README.md, "Test suite", suite7), longest first, as cut by suite7 (fewer Annex A
+#: extracts, fewer hypothesis examples). xdist gives each worker two groups ahead, so the first
+#: four start on the two workers together: the demo pipelines (they build the cached 2,000-child
+#: LA the fairness gate also reads, a few seconds now) and Spark (one JVM that takes both cores
+#: at times: never alone at the end), then fairness and the skill module.
 _LONGEST_FIRST = ("pipeline/test_demo_pipelines.py", "spark", "fairness",
-                  "models/test_model_skill.py", "synth/test_synth_end_to_end.py",
-                  "tracking/test_tracking_training_run.py",
-                  "pipeline/test_champion_end_to_end.py", "pipeline/test_pipeline_runner.py",
-                  "indicators/test_snapshot_leakage.py", "ingest/test_ingest_proceedings.py",
-                  "test_stage_api.py", "indicators/test_snapshot_reference.py",
-                  "indicators/test_snapshot_knowledge_dates.py", "web", "monitoring", "worklist")
+                  "models/test_model_skill.py", "web", "tracking/test_tracking_training_run.py",
+                  "ingest/test_ingest_streaming_dedup.py", "pipeline/test_champion_end_to_end.py",
+                  "indicators/test_snapshot_leakage.py", "indicators/test_snapshot_reference.py",
+                  "worklist", "ingest/test_ingest_synthetic.py", "tracking/test_champion_baseline.py",
+                  "indicators/test_snapshot_knowledge_dates.py", "ingest/test_ingest_fuzz.py",
+                  "test_stage_api.py", "synth/test_synth_end_to_end.py", "reports/test_scorecard.py",
+                  "ingest/test_ingest_messy.py", "test_messages.py", "ingest/test_annex_a_exports.py",
+                  "models/test_model_training.py", "pipeline/test_pipeline_runner.py",
+                  "tracking/test_tracking_workspace_uris.py", "ingest/test_ingest_proceedings.py",
+                  "monitoring")
 
 
 def _xdist_group(nodeid: str) -> str:
@@ -120,6 +125,14 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
 
     config.option.loadscopereorder = False  # keep the longest-first order of the collection
     return ModuleOrPackageScheduling(config, log)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """``DRIFTFLAG_SUITE_TIMELINE=<folder>``: record where each worker's time goes
+    (``suite_timeline.py``; off by default)."""
+    if os.environ.get(suite_timeline.ENV):
+        config.pluginmanager.register(suite_timeline.TimelineRecorder(_xdist_group),
+                                      "driftflag-suite-timeline")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -75,8 +76,11 @@ def synthetic_la(**params) -> SynthResult:
         _results[key] = generate(cfg)
         return _results[key]
     path = _folder() / f"la-{key}.pickle"
+    asked = time.time()
     with FileLock(f"{path}.lock"):
-        if path.exists():
+        got = time.time()
+        built = not path.exists()
+        if not built:
             with path.open("rb") as f:
                 result = pickle.load(f)
         else:
@@ -85,6 +89,7 @@ def synthetic_la(**params) -> SynthResult:
             with part.open("wb") as f:
                 pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
             part.replace(path)
+        _record(cfg, "synthetic_la", asked, got, built)
     _results[key] = result
     return result
 
@@ -96,7 +101,20 @@ def synthetic_la_dir(**params) -> Path:
 
     cfg = _config(params)
     root = _folder() / f"la-{_key(cfg)}"
+    asked = time.time()
     with FileLock(f"{root}.lock"):
-        if not (root / "synth_manifest.json").is_file():
+        got = time.time()
+        built = not (root / "synth_manifest.json").is_file()
+        if built:
             run_synth(cfg, root, force=True)
+        _record(cfg, "synthetic_la_dir", asked, got, built)
     return root
+
+
+def _record(cfg, what: str, asked: float, got: float, built: bool) -> None:
+    """The suite's timeline (``suite_timeline.py``, when switched on): the wait for the lock and
+    the build or read behind it."""
+    import suite_timeline
+
+    suite_timeline.record("lock", what=what, children=cfg.children, years=cfg.years,
+                          seed=cfg.seed, asked=asked, got=got, done=time.time(), built=built)

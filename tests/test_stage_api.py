@@ -32,7 +32,8 @@ def month_run(tmp_path_factory):
     from driftflag.synth.run import run_synth
 
     root = tmp_path_factory.mktemp("api")
-    run_synth(SynthConfig(children=400, years=3, seed=3), root / "la")
+    # six monthly Annex A extracts (a series for the doc's ingest), not all 36 of the 3 years
+    run_synth(SynthConfig(children=400, years=3, seed=3, annex_a_months=6), root / "la")
     for name in ("models", "pipelines"):
         (root / name).symlink_to(ROOT / name)
     namespace: dict = {}

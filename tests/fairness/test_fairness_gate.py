@@ -26,7 +26,8 @@ def trained(tmp_path_factory, synthetic_la_dir):
     d = tmp_path_factory.mktemp("gate")
     # the suite's cached 2,000-child LA (what demo_la.yaml's synth step writes for these
     # settings), shared with the demo pipelines' tests; read-only: the ingest only reads it
-    la = synthetic_la_dir(children=2000, years=5, seed=1)
+    # (with 6 Annex A extracts: tests/pipeline/test_demo_pipelines.py's TRAIN_LA)
+    la = synthetic_la_dir(children=2000, years=5, seed=1, annex_a_months=6)
     ws = d / "workspace"
     runner = CliRunner()
 

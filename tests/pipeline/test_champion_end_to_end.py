@@ -20,7 +20,9 @@ def store(tmp_path_factory, synthetic_la_dir):
     from driftflag.ingest.run import ingest
 
     root = tmp_path_factory.mktemp("e2e")
-    la = synthetic_la_dir(children=1500, years=4, seed=5)
+    # six monthly Annex A extracts, not 48: still a series for the ingest to reconcile (the
+    # tests judge training, the gate and the worklist, not the Annex A history's length)
+    la = synthetic_la_dir(children=1500, years=4, seed=5, annex_a_months=6)
     ingest([la / f for f in ("ssda903", "cin_census", "annex_a", "audits")], root / "store",
            extract_date=date(2026, 3, 31), created_at=datetime(2026, 3, 31), run_gx=False)
     return root / "store"

@@ -20,7 +20,7 @@ vars: {la: LA_DIR, children: 300}
 steps:
   - id: synth
     kind: synth
-    with: {out: "${la}", children: "${children}", years: 2, seed: 3}
+    with: {out: "${la}", children: "${children}", years: 2, seed: 3, annex_a_months: 1}
   - id: calibration
     kind: calibration
     with: {la: "${la}", fail_out_of_tolerance: false}

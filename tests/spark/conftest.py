@@ -27,13 +27,29 @@ def _require_pyspark() -> None:
         pytest.skip("pyspark (the spark extra) is not installed")
 
 
+#: The driver JVM of the tests: the client compiler only and the serial collector. The tests'
+#: Spark jobs are small and short, so the JVM's time goes on warming up (class loading, JIT
+#: compiling); the server compiler's and G1's background threads took the core the other xdist
+#: worker needs. tests/spark alone, one process, load 4-5: JVM 98 -> 57 CPU s, 171 -> 101 s wall
+#: (benchmarks/README.md, "Test suite", suite7). Results do not depend on it.
+JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+
+
 @pytest.fixture(scope="session")
 def spark():
     """The one local Spark session of the test session (local[2], no UI, 2 shuffle partitions)."""
     _require_pyspark()
     from driftflag.spark import local_session
 
-    session = local_session("local[2]", shuffle_partitions=2)
+    # JVM_OPTIONS for the driver JVM, read when it starts (a value already set wins)
+    old = os.environ.get("JAVA_TOOL_OPTIONS")
+    if old is None:
+        os.environ["JAVA_TOOL_OPTIONS"] = JVM_OPTIONS
+    try:
+        session = local_session("local[2]", shuffle_partitions=2)
+    finally:
+        if old is None:
+            os.environ.pop("JAVA_TOOL_OPTIONS", None)
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
