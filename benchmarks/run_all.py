@@ -106,7 +106,7 @@ def _stage(stage: str, work: Path, n: int) -> dict:
         with p["model"].open("rb") as fh:
             model = pickle.load(fh)
         step("read store + model")
-        scored, contrib = score_caseload(store, "2025-11", model)
+        scored, contrib = score_caseload(store, "2025-11", model, explain_all=False)  # as the worklist stage
         step("snapshot + score + explain")
         policy = WorklistPolicy.from_yaml(ROOT / "pipelines" / "monthly_audit.yaml")
         wl = sample_worklist(scored, policy, "2025-11", store["audits"], contributions=contrib,
