@@ -76,6 +76,7 @@ def _stage(stage: str, work: Path, n: int) -> dict:
         step("ingest + GX")
         steps["rows_read"] = int(r.accounting["rows_read"].sum())
     elif stage == "train":
+        from driftflag._memory import release_free_memory
         from driftflag.casemodel.store import read_store
         from driftflag.indicators import load_registry, panel
         from driftflag.models import TemporalConfig, load_specs
@@ -88,6 +89,8 @@ def _stage(stage: str, work: Path, n: int) -> dict:
         pan = panel(store, start, EXTRACT)
         step("panel (36 months)")
         labels = future_drift(store, cohort=pan[["child_id", "as_of"]])
+        del store  # not read again: as the train stage (driftflag.stages._train) lets it go
+        release_free_memory()
         step("labels")
         specs = load_specs(ROOT / "models")
         res = train_models(pan, labels, specs, TemporalConfig(feature_start=start, feature_end=EXTRACT),

@@ -13,6 +13,7 @@ from unittest import mock
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -194,3 +195,45 @@ def test_fit_in_place_fits_the_pipeline_a_frame_fits(seed, n, spec_name, weighte
     assert all(got.steps[i][1].copy is True for i in range(len(got.steps) - 1))
     np.testing.assert_array_equal(got.feature_names_in_, ref.feature_names_in_)
     np.testing.assert_array_equal(got.predict_proba(X), ref.predict_proba(X))
+
+
+class _StopAfterCheck(Exception):
+    pass
+
+
+def test_the_train_stage_lets_the_store_go_before_the_fits(synthetic_la, tmp_path, monkeypatch):
+    """``run_training`` reads the store for the panel and labels only: by the time
+    ``train_models`` runs nothing holds it (0.9 GB at 400,000 children otherwise)."""
+    import gc
+    import weakref
+    from datetime import datetime
+    from pathlib import Path
+
+    from driftflag.casemodel import store as store_module
+    from driftflag.casemodel import write_store
+    from driftflag.models import training
+    from driftflag.models.training import TrainConfig
+    from driftflag.stages._train import run_training
+
+    path = tmp_path / "store"
+    write_store(synthetic_la(children=500, years=3, seed=3).store, path, created_at=datetime(2026, 3, 31))
+    read, held = store_module.read_store, []
+
+    def reading(*a, **kw):
+        cs = read(*a, **kw)
+        held.append(weakref.ref(cs))
+        return cs
+
+    def training_models(*a, **kw):
+        gc.collect()
+        assert held and all(ref() is None for ref in held), "the store is still held during the fits"
+        raise _StopAfterCheck
+
+    monkeypatch.setattr(store_module, "read_store", reading)
+    monkeypatch.setattr(training, "train_models", training_models)
+    cfg = TrainConfig.model_validate({
+        "target": "future_drift", "horizon_months": 6, "models": ["rule_baseline"], "n_boot": 10,
+        "temporal": {"feature_start": "2024-04-01", "feature_end": "2026-03-31", "label_timespan_months": 6}})
+    root = Path(__file__).resolve().parents[2]
+    with pytest.raises(_StopAfterCheck):
+        run_training(path, cfg, models_dir=root / "models", workspace=tmp_path / "ws")
