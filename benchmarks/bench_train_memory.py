@@ -97,6 +97,7 @@ def main() -> int:
     sampler = Sampler()
     load0, cpu0, wall0 = os.getloadavg()[0], time.process_time(), time.perf_counter()
 
+    from driftflag._memory import release_free_memory
     from driftflag.casemodel.store import read_store
     from driftflag.evaluation import _table
     from driftflag.indicators import load_registry, panel
@@ -128,6 +129,8 @@ def main() -> int:
     pan = panel(store, START, EXTRACT)
     sampler.phase("labels")
     labels = future_drift(store, cohort=pan[["child_id", "as_of"]])
+    del store  # as run_all's train stage and driftflag.stages._train
+    release_free_memory()
     sampler.phase("train_models: merge, sort")
     specs = load_specs(ROOT / "models")
     res = training.train_models(pan, labels, specs, TemporalConfig(feature_start=START, feature_end=EXTRACT),

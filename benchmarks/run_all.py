@@ -77,6 +77,7 @@ def _stage(stage: str, work: Path, n: int) -> dict:
         step("ingest + GX")
         steps["rows_read"] = int(r.accounting["rows_read"].sum())
     elif stage == "train":
+        from driftflag._memory import release_free_memory
         from driftflag.casemodel.store import read_store
         from driftflag.indicators import load_registry, panel
         from driftflag.models import TemporalConfig, load_specs
@@ -89,6 +90,8 @@ def _stage(stage: str, work: Path, n: int) -> dict:
         pan = panel(store, start, EXTRACT)
         step("panel (36 months)")
         labels = future_drift(store, cohort=pan[["child_id", "as_of"]])
+        del store  # not read again: as the train stage (driftflag.stages._train) lets it go
+        release_free_memory()
         step("labels")
         specs = load_specs(ROOT / "models")
         res = train_models(pan, labels, specs, TemporalConfig(feature_start=start, feature_end=EXTRACT),
@@ -107,7 +110,7 @@ def _stage(stage: str, work: Path, n: int) -> dict:
         with p["model"].open("rb") as fh:
             model = pickle.load(fh)
         step("read store + model")
-        scored, contrib = score_caseload(store, "2025-11", model)
+        scored, contrib = score_caseload(store, "2025-11", model, explain_all=False)  # as the worklist stage
         step("snapshot + score + explain")
         policy = WorklistPolicy.from_yaml(ROOT / "pipelines" / "monthly_audit.yaml")
         wl = sample_worklist(scored, policy, "2025-11", store["audits"], contributions=contrib,

@@ -29,3 +29,21 @@ def test_freed_heap_blocks_leave_the_process_and_live_arrays_keep_their_values()
     assert release_free_memory() is True
     assert _rss() < before
     assert all((a == float(i)).all() for i, a in enumerate(keep))
+
+
+def test_arrows_pool_is_asked_to_hand_back_its_free_pages_when_pyarrow_is_loaded(monkeypatch):
+    import types
+
+    released = []
+
+    class Pool:
+        def release_unused(self):
+            released.append(True)
+
+    monkeypatch.setitem(sys.modules, "pyarrow", types.SimpleNamespace(default_memory_pool=Pool))
+    release_free_memory()
+    assert released == [True]
+    monkeypatch.delitem(sys.modules, "pyarrow")
+    release_free_memory()  # not loaded: nothing to ask, and no import of it
+    assert released == [True] and "pyarrow" not in sys.modules
+

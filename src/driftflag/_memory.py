@@ -26,7 +26,14 @@ if sys.platform.startswith("linux"):
 
 
 def release_free_memory() -> bool:
-    """Return the allocator's free heap pages to the system; whether it could."""
+    """Return the allocators' free pages to the system; whether glibc's could be.
+
+    Arrow's memory pool (mimalloc or jemalloc) holds the case store's columns as read from
+    Parquet; once a caller drops the store, its pool is asked to hand the freed pages back too
+    (``release_unused``), if pyarrow is loaded at all (it is not imported here for that)."""
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None and hasattr(arrow, "default_memory_pool"):
+        arrow.default_memory_pool().release_unused()
     if _trim is None:
         return False
     _trim(0)

@@ -13,6 +13,7 @@ from unittest import mock
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -67,6 +68,9 @@ def test_encoded_rows_give_the_rows_of_the_float64_matrix(seed, n, kinds):
     rows = np.flatnonzero(rng.random(n) < 0.6)
     _same_frame(stored.take(rows), frame.iloc[rows])
     _same_frame(stored.take(np.arange(n)), frame)
+    row_major = stored.take_array(rows, order="C")
+    assert row_major.flags["C_CONTIGUOUS"] and row_major.flags["WRITEABLE"]
+    assert np.array_equal(row_major.view(np.uint64), _bits(frame.iloc[rows]))
 
 
 def _panel(seed: int, n: int) -> pd.DataFrame:
@@ -156,13 +160,14 @@ def _same_fitted(a, b) -> None:
             assert va == vb or (va is None and vb is None), key
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), n=st.integers(20, 80), spec_name=st.sampled_from(["rule_baseline", "logistic_scorecard"]),
-       weighted=st.booleans())
-def test_fit_in_place_fits_the_pipeline_a_frame_fits(seed, n, spec_name, weighted):
-    """The imputer and scaler working in the caller's array give the pipeline ``pipe.fit`` on
-    the frame gives: every fitted attribute of every step, feature names and scores; ``copy``
-    is back on and the frame's own numbers are untouched."""
+       weighted=st.booleans(), made=st.booleans())
+def test_fit_in_place_fits_the_pipeline_a_frame_fits(seed, n, spec_name, weighted, made):
+    """The imputer and scaler working in the caller's array (given, or ``made`` by a function:
+    the scorecard's model then fits on the rows made again row-major) give the pipeline
+    ``pipe.fit`` on the frame gives: every fitted attribute of every step and of the pipeline,
+    feature names and scores; ``copy`` is back on and the frame's own numbers are untouched."""
     from pathlib import Path
 
     from driftflag.models import load_specs
@@ -185,8 +190,20 @@ def test_fit_in_place_fits_the_pipeline_a_frame_fits(seed, n, spec_name, weighte
     before = X.copy()
     ref = build(spec, cols, polarity).fit(X, y, **kw)
     arr = np.asarray(X).copy(order="F")
-    got = fit_in_place(build(spec, cols, polarity), arr, X.columns, y, **kw)
+    pipe, seen = build(spec, cols, polarity), []
+    model_fit = type(pipe.steps[-1][1]).fit
+
+    def spying(self, Xm, *a, **k):
+        seen.append((Xm.flags["C_CONTIGUOUS"], Xm.flags["F_CONTIGUOUS"]))
+        return model_fit(self, Xm, *a, **k)
+
+    with mock.patch.object(type(pipe.steps[-1][1]), "fit", spying):
+        got = fit_in_place(pipe, (lambda order: np.asarray(X).copy(order=order)) if made else arr,
+                           X.columns, y, **kw)
+    row_major = made and spec_name == "logistic_scorecard"
+    assert seen == [(True, False) if row_major else (False, True)]
     pd.testing.assert_frame_equal(X, before, check_exact=True)
+    assert vars(got).keys() == vars(ref).keys()
     assert [n for n, _ in got.steps] == [n for n, _ in ref.steps]
     for (_, a), (_, b) in zip(got.steps, ref.steps, strict=True):
         _same_fitted(a, b)
@@ -194,3 +211,45 @@ def test_fit_in_place_fits_the_pipeline_a_frame_fits(seed, n, spec_name, weighte
     assert all(got.steps[i][1].copy is True for i in range(len(got.steps) - 1))
     np.testing.assert_array_equal(got.feature_names_in_, ref.feature_names_in_)
     np.testing.assert_array_equal(got.predict_proba(X), ref.predict_proba(X))
+
+
+class _StopAfterCheck(Exception):
+    pass
+
+
+def test_the_train_stage_lets_the_store_go_before_the_fits(synthetic_la, tmp_path, monkeypatch):
+    """``run_training`` reads the store for the panel and labels only: by the time
+    ``train_models`` runs nothing holds it (0.9 GB at 400,000 children otherwise)."""
+    import gc
+    import weakref
+    from datetime import datetime
+    from pathlib import Path
+
+    from driftflag.casemodel import store as store_module
+    from driftflag.casemodel import write_store
+    from driftflag.models import training
+    from driftflag.models.training import TrainConfig
+    from driftflag.stages._train import run_training
+
+    path = tmp_path / "store"
+    write_store(synthetic_la(children=500, years=3, seed=3).store, path, created_at=datetime(2026, 3, 31))
+    read, held = store_module.read_store, []
+
+    def reading(*a, **kw):
+        cs = read(*a, **kw)
+        held.append(weakref.ref(cs))
+        return cs
+
+    def training_models(*a, **kw):
+        gc.collect()
+        assert held and all(ref() is None for ref in held), "the store is still held during the fits"
+        raise _StopAfterCheck
+
+    monkeypatch.setattr(store_module, "read_store", reading)
+    monkeypatch.setattr(training, "train_models", training_models)
+    cfg = TrainConfig.model_validate({
+        "target": "future_drift", "horizon_months": 6, "models": ["rule_baseline"], "n_boot": 10,
+        "temporal": {"feature_start": "2024-04-01", "feature_end": "2026-03-31", "label_timespan_months": 6}})
+    root = Path(__file__).resolve().parents[2]
+    with pytest.raises(_StopAfterCheck):
+        run_training(path, cfg, models_dir=root / "models", workspace=tmp_path / "ws")

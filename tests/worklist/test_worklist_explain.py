@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from driftflag.worklist.explain import ExplainError, _normalise_shap, explain, model_margin
@@ -118,3 +119,71 @@ def test_rule_baseline_contributions_are_its_weighted_breaches(feature_frame):
         for j, col in enumerate(X.columns):
             want = base.weights_[j] if breached[i, j] else 0.0
             assert c.iloc[i][col] == pytest.approx(want)
+
+
+@pytest.fixture(scope="session")
+def rule_model(feature_frame):
+    from driftflag.models import ModelSpec
+    from driftflag.models._build import build
+
+    X, y = feature_frame
+    spec = ModelSpec(name="rule_baseline", kind="rule_baseline", features=list(X.columns))
+    return build(spec, list(X.columns), {}).fit(X, y)
+
+
+@pytest.mark.parametrize("which", ["lgbm_model", "logistic_model", "rule_model"])
+def test_explanations_of_some_cases_are_those_of_the_whole_caseload(which, request, feature_frame):
+    """CaseExplanations.rows(p) is explain()'s frame at positions p, bit for bit (any positions:
+    unsorted, repeated, none), so the worklist may explain only the cases it shows."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from driftflag.worklist.explain import CaseExplanations
+
+    model = request.getfixturevalue(which)
+    X, _ = feature_frame
+    X = X.set_axis([f"row{i}" for i in range(len(X))])  # an index that is not the positions
+    whole = explain(model, X).reset_index(drop=True)
+    lazy = CaseExplanations(model, X)
+    assert len(lazy) == len(X)
+    pd.testing.assert_frame_equal(lazy.frame(), explain(model, X), check_exact=True)
+
+    @settings(max_examples=20, deadline=None)
+    @given(st.lists(st.integers(0, len(X) - 1), max_size=60))
+    def check(positions):
+        got = lazy.rows(positions)
+        want = whole.iloc[positions]
+        pd.testing.assert_frame_equal(got, want, check_exact=True, check_index_type=False)
+        assert np.array_equal(got.to_numpy().view(np.uint64), want.to_numpy().view(np.uint64))
+        assert got.attrs["model_kind"] == whole.attrs["model_kind"]
+
+    check()
+
+
+@pytest.mark.parametrize("which", ["lgbm_model", "logistic_model"])
+def test_a_worklist_explained_on_demand_is_the_worklist_explained_in_full(which, request, synth_la,
+                                                                           synth_caseload, feature_frame):
+    """score_caseload(explain_all=False), as the worklist stage calls it: same rows, reasons and
+    contributions as with every case explained."""
+    from pathlib import Path
+
+    from driftflag.indicators import load_registry
+    from driftflag.worklist.caseload import score_caseload
+    from driftflag.worklist.explain import CaseExplanations
+    from driftflag.worklist.policy import WorklistPolicy
+    from driftflag.worklist.sampling import sample_worklist
+
+    model = request.getfixturevalue(which)
+    pol = WorklistPolicy.from_yaml(Path(__file__).resolve().parents[2] / "pipelines" / "monthly_audit.yaml")
+    lists = []
+    for explain_all in (True, False):
+        scored, contrib = score_caseload(synth_la.store, "2025-11", model, caseload=synth_caseload,
+                                         explain_all=explain_all)
+        assert isinstance(contrib, pd.DataFrame) is explain_all
+        assert explain_all or isinstance(contrib, CaseExplanations)
+        lists.append(sample_worklist(scored, pol, "2025-11", synth_la.store["audits"], contributions=contrib,
+                                     registry=load_registry(), model_label="test"))
+    full, lazy = lists
+    assert len(full.frame) > 0
+    pd.testing.assert_frame_equal(lazy.frame, full.frame, check_exact=True)
+    pd.testing.assert_frame_equal(lazy.contributions, full.contributions, check_exact=True)

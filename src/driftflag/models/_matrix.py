@@ -44,10 +44,18 @@ class EncodedRows:
     def nbytes(self) -> int:
         return sum(c.nbytes for c in self._cols)
 
-    def take_array(self, rows: np.ndarray) -> np.ndarray:
-        """Rows ``rows`` (positions) as a new float64 array, column-major (Fortran order), the
-        layout ``numpy.asarray`` gives of a one-block frame; writeable and nobody else's."""
+    def take_array(self, rows: np.ndarray, order: str = "F") -> np.ndarray:
+        """Rows ``rows`` (positions) as a new float64 array, column-major (Fortran order, the
+        layout ``numpy.asarray`` gives of a one-block frame) or, with ``order="C"``, row-major
+        (the layout lbfgs fits on); writeable and nobody else's."""
         rows = np.asarray(rows, dtype=np.intp)
+        if order == "C":
+            out = np.empty((len(rows), len(self._cols)), dtype=np.float64)
+            for j, col in enumerate(self._cols):
+                out[:, j] = col[rows]
+            return out
+        if order != "F":
+            raise ValueError(f"order must be 'F' or 'C', not {order!r}")
         block = np.empty((len(self._cols), len(rows)), dtype=np.float64)
         for j, col in enumerate(self._cols):
             block[j] = col[rows]

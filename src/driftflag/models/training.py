@@ -123,9 +123,10 @@ class _Labelled:
     def __getitem__(self, mask: np.ndarray) -> pd.DataFrame:
         return self.encoded.take(self.panel_rows[mask])
 
-    def array(self, mask: np.ndarray) -> np.ndarray:
-        """``np.asarray(self[mask])``, but writeable and the caller's own."""
-        return self.encoded.take_array(self.panel_rows[mask])
+    def array(self, mask: np.ndarray, order: str = "F") -> np.ndarray:
+        """``np.asarray(self[mask])``, but writeable and the caller's own (``order="C"``: the
+        same numbers row-major)."""
+        return self.encoded.take_array(self.panel_rows[mask], order)
 
 
 def _labelled_encoder(panel: pd.DataFrame, rows: np.ndarray, feats: list[str],
@@ -170,7 +171,8 @@ def _fit_one(spec: ModelSpec, X: _Labelled, y: np.ndarray, w: np.ndarray | None,
     pipe = build(spec, feature_names, polarity)
     kw = {"model__sample_weight": wf} if wf is not None else {}
     if Xf is None and fits_in_place(pipe):  # imputer and scaler work in the rows' own array
-        fit_in_place(pipe, X.array(fit_mask), X.columns, yf, **kw)
+        # (the rows made by fit_in_place itself, so that it can let them go: _build.fit_in_place)
+        fit_in_place(pipe, lambda order: X.array(fit_mask, order), X.columns, yf, **kw)
     else:
         pipe.fit(X[fit_mask] if Xf is None else Xf, yf, **kw)
     del Xf

@@ -74,7 +74,7 @@ def worklist(
     fitted, label = load_model(model, workspace=workspace.path, target=target, version=version)
     label = model_with_target_words(label, workspace=workspace.path)  # what "highest risk" means
     step(f"worklist: scoring and explaining the open cases of {month}")
-    scored, contrib = score_caseload(cs, month, fitted, rule_flags=pol.rule_flags)
+    scored, contrib = score_caseload(cs, month, fitted, rule_flags=pol.rule_flags, explain_all=False)
     step(f"worklist: sampling {pol.size} of {len(scored):,} open cases")
     wl = sample_worklist(scored, pol, month, cs["audits"], contributions=contrib,
                          registry=load_registry(), model_label=label)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from driftflag.errors import ConfigError, SchemaError
-from driftflag.worklist.explain import explain
+from driftflag.worklist.explain import CaseExplanations, explain
 from driftflag.worklist.policy import DEFAULT_RULE_FLAGS
 from driftflag.worklist.reasons import is_protected_feature
 from driftflag.worklist.sampling import month_start
@@ -65,9 +65,14 @@ def model_matrix(caseload: pd.DataFrame, feature_names: list[str]) -> pd.DataFra
 
 
 def score_caseload(store, month, model: Any, *, caseload: pd.DataFrame | None = None,
-                   rule_flags: tuple[str, ...] = DEFAULT_RULE_FLAGS) -> tuple[pd.DataFrame, pd.DataFrame]:
+                   rule_flags: tuple[str, ...] = DEFAULT_RULE_FLAGS,
+                   explain_all: bool = True) -> tuple[pd.DataFrame, pd.DataFrame | CaseExplanations]:
     """Score and explain every open case: (caseload with ``score`` and ``rule_score``,
-    contributions aligned with it)."""
+    contributions aligned with it).
+
+    ``explain_all=False`` gives the contributions as a :class:`CaseExplanations`, made only for
+    the cases :func:`~driftflag.worklist.sampling.sample_worklist` selects (the same numbers;
+    most of the worklist's time at the benchmark LA was explaining cases it does not show)."""
     from driftflag.errors import DriftflagError
     from driftflag.models.encoding import split_scoring_pipeline
 
@@ -90,7 +95,7 @@ def score_caseload(store, month, model: Any, *, caseload: pd.DataFrame | None = 
     present = [f for f in rule_flags if f in cl.columns]
     cl["rule_score"] = cl[present].astype("boolean").fillna(False).to_numpy(dtype=bool).sum(axis=1) \
         if present else 0
-    scores, contrib = cl, explain(fitted, X)
+    scores, contrib = cl, (explain(fitted, X) if explain_all else CaseExplanations(fitted, X))
     scores.attrs["not_available"] = dict(cl.attrs.get("not_available", {}))
     return scores, contrib
 

@@ -30,7 +30,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,9 @@ from driftflag.errors import ConfigError, SchemaError
 from driftflag.evaluation import ranking_order
 from driftflag.month import Month
 from driftflag.worklist.policy import SERVICE_LABELS, THEMES, WorklistPolicy
+
+if TYPE_CHECKING:
+    from driftflag.worklist.explain import CaseExplanations
 
 logger = logging.getLogger(__name__)
 
@@ -604,7 +607,7 @@ def sample_worklist(
     audits_history: pd.DataFrame | None = None,
     random_state: int | np.random.Generator | None = None,
     *,
-    contributions: pd.DataFrame | None = None,
+    contributions: pd.DataFrame | CaseExplanations | None = None,
     registry: Any = None,
     model_label: str = "not recorded",
 ) -> Worklist:
@@ -627,7 +630,9 @@ def sample_worklist(
         Seed of the random parts; default derived from ``policy.seed`` and the month.
     contributions
         Optional log-odds contributions aligned with ``caseload`` (see
-        :func:`driftflag.worklist.explain.explain`); gives each case its top three reasons.
+        :func:`driftflag.worklist.explain.explain`), or a
+        :class:`~driftflag.worklist.explain.CaseExplanations` that makes them for the selected
+        cases only; gives each case its top three reasons.
     """
     ms = month_start(month)
     design = _build_design(caseload, policy, ms, audits_history)
@@ -675,7 +680,9 @@ def sample_worklist(
 
         if len(contributions) != len(caseload):
             raise SchemaError("contributions are not aligned with the caseload (row counts differ)")
-        contrib = contributions.reset_index(drop=True).iloc[_canonical_order(caseload)[sel]].copy()
+        pos = _canonical_order(caseload)[sel]
+        contrib = contributions.reset_index(drop=True).iloc[pos].copy() \
+            if isinstance(contributions, pd.DataFrame) else contributions.rows(pos)
         contrib.index = cl["child_id"].iloc[sel].to_numpy()
         contrib = contrib.loc[out["child_id"].to_numpy()]
         reasons = top_reasons(out, contrib.reset_index(drop=True), registry=registry)
