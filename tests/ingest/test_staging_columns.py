@@ -13,7 +13,7 @@ from driftflag.ingest.to_canonical import source_key
 _TEXT = st.one_of(st.none(), st.text(max_size=8))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(rows=st.lists(st.tuples(_TEXT, _TEXT, _TEXT), max_size=30), offset=st.integers(0, 5))
 def test_source_key_is_the_joined_text_or_blank(rows: list[tuple], offset: int) -> None:
     index = pd.RangeIndex(offset, offset + len(rows))
@@ -25,7 +25,7 @@ def test_source_key_is_the_joined_text_or_blank(rows: list[tuple], offset: int) 
         assert (a == b and type(a) is type(b)) or (pd.isna(a) and pd.isna(b) and isinstance(a, float))
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(text=_TEXT, n=st.integers(0, 50))
 def test_constant_text_is_the_repeated_value(text: str | None, n: int) -> None:
     want = pd.Series([text] * n, dtype=STR_DTYPE)

@@ -15,7 +15,7 @@ def _eager_q(v: pd.Series) -> pd.Series:
     return "'" + v.astype("str").fillna("") + "'"
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(values=st.lists(st.tuples(st.one_of(st.none(), st.text(max_size=5)),
                                  st.one_of(st.none(), st.text(max_size=5)), st.booleans()), max_size=25))
 def test_lazy_messages_equal_the_eager_ones(values: list[tuple]) -> None:
