@@ -120,7 +120,32 @@ def test_units_come_back_in_order_from_the_reading_processes(processes: int,
     assert got == [0, 10, 20, 30, 40, 50, 60]
 
 
-def test_a_unit_the_second_process_cannot_take_is_an_error_here() -> None:
-    """A request it cannot even unpickle (a function it cannot import) comes back as an error."""
+def test_a_unit_the_second_process_cannot_take_is_an_error_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request it cannot even unpickle (a function of a module only this process has) comes
+    back as an error, raised here."""
+    import sys
+    import types
+
+    only_here = types.ModuleType("driftflag_test_only_here")
+
+    def triple(unit: int, _extract: date) -> int:
+        return 3 * unit
+
+    triple.__module__ = only_here.__name__
+    triple.__qualname__ = "triple"
+    only_here.triple = triple  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, only_here.__name__, only_here)
     with pytest.raises(ModuleNotFoundError):
-        list(_read_ahead.units_in_order(_double, [1, 2], EXTRACT, ahead=True))
+        list(_read_ahead.units_in_order(only_here.triple, [1, 2], EXTRACT, ahead=True))
+
+
+def test_readers_that_cannot_start_leave_the_reading_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader that exits before its first answer (say, driftflag not importable there): the
+    units are read in this process instead, from the first."""
+    import subprocess
+    import sys
+
+    real = subprocess.Popen
+    monkeypatch.setattr(_read_ahead.subprocess, "Popen",
+                        lambda _args, **kw: real([sys.executable, "-c", "import sys; sys.exit(3)"], **kw))
+    assert list(_read_ahead.units_in_order(_double, [1, 2, 3], EXTRACT, ahead=True)) == [2, 4, 6]

@@ -72,10 +72,13 @@ def units_in_order(read: Callable[[Any, date], Any], units: list[Any], extract: 
             yield read(unit, extract)
         return
     procs: list[subprocess.Popen] = []
+    # the readers import driftflag from where this process did (a notebook may have put the
+    # package's folder on sys.path itself)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     try:
         for _ in range(min(read_ahead_processes(), len(units))):
             procs.append(subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
-                                          stdout=subprocess.PIPE))
+                                          stdout=subprocess.PIPE, env=env))
     except (OSError, ValueError):  # no interpreter to start (an embedded Python): read here
         _stop(procs, kill=True)
         procs = []
@@ -99,6 +102,13 @@ def units_in_order(read: Callable[[Any, date], Any], units: list[Any], extract: 
             try:
                 status, value = pickle.load(proc.stdout)  # type: ignore[arg-type]
             except EOFError:
+                if i == 0:  # a reader that cannot start (nothing handed over yet): read here
+                    _stop(procs, kill=True)
+                    procs = []
+                    for unit in units:
+                        yield read(unit, extract)
+                    finished = True
+                    return
                 raise DriftflagError(f"the ingest's reading process stopped (exit code {proc.wait()}; "
                                      f"{ENV_READ_AHEAD}=0 reads in one process)") from None
             if status == "error":
