@@ -20,7 +20,6 @@ logger = logging.getLogger(__name__)
 STR_DTYPE = pd.StringDtype(na_value=np.nan)
 
 
-
 def constant_text(text: str | None, n: int) -> pd.Series:
     """``pd.Series([text] * n, dtype=STR_DTYPE)`` built by pyarrow without a Python list: the
     staging gives every part of every row of 48 monthly extracts its constant columns (the

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from driftflag.ingest._common import STR_DTYPE, constant_text
+from driftflag.ingest._tabular import READ_PROBLEM_COLUMNS
 
 _BOM = b"\xef\xbb\xbf"
 #: ASCII bytes Python's ``str.strip`` treats as whitespace and pyarrow's
@@ -73,8 +74,6 @@ class PlainCsv:
         df["_source_file"] = constant_text(source_file, n).array
         df["_source_table"] = constant_text(source_table, n).array
         df["_source_row"] = pd.array(pa.array(where + 1).cast(pa.large_string()), dtype=STR_DTYPE)
-        from driftflag.ingest._tabular import READ_PROBLEM_COLUMNS
-
         for col in READ_PROBLEM_COLUMNS:
             df[col] = constant_text(None, n).array
         return df

@@ -66,26 +66,38 @@ def units_in_order(read: Callable[[Any, date], Any], units: list[Any], extract: 
     """``read(unit, extract)`` for every unit, in order; with ``ahead``, computed in other
     processes (:func:`read_ahead_processes`, unit ``i`` by process ``i % n``), each up to
     :data:`READ_AHEAD_UNITS` units before they are asked for. ``read`` must be a module-level
-    function (it is pickled by name)."""
-    if not ahead or len(units) < 2:
+    function (it is pickled by name). Readers that cannot start leave the reading here."""
+    procs = _start_readers(min(read_ahead_processes(), len(units))) if ahead and len(units) > 1 else []
+    try:
+        yield from _from_readers(read, units, extract, procs)
+    except _NotStarted:
         for unit in units:
             yield read(unit, extract)
-        return
-    procs: list[subprocess.Popen] = []
+
+
+class _NotStarted(Exception):
+    """No reader process could be started, or one ended before its first answer."""
+
+
+def _start_readers(n: int) -> list[subprocess.Popen]:
     # the readers import driftflag from where this process did (a notebook may have put the
     # package's folder on sys.path itself)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    procs: list[subprocess.Popen] = []
     try:
-        for _ in range(min(read_ahead_processes(), len(units))):
+        for _ in range(n):
             procs.append(subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
                                           stdout=subprocess.PIPE, env=env))
-    except (OSError, ValueError):  # no interpreter to start (an embedded Python): read here
+    except (OSError, ValueError):  # no interpreter to start (an embedded Python)
         _stop(procs, kill=True)
-        procs = []
+        return []
+    return procs
+
+
+def _from_readers(read: Callable[[Any, date], Any], units: list[Any], extract: date,
+                  procs: list[subprocess.Popen]) -> Iterator[Any]:
     if not procs:
-        for unit in units:
-            yield read(unit, extract)
-        return
+        raise _NotStarted
     n = len(procs)
     finished = False
     try:
@@ -102,13 +114,8 @@ def units_in_order(read: Callable[[Any, date], Any], units: list[Any], extract: 
             try:
                 status, value = pickle.load(proc.stdout)  # type: ignore[arg-type]
             except EOFError:
-                if i == 0:  # a reader that cannot start (nothing handed over yet): read here
-                    _stop(procs, kill=True)
-                    procs = []
-                    for unit in units:
-                        yield read(unit, extract)
-                    finished = True
-                    return
+                if i == 0:  # nothing handed over yet: the caller reads everything itself
+                    raise _NotStarted from None
                 raise DriftflagError(f"the ingest's reading process stopped (exit code {proc.wait()}; "
                                      f"{ENV_READ_AHEAD}=0 reads in one process)") from None
             if status == "error":

@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from driftflag.errors import ConfigError, SourceFileError
-from driftflag.ingest._common import STR_DTYPE, nul_reason, one_line
+from driftflag.ingest._common import STR_DTYPE, constant_text, nul_reason, one_line
 
 logger = logging.getLogger(__name__)
 
@@ -603,8 +603,8 @@ def records_to_frame(
     numbers = records.numbers
     rows = [numbers[i] - base for i in keep]
     df = pd.DataFrame({n: text_array(v) for n, v in data.items()}, columns=names)
-    df["_source_file"] = pd.Series([source_file] * len(df), dtype=STR_DTYPE)
-    df["_source_table"] = pd.Series([source_table] * len(df), dtype=STR_DTYPE)
+    df["_source_file"] = constant_text(source_file, len(df)).array
+    df["_source_table"] = constant_text(source_table, len(df)).array
     df["_source_row"] = pd.Series([str(r) for r in rows], dtype=STR_DTYPE)
     add_problem_columns(df, problems)
     return df

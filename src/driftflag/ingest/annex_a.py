@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from driftflag.errors import SourceFileError
+from driftflag.ingest._common import constant_text
 from driftflag.ingest._plain_csv import read_plain
 from driftflag.ingest._tabular import (
     HEADER_SCAN_ROWS,
@@ -131,7 +132,7 @@ def _frame(path: Path, records: Records, name: str, table_label: str) -> pd.Data
 def _complete(df: pd.DataFrame, wanted: tuple[str, ...]) -> pd.DataFrame:
     for c in wanted:
         if c not in df.columns:
-            df[c] = pd.Series([None] * len(df), dtype=df["_source_file"].dtype, index=df.index)
+            df[c] = constant_text(None, len(df)).array
     return df[[*wanted, "_source_file", "_source_table", "_source_row", *READ_PROBLEM_COLUMNS]]
 
 
