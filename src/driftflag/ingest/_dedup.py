@@ -146,6 +146,27 @@ def _ranks(s: pd.Series) -> np.ndarray:
     return rank[cat.cat.codes.to_numpy()]
 
 
+def _register(keys: np.ndarray | None, ids: np.ndarray | None, new_keys: np.ndarray,
+              new_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted signature hashes (and their held ids) with ``new_keys`` added: only the
+    first id of each hash not yet registered. Why not sort the whole again: the registry holds
+    every distinct row of the extracts read so far (millions at 150,000 children), so each
+    extract would cost a sort and a set test of all of it; here only the new hashes are sorted
+    and looked up, and put in place in one pass."""
+    keys = np.zeros(0, np.uint64) if keys is None else keys
+    ids = np.zeros(0, np.int64) if ids is None else ids
+    first = ~pd.Series(new_keys).duplicated(keep="first").to_numpy()
+    new_keys, new_ids = new_keys[first], new_ids[first]
+    if len(keys):
+        pos = np.minimum(np.searchsorted(keys, new_keys), len(keys) - 1)
+        fresh = keys[pos] != new_keys
+        new_keys, new_ids = new_keys[fresh], new_ids[fresh]
+    o = np.argsort(new_keys, kind="stable")
+    new_keys, new_ids = new_keys[o], new_ids[o]
+    at = np.searchsorted(keys, new_keys)
+    return np.insert(keys, at, new_keys), np.insert(ids, at, new_ids)
+
+
 class ExtractHistory:
     """The Annex A rows held so far, per table, and the provenance of their repeats."""
 
@@ -263,14 +284,7 @@ class ExtractHistory:
             self.ghosts.setdefault(table, []).append(_compact(g))
         # register the new rows' signatures (the first row of each signature only)
         if self.columns[table] == sig and new.any():
-            hn = pd.Series(h[new], index=new_ids)
-            if keys is not None and len(keys):
-                hn = hn.loc[~np.isin(hn.to_numpy(), keys)]
-            hn = hn.loc[~hn.duplicated(keep="first")]
-            allk = np.r_[keys if keys is not None else np.zeros(0, np.uint64), hn.to_numpy()]
-            alli = np.r_[ids if ids is not None else np.zeros(0, np.int64), hn.index.to_numpy()]
-            o = np.argsort(allk, kind="stable")
-            self.hkeys[table], self.hids[table] = allk[o], alli[o]
+            self.hkeys[table], self.hids[table] = _register(keys, ids, h[new], new_ids)
 
     def _consolidate(self, table: str) -> None:
         """Held rows in one frame (plus the latest few): a gather takes from few frames."""
@@ -292,7 +306,7 @@ class ExtractHistory:
         pieces, where = [], []
         for c in np.unique(ch):
             m = np.flatnonzero(ch == c)
-            pieces.append(self.chunks[table][c].iloc[lo[m]][sig])
+            pieces.append(self.chunks[table][c][sig].iloc[lo[m]])  # the columns compared only
             where.append(m)
         g = pd.concat(pieces, ignore_index=True)
         inv = np.empty(len(ids), dtype=np.int64)

@@ -1,0 +1,39 @@
+"""``write_duplicates`` makes each column's texts in Arrow from the category codes: on random
+reports (any texts, some columns categorical, one or several row groups) the file holds what
+writing the text columns with pandas held, byte for byte when it is one row group."""
+
+from __future__ import annotations
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from driftflag.casemodel.store import _write_parquet
+from driftflag.ingest import run
+
+TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=6)
+ROWS = st.lists(st.tuples(TEXT, TEXT, TEXT, TEXT, TEXT), min_size=1, max_size=25)
+
+
+@settings(max_examples=40, deadline=None)
+@given(parts=st.lists(ROWS, min_size=1, max_size=3), categorical=st.booleans(), row_group=st.sampled_from([None, 4]))
+def test_written_report_is_the_text_columns(tmp_path_factory, parts, categorical, row_group) -> None:
+    frames = []
+    for k, rows in enumerate(parts):
+        df = pd.DataFrame(rows, columns=["table", "_source_file", "_source_table", "_source_row", "reason"]).astype("str")
+        if categorical and k % 2 == 0:
+            df["_source_file"] = df["_source_file"].astype(object).astype("category")
+        frames.append(df)
+    report = run._duplicates_report(frames)
+    folder = tmp_path_factory.mktemp("dups")
+    old = run.PARQUET_ROW_GROUP
+    try:
+        if row_group:
+            run.PARQUET_ROW_GROUP = row_group
+        run.write_duplicates(report, folder / "new.parquet")
+    finally:
+        run.PARQUET_ROW_GROUP = old
+    _write_parquet(report.astype("str"), folder / "old.parquet")
+    pd.testing.assert_frame_equal(pd.read_parquet(folder / "new.parquet"), pd.read_parquet(folder / "old.parquet"))
+    if row_group is None or len(report) <= row_group:
+        assert (folder / "new.parquet").read_bytes() == (folder / "old.parquet").read_bytes()
