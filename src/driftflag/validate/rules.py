@@ -135,9 +135,28 @@ def clean_text(s: pd.Series) -> pd.Series:
     return pd.Series(done.array.take(codes, allow_fill=True), index=s.index, name=s.name)
 
 
+#: Python's ``\s`` (every character ``re`` counts as whitespace in a text pattern), spelled out
+#: for RE2. Why: pandas runs a pattern holding ``\s`` through Python's ``re`` row by row (RE2's
+#: own ``\s`` is narrower), which was a tenth of the checking of an Annex A extract; this class
+#: is the same set (tests/validate/test_whitespace_class.py tries every code point).
+PY_WHITESPACE_RE2 = (r"[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}"
+                     r"\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]")
+
+
+def _has_whitespace_run(s: pd.Series) -> bool:
+    """Whether some text of ``s`` holds two whitespace characters in a row (Python's ``\\s``)."""
+    if isinstance(s.array, pd.arrays.ArrowStringArray):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        found = pc.any(pc.match_substring_regex(pa.array(s.array), PY_WHITESPACE_RE2 + "{2,}"))
+        return bool(found.as_py())
+    return bool(s.str.contains(r"\s{2,}", regex=True, na=False).any())
+
+
 def _clean_text_each(s: pd.Series) -> pd.Series:
     out = s.str.replace("\xa0", " ", regex=False).str.strip()
-    if out.str.contains(r"\s{2,}", regex=True, na=False).any():
+    if _has_whitespace_run(out):
         out = out.str.replace(r"\s+", " ", regex=True)
     return out.where(out.notna() & (out != ""))
 
