@@ -37,3 +37,18 @@ def test_written_report_is_the_text_columns(tmp_path_factory, parts, categorical
     pd.testing.assert_frame_equal(pd.read_parquet(folder / "new.parquet"), pd.read_parquet(folder / "old.parquet"))
     if row_group is None or len(report) <= row_group:
         assert (folder / "new.parquet").read_bytes() == (folder / "old.parquet").read_bytes()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(1, 6), min_size=1, max_size=5).flatmap(
+    lambda sizes: st.tuples(st.just(sizes), st.lists(st.tuples(*[st.integers(0, n - 1) for n in sizes]), max_size=40))),
+    st.booleans())
+def test_lexical_order_is_lexsort(case, huge) -> None:
+    import numpy as np
+
+    sizes, rows = case
+    keys = [np.array([r[k] for r in rows], dtype=np.int32) for k in range(len(sizes))]
+    if huge:  # sizes whose product does not fit in 62 bits: lexsort itself
+        sizes = [2**20] * len(sizes) + [2**20] * 3
+        keys = keys + [np.zeros(len(rows), dtype=np.int32)] * 3
+    np.testing.assert_array_equal(run._lexical_order(keys, sizes), np.lexsort(keys[::-1]))

@@ -548,7 +548,7 @@ def _duplicates_report(dup_list: list[pd.DataFrame]) -> pd.DataFrame:
         for k, f in enumerate(frames):  # each column's texts are let go once coded
             frames[k] = f.drop(columns=c)
     del frames
-    order = np.lexsort([codes for codes, _ in reversed(ranked)])
+    order = _lexical_order([codes for codes, _ in ranked], [len(names) for _, names in ranked])
     out = {}
     for (ranks, names), new in zip(ranked, DUPLICATE_COLUMNS, strict=True):
         small = ranks.astype(np.int8 if len(names) < 2**7 else np.int16 if len(names) < 2**15 else np.int32)
@@ -591,19 +591,35 @@ def _decoded(s: pd.Series, text: Any) -> Any:
     return pa.array(s.astype("str").to_numpy(dtype=object), type=text)
 
 
+def _lexical_order(keys: list[np.ndarray], sizes: list[int]) -> np.ndarray:
+    """The stable order of rows by ``keys`` (first key first), each key a rank below its size:
+    ``np.lexsort(keys[::-1])``. Why: the duplicates report's five ranks fit in one 64-bit number
+    at any realistic size, and one stable sort of it is a third of the time of lexsort's five
+    passes over six million entries; when they do not fit, lexsort."""
+    if np.prod([float(max(n, 1)) for n in sizes]) >= 2.0**62:
+        return np.lexsort(keys[::-1])
+    whole = np.zeros(len(keys[0]), dtype=np.int64)
+    for k, n in zip(keys, sizes, strict=True):
+        whole *= max(n, 1)
+        whole += k
+    return np.argsort(whole, kind="stable")
+
+
 def _ranked_texts(parts: list[pd.Series]) -> tuple[np.ndarray, Any]:
     """The texts of ``parts`` end to end as (rank of each among the distinct texts in sorted
     order, those texts as a string array): integer codes instead of millions of strings."""
     codes, uniques = [], []
     for s in parts:
+        # factorised as Arrow texts, each part's and then all parts' distinct texts (not one
+        # Python string per entry: six million entries at 150,000 children)
         if isinstance(s.dtype, pd.CategoricalDtype):
             codes.append(s.cat.codes.to_numpy().astype(np.int32))
-            uniques.append(np.asarray(s.cat.categories.astype(str), dtype=object))
+            uniques.append(pd.Series(np.asarray(s.cat.categories.astype(str), dtype=object), dtype="str"))
         else:
-            c, u = pd.factorize(s.astype("str").astype(object))
+            c, u = pd.factorize(s.astype("str"))
             codes.append(c.astype(np.int32))
-            uniques.append(np.asarray(u, dtype=object))
-    every = np.concatenate(uniques)
+            uniques.append(pd.Series(u, dtype="str"))
+    every = pd.concat(uniques, ignore_index=True)
     ids, distinct = pd.factorize(every)
     names = np.asarray(distinct, dtype=object)
     rank = np.empty(len(names), dtype=np.int32)
