@@ -71,13 +71,20 @@ def same_values(a: pd.DataFrame, b: pd.DataFrame, columns: list[str]) -> np.ndar
     return ok
 
 
-def _dup_entries(table: str, prov: pd.DataFrame, reason: np.ndarray | str) -> pd.DataFrame:
+def _one_text(text: str, n: int) -> pd.Categorical:
+    """``pd.Categorical([text] * n)`` without a list of ``n`` texts (millions of entries)."""
+    if not n:
+        return pd.Categorical([], categories=pd.Index([], dtype=object))
+    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[text])
+
+
+def _dup_entries(table: str, prov: pd.DataFrame, reason: pd.Categorical | str) -> pd.DataFrame:
     return pd.DataFrame({
-        "table": pd.Categorical([table] * len(prov)),
+        "table": _one_text(table, len(prov)),
         "_source_file": prov["_source_file"].array,
         "_source_table": prov["_source_table"].array,
         "_source_row": prov["_source_row"].array,
-        "reason": pd.Categorical(np.broadcast_to(np.asarray(reason, dtype=object), (len(prov),))),
+        "reason": _one_text(reason, len(prov)) if isinstance(reason, str) else reason,
     })
 
 
@@ -424,5 +431,7 @@ class ExtractHistory:
         first_year = o.groupby([o[k] for k in key], sort=False, dropna=False)["_year"].transform("first")
         by_cls = pd.Series(first_year.to_numpy(), index=o["_cls"].to_numpy())
         fy = by_cls.loc[others["_cls"].to_numpy()].to_numpy()
-        reason = np.where(others["_year"].to_numpy().astype(np.int64) != fy, "resubmitted", "repeated")
-        return _dup_entries(table, others, reason)
+        resubmitted = others["_year"].to_numpy().astype(np.int64) != fy
+        # the categorical of the texts "repeated" / "resubmitted", made from the flags
+        reason = pd.Categorical.from_codes(resubmitted.astype(np.int8), categories=["repeated", "resubmitted"])
+        return _dup_entries(table, others, reason.remove_unused_categories())
