@@ -159,9 +159,16 @@ def small_la():
     return synthetic_la(children=600, years=3, seed=4).store
 
 
+@pytest.fixture(scope="module")
+def small_card():
+    """The 600-child LA's scorecard for 2025-11, built once for the tests that read or write it
+    (writing leaves a scorecard unchanged); the determinism test builds a second one."""
+    return build_scorecard(small_la(), "2025-11")
+
+
 @pytest.mark.slow
-def test_outputs_are_deterministic_and_readable(tmp_path):
-    card = build_scorecard(small_la(), "2025-11")
+def test_outputs_are_deterministic_and_readable(tmp_path, small_card):
+    card = small_card
     a = card.write(tmp_path / "a")
     b = build_scorecard(small_la(), "2025-11").write(tmp_path / "b")
     assert [p.name for p in a] == ["scorecard_2025-11.html", "scorecard_2025-11.xlsx"]
@@ -185,8 +192,8 @@ def test_outputs_are_deterministic_and_readable(tmp_path):
     assert wb["By service"].max_row == len(card.services()) + 1
 
 
-def test_every_scorecard_indicator_appears_for_its_services():
-    card = build_scorecard(small_la(), "2025-11")
+def test_every_scorecard_indicator_appears_for_its_services(small_card):
+    card = small_card
     svc = card.services()
     for ind in REG:
         if ind.scorecard == "none":
@@ -289,10 +296,10 @@ def test_formula_like_team_names_stay_text(tmp_path):
     assert {"=HYPERLINK(\"http://x\")", "@SUM(A1)"} <= {c.value for c in wb["By team"]["B"]}
 
 
-def test_the_written_scorecard_passes_the_scan(tmp_path):
+def test_the_written_scorecard_passes_the_scan(tmp_path, small_card):
     from driftflag.reports.scan import scan_folder
 
-    build_scorecard(small_la(), "2025-11").write(tmp_path)
+    small_card.write(tmp_path)
     assert scan_folder(tmp_path) == []
 
 
