@@ -8,8 +8,11 @@ latest year that holds that key (:func:`keep_latest_year`).
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -27,6 +30,34 @@ def constant_text(text: str | None, n: int) -> pd.Series:
     import pyarrow as pa
 
     return pd.Series(pd.array(pa.repeat(pa.scalar(text, pa.large_string()), n), dtype=STR_DTYPE))
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the block (back on after it, if it was on).
+
+    Why: reading a return makes millions of small Python objects that all stay alive until the
+    table is built (a CIN census file's rows are lists of texts, one per element), and the
+    collector walked them again and again to find no garbage: two fifths of reading a census
+    file, a tenth of reading an Annex A workbook (2026-12-01, benchmarks/README.md). Memory is
+    freed as before (reference counting); only cycles wait until the block ends."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def text_values(values: Sequence[str | None]) -> pd.api.extensions.ExtensionArray:
+    """``pd.array(list(values), dtype=STR_DTYPE)`` for texts and blanks (``None``) only, built by
+    pyarrow straight from the sequence: the CIN census reader makes its columns from a Python
+    value per cell (two hundred thousand rows a file), and pandas' own conversion checked each
+    value in Python first (two fifths of reading a census file)."""
+    import pyarrow as pa
+
+    return pd.array(pa.array(values, type=pa.large_string()), dtype=STR_DTYPE)
 
 
 _LABEL_RE = re.compile(r"(?<!\d)(\d{4})-(\d{2})(?!\d)")

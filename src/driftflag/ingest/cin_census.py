@@ -30,15 +30,17 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from lxml import etree
 
 from driftflag.errors import SourceFileError
 from driftflag.ingest._common import (
-    STR_DTYPE,
+    constant_text,
     file_nul_reason,
     keep_latest_year,
     one_line,
+    text_values,
     year_from_label,
 )
 
@@ -329,12 +331,13 @@ class _Flattener:
             cols = [*CIN_TABLE_COLUMNS[table], "_source_path"]
             rows = self.rows[table]
             values = list(zip(*rows, strict=True)) if rows else [()] * len(cols)
+            # ids are numbers the flattener counted; every other cell is a text or None
             data = {
-                col: pd.array(list(vals), dtype="int64" if col in _ID_COLUMNS else STR_DTYPE)
+                col: np.array(vals, dtype=np.int64) if col in _ID_COLUMNS else text_values(vals)
                 for col, vals in zip(cols, values, strict=True)
             }
             df = pd.DataFrame(data, columns=cols)
-            df.insert(len(cols) - 1, "_source_file", pd.Series([self.source] * len(df), dtype=STR_DTYPE))
+            df.insert(len(cols) - 1, "_source_file", constant_text(self.source, len(df)))
             out[table] = df
         return out
 

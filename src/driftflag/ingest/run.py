@@ -43,6 +43,7 @@ from driftflag.errors import DriftflagError, SourceFileError
 from driftflag.ingest import _read_ahead
 from driftflag.ingest import reconcile as rc
 from driftflag.ingest import to_canonical as tc
+from driftflag.ingest._common import cyclic_gc_paused
 from driftflag.ingest.detect import SourceFile, detect_sources
 from driftflag.validate.rules import ISSUE_COLUMNS, check_table
 
@@ -230,7 +231,8 @@ def check_unit(unit: list[SourceFile], extract: date) -> CheckedUnit:
     nothing from the other units (every rule looks at one row or one file at a time), so it
     may run in another process (:mod:`driftflag.ingest._read_ahead`); the caller numbers the
     unit's source rows after those of the units before it."""
-    staged, counts = read_unit(unit, extract)
+    with cyclic_gc_paused():  # see there: the readers' objects all live until staged
+        staged, counts = read_unit(unit, extract)
     staged = {t: df for t, df in staged.items() if len(df)}
     if not staged:
         return CheckedUnit({}, [], [], counts, {}, 0)
