@@ -10,9 +10,9 @@ month runs without naming a version (issue 12: always a champion the council can
 
 The fairness gate's tests (once ``tests/fairness/test_fairness_gate.py``, which ran train.yaml a
 second time on the same LA) read the same trained workspace: the pack the training pipeline's
-fairness step wrote from its back-test of version 2 (the logistic scorecard), and version 2 for
-the gate. They come last in this module because they change the workspace (a verdict tag, gate
-decisions).
+fairness step wrote from its back-test of version 3 (LightGBM), and version 2 (the logistic
+scorecard) for the gate. They come last in this module because they change the workspace (a
+verdict tag, gate decisions).
 """
 
 from __future__ import annotations
@@ -63,10 +63,11 @@ def demo(tmp_path_factory, synthetic_la_dir):
     out_train = run("train.yaml", f"la={la}", f"store={d / 'store'}",
                     f"fairness_out={d / 'fairness'}", "feature_start=2023-04-01",
                     "steps.train.with.config.n_boot=20", "steps.fairness.with.n_bootstrap=100",
-                    # the pack of version 2 (the logistic scorecard, calibrated on months of its
-                    # own) rather than the rule baseline's, so that the pack's tests below see
-                    # calibration months to check against the test months
-                    "steps.fairness.with.model='2'")
+                    # the pack of version 3 (LightGBM, calibrated on months of its own) rather
+                    # than the rule baseline's, so that the pack's tests below see calibration
+                    # months to check against the test months; and (on this LA) the challenger, whose
+                    # back-test the promote step has just computed (one back-test, not two)
+                    "steps.fairness.with.model='3'")
     out_month = run("monthly_audit.yaml", f"store={d / 'store'}", f"out={d / 'month'}",
                     "month=2026-03",
                     f"steps.index.with.out={d / 'index.html'}", f"steps.index.with.demo_root={d}")
