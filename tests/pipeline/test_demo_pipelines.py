@@ -1,5 +1,6 @@
 """Issue 8 acceptance: the demo's pipelines run end to end on a small LA and produce every output;
-then the fairness pack, the panel's page and the promotion gate on the workspace they trained.
+then issue 12's champion on the store they ingested, and the fairness pack, the panel's page and
+the promotion gate on the workspace they trained.
 
 Runs the same three pipeline files as ``make demo`` (synthetic LA, train, monthly audit) with
 ``--set`` overrides that point them at a temporary folder and small LAs: the LA pipeline on a
@@ -17,10 +18,12 @@ verdict tag, gate decisions).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pytest
 from typer.testing import CliRunner
@@ -161,6 +164,82 @@ def test_every_mlflow_run_keeps_at_most_40_metric_keys(demo):
                 for r in client.search_runs([e.experiment_id], max_results=1000)
                 if r.data.tags.get("driftflag.kind") == "data_drift_monitoring"]
     assert monitors and all(r.data.tags.get("driftflag.model_version") for r in monitors)
+
+
+# --- the champion on a fresh workspace (issue 12) ------------------------------------------------
+# On the store the train pipeline ingested above, in workspaces of their own: train then worklist
+# works without naming a version (the rule baseline serves), and with shuffled labels no skill is
+# claimed and the gate refuses. Two model specs, few bootstrap replicates. (Once
+# tests/pipeline/test_champion_end_to_end.py, on a 1,500-child LA built and ingested for it alone.)
+
+def _train_yaml_horizon() -> int:
+    """The label window pipelines/train.yaml trains with (so the refusal is tested on it)."""
+    import yaml
+
+    steps = yaml.safe_load((ROOT / "pipelines" / "train.yaml").read_text(encoding="utf-8"))["steps"]
+    return int(next(s for s in steps if s["id"] == "train")["with"]["config"]["horizon_months"])
+
+
+def _champion_config(label: str | None = None):
+    from driftflag.models.training import TrainConfig
+
+    h = _train_yaml_horizon()
+    return TrainConfig.model_validate({
+        "target": "future_drift", "label": label, "horizon_months": h,
+        "temporal": {"feature_start": "2023-10-01", "feature_end": "2026-03-31", "label_timespan_months": h},
+        "models": ["rule_baseline", "logistic_scorecard"], "k": 25, "n_boot": 30, "random_state": 0})
+
+
+def test_fresh_store_train_then_worklist_without_a_version(demo, tmp_path):
+    from driftflag.stages import worklist
+    from driftflag.stages._train import run_training
+    from driftflag.tracking import aliases
+    from driftflag.workspace import Workspace
+
+    store = demo[0] / "store"  # the demo's ingested store (read only), a workspace of its own
+
+    ws = tmp_path / "ws"
+    run = run_training(store, _champion_config(), models_dir=ROOT / "models", workspace=ws)
+    named = aliases(ws, "future_drift")
+    assert named["champion"] == run.registered["rule_baseline"] == run.champion
+    assert named.get("challenger") == run.registered["logistic_scorecard"] != named["champion"]
+    wl = worklist(store, "2026-03", tmp_path / "wl", policy=ROOT / "pipelines" / "monthly_audit.yaml",
+                  workspace=Workspace.resolve(ws)).worklist
+    assert len(wl.frame) > 0
+    assert wl.model_label.startswith(f"driftflag-future-drift v{run.champion} (rule_baseline), champion: ")
+
+
+def test_shuffled_labels_claim_no_skill_and_the_gate_refuses(demo, tmp_path, monkeypatch):
+    import driftflag.targets as targets
+    from driftflag.stages._train import run_training
+    from driftflag.tracking import aliases, in_use, promote
+
+    store = demo[0] / "store"  # the demo's ingested store (read only), a workspace of its own
+
+    real = targets.build_labels
+
+    def shuffled(*args, **kw):
+        """Whatever label the config asks for, with its values (the 0/1 label and, for a graded
+        label, the grade the models learn; an audit label's weight) permuted together across
+        case-months."""
+        ls = real(*args, **kw)
+        rng = np.random.default_rng(0)
+        values = [c for c in ("label", "grade", "weight") if c in ls.labels.columns]
+        order = rng.permutation(len(ls.labels))
+        moved = {c: ls.labels[c].to_numpy()[order] for c in values}
+        return dataclasses.replace(ls, labels=ls.labels.assign(**moved))
+
+    monkeypatch.setattr(targets, "build_labels", shuffled)
+    ws = tmp_path / "ws"
+    # the label pipelines/train.yaml learns (a graded label, so the grade is shuffled too),
+    # over its label window
+    run = run_training(store, _champion_config("drift_milestone_count"), models_dir=ROOT / "models",
+                       workspace=ws)
+    gate = promote(ws, "future_drift")
+    assert not gate.promoted
+    assert gate.checks["skill"] is False, gate.figures
+    assert aliases(ws, "future_drift")["champion"] == run.registered["rule_baseline"]
+    assert in_use(ws, "future_drift").skill.startswith("no skill shown")
 
 
 # --- the fairness pack and the promotion gate on the trained workspace ---------------------------
