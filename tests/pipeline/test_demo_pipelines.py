@@ -66,6 +66,9 @@ def demo(tmp_path_factory, synthetic_la_dir):
     out_train = run("train.yaml", f"la={la}", f"store={d / 'store'}",
                     f"fairness_out={d / 'fairness'}", "feature_start=2023-04-01",
                     "steps.train.with.config.n_boot=20", "steps.fairness.with.n_bootstrap=100",
+                    # the promote step's fairness verdict from 100 bootstrap replicates, not 200
+                    # (as the fairness step's): no test here judges that verdict's intervals
+                    "steps.promote.with.fairness_bootstrap=100",
                     # the pack of version 3 (LightGBM, calibrated on months of its own) rather
                     # than the rule baseline's, so that the pack's tests below see calibration
                     # months to check against the test months; and (on this LA) the challenger, whose
