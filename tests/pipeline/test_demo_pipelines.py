@@ -294,6 +294,22 @@ def test_panel_page_reads_first_and_has_no_codes(demo):
     assert not re.search(r"^#{1,3} ", card, flags=re.M)  # rendered, not raw Markdown
 
 
+def test_the_fairness_stage_packs_the_champion_unless_told(demo):
+    """The fairness stage without a model (the train pipeline's fairness step as ``make demo``
+    runs it; the step above names version 3) judges the champion's back-test."""
+    from driftflag import stages
+    from driftflag.tracking import aliases
+    from driftflag.workspace import Workspace
+
+    d, _, _ = demo
+    ws = d / "workspace"
+    champion = aliases(ws, "future_drift")["champion"]
+    assert champion != "3"  # so that the default, not the step's version, is what is judged
+    report = stages.fairness(d / "store", None, workspace=Workspace.resolve(ws), n_bootstrap=50)
+    assert report.config.model_label == f"driftflag-future-drift version {champion}"
+    assert report.config.evidence["source"] == "back-test"
+
+
 def test_gate_refuses_a_challenger_whose_fairness_fails(demo, monkeypatch):
     from driftflag import stages
     from driftflag.fairness.backtest import BacktestEvidence
