@@ -63,12 +63,12 @@ _ONE_WORKER_PACKAGES = frozenset({"fairness", "monitoring", "spark", "web", "wor
 #: Order: each group's wall in the whole suite's timeline of 2026-12-01 (``DRIFTFLAG_SUITE_TIMELINE``,
 #: benchmarks/README.md, "Test suite", suite7), longest first, as cut by suite7 (fewer Annex A
 #: extracts, fewer hypothesis examples). xdist gives each worker two groups ahead, so the first
-#: four start on the two workers together: the demo pipelines (they build the cached 2,000-child
-#: LA the fairness gate also reads, a few seconds now) and Spark (one JVM that takes both cores
+#: four start on the two workers together: the demo pipelines (with the fairness gate's and the
+#: champion's tests on the workspace and store they make) and Spark (one JVM that takes both cores
 #: at times: never alone at the end), then fairness and the skill module.
 _LONGEST_FIRST = ("pipeline/test_demo_pipelines.py", "spark", "fairness",
                   "models/test_model_skill.py", "web", "tracking/test_tracking_training_run.py",
-                  "ingest/test_ingest_streaming_dedup.py", "pipeline/test_champion_end_to_end.py",
+                  "ingest/test_ingest_streaming_dedup.py",
                   "indicators/test_snapshot_leakage.py", "indicators/test_snapshot_reference.py",
                   "worklist", "ingest/test_ingest_synthetic.py", "tracking/test_champion_baseline.py",
                   "indicators/test_snapshot_knowledge_dates.py", "ingest/test_ingest_fuzz.py",

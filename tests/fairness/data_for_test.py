@@ -156,3 +156,26 @@ def tiny_caseload() -> pd.DataFrame:
         "audit_disability": np.arange(n) % 7 == 0,
         "audit_uasc": np.arange(n) % 13 == 0,
     })
+
+
+MONTHS = ("2025-01-01", "2025-02-01", "2025-03-01")
+
+
+def pooled(label_bias: float = 0.0, score_up: dict | None = None) -> pd.DataFrame:
+    """Three months pooled; ``label_bias`` turns that share of Black children's negative labels
+    positive (a recording bias the scores do not know); ``score_up`` adds to a column's group."""
+    frames = []
+    for m in MONTHS:
+        f = scored_caseload(month=m).drop(columns=["selected", "sample_weight"])
+        f["as_of"] = pd.Timestamp(m)
+        frames.append(f)
+    df = pd.concat(frames, ignore_index=True)
+    if label_bias:
+        rng = np.random.default_rng(5)
+        black = (df["audit_ethnic_group"] == "Black").to_numpy()
+        flip = black & (df["label"].to_numpy() == 0) & (rng.random(len(df)) < label_bias)
+        df.loc[flip, "label"] = 1.0
+    for col, (group, add) in (score_up or {}).items():
+        hit = (df[col] == group).to_numpy()
+        df.loc[hit, "score"] = np.clip(df.loc[hit, "score"] + add, 0, 1)
+    return df

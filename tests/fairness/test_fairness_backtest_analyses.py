@@ -14,7 +14,7 @@ from driftflag.fairness._analyses import mitigation_table, pooled_mitigation_tab
 from driftflag.fairness._caseload import prepare_caseload
 from driftflag.fairness.backtest import common_calibration
 
-from .test_fairness_judgement import MONTHS, pooled
+from .data_for_test import MONTHS, pooled
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from driftflag.fairness import FairnessConfig, FairnessConfigError, build_fairness_report
 from driftflag.fairness.power import load_power_table, power_statement
 
-from .test_fairness_judgement import pooled
+from .data_for_test import pooled
 
 TABLE = {
     "version": 1, "measured": "2026-11-30", "study": "the test study",
