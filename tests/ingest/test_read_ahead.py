@@ -9,6 +9,7 @@ import shutil
 from datetime import date, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from driftflag.errors import SourceFileError
@@ -25,16 +26,39 @@ def _files(folder: Path) -> dict[str, bytes]:
             if p.is_file() and "gx" not in p.parts}
 
 
-def _run(la: Path, store: Path, monkeypatch: pytest.MonkeyPatch, ahead: str):
+def last_two_extracts(la: Path) -> list[Path]:
+    """The files of an LA's last two Annex A extracts: the workbook of the last month end and
+    the CSV exports of each list of the month before."""
+    annex = sorted((la / "annex_a").iterdir())
+    months = sorted({p.name[8:18] for p in annex})
+    kept = [p for p in annex if p.name[8:18] in months[-2:]]
+    assert {p.suffix for p in kept} == {".csv", ".xlsx"}
+    return kept
+
+
+def every_kind_of_return(la: Path) -> list[Path]:
+    """The messy LA's returns with two of its twelve Annex A extracts: every 903 and CIN census
+    return, the last two extracts (:func:`last_two_extracts`; the injected Annex A faults are
+    in the workbook) and the audit log. Every kind of unit the readers take and every injected
+    fault (truth/messy_faults.csv) is in them; the ten earlier extracts were CSV exports like
+    the one kept, most of the ingest's time and nothing new to read."""
+    return [la / "ssda903", la / "cin_census", *last_two_extracts(la), la / "audits"]
+
+
+def _run(paths: list[Path], store: Path, monkeypatch: pytest.MonkeyPatch, ahead: str):
     monkeypatch.setenv(_read_ahead.ENV_READ_AHEAD, ahead)
-    return ingest([la / f for f in FORMATS], store, extract_date=EXTRACT, created_at=CREATED, run_gx=False)
+    return ingest(paths, store, extract_date=EXTRACT, created_at=CREATED, run_gx=False)
 
 
 @pytest.mark.slow
 def test_reading_ahead_gives_the_same_store_byte_for_byte(messy_la: Path, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    here = _run(messy_la, tmp_path / "here", monkeypatch, "0")
-    ahead = _run(messy_la, tmp_path / "ahead", monkeypatch, "1")
+    paths = every_kind_of_return(messy_la)
+    faulty = set(pd.read_csv(messy_la / "truth" / "messy_faults.csv", dtype=str)["file"])
+    assert {p.relative_to(messy_la).parts[0] for p in paths} == {*FORMATS}
+    assert all(any((messy_la / f).is_relative_to(p) for p in paths) for f in faulty)
+    here = _run(paths, tmp_path / "here", monkeypatch, "0")
+    ahead = _run(paths, tmp_path / "ahead", monkeypatch, "1")
     a, b = _files(here.store_path), _files(ahead.store_path)
     assert a.keys() == b.keys() and any(k.startswith("quarantine") for k in a)
     assert [k for k in a if a[k] != b[k]] == []
@@ -82,11 +106,14 @@ def test_a_callers_script_without_a_main_guard_can_read_ahead(tiny_la: Path, tmp
     import subprocess
     import sys
 
+    # the 903 and two Annex A extracts (a workbook, CSV exports): several units for the
+    # readers, of each kind of file; the other ten extracts only made the script longer
+    paths = [str(p) for p in (tiny_la / "ssda903", *last_two_extracts(tiny_la))]
     script = tmp_path / "council_script.py"
     script.write_text(
         "from datetime import date, datetime\n"
         "from driftflag.stages import ingest\n"
-        f"r = ingest([{str(tiny_la / 'ssda903')!r}, {str(tiny_la / 'annex_a')!r}], {str(tmp_path / 'store')!r},\n"
+        f"r = ingest({paths!r}, {str(tmp_path / 'store')!r},\n"
         "           extract_date=date(2026, 3, 31), created_at=datetime(2026, 4, 1, 9, 0),\n"
         "           great_expectations=False)\n"
         "print('rows', int(r.accounting['rows_read'].sum()))\n")
