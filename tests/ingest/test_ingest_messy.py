@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 import pandas as pd
 import pytest
+from la_returns import assert_every_faulty_file_is_read, every_kind_of_return
 
 from driftflag.ingest.run import ingest
 
@@ -28,9 +29,12 @@ def _xml_row(ledger_row: str) -> str:
 
 @pytest.fixture(scope="module")
 def result(messy_la, tmp_path_factory):
+    """The messy LA ingested: every return but ten of the twelve Annex A extracts, CSV exports
+    without a fault (la_returns.py); every file with an injected fault is read."""
     store = tmp_path_factory.mktemp("messy_store") / "store"
-    return ingest([messy_la / f for f in ("ssda903", "cin_census", "annex_a", "audits")], store,
-                  extract_date=date(2026, 3, 31), created_at=datetime(2026, 4, 1), run_gx=False)
+    paths = every_kind_of_return(messy_la)
+    assert_every_faulty_file_is_read(messy_la, paths)
+    return ingest(paths, store, extract_date=date(2026, 3, 31), created_at=datetime(2026, 4, 1), run_gx=False)
 
 
 def test_every_injected_fault_is_reported_with_the_right_rule(result, messy_la):

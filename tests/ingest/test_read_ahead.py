@@ -9,8 +9,8 @@ import shutil
 from datetime import date, datetime
 from pathlib import Path
 
-import pandas as pd
 import pytest
+from la_returns import assert_every_faulty_file_is_read, every_kind_of_return, last_two_extracts
 
 from driftflag.errors import SourceFileError
 from driftflag.ingest import _read_ahead
@@ -18,31 +18,11 @@ from driftflag.ingest.run import ingest
 
 EXTRACT = date(2026, 3, 31)
 CREATED = datetime(2026, 4, 1, 9, 0)
-FORMATS = ("ssda903", "cin_census", "annex_a", "audits")
 
 
 def _files(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
             if p.is_file() and "gx" not in p.parts}
-
-
-def last_two_extracts(la: Path) -> list[Path]:
-    """The files of an LA's last two Annex A extracts: the workbook of the last month end and
-    the CSV exports of each list of the month before."""
-    annex = sorted((la / "annex_a").iterdir())
-    months = sorted({p.name[8:18] for p in annex})
-    kept = [p for p in annex if p.name[8:18] in months[-2:]]
-    assert {p.suffix for p in kept} == {".csv", ".xlsx"}
-    return kept
-
-
-def every_kind_of_return(la: Path) -> list[Path]:
-    """The messy LA's returns with two of its twelve Annex A extracts: every 903 and CIN census
-    return, the last two extracts (:func:`last_two_extracts`; the injected Annex A faults are
-    in the workbook) and the audit log. Every kind of unit the readers take and every injected
-    fault (truth/messy_faults.csv) is in them; the ten earlier extracts were CSV exports like
-    the one kept, most of the ingest's time and nothing new to read."""
-    return [la / "ssda903", la / "cin_census", *last_two_extracts(la), la / "audits"]
 
 
 def _run(paths: list[Path], store: Path, monkeypatch: pytest.MonkeyPatch, ahead: str):
@@ -53,10 +33,8 @@ def _run(paths: list[Path], store: Path, monkeypatch: pytest.MonkeyPatch, ahead:
 @pytest.mark.slow
 def test_reading_ahead_gives_the_same_store_byte_for_byte(messy_la: Path, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    paths = every_kind_of_return(messy_la)
-    faulty = set(pd.read_csv(messy_la / "truth" / "messy_faults.csv", dtype=str)["file"])
-    assert {p.relative_to(messy_la).parts[0] for p in paths} == {*FORMATS}
-    assert all(any((messy_la / f).is_relative_to(p) for p in paths) for f in faulty)
+    paths = every_kind_of_return(messy_la)  # every kind of unit, every injected fault
+    assert_every_faulty_file_is_read(messy_la, paths)
     here = _run(paths, tmp_path / "here", monkeypatch, "0")
     ahead = _run(paths, tmp_path / "ahead", monkeypatch, "1")
     a, b = _files(here.store_path), _files(ahead.store_path)
