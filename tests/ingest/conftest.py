@@ -36,3 +36,17 @@ def tiny_la() -> Path:
     """A tiny clean synthetic LA (200 children, 2 years): the seed files of the hostile-input
     and fuzz tests, small so every mutated ingest takes a fraction of a second."""
     return _make_la(children=200, years=2, seed=3)
+
+
+@pytest.fixture(scope="session")
+def messy_ingest(messy_la: Path):
+    """The messy LA ingested in this process (``la_returns.every_kind_of_return``: every file
+    with an injected fault), once per session (``ingested_once.py``); read-only."""
+    from datetime import date, datetime
+
+    from ingested_once import ingested_once
+    from la_returns import assert_every_faulty_file_is_read, every_kind_of_return
+
+    paths = every_kind_of_return(messy_la)
+    assert_every_faulty_file_is_read(messy_la, paths)
+    return ingested_once(paths, extract_date=date(2026, 3, 31), created_at=datetime(2026, 4, 1, 9, 0))

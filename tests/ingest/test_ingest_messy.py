@@ -4,13 +4,9 @@ a warning or the duplicates with the right rule; tolerable faults are accepted s
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
 
 import pandas as pd
 import pytest
-from la_returns import assert_every_faulty_file_is_read, every_kind_of_return
-
-from driftflag.ingest.run import ingest
 
 #: ledger fault -> rules that report it
 RULE_FOR_FAULT: dict[str, set[str]] = {
@@ -28,13 +24,11 @@ def _xml_row(ledger_row: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def result(messy_la, tmp_path_factory):
+def result(messy_ingest):
     """The messy LA ingested: every return but ten of the twelve Annex A extracts, CSV exports
-    without a fault (la_returns.py); every file with an injected fault is read."""
-    store = tmp_path_factory.mktemp("messy_store") / "store"
-    paths = every_kind_of_return(messy_la)
-    assert_every_faulty_file_is_read(messy_la, paths)
-    return ingest(paths, store, extract_date=date(2026, 3, 31), created_at=datetime(2026, 4, 1), run_gx=False)
+    without a fault (la_returns.py); every file with an injected fault is read. Shared with the
+    read-ahead test (tests/ingest/conftest.py)."""
+    return messy_ingest
 
 
 def test_every_injected_fault_is_reported_with_the_right_rule(result, messy_la):
