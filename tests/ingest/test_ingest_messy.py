@@ -25,9 +25,8 @@ def _xml_row(ledger_row: str) -> str:
 
 @pytest.fixture(scope="module")
 def result(messy_ingest):
-    """The messy LA ingested: every return but ten of the twelve Annex A extracts, CSV exports
-    without a fault (la_returns.py); every file with an injected fault is read. Shared with the
-    read-ahead test (tests/ingest/conftest.py)."""
+    """The messy LA's returns ingested, once per session for these tests and the read-ahead
+    test (tests/ingest/conftest.py)."""
     return messy_ingest
 
 
