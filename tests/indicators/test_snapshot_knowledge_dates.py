@@ -39,9 +39,24 @@ FULL_EXTRACT = date(2026, 3, 31)
 pytestmark = pytest.mark.slow
 
 
+#: The month-end Annex A extracts the LA gets: the last 13, 2025-03-31 to 2026-03-31. The
+#: number of extracts changes only which Annex A files are written (the 903, CIN census and
+#: canonical store are the same, tests/synth/test_synth_end_to_end.py). Each D below still has
+#: later extracts that must not leak (all 13 for 2024-03-31, 12 for 2025-03-31, 11 for the
+#: mid-year date) and, but for 2024-03-31, extracts held on D (2025-03-31's own, dated on D;
+#: 2025-03-31 and 2025-04-30 for the mid-year date); every extract is one more unit ingested in
+#: each store, and 24 made this the slowest indicator module.
+ANNEX_A_MONTHS = 13
+FIRST_EXTRACT = date(2025, 3, 31)
+MID_YEAR = date(2025, 5, 15)
+
+
 @pytest.fixture(scope="module")
 def la(synthetic_la_dir) -> Path:
-    return synthetic_la_dir(children=300, years=3, seed=11, annex_a_months=24)
+    la = synthetic_la_dir(children=300, years=3, seed=11, annex_a_months=ANNEX_A_MONTHS)
+    extracts = sorted({annex_extract_date(p, FULL_EXTRACT) for p in (la / "annex_a").iterdir()})
+    assert extracts[0] == FIRST_EXTRACT and len(extracts) == ANNEX_A_MONTHS
+    return la
 
 
 def _ingest(paths: list[Path], extract: date) -> CaseStore:
@@ -82,7 +97,11 @@ def _compare(full: pd.DataFrame, held: pd.DataFrame) -> dict[str, int]:
 
 @pytest.mark.parametrize("d", [date(2025, 3, 31), date(2024, 3, 31)])
 def test_store_as_held_on_a_year_end_gives_the_same_snapshot(la, full_store, d):
-    held = _ingest(_returns_by(la, d) + _annex_a_by(la, d), d)
+    held_extracts = _annex_a_by(la, d)
+    # 2025-03-31 holds its own extract (dated on D), 2024-03-31 none; both have later ones
+    assert bool(held_extracts) == (d >= FIRST_EXTRACT)
+    assert len(held_extracts) < len(list((la / "annex_a").iterdir()))
+    held = _ingest(_returns_by(la, d) + held_extracts, d)
     a = snapshot(full_store, d, registry=REG)
     b = snapshot(held, d, registry=REG)
     assert len(a) > 30
@@ -90,19 +109,21 @@ def test_store_as_held_on_a_year_end_gives_the_same_snapshot(la, full_store, d):
 
 
 def test_later_annex_a_extracts_change_nothing_on_a_mid_year_date(la, full_store):
-    d = date(2025, 10, 15)
-    held = _ingest([la / "ssda903", la / "cin_census", *_annex_a_by(la, d)], FULL_EXTRACT)
+    d = MID_YEAR
+    held_extracts = _annex_a_by(la, d)
+    assert held_extracts and len(held_extracts) < len(list((la / "annex_a").iterdir()))
+    held = _ingest([la / "ssda903", la / "cin_census", *held_extracts], FULL_EXTRACT)
     a = snapshot(full_store, d, registry=REG)
     assert len(a) > 30 and a["worker_id"].notna().mean() > 0.8
     assert _compare(a, snapshot(held, d, registry=REG)) == {}
 
 
 def test_snapshot_features_are_not_available_before_their_first_extract(la, full_store):
-    """With Annex A extracts from 2024-04-30 only, a month before it has no allocation or
+    """With Annex A extracts from 2025-03-31 only, a month before it has no allocation or
     visit known: those features are missing for every open child, never a value. A looked-after
     child's worker changes come from the 903 social worker episodes, a full history known from
     each episode's start: those are known."""
-    s = snapshot(full_store, date(2024, 4, 1), registry=REG)
+    s = snapshot(full_store, date(2025, 3, 1), registry=REG)
     assert len(s) > 30
     assert s["worker_id"].isna().all() and s["team"].isna().all()
     for col in ("days_since_last_visit", "visit_overdue"):

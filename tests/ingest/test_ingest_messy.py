@@ -4,12 +4,9 @@ a warning or the duplicates with the right rule; tolerable faults are accepted s
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
 
 import pandas as pd
 import pytest
-
-from driftflag.ingest.run import ingest
 
 #: ledger fault -> rules that report it
 RULE_FOR_FAULT: dict[str, set[str]] = {
@@ -27,10 +24,10 @@ def _xml_row(ledger_row: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def result(messy_la, tmp_path_factory):
-    store = tmp_path_factory.mktemp("messy_store") / "store"
-    return ingest([messy_la / f for f in ("ssda903", "cin_census", "annex_a", "audits")], store,
-                  extract_date=date(2026, 3, 31), created_at=datetime(2026, 4, 1), run_gx=False)
+def result(messy_ingest):
+    """The messy LA's returns ingested, once per session for these tests and the read-ahead
+    test (tests/ingest/conftest.py)."""
+    return messy_ingest
 
 
 def test_every_injected_fault_is_reported_with_the_right_rule(result, messy_la):

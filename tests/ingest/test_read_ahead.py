@@ -31,9 +31,11 @@ def _run(la: Path, store: Path, monkeypatch: pytest.MonkeyPatch, ahead: str):
 
 
 @pytest.mark.slow
-def test_reading_ahead_gives_the_same_store_byte_for_byte(messy_la: Path, tmp_path: Path,
+def test_reading_ahead_gives_the_same_store_byte_for_byte(messy_la: Path, messy_ingest, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    here = _run(messy_la, tmp_path / "here", monkeypatch, "0")
+    # every return of the messy LA read in one process (DRIFTFLAG_READ_AHEAD=0), once per
+    # session for this test and the fault-ledger tests (tests/ingest/conftest.py)
+    here = messy_ingest
     ahead = _run(messy_la, tmp_path / "ahead", monkeypatch, "1")
     a, b = _files(here.store_path), _files(ahead.store_path)
     assert a.keys() == b.keys() and any(k.startswith("quarantine") for k in a)

@@ -57,10 +57,16 @@ def test_layout_and_manifest(demo_la):
 
 @pytest.mark.slow
 def test_same_arguments_give_byte_identical_files(tmp_path):
-    # determinism needs no size: a small LA and six monthly Annex A extracts (still a series)
-    cfg = SynthConfig(children=400, years=3, seed=7, messy=0.02, annex_a_months=6)
+    # determinism needs no size: a small LA and three monthly Annex A extracts (still a series:
+    # a workbook and CSV exports) with every kind of injected fault (asserted)
+    from driftflag.synth.messy import FAULTS
+
+    cfg = SynthConfig(children=150, years=2, seed=7, messy=0.02, annex_a_months=3)
     run_synth(cfg, tmp_path / "a")
     run_synth(cfg, tmp_path / "b")
+    ledger = (tmp_path / "a" / "truth" / "messy_faults.csv").read_text()
+    assert all(f",{fault}\n" in ledger for fault in FAULTS)
+    assert {p.suffix for p in (tmp_path / "a" / "annex_a").iterdir()} == {".csv", ".xlsx"}
     a = json.loads((tmp_path / "a" / "synth_manifest.json").read_text())["files"]
     b = json.loads((tmp_path / "b" / "synth_manifest.json").read_text())["files"]
     assert a == b
