@@ -45,17 +45,34 @@ def test_reading_ahead_gives_the_same_store_byte_for_byte(messy_la: Path, messy_
 
 def test_a_file_read_ahead_that_cannot_be_read_stops_the_ingest_with_its_line(
         tiny_la: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file the detection accepts but its reader refuses: an Annex A export dated after the
+    ingest's extract date (a council's mistyped file name). The refusal is made in a reading
+    process (asserted: readers were started and no unit was read in this one) and reaches the
+    caller as the one line naming the file; nothing is written."""
     la = tmp_path / "la"
     for f in ("ssda903", "annex_a"):
         shutil.copytree(tiny_la / f, la / f)
-    bad = sorted((la / "annex_a").glob("*list_6.csv"))[-1]
-    bad.write_bytes(b"\x00\x01not a csv")
+    last = sorted((la / "annex_a").glob("*list_6.csv"))[-1]
+    bad = last.with_name("annex_a_2099-01-31_list_6.csv")
+    last.rename(bad)
     monkeypatch.setenv(_read_ahead.ENV_READ_AHEAD, "1")
+    started: list[int] = []
+    start = _read_ahead._start_readers
+    monkeypatch.setattr(_read_ahead, "_start_readers", lambda n: started.append(n) or start(n))
+    from driftflag.ingest import run
+
+    # a unit read in this process would come here; the readers import their own read_unit
+    monkeypatch.setattr(run, "read_unit", _not_here)
     with pytest.raises(SourceFileError) as e:
         ingest([la / "ssda903", la / "annex_a"], tmp_path / "store", extract_date=EXTRACT, created_at=CREATED,
                run_gx=False)
-    assert str(e.value).startswith(str(bad)) and "NUL byte" in str(e.value)
+    assert started and started[0] >= 1
+    assert str(e.value).startswith(str(bad)) and "after the ingest's extract date" in str(e.value)
     assert not (tmp_path / "store").exists()
+
+
+def _not_here(unit, extract):
+    raise AssertionError("a unit was read in the ingest's own process")
 
 
 def test_a_source_file_error_crosses_processes_whole() -> None:
