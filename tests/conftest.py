@@ -5,6 +5,7 @@
 - No test may create MLflow's ``./mlruns`` file store in the working folder (driftflag always gives
   MLflow an explicit SQLite store and artifact location).
 - OpenMP threads that wait spin only briefly before sleeping (``GOMP_SPINCOUNT=10000``), see below.
+- The test processes' cyclic garbage collector looks for cycles less often (see below).
 """
 
 from __future__ import annotations
@@ -22,6 +23,16 @@ import pytest
 from driftflag._openmp import bound_spinning  # noqa: E402
 
 bound_spinning()
+
+#: The test processes' cyclic garbage collector runs less often: a young collection after 50,000
+#: new container objects, not 700. Why: a test worker holds the session's synthetic LAs, stores
+#: and fitted models (millions of live objects), and the collector walked them again and again to
+#: find little garbage: the snapshot-reference and worklist modules took 57.2 CPU s with Python's
+#: default thresholds and 51.1 with these (2026-12-01, benchmarks/README.md, "Test suite"). Every
+#: object is still freed: only how often cycles are looked for changes, not what the tests run.
+import gc  # noqa: E402
+
+gc.set_threshold(50_000, 20, 20)
 
 import suite_timeline  # noqa: E402
 import synthetic_la_cache  # noqa: E402
