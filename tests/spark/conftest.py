@@ -56,18 +56,11 @@ def spark():
               "PYSPARK_SUBMIT_ARGS": f"--conf spark.python.daemon.module={DAEMON} pyspark-shell"}
     if "PYSPARK_SUBMIT_ARGS" in os.environ:  # the caller's own submit arguments: no daemon of ours
         wanted = {"JAVA_TOOL_OPTIONS": JVM_OPTIONS}
-    old = {key: os.environ.get(key) for key in wanted}
-    for key, value in wanted.items():
-        if key == "PYTHONPATH" or old[key] is None:
-            os.environ[key] = value
-    try:
+    with pytest.MonkeyPatch.context() as env:  # restored once the JVM has read them
+        for key, value in wanted.items():
+            if key == "PYTHONPATH" or key not in os.environ:
+                env.setenv(key, value)
         session = local_session("local[2]", shuffle_partitions=2)
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()

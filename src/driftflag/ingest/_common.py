@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
@@ -48,16 +48,6 @@ def cyclic_gc_paused() -> Iterator[None]:
     finally:
         if was_on:
             gc.enable()
-
-
-def text_values(values: Sequence[str | None]) -> pd.api.extensions.ExtensionArray:
-    """``pd.array(list(values), dtype=STR_DTYPE)`` for texts and blanks (``None``) only, built by
-    pyarrow straight from the sequence: the CIN census reader makes its columns from a Python
-    value per cell (two hundred thousand rows a file), and pandas' own conversion checked each
-    value in Python first (two fifths of reading a census file)."""
-    import pyarrow as pa
-
-    return pd.array(pa.array(values, type=pa.large_string()), dtype=STR_DTYPE)
 
 
 _LABEL_RE = re.compile(r"(?<!\d)(\d{4})-(\d{2})(?!\d)")

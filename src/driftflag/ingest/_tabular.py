@@ -610,7 +610,7 @@ def records_to_frame(
     return df
 
 
-def text_array(values: list) -> pd.api.extensions.ExtensionArray:
+def text_array(values: list | tuple) -> pd.api.extensions.ExtensionArray:
     """``pd.array(values, dtype=STR_DTYPE)`` for a list of texts and Nones, built by pyarrow
     (three times faster: 48 monthly extracts are millions of cells); any other value falls
     back to pandas' own conversion."""

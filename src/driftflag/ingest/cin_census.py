@@ -40,9 +40,9 @@ from driftflag.ingest._common import (
     file_nul_reason,
     keep_latest_year,
     one_line,
-    text_values,
     year_from_label,
 )
+from driftflag.ingest._tabular import text_array
 
 logger = logging.getLogger(__name__)
 
@@ -333,7 +333,7 @@ class _Flattener:
             values = list(zip(*rows, strict=True)) if rows else [()] * len(cols)
             # ids are numbers the flattener counted; every other cell is a text or None
             data = {
-                col: np.array(vals, dtype=np.int64) if col in _ID_COLUMNS else text_values(vals)
+                col: np.array(vals, dtype=np.int64) if col in _ID_COLUMNS else text_array(vals)
                 for col, vals in zip(cols, values, strict=True)
             }
             df = pd.DataFrame(data, columns=cols)

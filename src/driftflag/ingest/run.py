@@ -569,8 +569,8 @@ def write_duplicates(dups: pd.DataFrame, path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if not any(isinstance(dups[c].dtype, pd.CategoricalDtype) for c in dups.columns):
-        _write_parquet(dups, path)
+    if not all(isinstance(dups[c].dtype, pd.CategoricalDtype) for c in dups.columns):
+        _write_parquet(dups.astype("str"), path)  # the report as texts (see _duplicates_report)
         return
     schema = pa.Table.from_pandas(dups.iloc[0:0].astype("str"), preserve_index=False).schema
     with pq.ParquetWriter(path, schema, **PARQUET_OPTIONS) as writer:
@@ -583,14 +583,12 @@ def write_duplicates(dups: pd.DataFrame, path: Path) -> None:
 
 
 def _decoded(s: pd.Series, text: Any) -> Any:
-    """A column of the duplicates report as an Arrow text array: a categorical's texts taken
-    by its codes in Arrow (what ``astype("str")`` gives, without a Python string per row)."""
+    """A categorical column of the duplicates report as an Arrow text array: its texts taken by
+    its codes in Arrow (what ``astype("str")`` gives, without a Python string per row)."""
     import pyarrow as pa
 
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        cats = pa.array(s.cat.categories.astype(str).to_numpy(dtype=object), type=text)
-        return pa.DictionaryArray.from_arrays(pa.array(s.cat.codes.to_numpy()), cats).dictionary_decode()
-    return pa.array(s.astype("str").to_numpy(dtype=object), type=text)
+    cats = pa.array(s.cat.categories.astype(str).to_numpy(dtype=object), type=text)
+    return pa.DictionaryArray.from_arrays(pa.array(s.cat.codes.to_numpy()), cats).dictionary_decode()
 
 
 def _lexical_order(keys: list[np.ndarray], sizes: list[int]) -> np.ndarray:
