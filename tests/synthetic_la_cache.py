@@ -44,7 +44,8 @@ def configure(folder: Path, *, between_processes: bool) -> None:
     _state["between_processes"] = between_processes
 
 
-def _folder() -> Path:
+def session_folder() -> Path:
+    """The session's folder of shared LAs (and other results shared between workers)."""
     folder = _state["folder"]
     if folder is None:  # imported outside pytest (a script): a private temporary folder
         import tempfile
@@ -75,23 +76,29 @@ def synthetic_la(**params) -> SynthResult:
     if not _state["between_processes"]:
         _results[key] = generate(cfg)
         return _results[key]
-    path = _folder() / f"la-{key}.pickle"
     asked = time.time()
+    result, built, got = pickled_once(session_folder() / f"la-{key}.pickle", lambda: generate(cfg))
+    _record(cfg, "synthetic_la", asked, got, built)
+    _results[key] = result
+    return result
+
+
+def pickled_once(path: Path, build):
+    """``build()`` made by the first process of the session to ask, under a file lock, and
+    pickled at ``path``; the others read the pickle. Returns (result, whether built here, the
+    time the lock was got)."""
     with FileLock(f"{path}.lock"):
         got = time.time()
         built = not path.exists()
         if not built:
             with path.open("rb") as f:
-                result = pickle.load(f)
-        else:
-            result = generate(cfg)
-            part = path.with_suffix(f".{os.getpid()}.part")
-            with part.open("wb") as f:
-                pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
-            part.replace(path)
-        _record(cfg, "synthetic_la", asked, got, built)
-    _results[key] = result
-    return result
+                return pickle.load(f), built, got
+        result = build()
+        part = path.with_suffix(f".{os.getpid()}.part")
+        with part.open("wb") as f:
+            pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+        part.replace(path)
+    return result, built, got
 
 
 def synthetic_la_dir(**params) -> Path:
@@ -100,7 +107,7 @@ def synthetic_la_dir(**params) -> Path:
     from driftflag.synth.run import run_synth
 
     cfg = _config(params)
-    root = _folder() / f"la-{_key(cfg)}"
+    root = session_folder() / f"la-{_key(cfg)}"
     asked = time.time()
     with FileLock(f"{root}.lock"):
         got = time.time()

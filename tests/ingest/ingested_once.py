@@ -4,8 +4,9 @@ The messy LA's returns are ingested by the fault-ledger tests (``test_ingest_mes
 the read-ahead test as its in-process reference (``test_read_ahead.py``): the same returns, the
 same settings, the same store. Ingesting them once for both is one ingest fewer. Under
 pytest-xdist the two modules may run on different workers, so the first to ask ingests under a
-file lock, in the session folder the synthetic-LA cache uses (``synthetic_la_cache.py``), and
-pickles the :class:`~driftflag.ingest.run.IngestResult` beside its store; the other reads it.
+file lock, in the session folder the synthetic-LA cache uses (``synthetic_la_cache.py``, its
+``pickled_once``), and pickles the :class:`~driftflag.ingest.run.IngestResult` beside its store; the
+other reads it.
 
 Read-only, like the cached LAs: a test that changes the store copies it first.
 """
@@ -14,13 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import pickle
 import shutil
 from datetime import date, datetime
 from pathlib import Path
 
-from filelock import FileLock
+import pytest
 
 _results: dict[str, object] = {}
 
@@ -36,28 +35,14 @@ def ingested_once(paths: list[Path], *, extract_date: date, created_at: datetime
                                      created_at.isoformat()]).encode()).hexdigest()[:16]
     if key in _results:
         return _results[key]
-    root = synthetic_la_cache._folder() / f"ingested-{key}"
-    done = root / "result.pickle"
-    with FileLock(f"{root}.lock"):
-        if done.is_file():
-            with done.open("rb") as f:
-                result = pickle.load(f)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
-            root.mkdir(parents=True)
-            before = os.environ.get(_read_ahead.ENV_READ_AHEAD)
-            os.environ[_read_ahead.ENV_READ_AHEAD] = "0"
-            try:
-                result = ingest(paths, root / "store", extract_date=extract_date, created_at=created_at,
-                                run_gx=False)
-            finally:
-                if before is None:
-                    del os.environ[_read_ahead.ENV_READ_AHEAD]
-                else:
-                    os.environ[_read_ahead.ENV_READ_AHEAD] = before
-            part = done.with_suffix(f".{os.getpid()}.part")
-            with part.open("wb") as f:
-                pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
-            part.replace(done)
-    _results[key] = result
-    return result
+    root = synthetic_la_cache.session_folder() / f"ingested-{key}"
+
+    def build():
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv(_read_ahead.ENV_READ_AHEAD, "0")
+            return ingest(paths, root / "store", extract_date=extract_date, created_at=created_at, run_gx=False)
+
+    _results[key] = synthetic_la_cache.pickled_once(root.with_suffix(".pickle"), build)[0]
+    return _results[key]
