@@ -52,23 +52,124 @@ def _signature_columns(table: str, df: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if c not in skip]
 
 
-def _hash(df: pd.DataFrame) -> np.ndarray:
-    return pd.util.hash_pandas_object(df, index=False).to_numpy(dtype=np.uint64)
+class ValueCodes:
+    """Each signature column's values as integer codes for the whole ingest: equal values get
+    equal codes in every extract, different values different codes, every blank the code -1
+    (blanks equal to blanks, as a row's identity wants).
+
+    Why: comparing each twin with its held row column by column took the held rows out of the
+    frames they are kept in (a take of every column of millions of rows, per extract and table)
+    and compared them as pandas columns; as codes, a twin is checked by comparing two rows of
+    integers. A value's code is its 64-bit hash (:func:`pandas.util.hash_array`, vectorised)
+    made safe: the first value seen with a hash is kept beside it, every later value with that
+    hash is compared with it, and a different value (a hash collision) gets a code of its own,
+    never given to another value. A column's values of another dtype than first seen are coded
+    apart (another hash key), so values of different types are never taken as equal.
+    """
+
+    #: a code is a value's hash cut to 55 bits with the dtype's number (0-255) above them:
+    #: non-negative, and never the same for values of two dtypes of a column
+    _BITS = 55
+
+    def __init__(self) -> None:
+        self.tags: dict[tuple[str, str], int] = {}  # (column, dtype) -> its number in the column
+        self.codes: dict[tuple[str, str], np.ndarray] = {}  # sorted codes given so far
+        self.where: dict[tuple[str, str], np.ndarray] = {}  # for each, its value's place in firsts
+        self.firsts: dict[tuple[str, str], _Grown] = {}  # the values first given a code, in order
+        self.collided = 0  # codes below -1 given to colliding values (each used once)
+
+    def encode(self, df: pd.DataFrame, columns: list[str]) -> np.ndarray:
+        """``df[columns]`` as an (rows, columns) array of codes."""
+        out = np.empty((len(df), len(columns)), dtype=np.int64)
+        for j, c in enumerate(columns):
+            col = df[c]
+            found, distinct = pd.factorize(col, use_na_sentinel=True)
+            table = np.r_[self._codes(c, col.dtype, pd.Index(distinct)), np.int64(-1)]
+            out[:, j] = table[found]  # a blank (-1) takes the last entry, -1
+        return out
+
+    def _unique(self, n: int) -> np.ndarray:
+        """``n`` codes below -1 never given before (nor after)."""
+        out = -2 - self.collided - np.arange(n, dtype=np.int64)
+        self.collided += n
+        return out
+
+    def _codes(self, column: str, dtype: object, distinct: pd.Index) -> np.ndarray:
+        key = (column, str(dtype))
+        if key not in self.tags:
+            self.tags[key] = sum(1 for k in self.tags if k[0] == column)
+            self.codes[key] = np.zeros(0, dtype=np.int64)
+            self.where[key] = np.zeros(0, dtype=np.int64)
+            self.firsts[key] = _Grown(object)
+        tag = self.tags[key]
+        if tag > 255:  # more dtypes of one column than numbers: its values match nothing
+            return self._unique(len(distinct))
+        values = _comparable(distinct)
+        h = pd.util.hash_array(values, categorize=False)
+        codes = ((h & np.uint64((1 << self._BITS) - 1)) | (np.uint64(tag) << np.uint64(self._BITS))).astype(np.int64)
+        given, where, firsts = self.codes[key], self.where[key], self.firsts[key]
+        pos = np.minimum(np.searchsorted(given, codes), max(len(given) - 1, 0))
+        seen = (given[pos] == codes) if len(given) else np.zeros(len(codes), dtype=bool)
+        same = np.zeros(len(codes), dtype=bool)
+        if seen.any():
+            same[seen] = firsts.take(where[pos[seen]]) == values[seen]
+        fresh = ~seen
+        if fresh.any():  # the first value of each new code (distinct values may share one)
+            fc = codes[fresh]
+            first = ~pd.Series(fc).duplicated(keep="first").to_numpy()
+            add_c, add_v = fc[first], values[fresh][first]
+            o = np.argsort(add_c, kind="stable")
+            at = np.searchsorted(given, add_c[o])
+            self.codes[key] = np.insert(given, at, add_c[o])
+            self.where[key] = np.insert(where, at, firsts.n + o)
+            firsts.extend(add_v)
+            same[np.flatnonzero(fresh)[first]] = True
+        if not same.all():  # a code another value was given first: a code of its own
+            codes[~same] = self._unique(int((~same).sum()))
+        return codes
 
 
-def same_values(a: pd.DataFrame, b: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """Row by row: every column equal, blanks equal to blanks (a hash match is checked, never
-    trusted: a row that differs from what is held is always held)."""
-    ok = np.ones(len(a), dtype=bool)
-    for c in columns:
-        x, y = a[c].reset_index(drop=True), b[c].reset_index(drop=True)
-        xn, yn = x.isna().to_numpy(), y.isna().to_numpy()
-        try:
-            eq = (x == y).fillna(False).to_numpy(dtype=bool)
-        except (TypeError, ValueError):
-            eq = (x.astype(object) == y.astype(object)).fillna(False).to_numpy(dtype=bool)
-        ok &= (eq & ~xn & ~yn) | (xn & yn)
-    return ok
+def _comparable(distinct: pd.Index) -> np.ndarray:
+    """Distinct values as an object array that ``==`` compares as the column's dtype does
+    (date-times as their integer nanoseconds: no time-zone or unit surprises)."""
+    if isinstance(distinct.dtype, pd.CategoricalDtype):
+        distinct = pd.Index(distinct.astype(object))
+    if distinct.dtype.kind in "mM":
+        return np.asarray(distinct.asi8, dtype=np.int64).astype(object)
+    return distinct.to_numpy(dtype=object)
+
+
+class _Grown:
+    """A growing array (amortised doubling: one copy per doubling, not one per extract), of
+    ``width`` columns or, without, one value per entry."""
+
+    def __init__(self, dtype: object, width: int | None = None) -> None:
+        self.data = np.empty((0,) if width is None else (0, width), dtype=dtype)
+        self.n = 0
+
+    def extend(self, rows: np.ndarray) -> None:
+        if self.n + len(rows) > len(self.data):
+            grown = np.empty((max(2 * len(self.data), self.n + len(rows), 1024), *self.data.shape[1:]),
+                             dtype=self.data.dtype)
+            grown[:self.n] = self.data[:self.n]
+            self.data = grown
+        self.data[self.n:self.n + len(rows)] = rows
+        self.n += len(rows)
+
+    def take(self, ids: np.ndarray) -> np.ndarray:
+        return self.data[:self.n][ids]
+
+
+def _row_hash(codes: np.ndarray) -> np.ndarray:
+    """One 64-bit number per row of codes (a signature for the sorted registry; equal rows
+    give equal numbers, and a match is always checked on the codes themselves)."""
+    h = np.full(len(codes), 0xCBF29CE484222325, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(codes.shape[1]):
+            h ^= codes[:, j].astype(np.uint64)
+            h *= np.uint64(0x100000001B3)
+            h ^= h >> np.uint64(29)
+    return h
 
 
 def _one_text(text: str, n: int) -> pd.Categorical:
@@ -190,8 +291,8 @@ class ExtractHistory:
         self.chunks: dict[str, list[pd.DataFrame]] = {}
         self.columns: dict[str, list[str]] = {}
         self.n_held: dict[str, int] = {}
-        self.id_chunk: dict[str, list[np.ndarray]] = {}
-        self.id_local: dict[str, list[np.ndarray]] = {}
+        self.values: dict[str, ValueCodes] = {}  # per table: each signature column's value codes
+        self.held_codes: dict[str, _Grown] = {}  # per table: the held rows' value codes (row = id)
         self.hkeys: dict[str, np.ndarray] = {}
         self.hids: dict[str, np.ndarray] = {}
         self.ghosts: dict[str, list[pd.DataFrame]] = {}
@@ -263,11 +364,14 @@ class ExtractHistory:
     def _twins(self, table: str, df: pd.DataFrame) -> None:
         sig = _signature_columns(table, df)
         self.columns.setdefault(table, sig)
-        h = _hash(df[sig])
+        layout = self.columns[table] == sig  # else nothing held is compared (other columns)
+        codes = self.values[table].encode(df, sig) if table in self.values else \
+            self.values.setdefault(table, ValueCodes()).encode(df, sig)
+        h = _row_hash(codes)
         n = len(df)
         keys, ids = self.hkeys.get(table), self.hids.get(table)
         target = np.full(n, -1, dtype=np.int64)  # a held id, or -2 - position of the in-extract first
-        if keys is not None and len(keys) and self.columns.get(table) == sig:
+        if keys is not None and len(keys) and layout:
             pos = np.searchsorted(keys, h)
             pos_c = np.minimum(pos, len(keys) - 1)
             found = keys[pos_c] == h
@@ -279,16 +383,17 @@ class ExtractHistory:
         later = free.copy()
         later[first_pos] = False
         target[later] = -2 - owner.loc[h[later]].to_numpy()
-        # check every twin's values against its held row
+        # check every twin's values against its held row (a hash match is never trusted): the
+        # codes of equal values are equal, of different values different
         cand = np.flatnonzero(target != -1)
         if len(cand):
-            old = target[cand] >= 0
-            got = [self._gather(table, target[cand][old], sig),
-                   df.iloc[-2 - target[cand][~old]][sig].reset_index(drop=True)]
-            twin_rows = pd.concat([g for g in got if len(g)], ignore_index=True)
-            order = np.r_[np.flatnonzero(old), np.flatnonzero(~old)]
-            ok = np.empty(len(cand), dtype=bool)
-            ok[order] = same_values(df.iloc[cand[order]], twin_rows, sig)
+            t = target[cand]
+            old = t >= 0
+            other = np.empty((len(cand), codes.shape[1]), dtype=np.int64)
+            if old.any():
+                other[old] = self.held_codes[table].take(t[old])
+            other[~old] = codes[-2 - t[~old]]
+            ok = (codes[cand] == other).all(axis=1)
             target[cand[~ok]] = -1
         new = target == -1
         base = self.n_held.get(table, 0)
@@ -296,11 +401,11 @@ class ExtractHistory:
         held = df.loc[new].copy()
         held["_cls"] = new_ids
         self.n_held[table] = base + len(held)
-        chunks = self.chunks.setdefault(table, [])
         self.layout.setdefault(table, held.dtypes)
-        chunks.append(_held_compact(held.reset_index(drop=True)))
-        self.id_chunk.setdefault(table, []).append(np.full(len(held), len(chunks) - 1, dtype=np.int32))
-        self.id_local.setdefault(table, []).append(np.arange(len(held), dtype=np.int64))
+        self.chunks.setdefault(table, []).append(_held_compact(held.reset_index(drop=True)))
+        # the held rows' codes, row = held id (rows of another layout are never looked up)
+        kept = codes[new] if layout else np.full((len(held), len(self.columns[table])), -2, dtype=np.int64)
+        self.held_codes.setdefault(table, _Grown(np.int64, len(self.columns[table]))).extend(kept)
         # ids of in-extract firsts, for their later twins
         id_at = np.full(n, -1, dtype=np.int64)
         id_at[new] = new_ids
@@ -314,39 +419,8 @@ class ExtractHistory:
             g["_cls"] = cls
             self.ghosts.setdefault(table, []).append(_compact(g))
         # register the new rows' signatures (the first row of each signature only)
-        if self.columns[table] == sig and new.any():
+        if layout and new.any():
             self.hkeys[table], self.hids[table] = _register(keys, ids, h[new], new_ids)
-
-    def _consolidate(self, table: str) -> None:
-        """Held rows in one frame (plus the latest few): a gather takes from few frames."""
-        chunks = self.chunks[table]
-        if len(chunks) <= 8:
-            return
-        whole = _stack([c for c in chunks if len(c)]) if any(len(c) for c in chunks) else chunks[0]
-        self.chunks[table] = [whole]
-        n = len(whole)
-        self.id_chunk[table] = [np.zeros(n, dtype=np.int32)]
-        self.id_local[table] = [np.arange(n, dtype=np.int64)]
-
-    def _gather(self, table: str, ids: np.ndarray, sig: list[str]) -> pd.DataFrame:
-        if not len(ids):
-            return pd.DataFrame(columns=sig)
-        self._consolidate(table)
-        ch = np.concatenate(self.id_chunk[table])[ids]
-        lo = np.concatenate(self.id_local[table])[ids]
-        pieces, where = [], []
-        for c in np.unique(ch):
-            m = np.flatnonzero(ch == c)
-            chunk = self.chunks[table][c]
-            # the rows and columns compared, in one take (selecting the columns first copied
-            # every held row: millions once consolidated)
-            cols = chunk.columns.get_indexer(sig)
-            pieces.append(chunk.iloc[lo[m], cols] if (cols >= 0).all() else chunk[sig].iloc[lo[m]])
-            where.append(m)
-        g = pd.concat(pieces, ignore_index=True)
-        inv = np.empty(len(ids), dtype=np.int64)
-        inv[np.concatenate(where)] = np.arange(len(ids))
-        return g.iloc[inv].reset_index(drop=True)
 
     # --- after reading --------------------------------------------------------------------
 
@@ -363,8 +437,8 @@ class ExtractHistory:
         if table not in self._full:
             parts = [c for c in self.chunks.pop(table, []) if len(c)]
             self._full[table] = _held_restore(_stack(parts), self.layout[table]) if parts else pd.DataFrame()
-            self.id_chunk.pop(table, None)
-            self.id_local.pop(table, None)
+            self.values.pop(table, None)
+            self.held_codes.pop(table, None)
             self.hkeys.pop(table, None)
             self.hids.pop(table, None)
         return self._full[table]
