@@ -424,6 +424,14 @@ class ExtractHistory:
 
     # --- after reading --------------------------------------------------------------------
 
+    def reading_done(self) -> None:
+        """Let go of what only recognising twins needed (the value codes and the registry of
+        held signatures: a few hundred megabytes at 150,000 children) before settling."""
+        self.values.clear()
+        self.held_codes.clear()
+        self.hkeys.clear()
+        self.hids.clear()
+
     def take_duplicates(self) -> list[pd.DataFrame]:
         """The duplicate entries decided while reading (allocation runs), handed over once."""
         out, self.duplicates = self.duplicates, []

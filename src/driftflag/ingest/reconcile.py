@@ -176,11 +176,35 @@ def within_file(table: str, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def order(df: pd.DataFrame) -> pd.DataFrame:
-    """Rows in precedence order: return type, newest year first, then file and position."""
-    rank = df["_format"].map(PRECEDENCE).fillna(9).astype(np.int64)
-    return (df.assign(_rank=rank, _negyear=-df["_year"])
-            .sort_values(["_rank", "_negyear", "_source_file", "_source_table", "_seq"], kind="mergesort")
-            .drop(columns=["_rank", "_negyear"]))
+    """Rows in precedence order: return type, newest year first, then file and position.
+
+    The stable order ``sort_values`` gives on those five keys (blanks last), found with one
+    ``np.lexsort`` of integer keys: each text key ranked through its distinct values, the
+    return type mapped on its distinct values. Why: sorting millions of rows (the Annex A
+    children at 150,000 children) by their texts, and mapping every row's format through a
+    dictionary, was a third of reconciling."""
+    ints = all(isinstance(df[c].dtype, np.dtype) and df[c].dtype.kind in "iu" for c in ("_year", "_seq"))
+    if df.empty or not ints:  # (blank years or positions: sorted by pandas, as always)
+        rank = df["_format"].map(PRECEDENCE).fillna(9).astype(np.int64)
+        return (df.assign(_rank=rank, _negyear=-df["_year"])
+                .sort_values(["_rank", "_negyear", "_source_file", "_source_table", "_seq"], kind="mergesort")
+                .drop(columns=["_rank", "_negyear"]))
+    fmt_codes, fmts = pd.factorize(df["_format"], use_na_sentinel=True)
+    ranks = np.r_[np.array([PRECEDENCE.get(f, 9) for f in fmts], dtype=np.int64), np.int64(9)]
+    keys = [ranks[fmt_codes], -df["_year"].to_numpy(dtype=np.int64), _text_rank(df["_source_file"]),
+            _text_rank(df["_source_table"]), df["_seq"].to_numpy(dtype=np.int64)]
+    return df.take(np.lexsort(keys[::-1]))
+
+
+def _text_rank(s: pd.Series) -> np.ndarray:
+    """Each row's place in ``sort_values``' order of ``s`` (blanks last): a categorical by its
+    codes (its categories' order), anything else by its sorted distinct values."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        codes = s.cat.codes.to_numpy().astype(np.int64)
+        return np.where(codes < 0, len(s.cat.categories), codes)
+    codes, _ = pd.factorize(s, sort=True, use_na_sentinel=True)
+    codes = codes.astype(np.int64)
+    return np.where(codes < 0, codes.max(initial=-1) + 1, codes)
 
 
 def reconcile(table: str, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -209,9 +233,9 @@ def reconcile(table: str, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
             filled = kept.groupby(key, sort=False, dropna=False).first()
             winners = kept.loc[~cross].set_index(key)
             cols = [c for c in winners.columns if not c.startswith("_")]
-            winners[cols] = filled.loc[winners.index, cols].to_numpy() if len(cols) else winners[cols]
-            for c in cols:  # restore dtypes lost by to_numpy on mixed frames
-                winners[c] = winners[c].astype(kept[c].dtype)
+            aligned = filled.loc[winners.index, cols]
+            for c in cols:  # column by column, in the kept rows' dtypes (no frame of objects)
+                winners[c] = aligned[c].astype(kept[c].dtype).array
             kept = winners.reset_index()
         else:
             kept = kept.loc[~cross]

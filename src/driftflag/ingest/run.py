@@ -412,6 +412,7 @@ def build(
         next_id += got.n_rows
         del got
     step("checking rows", len(sources), len(sources))
+    hist.reading_done()
     dup_list.extend(hist.take_duplicates())
 
     frames: dict[str, pd.DataFrame] = {}
