@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -706,14 +707,17 @@ def ingest(
     sources = detect_sources([Path(p) for p in paths], format)
     case, accounting, issues, dups = build(sources, extract_date=extract_date, progress=progress)
     store = Path(store)
-    hashes = {str(s.path): file_sha256(s.path) for s in sources}
-    accounting.insert(2, "sha256", accounting["file"].map(hashes))
-    warn_counts = issues.loc[issues["level"] == "warning"].groupby("source_file")["_src"].nunique()
-    accounting["rows_with_warnings"] = accounting["file"].map(warn_counts).fillna(0).astype(int)
-    summary = build_summary(case, accounting, issues, dups, extract_date=extract_date)
     gx_result = None
     step = progress or (lambda _m, _i, _n: None)
-    with staged_store(store, inputs=paths, created=created_at) as tmp:
+    # Hashing the returns and writing the duplicates report run in threads beside the rest of
+    # the writing and Great Expectations (hashlib, numpy and Arrow let go of the interpreter
+    # while they work): the second core is otherwise idle once reading is done. Each thread
+    # writes its own file; both are joined before the staged store is kept or thrown away.
+    with staged_store(store, inputs=paths, created=created_at) as tmp, ThreadPoolExecutor(max_workers=2) as pool:
+        hashed = pool.submit(lambda: {str(s.path): file_sha256(s.path) for s in sources})
+        vdir = tmp / VALIDATION_DIR
+        vdir.mkdir()
+        written = pool.submit(write_duplicates, dups, vdir / "duplicates.parquet")
         for name in TABLE_ORDER:
             _write_parquet(case.tables[name], tmp / f"{name}.parquet")
         qdir = tmp / QUARANTINE_DIR
@@ -721,17 +725,20 @@ def ingest(
         errors = issues.loc[issues["level"] == "error"].drop(columns="_src")
         for t, q in errors.groupby("table", sort=True):
             _write_parquet(q.reset_index(drop=True).astype("str"), qdir / f"{t}.parquet")
-        vdir = tmp / VALIDATION_DIR
-        vdir.mkdir()
         warns = issues.loc[issues["level"] == "warning"].drop(columns="_src").reset_index(drop=True)
         _write_parquet(warns.astype("str"), vdir / "warnings.parquet")
-        write_duplicates(dups, vdir / "duplicates.parquet")
         if run_gx:
             step("Great Expectations", 0, 1)
             from driftflag.validate import run_suites
 
             gx_result = run_suites(case, tmp / "gx", extract_date=extract_date)
+        accounting.insert(2, "sha256", accounting["file"].map(hashed.result()))
+        warn_counts = issues.loc[issues["level"] == "warning"].groupby("source_file")["_src"].nunique()
+        accounting["rows_with_warnings"] = accounting["file"].map(warn_counts).fillna(0).astype(int)
+        summary = build_summary(case, accounting, issues, dups, extract_date=extract_date)
+        if gx_result is not None:
             summary["gx"] = gx_result
+        written.result()
         (vdir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
         (vdir / "summary.html").write_text(render_html(summary))
         manifest = {
