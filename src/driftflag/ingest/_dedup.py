@@ -96,15 +96,17 @@ class ValueCodes:
 
     def _codes(self, column: str, dtype: object, distinct: pd.Index) -> np.ndarray:
         key = (column, str(dtype))
+        values = _comparable(distinct)
         if key not in self.tags:
             self.tags[key] = sum(1 for k in self.tags if k[0] == column)
             self.codes[key] = np.zeros(0, dtype=np.int64)
             self.where[key] = np.zeros(0, dtype=np.int64)
-            self.firsts[key] = _Grown(object)
+            self.firsts[key] = _Grown(values.dtype)
         tag = self.tags[key]
-        if tag > 255:  # more dtypes of one column than numbers: its values match nothing
+        if tag > 255 or values.dtype != self.firsts[key].data.dtype:
+            # more dtypes of one column than numbers, or values of another kind under the
+            # same dtype's name: they match nothing
             return self._unique(len(distinct))
-        values = _comparable(distinct)
         h = pd.util.hash_array(values, categorize=False)
         codes = ((h & np.uint64((1 << self._BITS) - 1)) | (np.uint64(tag) << np.uint64(self._BITS))).astype(np.int64)
         given, where, firsts = self.codes[key], self.where[key], self.firsts[key]
@@ -130,17 +132,25 @@ class ValueCodes:
 
 
 def _comparable(distinct: pd.Index) -> np.ndarray:
-    """Distinct values as an object array that ``==`` compares as the column's dtype does
-    (date-times as their integer nanoseconds: no time-zone or unit surprises)."""
+    """Distinct values as an array that ``==`` compares as the column's dtype does: date-times
+    as their integer nanoseconds (no time-zone or unit surprises), integers and booleans as
+    64-bit integers, floats as floats, anything else (texts) as Python objects. Why numbers
+    as numbers: the values first given each code are kept for the whole reading, and millions
+    of Python objects for dates would take hundreds of megabytes."""
     if isinstance(distinct.dtype, pd.CategoricalDtype):
-        distinct = pd.Index(distinct.astype(object))
-    if distinct.dtype.kind in "mM":
-        return np.asarray(distinct.asi8, dtype=np.int64).astype(object)
+        return distinct.astype(object).to_numpy(dtype=object)
+    kind = distinct.dtype.kind
+    if kind in "mM":
+        return np.asarray(distinct.asi8, dtype=np.int64)
+    if kind in "bi":
+        return distinct.to_numpy(dtype=np.int64)
+    if kind == "f":
+        return distinct.to_numpy(dtype=np.float64)
     return distinct.to_numpy(dtype=object)
 
 
 class _Grown:
-    """A growing array (amortised doubling: one copy per doubling, not one per extract), of
+    """A growing array (by half again when full: one copy per growth, not one per extract), of
     ``width`` columns or, without, one value per entry."""
 
     def __init__(self, dtype: object, width: int | None = None) -> None:
@@ -149,7 +159,7 @@ class _Grown:
 
     def extend(self, rows: np.ndarray) -> None:
         if self.n + len(rows) > len(self.data):
-            grown = np.empty((max(2 * len(self.data), self.n + len(rows), 1024), *self.data.shape[1:]),
+            grown = np.empty((max(len(self.data) * 3 // 2, self.n + len(rows), 1024), *self.data.shape[1:]),
                              dtype=self.data.dtype)
             grown[:self.n] = self.data[:self.n]
             self.data = grown

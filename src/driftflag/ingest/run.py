@@ -655,12 +655,17 @@ def _account(issues: pd.DataFrame, accepted: dict[str, pd.DataFrame], read_count
     in the store), else a duplicate; the identity checks that every row read was staged."""
     err = issues.loc[issues["level"] == "error", ["source_file", "_src"]].drop_duplicates("_src")
     bad = pd.Index(err["_src"].astype(object))
-    won = pd.concat([df[["_src", "_source_file"]] for df in accepted.values()], ignore_index=True) \
-        if accepted else pd.DataFrame(columns=["_src", "_source_file"])
-    won = won.drop_duplicates("_src")
+    cols = ["_src", "_source_file"]
+    if accepted and all("_srcid" in df.columns for df in accepted.values()):
+        # a source row's number stands for its ``_src`` (one each): integers de-duplicated,
+        # not millions of texts
+        cols.append("_srcid")
+    won = pd.concat([df[cols] for df in accepted.values()], ignore_index=True) \
+        if accepted else pd.DataFrame(columns=cols)
+    won = won.drop_duplicates(cols[-1] if len(cols) == 3 else "_src")
     won = won.loc[~won["_src"].astype(object).isin(bad)]
     quarantined = err["source_file"].astype(object).value_counts()
-    kept = won["_source_file"].astype(object).value_counts()
+    kept = won["_source_file"].value_counts()
     rows = []
     for src in sources:
         f = str(src.path)
