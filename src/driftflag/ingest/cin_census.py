@@ -150,22 +150,37 @@ class _Codes(dict):
         return code
 
 
-def _fill(block: etree._Element, codes: _Codes, row: list[object], offset: int) -> None:
+#: code of a block nested in another one (``Disabilities`` in ``ChildCharacteristics``, ...)
+_NESTED = 99
+
+
+def _fill(block: etree._Element, codes: _Codes, row: list[object], offset: int) -> list[etree._Element]:
     """Set ``row[offset + i]`` to the text of the first child element of ``block`` with code
-    ``i`` (first-child semantics; the row starts as None, which stands for missing or blank)."""
-    seen = 0
-    for el in block:
+    ``i`` (first-child semantics: the children are read last to first, so the first one met in
+    the file is written last; missing and blank are None). Returns the children with code
+    :data:`_NESTED`, in document order.
+
+    Why one pass and plain lookups: lxml's ``iterchildren(tag=...)`` builds a tag matcher on
+    every call, which cost more than reading the few children of a block.
+    """
+    nested = []
+    for el in reversed(block[:]):
         i = codes[el.tag]
-        if i >= 0 and not (seen >> i) & 1:
-            seen |= 1 << i
-            if len(el):
+        if i >= 0:
+            if i == _NESTED:
+                nested.append(el)
+            elif len(el):
                 row[offset + i] = _text(el)
             else:
                 t = el.text
-                if t is not None:
-                    t = t.strip()
-                    if t:
-                        row[offset + i] = t
+                row[offset + i] = (t.strip() or None) if t is not None else None
+    nested.reverse()
+    return nested
+
+
+def _items(block: etree._Element, codes: _Codes) -> list[etree._Element]:
+    """Children of ``block`` whose local name is the one name in ``codes``, in document order."""
+    return [el for el in block if codes[el.tag] >= 0]
 
 
 def _first(block: etree._Element, name: str) -> etree._Element | None:
@@ -200,12 +215,16 @@ class _Flattener:
         self.n_children = 0
         self.child_codes = _Codes(_CHILD_BLOCKS)
         self.id_codes = _codes(_IDENTIFIER_FIELDS)
-        self.ethnicity_codes = _codes(("Ethnicity",))
+        self.chars_codes = _Codes({"Ethnicity": 0, "Disabilities": _NESTED})
+        self.disability_codes = _codes(("Disability",))
+        self.factors_codes = _Codes({**{f: i for i, f in enumerate(_ASSESSMENT_FIELDS)},
+                                     "FactorsIdentifiedAtAssessment": _NESTED})
+        self.factor_codes = _codes(("AssessmentFactors",))
+        self.reviews_codes = _Codes({**{f: i for i, f in enumerate(_CPP_FIELDS)}, "Reviews": _NESTED})
+        self.review_date_codes = _codes(("CPPreviewDate",))
         self.cin_codes = _Codes({**{f: i for i, f in enumerate(_CIN_FIELDS)}, **_CIN_BLOCKS})
-        self.assessment_codes = _codes(_ASSESSMENT_FIELDS)
         self.plan_codes = _codes(_PLAN_FIELDS)
         self.s47_codes = _codes(_S47_FIELDS)
-        self.cpp_codes = _codes(_CPP_FIELDS)
         self.pp_codes = _codes(_PP_FIELDS)
 
     def header(self, el: etree._Element, path: str) -> None:
@@ -247,16 +266,15 @@ class _Flattener:
 
         if "ChildCharacteristics" in wanted or "Disabilities" in wanted:
             chars_path = f"{path}/ChildCharacteristics"
+            row = [child_id, None, chars_path]
+            dis_blocks = [] if chars is None else _fill(chars, self.chars_codes, row, 1)
             if "ChildCharacteristics" in wanted:
-                row = [child_id, None, chars_path]
-                if chars is not None:
-                    _fill(chars, self.ethnicity_codes, row, 1)
                 cells["ChildCharacteristics"] += row
-            if "Disabilities" in wanted and chars is not None:
+            if "Disabilities" in wanted:
                 out = cells["Disabilities"]
-                for d, dis_block in enumerate(chars.iterchildren("{*}Disabilities"), start=1):
+                for d, dis_block in enumerate(dis_blocks, start=1):
                     dis_path = f"{chars_path}/Disabilities[{d}]"
-                    for i, dis in enumerate(dis_block.iterchildren("{*}Disability"), start=1):
+                    for i, dis in enumerate(_items(dis_block, self.disability_codes), start=1):
                         out += (child_id, _text(dis), f"{dis_path}/Disability[{i}]")
         if cins:
             self._cin_details(cins, child_id, path)
@@ -303,11 +321,10 @@ class _Flattener:
                         continue
                     ass_path = f"{cin_path}/Assessments[{n_ass}]"
                     base: list[object] = [child_id, c, n_assessment, None, None, None]
-                    _fill(sub, self.assessment_codes, base, 3)
                     out = cells["Assessments"]
                     f = 0
-                    for block in sub.iterchildren("{*}FactorsIdentifiedAtAssessment"):
-                        for factor in block.iterchildren("{*}AssessmentFactors"):
+                    for block in _fill(sub, self.factors_codes, base, 3):
+                        for factor in _items(block, self.factor_codes):
                             f += 1
                             out += base
                             out += (_text(factor), f"{ass_path}/AssessmentFactors[{f}]")
@@ -320,16 +337,16 @@ class _Flattener:
                     if not (want_cpp or want_rev):
                         continue
                     cpp_path = f"{cin_path}/ChildProtectionPlans[{n_cpp_here}]"
+                    row: list[object] = [child_id, c, n_cpp, None, None, None, None, None, cpp_path]
+                    reviews = _fill(sub, self.reviews_codes, row, 3)
                     if want_cpp:
-                        row: list[object] = [child_id, c, n_cpp, None, None, None, None, None, cpp_path]
-                        _fill(sub, self.cpp_codes, row, 3)
                         cells["ChildProtectionPlans"] += row
                     if want_rev:
                         out = cells["Reviews"]
-                        for r, rev in enumerate(sub.iterchildren("{*}Reviews"), start=1):
+                        for r, rev in enumerate(reviews, start=1):
                             rev_path = f"{cpp_path}/Reviews[{r}]"
                             k = 0
-                            for k, dt in enumerate(rev.iterchildren("{*}CPPreviewDate"), start=1):  # noqa: B007
+                            for k, dt in enumerate(_items(rev, self.review_date_codes), start=1):  # noqa: B007
                                 out += (child_id, c, n_cpp, _text(dt), f"{rev_path}/CPPreviewDate[{k}]")
                             if not k:
                                 out += (child_id, c, n_cpp, None, rev_path)
