@@ -7,7 +7,7 @@ Structure from ``data-standards.md`` §3.1 (``Message/Header``, ``Message/Childr
 ``cin_validator/ingress.py``: ``LAchildID`` + ``CINdetailsID`` (+ ``AssessmentID``, ``CPPID``).
 
 The file is streamed with :func:`lxml.etree.iterparse`: each ``Child`` is flattened when its end
-tag is read and then cleared, so memory holds one child's tree plus the output rows.
+tag is read and then cleared, so memory holds one child's tree plus the output cells.
 
 Nothing is validated: values stay the strings in the file (stripped; blank becomes missing).
 Every row carries ``_source_file`` and ``_source_path``, an XPath-like location such as
