@@ -150,15 +150,16 @@ class _Codes(dict):
         return code
 
 
-#: code of a block nested in another one (``Disabilities`` in ``ChildCharacteristics``, ...)
+#: code of a block nested in another one (``Disabilities`` in ``ChildCharacteristics``, ...);
+#: the codes above it are the kinds of block nested in ``CINdetails``
 _NESTED = 99
 
 
 def _fill(block: etree._Element, codes: _Codes, row: list[object], offset: int) -> list[etree._Element]:
     """Set ``row[offset + i]`` to the text of the first child element of ``block`` with code
     ``i`` (first-child semantics: the children are read last to first, so the first one met in
-    the file is written last; missing and blank are None). Returns the children with code
-    :data:`_NESTED`, in document order.
+    the file is written last; missing and blank are None). Returns the children with a code
+    from :data:`_NESTED` up (nested blocks), in document order.
 
     Why one pass and plain lookups: lxml's ``iterchildren(tag=...)`` builds a tag matcher on
     every call, which cost more than reading the few children of a block.
@@ -167,7 +168,7 @@ def _fill(block: etree._Element, codes: _Codes, row: list[object], offset: int) 
     for el in reversed(block[:]):
         i = codes[el.tag]
         if i >= 0:
-            if i == _NESTED:
+            if i >= _NESTED:
                 nested.append(el)
             elif len(el):
                 row[offset + i] = _text(el)
@@ -199,6 +200,13 @@ _CIN_BLOCKS = {
     "Section47": _S47, "PreProceedingsandFGDM": _PP,
 }
 _CHILD_BLOCKS = {"ChildIdentifiers": 0, "ChildCharacteristics": 1, "CINdetails": 2}
+#: the missing values of each block's fields, the start of its row before :func:`_fill`
+_BLANK_CIN = (None,) * len(_CIN_FIELDS)
+_BLANK_ASSESSMENT = (None,) * len(_ASSESSMENT_FIELDS)
+_BLANK_CPP = (None,) * len(_CPP_FIELDS)
+_BLANK_PLAN = (None,) * len(_PLAN_FIELDS)
+_BLANK_S47 = (None,) * len(_S47_FIELDS)
+_BLANK_PP = (None,) * len(_PP_FIELDS)
 
 
 class _Flattener:
@@ -291,36 +299,21 @@ class _Flattener:
         want_rev = "Reviews" in wanted
         want_pp = "PreProceedings" in wanted
         cin_codes = self.cin_codes
-        n_cin_fields = len(_CIN_FIELDS)
         n_assessment = 0
         n_cpp = 0
         for c, cin in enumerate(cins, start=1):
             cin_path = f"{path}/CINdetails[{c}]"
-            vals: list[object] = [child_id, c, *([None] * n_cin_fields), cin_path]
-            seen = 0
+            vals: list[object] = [child_id, c, *_BLANK_CIN, cin_path]
             n_ass = n_plan = n_s47 = n_cpp_here = n_pp = 0
-            for sub in cin:
+            for sub in _fill(cin, cin_codes, vals, 2):
                 i = cin_codes[sub.tag]
-                if i < 0:
-                    continue
-                if i < n_cin_fields:
-                    if not (seen >> i) & 1:
-                        seen |= 1 << i
-                        if len(sub):
-                            vals[2 + i] = _text(sub)
-                        else:
-                            t = sub.text
-                            if t is not None:
-                                t = t.strip()
-                                if t:
-                                    vals[2 + i] = t
-                elif i == _ASSESSMENT:
+                if i == _ASSESSMENT:
                     n_assessment += 1
                     n_ass += 1
                     if not want_ass:
                         continue
                     ass_path = f"{cin_path}/Assessments[{n_ass}]"
-                    base: list[object] = [child_id, c, n_assessment, None, None, None]
+                    base: list[object] = [child_id, c, n_assessment, *_BLANK_ASSESSMENT]
                     out = cells["Assessments"]
                     f = 0
                     for block in _fill(sub, self.factors_codes, base, 3):
@@ -337,7 +330,7 @@ class _Flattener:
                     if not (want_cpp or want_rev):
                         continue
                     cpp_path = f"{cin_path}/ChildProtectionPlans[{n_cpp_here}]"
-                    row: list[object] = [child_id, c, n_cpp, None, None, None, None, None, cpp_path]
+                    row: list[object] = [child_id, c, n_cpp, *_BLANK_CPP, cpp_path]
                     reviews = _fill(sub, self.reviews_codes, row, 3)
                     if want_cpp:
                         cells["ChildProtectionPlans"] += row
@@ -353,19 +346,19 @@ class _Flattener:
                 elif i == _PLAN:
                     n_plan += 1
                     if want_plan:
-                        row = [child_id, c, None, None, f"{cin_path}/CINPlanDates[{n_plan}]"]
+                        row = [child_id, c, *_BLANK_PLAN, f"{cin_path}/CINPlanDates[{n_plan}]"]
                         _fill(sub, self.plan_codes, row, 2)
                         cells["CINplanDates"] += row
                 elif i == _S47:
                     n_s47 += 1
                     if want_s47:
-                        row = [child_id, c, None, None, None, None, f"{cin_path}/Section47[{n_s47}]"]
+                        row = [child_id, c, *_BLANK_S47, f"{cin_path}/Section47[{n_s47}]"]
                         _fill(sub, self.s47_codes, row, 2)
                         cells["Section47"] += row
                 elif i == _PP:
                     n_pp += 1
                     if want_pp:
-                        row = [child_id, c, *([None] * len(_PP_FIELDS)), f"{cin_path}/PreProceedingsandFGDM[{n_pp}]"]
+                        row = [child_id, c, *_BLANK_PP, f"{cin_path}/PreProceedingsandFGDM[{n_pp}]"]
                         _fill(sub, self.pp_codes, row, 2)
                         cells["PreProceedings"] += row
             if want_cin:
