@@ -7,7 +7,7 @@ Structure from ``data-standards.md`` §3.1 (``Message/Header``, ``Message/Childr
 ``cin_validator/ingress.py``: ``LAchildID`` + ``CINdetailsID`` (+ ``AssessmentID``, ``CPPID``).
 
 The file is streamed with :func:`lxml.etree.iterparse`: each ``Child`` is flattened when its end
-tag is read and then cleared, so memory holds one child's tree plus the output rows.
+tag is read and then cleared, so memory holds one child's tree plus the output cells.
 
 Nothing is validated: values stay the strings in the file (stripped; blank becomes missing).
 Every row carries ``_source_file`` and ``_source_path``, an XPath-like location such as
@@ -134,109 +134,163 @@ def _text(el: etree._Element | None) -> str | None:
     return t or None
 
 
-def _positions(fields: tuple[str, ...]) -> dict[str, int]:
-    return {f: i for i, f in enumerate(fields)}
+class _Codes(dict):
+    """Tag -> code of its local name (-1: not one of ``names``), filled as tags are met.
+
+    Keyed by the tag object itself (a namespaced name, or lxml's ``Comment``/``PI``/``Entity``
+    factory for those nodes), so a child element costs one dictionary lookup to classify.
+    """
+
+    def __init__(self, names: dict[str, int]):
+        super().__init__()
+        self.names = names
+
+    def __missing__(self, tag: object) -> int:
+        code = self[tag] = self.names.get(_local(tag), -1)
+        return code
 
 
-def _fill(block: etree._Element | None, positions: dict[str, int], width: int) -> list[object]:
-    """Text of the first child element of ``block`` named each field (missing -> None)."""
-    vals: list[object] = [None] * width
-    if block is None:
-        return vals
-    seen = 0
-    for el in block:
-        tag = el.tag
-        name = _LOCAL_NAMES.get(tag) if isinstance(tag, str) else ""
-        if name is None:
-            name = _local(tag)
-        i = positions.get(name)
-        if i is not None and not (seen >> i) & 1:
-            seen |= 1 << i
-            vals[i] = _text(el)
-    return vals
+#: code of a block nested in another one (``Disabilities`` in ``ChildCharacteristics``, ...);
+#: the codes above it are the kinds of block nested in ``CINdetails``
+_NESTED = 99
 
 
-def _each(block: etree._Element | None, name: str) -> list[etree._Element]:
-    """Child elements of ``block`` with local name ``name``, in document order."""
-    if block is None:
-        return []
-    out = []
-    for el in block:
-        tag = el.tag
-        n = _LOCAL_NAMES.get(tag) if isinstance(tag, str) else ""
-        if n is None:
-            n = _local(tag)
-        if n == name:
-            out.append(el)
-    return out
+def _fill(block: etree._Element, codes: _Codes, row: list[object], offset: int) -> list[etree._Element]:
+    """Set ``row[offset + i]`` to the text of the first child element of ``block`` with code
+    ``i`` (first-child semantics: the children are read last to first, so the first one met in
+    the file is written last; missing and blank are None). Returns the children with a code
+    from :data:`_NESTED` up (nested blocks), in document order.
+
+    Why one pass and plain lookups: lxml's ``iterchildren(tag=...)`` builds a tag matcher on
+    every call, which cost more than reading the few children of a block.
+    """
+    nested = []
+    for el in reversed(block[:]):
+        i = codes[el.tag]
+        if i >= 0:
+            if i >= _NESTED:
+                nested.append(el)
+            elif len(el):
+                row[offset + i] = _text(el)
+            else:
+                t = el.text
+                row[offset + i] = (t.strip() or None) if t is not None else None
+    nested.reverse()
+    return nested
 
 
-def _first(block: etree._Element | None, name: str) -> etree._Element | None:
-    found = _each(block, name)
-    return found[0] if found else None
+def _items(block: etree._Element, codes: _Codes) -> list[etree._Element]:
+    """Children of ``block`` whose local name is the one name in ``codes``, in document order."""
+    return [el for el in block if codes[el.tag] >= 0]
 
 
-_POS_HEADER_DETAILS = _positions(_HEADER_FIELDS[:3])
-_POS_HEADER_SOURCE = _positions(_HEADER_FIELDS[3:])
-_POS_IDS = _positions(_IDENTIFIER_FIELDS)
-_POS_CIN = _positions(_CIN_FIELDS)
-_POS_ASSESSMENT = _positions(_ASSESSMENT_FIELDS)
-_POS_PLAN = _positions(_PLAN_FIELDS)
-_POS_S47 = _positions(_S47_FIELDS)
-_POS_CPP = _positions(_CPP_FIELDS)
-_POS_PP = _positions(_PP_FIELDS)
+def _first(block: etree._Element, name: str) -> etree._Element | None:
+    """First child element of ``block`` with local name ``name`` (any namespace)."""
+    return next(block.iterchildren(f"{{*}}{name}"), None)
+
+
+def _codes(fields: tuple[str, ...]) -> _Codes:
+    return _Codes({f: i for i, f in enumerate(fields)})
+
+
+#: codes of the blocks inside ``CINdetails`` (its own fields are 0 .. len(_CIN_FIELDS) - 1)
+_CPP, _ASSESSMENT, _PLAN, _S47, _PP = 100, 101, 102, 103, 104
+_CIN_BLOCKS = {
+    "ChildProtectionPlans": _CPP, "Assessments": _ASSESSMENT, "CINPlanDates": _PLAN,
+    "Section47": _S47, "PreProceedingsandFGDM": _PP,
+}
+_CHILD_BLOCKS = {"ChildIdentifiers": 0, "ChildCharacteristics": 1, "CINdetails": 2}
+#: the missing values of each block's fields, the start of its row before :func:`_fill`
+_BLANK_CIN = (None,) * len(_CIN_FIELDS)
+_BLANK_ASSESSMENT = (None,) * len(_ASSESSMENT_FIELDS)
+_BLANK_CPP = (None,) * len(_CPP_FIELDS)
+_BLANK_PLAN = (None,) * len(_PLAN_FIELDS)
+_BLANK_S47 = (None,) * len(_S47_FIELDS)
+_BLANK_PP = (None,) * len(_PP_FIELDS)
 
 
 class _Flattener:
-    """Accumulates rows of the wanted tables, one ``Child`` element at a time."""
+    """Accumulates the cells of the wanted tables, one ``Child`` element at a time.
+
+    Each table is one flat list of cells, row after row (``len(columns)`` cells a row): its
+    columns are slices of it, which is far cheaper than transposing a list of row lists.
+    """
 
     def __init__(self, source: str, wanted: set[str]):
         self.source = source
         self.wanted = wanted
-        self.rows: dict[str, list[list[object]]] = {t: [] for t in CIN_TABLES}
+        self.cells: dict[str, list[object]] = {t: [] for t in CIN_TABLES}
         self.n_children = 0
+        self.child_codes = _Codes(_CHILD_BLOCKS)
+        self.id_codes = _codes(_IDENTIFIER_FIELDS)
+        self.chars_codes = _Codes({"Ethnicity": 0, "Disabilities": _NESTED})
+        self.disability_codes = _codes(("Disability",))
+        self.factors_codes = _Codes({**{f: i for i, f in enumerate(_ASSESSMENT_FIELDS)},
+                                     "FactorsIdentifiedAtAssessment": _NESTED})
+        self.factor_codes = _codes(("AssessmentFactors",))
+        self.reviews_codes = _Codes({**{f: i for i, f in enumerate(_CPP_FIELDS)}, "Reviews": _NESTED})
+        self.review_date_codes = _codes(("CPPreviewDate",))
+        self.cin_codes = _Codes({**{f: i for i, f in enumerate(_CIN_FIELDS)}, **_CIN_BLOCKS})
+        self.plan_codes = _codes(_PLAN_FIELDS)
+        self.s47_codes = _codes(_S47_FIELDS)
+        self.pp_codes = _codes(_PP_FIELDS)
 
     def header(self, el: etree._Element, path: str) -> None:
         if "Header" not in self.wanted:
             return
-        vals = _fill(_first(el, "CollectionDetails"), _POS_HEADER_DETAILS, 3)
-        vals += _fill(_first(el, "Source"), _POS_HEADER_SOURCE, len(_HEADER_FIELDS) - 3)
-        vals.append(path)
-        self.rows["Header"].append(vals)
+        vals: list[object] = [None] * (len(_HEADER_FIELDS) + 1)
+        details = _first(el, "CollectionDetails")
+        if details is not None:
+            _fill(details, _codes(_HEADER_FIELDS[:3]), vals, 0)
+        source = _first(el, "Source")
+        if source is not None:
+            _fill(source, _codes(_HEADER_FIELDS[3:]), vals, 3)
+        vals[-1] = path
+        self.cells["Header"] += vals
 
     def child(self, el: etree._Element, path: str) -> None:
         self.n_children += 1
         wanted = self.wanted
-        rows = self.rows
-        blocks: dict[str, list[etree._Element]] = {"ChildIdentifiers": [], "ChildCharacteristics": [], "CINdetails": []}
+        cells = self.cells
+        ids_el = chars = None
+        cins = []
+        child_codes = self.child_codes
         for sub in el:
-            tag = sub.tag
-            name = _LOCAL_NAMES.get(tag) if isinstance(tag, str) else ""
-            if name is None:
-                name = _local(tag)
-            lst = blocks.get(name)
-            if lst is not None:
-                lst.append(sub)
-        ids_el = blocks["ChildIdentifiers"]
-        ids = _fill(ids_el[0] if ids_el else None, _POS_IDS, len(_IDENTIFIER_FIELDS))
+            k = child_codes[sub.tag]
+            if k == 2:
+                cins.append(sub)
+            elif k == 0:
+                if ids_el is None:
+                    ids_el = sub
+            elif k == 1 and chars is None:
+                chars = sub
+        ids: list[object] = [None] * (len(_IDENTIFIER_FIELDS) + 1)
+        if ids_el is not None:
+            _fill(ids_el, self.id_codes, ids, 0)
         child_id = ids[0]
         if "ChildIdentifiers" in wanted:
-            ids.append(f"{path}/ChildIdentifiers")
-            rows["ChildIdentifiers"].append(ids)
+            ids[-1] = f"{path}/ChildIdentifiers"
+            cells["ChildIdentifiers"] += ids
 
         if "ChildCharacteristics" in wanted or "Disabilities" in wanted:
-            chars_el = blocks["ChildCharacteristics"]
-            chars = chars_el[0] if chars_el else None
             chars_path = f"{path}/ChildCharacteristics"
+            row = [child_id, None, chars_path]
+            dis_blocks = [] if chars is None else _fill(chars, self.chars_codes, row, 1)
             if "ChildCharacteristics" in wanted:
-                eth = _fill(chars, {"Ethnicity": 0}, 1)[0]
-                rows["ChildCharacteristics"].append([child_id, eth, chars_path])
+                cells["ChildCharacteristics"] += row
             if "Disabilities" in wanted:
-                for d, dis_block in enumerate(_each(chars, "Disabilities"), start=1):
+                out = cells["Disabilities"]
+                for d, dis_block in enumerate(dis_blocks, start=1):
                     dis_path = f"{chars_path}/Disabilities[{d}]"
-                    for i, dis in enumerate(_each(dis_block, "Disability"), start=1):
-                        rows["Disabilities"].append([child_id, _text(dis), f"{dis_path}/Disability[{i}]"])
+                    for i, dis in enumerate(_items(dis_block, self.disability_codes), start=1):
+                        out += (child_id, _text(dis), f"{dis_path}/Disability[{i}]")
+        if cins:
+            self._cin_details(cins, child_id, path)
 
+    def _cin_details(self, cins: list[etree._Element], child_id: object, path: str) -> None:
+        """Rows of the ``CINdetails`` of one child and of the blocks inside them."""
+        wanted = self.wanted
+        cells = self.cells
         want_cin = "CINdetails" in wanted
         want_ass = "Assessments" in wanted
         want_plan = "CINplanDates" in wanted
@@ -244,84 +298,71 @@ class _Flattener:
         want_cpp = "ChildProtectionPlans" in wanted
         want_rev = "Reviews" in wanted
         want_pp = "PreProceedings" in wanted
+        cin_codes = self.cin_codes
         n_assessment = 0
         n_cpp = 0
-        for c, cin in enumerate(blocks["CINdetails"], start=1):
+        for c, cin in enumerate(cins, start=1):
             cin_path = f"{path}/CINdetails[{c}]"
-            vals: list[object] = [child_id, c, *([None] * len(_CIN_FIELDS))]
-            seen = 0
+            vals: list[object] = [child_id, c, *_BLANK_CIN, cin_path]
             n_ass = n_plan = n_s47 = n_cpp_here = n_pp = 0
-            for sub in cin:
-                tag = sub.tag
-                name = _LOCAL_NAMES.get(tag) if isinstance(tag, str) else ""
-                if name is None:
-                    name = _local(tag)
-                i = _POS_CIN.get(name)
-                if i is not None:
-                    if not (seen >> i) & 1:
-                        seen |= 1 << i
-                        vals[2 + i] = _text(sub)
-                elif name == "ChildProtectionPlans":
-                    n_cpp += 1
-                    n_cpp_here += 1
-                    if not (want_cpp or want_rev):
-                        continue
-                    cpp_path = f"{cin_path}/ChildProtectionPlans[{n_cpp_here}]"
-                    if want_cpp:
-                        row = [child_id, c, n_cpp, *_fill(sub, _POS_CPP, len(_CPP_FIELDS)), cpp_path]
-                        rows["ChildProtectionPlans"].append(row)
-                    if want_rev:
-                        for r, rev in enumerate(_each(sub, "Reviews"), start=1):
-                            rev_path = f"{cpp_path}/Reviews[{r}]"
-                            dates = _each(rev, "CPPreviewDate")
-                            if not dates:
-                                rows["Reviews"].append([child_id, c, n_cpp, None, rev_path])
-                            for k, dt in enumerate(dates, start=1):
-                                rows["Reviews"].append(
-                                    [child_id, c, n_cpp, _text(dt), f"{rev_path}/CPPreviewDate[{k}]"]
-                                )
-                elif name == "Assessments":
+            for sub in _fill(cin, cin_codes, vals, 2):
+                i = cin_codes[sub.tag]
+                if i == _ASSESSMENT:
                     n_assessment += 1
                     n_ass += 1
                     if not want_ass:
                         continue
                     ass_path = f"{cin_path}/Assessments[{n_ass}]"
-                    base = [child_id, c, n_assessment, *_fill(sub, _POS_ASSESSMENT, len(_ASSESSMENT_FIELDS))]
-                    factors = [
-                        f
-                        for block in _each(sub, "FactorsIdentifiedAtAssessment")
-                        for f in _each(block, "AssessmentFactors")
-                    ]
-                    if not factors:
-                        rows["Assessments"].append([*base, None, ass_path])
-                    for f, factor in enumerate(factors, start=1):
-                        rows["Assessments"].append(
-                            [*base, _text(factor), f"{ass_path}/AssessmentFactors[{f}]"]
-                        )
-                elif name == "CINPlanDates":
+                    base: list[object] = [child_id, c, n_assessment, *_BLANK_ASSESSMENT]
+                    out = cells["Assessments"]
+                    f = 0
+                    for block in _fill(sub, self.factors_codes, base, 3):
+                        for factor in _items(block, self.factor_codes):
+                            f += 1
+                            out += base
+                            out += (_text(factor), f"{ass_path}/AssessmentFactors[{f}]")
+                    if not f:
+                        out += base
+                        out += (None, ass_path)
+                elif i == _CPP:
+                    n_cpp += 1
+                    n_cpp_here += 1
+                    if not (want_cpp or want_rev):
+                        continue
+                    cpp_path = f"{cin_path}/ChildProtectionPlans[{n_cpp_here}]"
+                    row: list[object] = [child_id, c, n_cpp, *_BLANK_CPP, cpp_path]
+                    reviews = _fill(sub, self.reviews_codes, row, 3)
+                    if want_cpp:
+                        cells["ChildProtectionPlans"] += row
+                    if want_rev:
+                        out = cells["Reviews"]
+                        for r, rev in enumerate(reviews, start=1):
+                            rev_path = f"{cpp_path}/Reviews[{r}]"
+                            k = 0
+                            for k, dt in enumerate(_items(rev, self.review_date_codes), start=1):  # noqa: B007
+                                out += (child_id, c, n_cpp, _text(dt), f"{rev_path}/CPPreviewDate[{k}]")
+                            if not k:
+                                out += (child_id, c, n_cpp, None, rev_path)
+                elif i == _PLAN:
                     n_plan += 1
                     if want_plan:
-                        rows["CINplanDates"].append(
-                            [child_id, c, *_fill(sub, _POS_PLAN, len(_PLAN_FIELDS)),
-                             f"{cin_path}/CINPlanDates[{n_plan}]"]
-                        )
-                elif name == "Section47":
+                        row = [child_id, c, *_BLANK_PLAN, f"{cin_path}/CINPlanDates[{n_plan}]"]
+                        _fill(sub, self.plan_codes, row, 2)
+                        cells["CINplanDates"] += row
+                elif i == _S47:
                     n_s47 += 1
                     if want_s47:
-                        rows["Section47"].append(
-                            [child_id, c, *_fill(sub, _POS_S47, len(_S47_FIELDS)),
-                             f"{cin_path}/Section47[{n_s47}]"]
-                        )
-                elif name == "PreProceedingsandFGDM":
+                        row = [child_id, c, *_BLANK_S47, f"{cin_path}/Section47[{n_s47}]"]
+                        _fill(sub, self.s47_codes, row, 2)
+                        cells["Section47"] += row
+                elif i == _PP:
                     n_pp += 1
                     if want_pp:
-                        rows["PreProceedings"].append(
-                            [child_id, c, *_fill(sub, _POS_PP, len(_PP_FIELDS)),
-                             f"{cin_path}/PreProceedingsandFGDM[{n_pp}]"]
-                        )
+                        row = [child_id, c, *_BLANK_PP, f"{cin_path}/PreProceedingsandFGDM[{n_pp}]"]
+                        _fill(sub, self.pp_codes, row, 2)
+                        cells["PreProceedings"] += row
             if want_cin:
-                vals.append(cin_path)
-                rows["CINdetails"].append(vals)
+                cells["CINdetails"] += vals
 
     def frames(self) -> dict[str, pd.DataFrame]:
         out: dict[str, pd.DataFrame] = {}
@@ -329,12 +370,13 @@ class _Flattener:
             if table not in self.wanted:
                 continue
             cols = [*CIN_TABLE_COLUMNS[table], "_source_path"]
-            rows = self.rows[table]
-            values = list(zip(*rows, strict=True)) if rows else [()] * len(cols)
+            cells = self.cells[table]
+            width = len(cols)
             # ids are numbers the flattener counted; every other cell is a text or None
             data = {
-                col: np.array(vals, dtype=np.int64) if col in _ID_COLUMNS else text_array(vals)
-                for col, vals in zip(cols, values, strict=True)
+                col: np.array(cells[j::width], dtype=np.int64) if col in _ID_COLUMNS
+                else text_array(cells[j::width])
+                for j, col in enumerate(cols)
             }
             df = pd.DataFrame(data, columns=cols)
             df.insert(len(cols) - 1, "_source_file", constant_text(self.source, len(df)))
@@ -379,19 +421,27 @@ def read_cin_census(path: Path, tables: Iterable[str] | None = None) -> dict[str
         str(path), events=("end",), tag=("{*}Child", "{*}Header"),
         resolve_entities=False, no_network=True, huge_tree=True, remove_comments=True,
     )
+    # The path of the last parent met (None: inside a Child or Header), kept while its children
+    # follow one another: lxml gives the same proxy for a node while one is alive.
+    last_parent: etree._Element | None = None
+    last_path: str | None = None
     try:
         for _, el in context:
             parent = el.getparent()
             if parent is None:
                 continue  # the root itself: checked below
-            ancestors = []
-            anc = parent
-            while anc is not None:
-                ancestors.append(_local(anc.tag))
-                anc = anc.getparent()
-            if "Child" in ancestors or "Header" in ancestors:
+            if parent is not last_parent:
+                ancestors = []
+                anc = parent
+                while anc is not None:
+                    ancestors.append(_local(anc.tag))
+                    anc = anc.getparent()
+                last_parent = parent
+                nested = "Child" in ancestors or "Header" in ancestors
+                last_path = None if nested else "/" + "/".join(reversed(ancestors))
+            parent_path = last_path
+            if parent_path is None:
                 continue  # nested inside a block handled when its ancestor ends
-            parent_path = "/" + "/".join(reversed(ancestors))
             name = _local(el.tag)
             counters[parent_path + name] = n = counters.get(parent_path + name, 0) + 1
             if name == "Header":
