@@ -71,7 +71,7 @@ def test_colliding_hashes_never_make_different_values_equal(extracts, buckets) -
             if ca == cb:
                 assert (va is None and vb is None) or (ka == kb and va == vb and type(va) is type(vb))
     at = 0
-    for kind, picks in extracts:  # within one extract, equal values share a code
+    for _kind, picks in extracts:  # within one extract, equal values share a code
         mine = cells[at:at + len(picks)]
         at += len(picks)
         for _, va, ca in mine:
