@@ -368,6 +368,22 @@ def build(
 ) -> tuple[CaseStore, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Read, check and reconcile ``sources``; returns (store, accounting, issues, duplicates).
 
+    Pure apart from reading the source files; nothing is written (see :func:`build_entries`,
+    which leaves the duplicates report to be made)."""
+    store, accounting, issues, entries = build_entries(sources, extract_date=extract_date, progress=progress)
+    return store, accounting, issues, _duplicates_report(entries)
+
+
+def build_entries(
+    sources: list[SourceFile],
+    *,
+    extract_date: date,
+    progress: Progress | None = None,
+) -> tuple[CaseStore, pd.DataFrame, pd.DataFrame, list[pd.DataFrame]]:
+    """Read, check and reconcile ``sources``; returns (store, accounting, issues, duplicate
+    entries): :func:`build` with the duplicate entries as found, for
+    :func:`_duplicates_report` to sort (the ingest does that beside its writing).
+
     Pure apart from reading the source files; nothing is written. Each file (or the lists of
     one Annex A extract) is checked as it is read, and an Annex A extract's unchanged repeats
     of rows already held are set aside as provenance only (:mod:`driftflag.ingest._dedup`), so
@@ -511,8 +527,6 @@ def build(
                 accepted[t]["referral_id"] = accepted[t]["referral_id"].where(
                     accepted[t]["referral_id"].astype(object).isin(refs.astype(object)))
 
-    duplicates = _duplicates_report(dup_list)
-    dup_list.clear()
     accounting = _account(issues, accepted, read_counts, staged_counts, sources)
     issues = issues.loc[(issues["level"] == "error")
                         | ~issues["_src"].astype(object).isin(pd.Index(list(bad), dtype=object))].reset_index(drop=True)
@@ -529,7 +543,7 @@ def build(
         accepted["children"]["uasc"] = accepted["children"]["uasc"].fillna(False) \
             if "uasc" in accepted["children"] else False
     store = CaseStore.from_frames({t: _sorted(t, df) for t, df in accepted.items()})
-    return store, accounting, issues.reset_index(drop=True), duplicates
+    return store, accounting, issues.reset_index(drop=True), dup_list
 
 
 def _duplicates_report(dup_list: list[pd.DataFrame]) -> pd.DataFrame:
@@ -558,6 +572,14 @@ def _duplicates_report(dup_list: list[pd.DataFrame]) -> pd.DataFrame:
         small = ranks.astype(np.int8 if len(names) < 2**7 else np.int16 if len(names) < 2**15 else np.int32)
         out[new] = pd.Categorical.from_codes(small[order], dtype=pd.CategoricalDtype(names, ordered=False))
     return pd.DataFrame(out)
+
+
+def _report_duplicates(entries: list[pd.DataFrame], path: Path) -> pd.DataFrame:
+    """The duplicates report made from ``entries`` (emptied as it goes) and written to ``path``."""
+    dups = _duplicates_report(entries)
+    entries.clear()
+    write_duplicates(dups, path)
+    return dups
 
 
 #: Rows per row group of a Parquet file: pyarrow's default (``pq.write_table``), so a file
@@ -710,19 +732,21 @@ def ingest(
 
     check_store_destination(store, paths)  # refuse before reading anything
     sources = detect_sources([Path(p) for p in paths], format)
-    case, accounting, issues, dups = build(sources, extract_date=extract_date, progress=progress)
+    case, accounting, issues, entries = build_entries(sources, extract_date=extract_date, progress=progress)
     store = Path(store)
     gx_result = None
     step = progress or (lambda _m, _i, _n: None)
-    # Hashing the returns and writing the duplicates report run in threads beside the rest of
-    # the writing and Great Expectations (hashlib, numpy and Arrow let go of the interpreter
-    # while they work): the second core is otherwise idle once reading is done. Each thread
-    # writes its own file; both are joined before the staged store is kept or thrown away.
+    # Hashing the returns and sorting and writing the duplicates report run in threads beside
+    # the rest of the writing and Great Expectations (hashlib, numpy and Arrow let go of the
+    # interpreter while they work): the second core is otherwise idle once reading is done.
+    # Each thread writes its own file; both are joined before the staged store is kept or
+    # thrown away.
     with staged_store(store, inputs=paths, created=created_at) as tmp, ThreadPoolExecutor(max_workers=2) as pool:
         hashed = pool.submit(lambda: {str(s.path): file_sha256(s.path) for s in sources})
         vdir = tmp / VALIDATION_DIR
         vdir.mkdir()
-        written = pool.submit(write_duplicates, dups, vdir / "duplicates.parquet")
+        written = pool.submit(_report_duplicates, entries, vdir / "duplicates.parquet")
+        del entries  # the thread's now: each column's entries are let go once coded
         for name in TABLE_ORDER:
             _write_parquet(case.tables[name], tmp / f"{name}.parquet")
         qdir = tmp / QUARANTINE_DIR
@@ -740,10 +764,10 @@ def ingest(
         accounting.insert(2, "sha256", accounting["file"].map(hashed.result()))
         warn_counts = issues.loc[issues["level"] == "warning"].groupby("source_file")["_src"].nunique()
         accounting["rows_with_warnings"] = accounting["file"].map(warn_counts).fillna(0).astype(int)
+        dups = written.result()
         summary = build_summary(case, accounting, issues, dups, extract_date=extract_date)
         if gx_result is not None:
             summary["gx"] = gx_result
-        written.result()
         (vdir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
         (vdir / "summary.html").write_text(render_html(summary))
         manifest = {
