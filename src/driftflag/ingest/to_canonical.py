@@ -26,7 +26,7 @@ import pandas as pd
 
 from driftflag.casemodel import codes
 from driftflag.ingest._common import STR_DTYPE, constant_text
-from driftflag.ingest._tabular import READ_PROBLEM_COLUMNS
+from driftflag.ingest._tabular import READ_PROBLEM_COLUMNS, text_array
 from driftflag.ingest.annex_a import RHI_ACCEPTED, RHI_OFFERED
 
 _PREFIX = re.compile(r"^\s*[a-z]{1,2}\d?\)\s*", re.IGNORECASE)
@@ -85,9 +85,21 @@ def label_to_code(s: pd.Series, valid: tuple[str, ...] | frozenset[str],
             return valid_upper[m.group(1)]
         return v
 
-    uniq = pd.unique(s.dropna())
-    mapping = {u: one(str(u)) for u in uniq}
-    return s.map(mapping).astype(STR_DTYPE)
+    return per_distinct_text(s, one)
+
+
+def per_distinct_text(s: pd.Series, one) -> pd.Series:
+    """``s.map({u: one(str(u)) for u in distinct values}).astype(STR_DTYPE)``: ``one`` applied to
+    each distinct value once, missing values kept missing. Why not ``Series.map``: over pyarrow
+    strings it goes through a Python object per row (most of the staging's label translation);
+    here the distinct texts are translated and spread back by one ``take``
+    (tests/ingest/test_staging_fast.py compares with ``Series.map``)."""
+    if not isinstance(s.array, pd.arrays.ArrowStringArray):
+        uniq = pd.unique(s.dropna())
+        return s.map({u: one(str(u)) for u in uniq}).astype(STR_DTYPE)
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    done = text_array([one(str(u)) for u in uniques])
+    return pd.Series(done.take(codes, allow_fill=True), index=s.index, name=s.name, dtype=STR_DTYPE)
 
 
 def yes_no(s: pd.Series) -> pd.Series:
@@ -117,34 +129,42 @@ def source_key(files: pd.Series, tables: pd.Series, rows: pd.Series) -> pd.Serie
 def part(df: pd.DataFrame, columns: Mapping[str, str | pd.Series], *, fmt: str, year: int,
          extra: Mapping[str, pd.Series | str] | None = None) -> pd.DataFrame:
     """A staged part: canonical ``columns`` (``{canonical: source column or Series}``) plus
-    provenance taken from ``df`` (which has ``_source_file``/``_source_table``/``_source_row``)."""
+    provenance taken from ``df`` (which has ``_source_file``/``_source_table``/``_source_row``).
+
+    Every column is put together first and the frame made once: adding the provenance columns
+    one by one to a made frame was a fifth of the staging of an Annex A extract (same frame,
+    tests/ingest/test_staging_fast.py)."""
     n = len(df)
     out: dict[str, pd.Series] = {}
     for name, src in {**columns, **(extra or {})}.items():
         if isinstance(src, pd.Series):
-            out[name] = src.reset_index(drop=True).astype(STR_DTYPE)
+            out[name] = _text_column(src)
         elif src in df.columns:
-            out[name] = df[src].reset_index(drop=True).astype(STR_DTYPE)
+            out[name] = _text_column(df[src])
         elif isinstance(src, str) and src.startswith("="):
             out[name] = constant_text(src[1:], n)
         else:
             out[name] = _empty_like(n)
-    res = pd.DataFrame(out)
-    sf = df["_source_file"].reset_index(drop=True).astype(STR_DTYPE)
-    st = df["_source_table"].reset_index(drop=True).astype(STR_DTYPE)
-    sr = df["_source_row"].reset_index(drop=True).astype(str).astype(STR_DTYPE)
-    res["_source_file"] = sf
-    res["_source_table"] = st
-    res["_source_row"] = sr
+    sf = _text_column(df["_source_file"])
+    st = _text_column(df["_source_table"])
+    sr = _text_column(df["_source_row"].reset_index(drop=True).astype(str))
+    out["_source_file"] = sf
+    out["_source_table"] = st
+    out["_source_row"] = sr
     for c in READ_PROBLEM_COLUMNS:  # why the reader could not read the row as written
         if c in df.columns:
-            res[c] = df[c].reset_index(drop=True).astype(STR_DTYPE)
+            out[c] = _text_column(df[c])
     # object dtype: isin() against millions of ids is a hash lookup (pyarrow strings are not)
-    res["_src"] = source_key(sf, st, sr)
-    res["_format"] = fmt
-    res["_year"] = np.int64(year)
-    res["_seq"] = np.arange(n, dtype=np.int64)
-    return res
+    out["_src"] = source_key(sf, st, sr)
+    out["_format"] = constant_text(fmt, n)
+    out["_year"] = pd.Series(np.full(n, year, dtype=np.int64))
+    out["_seq"] = pd.Series(np.arange(n, dtype=np.int64))
+    return pd.DataFrame(out, index=pd.RangeIndex(n), copy=False)
+
+
+def _text_column(s: pd.Series) -> pd.Series:
+    """``s.reset_index(drop=True).astype(STR_DTYPE)``."""
+    return pd.Series(s.array, name=s.name, copy=False).astype(STR_DTYPE)
 
 
 # --- SSDA903 ------------------------------------------------------------------------------------
@@ -452,10 +472,17 @@ def _allocation_as_at_extract(lists: dict[str, pd.DataFrame], extract: pd.Timest
     if not rows:
         return None
     a = pd.concat(rows, ignore_index=True)
-    a = a.sort_values(["_open", "_rank", "_when"], ascending=[False, True, False], kind="mergesort",
-                      na_position="last")
-    a = a.drop_duplicates("Child Unique ID").sort_values(["_source_table", "_source_row"], kind="mergesort")
-    return part(a.reset_index(drop=True),
+    # the order is found on the key columns alone and every column taken once: sorting the
+    # whole frame twice moved every text twice (tests/ingest/test_staging_fast.py)
+    # open first, then by rank, then latest first with no date last; ties in row order
+    when = a["_when"].to_numpy(dtype="datetime64[ns]")
+    latest_first = np.where(np.isnat(when), np.iinfo(np.int64).max, -when.view(np.int64))
+    best = np.lexsort((np.arange(len(a)), latest_first, a["_rank"].to_numpy(dtype=np.int64),
+                       ~a["_open"].to_numpy(dtype=bool)))
+    best = best[~a["Child Unique ID"].take(best).duplicated().to_numpy()]
+    kept = a[["_source_table", "_source_row"]].take(best)
+    kept = kept.sort_values(["_source_table", "_source_row"], kind="mergesort").index
+    return part(a.take(kept).reset_index(drop=True),
                 {"child_id": "Child Unique ID", "team": "Allocated Team", "worker_id": "Allocated Worker",
                  "start_date": "=" + extract.strftime("%Y-%m-%d")}, fmt=fmt, year=year)
 

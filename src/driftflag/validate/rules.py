@@ -128,11 +128,51 @@ def clean_text(s: pd.Series) -> pd.Series:
 
     Each distinct text is cleaned once (a column of codes or names repeats a few values)."""
     s = s.astype("str") if s.dtype == object else s
+    if _clean_already(s):
+        return s.copy(deep=False)
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     if len(uniques) == 0 or len(uniques) * 2 > len(s):
         return _clean_text_each(s)
     done = _clean_text_each(pd.Series(uniques, dtype=s.dtype))
     return pd.Series(done.array.take(codes, allow_fill=True), index=s.index, name=s.name)
+
+
+#: The bytes Python's ``str.strip`` and ``\s`` take for whitespace among ASCII characters.
+_ASCII_SPACE = np.zeros(256, dtype=bool)
+_ASCII_SPACE[[ord(c) for c in map(chr, range(128)) if c.isspace()]] = True
+
+
+def _clean_already(s: pd.Series) -> bool:
+    """Whether :func:`clean_text` would give ``s`` back unchanged, decided from the bytes of
+    its pyarrow buffers: ASCII texts, none empty, no whitespace but single inner spaces. Why:
+    most columns (ids, dates, codes: the readers trim and blank them already) are clean, and
+    cleaning a column, even its distinct texts, was a tenth of checking an Annex A extract.
+    False whenever unsure (another storage, a non-ASCII text): the cleaning then runs."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(s.array, pd.arrays.ArrowStringArray):
+        return False
+    whole = pa.array(s.array)
+    for chunk in whole.chunks if isinstance(whole, pa.ChunkedArray) else [whole]:
+        if not (pa.types.is_large_string(chunk.type) or pa.types.is_string(chunk.type)):
+            return False
+        if not len(chunk) or chunk.null_count == len(chunk):
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64 if pa.types.is_large_string(chunk.type)
+                                else np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+        if (data >= 128).any() or pc.any(pc.equal(pc.binary_length(chunk), 0)).as_py():
+            return False
+        spaces = _ASCII_SPACE[data]
+        if not spaces.any():
+            continue
+        if (data[spaces] != ord(" ")).any():
+            return False  # a tab, a line end: the cleaning decides
+        if (pc.any(pc.starts_with(chunk, " ")).as_py() or pc.any(pc.ends_with(chunk, " ")).as_py()
+                or pc.any(pc.match_substring(chunk, "  ")).as_py()):
+            return False
+    return True
 
 
 #: Python's ``\s`` (every character ``re`` counts as whitespace in a text pattern), spelled out
