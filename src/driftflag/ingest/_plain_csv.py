@@ -66,8 +66,9 @@ class PlainCsv:
         keep = (np.ones(self.n_rows, dtype=bool) if blank is None
                 else ~blank.to_numpy(zero_copy_only=False).astype(bool))
         where = np.flatnonzero(keep)
-        idx = pa.array(where)
-        data = {name: pd.array(self.columns[pos].take(idx).cast(pa.large_string()), dtype=STR_DTYPE)
+        idx = None if len(where) == self.n_rows else pa.array(where)  # no blank line: nothing to pick
+        data = {name: pd.array((self.columns[pos] if idx is None else self.columns[pos].take(idx))
+                               .cast(pa.large_string()), dtype=STR_DTYPE)
                 for pos, name in columns.items()}
         df = pd.DataFrame(data, columns=list(columns.values()))
         n = len(where)

@@ -122,7 +122,7 @@ def source_key(files: pd.Series, tables: pd.Series, rows: pd.Series) -> pd.Serie
     cols = [pa.array(s.astype(STR_DTYPE).array).cast(pa.large_string()) for s in (files, tables, rows)]
     joined = pc.binary_join_element_wise(*cols, pa.scalar("\x1f", pa.large_string()))
     out = joined.to_numpy(zero_copy_only=False)
-    out[pd.isna(out)] = np.nan
+    out[pc.is_null(joined).to_numpy(zero_copy_only=False)] = np.nan
     return pd.Series(out, dtype=object, index=files.index)
 
 
