@@ -210,3 +210,42 @@ def test_allocation_as_at_extract_is_the_whole_frame_sorted(spec, shuffled_rows)
         assert got is None
     else:
         assert_same_frame(got, want)
+
+
+# --- the rows of a list with a date filled: only the columns the part reads ------------------------
+
+def _present_reference(df: pd.DataFrame, col: str, *used: str) -> pd.DataFrame:
+    return df.loc[df[col].notna()].reset_index(drop=True)
+
+
+_CELL = st.one_of(st.none(), st.sampled_from(["01/02/2025", "a) Yes", "No", "C1", "x", " "]))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.lists(_CELL, min_size=1, max_size=1), max_size=8), st.data())
+def test_stage_annex_a_is_the_same_with_whole_rows_filtered(rows, data):
+    """Every list staged as by filtering whole rows (what ``_present`` did): the parts read no
+    column that ``_present`` leaves out."""
+    import pytest
+
+    from driftflag.ingest._tabular import READ_PROBLEM_COLUMNS
+    from driftflag.ingest.annex_a import ANNEX_A_COLUMNS
+
+    lists = {}
+    for name in ("List 3", "List 4", "List 5", "List 6", "List 7", "List 8"):
+        n = len(rows)
+        frame = {c: pd.Series([data.draw(_CELL) for _ in range(n)], dtype="str") for c in ANNEX_A_COLUMNS[name]}
+        frame["Child Unique ID"] = pd.Series([f"C{i % 3}" for i in range(n)], dtype="str")
+        frame.update({"_source_file": pd.Series(["f"] * n, dtype="str"),
+                      "_source_table": pd.Series([name] * n, dtype="str"),
+                      "_source_row": pd.Series([str(i + 1) for i in range(n)], dtype="str")})
+        frame.update({c: pd.Series([None] * n, dtype="str") for c in READ_PROBLEM_COLUMNS})
+        lists[name] = pd.DataFrame(frame)
+    ex = pd.Timestamp("2026-02-28")
+    got = tc.stage_annex_a(lists, 2026, ex)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(tc, "_present", _present_reference)
+        want = tc.stage_annex_a(lists, 2026, ex)
+    assert list(got) == list(want)
+    for t in want:
+        assert_same_frame(got[t], want[t])

@@ -420,8 +420,12 @@ def _common(df: pd.DataFrame) -> dict[str, pd.Series | str]:
     }
 
 
-def _present(df: pd.DataFrame, col: str) -> pd.DataFrame:
-    return df.loc[df[col].notna()].reset_index(drop=True)
+def _present(df: pd.DataFrame, col: str, *used: str) -> pd.DataFrame:
+    """The rows of ``df`` with ``col`` filled: ``col``, the ``used`` columns and the provenance
+    (what :func:`part` reads), not every column of the list (filtering texts is not free)."""
+    keep = [c for c in dict.fromkeys((col, *used, "_source_file", "_source_table", "_source_row",
+                                      *READ_PROBLEM_COLUMNS)) if c in df.columns]
+    return df.loc[df[col].notna(), keep].reset_index(drop=True)
 
 
 #: Per list: (date of the row's event, end column: blank while the episode is open).
@@ -541,7 +545,7 @@ def stage_annex_a(lists: dict[str, pd.DataFrame], year: int,
                 "closure_reason": label_to_code(df["Reason for Closure"], codes.CLOSURE_REASON_CODES,
                                                 codes.CLOSURE_REASON_LABELS),
             }, fmt=fmt, year=year))
-            v = _present(df, "Date Child Was Last Seen")
+            v = _present(df, "Date Child Was Last Seen", "Child Unique ID")
             add("visits", part(v, {"child_id": "Child Unique ID", "visit_date": "Date Child Was Last Seen",
                                    "visit_type": "=CIN"}, fmt=fmt, year=year))
         elif name == "List 7":
@@ -555,19 +559,19 @@ def stage_annex_a(lists: dict[str, pd.DataFrame], year: int,
                                                  codes.ANNEX_A_ABUSE_LABEL, _ABUSE_WORDS),
                 "number_of_previous_cpp": "Number of Previous Child Protection Plans",
             }, fmt=fmt, year=year))
-            r = _present(df, "Date of latest review conference")
+            r = _present(df, "Date of latest review conference", "Child Unique ID", event_date)
             add("cp_reviews", part(r, {"child_id": "Child Unique ID", "review_date": "Date of latest review conference"},
                                    fmt=fmt, year=year, extra={"_cp_start": r[event_date]}))
-            v = _present(df, "Date of the Last Statutory Visit")
+            v = _present(df, "Date of the Last Statutory Visit", "Child Unique ID", "Was the Child Seen Alone?")
             add("visits", part(v, {"child_id": "Child Unique ID", "visit_date": "Date of the Last Statutory Visit",
                                    "visit_type": "=CP", "seen_alone": yes_no(v["Was the Child Seen Alone?"])},
                                fmt=fmt, year=year))
         elif name == "List 8":
             event_date = "Date Started to be Looked After"
-            r = _present(df, "Date of Latest Statutory Review")
+            r = _present(df, "Date of Latest Statutory Review", "Child Unique ID")
             add("lac_reviews", part(r, {"child_id": "Child Unique ID", "review_date": "Date of Latest Statutory Review"},
                                     fmt=fmt, year=year))
-            v = _present(df, "Date of Last Social Work Visit")
+            v = _present(df, "Date of Last Social Work Visit", "Child Unique ID")
             add("visits", part(v, {"child_id": "Child Unique ID", "visit_date": "Date of Last Social Work Visit",
                                    "visit_type": "=LAC"}, fmt=fmt, year=year))
     if extract is not None:
