@@ -180,8 +180,9 @@ _ALLOC_ROW = st.tuples(st.sampled_from(["C1", "C2", "C3", "C4", None]), st.sampl
 
 @settings(max_examples=150, deadline=None)
 @given(st.dictionaries(st.sampled_from(list(tc._ALLOCATION_ROWS) + ["List 9"]),
-                       st.lists(_ALLOC_ROW, max_size=10), max_size=6), st.booleans())
-def test_allocation_as_at_extract_is_the_whole_frame_sorted(spec, shuffled_rows):
+                       st.lists(_ALLOC_ROW, max_size=10), max_size=6), st.booleans(),
+       st.sets(st.sampled_from(list(tc._ALLOCATION_ROWS))))
+def test_allocation_as_at_extract_is_the_whole_frame_sorted(spec, shuffled_rows, without_problems):
     from driftflag.ingest._tabular import READ_PROBLEM_COLUMNS
 
     lists = {}
@@ -200,8 +201,9 @@ def test_allocation_as_at_extract_is_the_whole_frame_sorted(spec, shuffled_rows)
         })
         if end:
             df[end] = pd.Series([r[4] for r in rows], dtype="str")
-        for c in READ_PROBLEM_COLUMNS:
-            df[c] = pd.Series([None] * n, dtype="str")
+        if name not in without_problems:  # a list without them: the others' are kept
+            for c in READ_PROBLEM_COLUMNS:
+                df[c] = pd.Series([None if i % 3 else "short_row" for i in range(n)], dtype="str")
         lists[name] = df
     ex = pd.Timestamp("2026-02-28")
     got = tc._allocation_as_at_extract(lists, ex, "annex-a", 2026)

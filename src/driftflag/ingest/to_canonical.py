@@ -456,37 +456,46 @@ def _allocation_as_at_extract(lists: dict[str, pd.DataFrame], extract: pd.Timest
     the history, see :func:`driftflag.ingest.reconcile.allocation_runs`)."""
     from driftflag.validate.rules import parse_dates
 
-    rows = []
+    # Why this shape: the observation is found from a few key arrays per list, and each column
+    # the part reads is taken once, from all the lists at once, in the final order; filtering,
+    # concatenating and sorting every row's texts was half the staging of an extract. Same
+    # frame as sorting the whole rows (tests/ingest/test_staging_fast.py keeps that version).
+    frames, keys = [], []
     for rank, (name, (event, end)) in enumerate(reversed(list(_ALLOCATION_ROWS.items()))):
         df = lists.get(name)
         if df is None or "Allocated Team" not in df or not len(df):
             continue
         df = df.reset_index(drop=True)
-        ok = df["Allocated Team"].notna() & df["Allocated Worker"].notna() & df["Child Unique ID"].notna()
-        # only what the observation is made of: the lists' other columns were sorted and
-        # concatenated for nothing (half the staging of a large extract)
-        keep = [c for c in (*_ALLOCATION_COLUMNS, event, end) if c and c in df.columns]
-        a = df.loc[ok, list(dict.fromkeys(keep))].reset_index(drop=True)
-        ev = parse_dates(a[event].astype("str")) if event in a else pd.Series(pd.NaT, index=a.index)
-        ended = parse_dates(a[end].astype("str")) if end and end in a else pd.Series(pd.NaT, index=a.index)
-        a["_open"] = (end is not None) & ended.isna()
-        a["_when"] = ended.fillna(ev)
-        a["_rank"] = rank  # list 8 first among open rows
-        rows.append(a)
-    if not rows:
+        ok = (df["Allocated Team"].notna() & df["Allocated Worker"].notna()
+              & df["Child Unique ID"].notna()).to_numpy(dtype=bool)
+        pos = np.flatnonzero(ok)
+        nat = np.full(len(pos), np.datetime64("NaT", "ns"))
+        ev = parse_dates(df[event].astype("str")).to_numpy()[pos] if event in df else nat
+        ended = parse_dates(df[end].astype("str")).to_numpy()[pos] if end and end in df else nat
+        keys.append((len(frames), pos, np.full(len(pos), (end is not None)) & np.isnat(ended),
+                     np.where(np.isnat(ended), ev, ended), np.full(len(pos), rank, dtype=np.int64)))
+        frames.append(df)
+    if not frames:
         return None
-    a = pd.concat(rows, ignore_index=True)
-    # the order is found on the key columns alone and every column taken once: sorting the
-    # whole frame twice moved every text twice (tests/ingest/test_staging_fast.py)
+    starts = np.cumsum([0] + [len(df) for df in frames])
+    at = np.concatenate([starts[k] + pos for k, pos, *_ in keys])  # rows of the lists, one after another
+    is_open = np.concatenate([k[2] for k in keys])
+    when = np.concatenate([k[3] for k in keys]).astype("datetime64[ns]")
+    rank = np.concatenate([k[4] for k in keys])
+
+    def column(name: str) -> pd.Series:
+        parts = [df[name] if name in df.columns else constant_text(None, len(df)) for df in frames]
+        return pd.concat(parts, ignore_index=True)
+
     # open first, then by rank, then latest first with no date last; ties in row order
-    when = a["_when"].to_numpy(dtype="datetime64[ns]")
     latest_first = np.where(np.isnat(when), np.iinfo(np.int64).max, -when.view(np.int64))
-    best = np.lexsort((np.arange(len(a)), latest_first, a["_rank"].to_numpy(dtype=np.int64),
-                       ~a["_open"].to_numpy(dtype=bool)))
-    best = best[~a["Child Unique ID"].take(best).duplicated().to_numpy()]
-    kept = a[["_source_table", "_source_row"]].take(best)
-    kept = kept.sort_values(["_source_table", "_source_row"], kind="mergesort").index
-    return part(a.take(kept).reset_index(drop=True),
+    best = np.lexsort((np.arange(len(at)), latest_first, rank, ~is_open))
+    best = best[~column("Child Unique ID").take(at[best]).duplicated().to_numpy()]
+    where = pd.DataFrame({c: column(c).take(at[best]).reset_index(drop=True) for c in ("_source_table", "_source_row")})
+    rows = at[best][where.sort_values(["_source_table", "_source_row"], kind="mergesort").index.to_numpy()]
+    a = pd.DataFrame({c: column(c).take(rows).reset_index(drop=True) for c in _ALLOCATION_COLUMNS
+                      if any(c in df.columns for df in frames)})
+    return part(a,
                 {"child_id": "Child Unique ID", "team": "Allocated Team", "worker_id": "Allocated Worker",
                  "start_date": "=" + extract.strftime("%Y-%m-%d")}, fmt=fmt, year=year)
 
