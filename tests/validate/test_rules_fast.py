@@ -20,7 +20,8 @@ def clean_reference(texts: list) -> list:
     return [None if t is None else (re.sub(r"\s+", " ", t) if collapse else t) or None for t in stripped]
 
 
-ASCII_TEXT = st.text(st.sampled_from(list("ab1/-: ") + ["\t", "\n", "\r", "\x0b", "\x1c", "\x1f"]), max_size=7)
+ASCII_TEXT = st.text(st.sampled_from(list("ab1/-: ") + ["\t", "\n", "\r", "\x0b", "\x1c", "\x1f", "\x01", "\x7f"]),
+                     max_size=7)
 ANY_TEXT = st.one_of(ASCII_TEXT, st.text(st.sampled_from(list("ab ") + ["\xa0", "\u2007", "é", "\x85"]), max_size=5))
 COLUMN = st.lists(st.one_of(st.none(), st.sampled_from(["C1", "C 2", "", " ", "A  B", "2024-01-01", "nan"]),
                             ASCII_TEXT, ANY_TEXT), max_size=20)
@@ -61,7 +62,9 @@ def test_clean_already_only_when_cleaning_changes_nothing(texts, pieces, start):
 
 def test_clean_already_says_yes_and_no():
     assert rules._clean_already(pd.Series(["C1", None, "Team 2", "01/02/2024"], dtype="str"))
-    for dirty in (["a", ""], [" a"], ["a "], ["a  b"], ["a\tb"], ["é"], ["a\xa0b"]):
+    assert rules._clean_already(pd.Series([None, None], dtype="str"))
+    assert rules._clean_already(pd.Series(["a\x7f", "\x7f"], dtype="str"))  # DEL is no whitespace
+    for dirty in (["a", ""], [""], ["", None], [" a"], ["a "], ["a  b"], ["a\tb"], ["é"], ["a\xa0b"], ["\x1f"]):
         assert not rules._clean_already(pd.Series(dirty, dtype="str")), dirty
     assert not rules._clean_already(pd.Series(["C1"], dtype=object))
 

@@ -137,11 +137,6 @@ def clean_text(s: pd.Series) -> pd.Series:
     return pd.Series(done.array.take(codes, allow_fill=True), index=s.index, name=s.name)
 
 
-#: The bytes Python's ``str.strip`` and ``\s`` take for whitespace among ASCII characters.
-_ASCII_SPACE = np.zeros(256, dtype=bool)
-_ASCII_SPACE[[ord(c) for c in map(chr, range(128)) if c.isspace()]] = True
-
-
 def _clean_already(s: pd.Series) -> bool:
     """Whether :func:`clean_text` would give ``s`` back unchanged, decided from the bytes of
     its pyarrow buffers: ASCII texts, none empty, no whitespace but single inner spaces. Why:
@@ -159,16 +154,16 @@ def _clean_already(s: pd.Series) -> bool:
             return False
         if not len(chunk) or chunk.null_count == len(chunk):
             continue
+        if pc.any(pc.equal(pc.binary_length(chunk), 0)).as_py():
+            return False  # an empty text becomes a blank
         offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64 if pa.types.is_large_string(chunk.type)
                                 else np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+        if offsets[-1] == offsets[0]:
+            continue  # blanks only
         data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
-        if (data >= 128).any() or pc.any(pc.equal(pc.binary_length(chunk), 0)).as_py():
-            return False
-        spaces = _ASCII_SPACE[data]
-        if not spaces.any():
-            continue
-        if (data[spaces] != ord(" ")).any():
-            return False  # a tab, a line end: the cleaning decides
+        if data.max() >= 128 or data.min() < 32:
+            return False  # not ASCII, or a tab, a line end or another control character
+        spaces = data == 32  # the only whitespace left
         # a space first or last in a text, or two in a row (across two texts too: then one of
         # them starts or ends with it anyway)
         full = np.diff(offsets) > 0
