@@ -66,8 +66,9 @@ class PlainCsv:
         keep = (np.ones(self.n_rows, dtype=bool) if blank is None
                 else ~blank.to_numpy(zero_copy_only=False).astype(bool))
         where = np.flatnonzero(keep)
-        idx = pa.array(where)
-        data = {name: pd.array(self.columns[pos].take(idx).cast(pa.large_string()), dtype=STR_DTYPE)
+        idx = None if len(where) == self.n_rows else pa.array(where)  # no blank line: nothing to pick
+        data = {name: pd.array((self.columns[pos] if idx is None else self.columns[pos].take(idx))
+                               .cast(pa.large_string()), dtype=STR_DTYPE)
                 for pos, name in columns.items()}
         df = pd.DataFrame(data, columns=list(columns.values()))
         n = len(where)
@@ -108,6 +109,8 @@ def _well_quoted(data: bytes) -> bool:
     count before it and its two neighbours."""
     import numpy as np
 
+    if b'"' not in data:  # one scan in C, not an array of every byte
+        return True
     buf = np.frombuffer(data, dtype=np.uint8)
     quotes = np.flatnonzero(buf == ord('"'))
     if not len(quotes):
@@ -162,7 +165,7 @@ def read_plain(path: Path) -> PlainCsv | None:
     cols = []
     for n in names:
         c = pc.ascii_trim_whitespace(table.column(n).combine_chunks())
-        cols.append(pc.if_else(pc.equal(pc.utf8_length(c), 0), pa.scalar(None, pa.string()), c))
+        cols.append(pc.if_else(pc.equal(pc.binary_length(c), 0), pa.scalar(None, pa.string()), c))
     if not table.num_rows:
         return None
     header = [c[0].as_py() for c in cols]

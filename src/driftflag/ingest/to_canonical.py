@@ -26,7 +26,7 @@ import pandas as pd
 
 from driftflag.casemodel import codes
 from driftflag.ingest._common import STR_DTYPE, constant_text
-from driftflag.ingest._tabular import READ_PROBLEM_COLUMNS
+from driftflag.ingest._tabular import READ_PROBLEM_COLUMNS, text_array
 from driftflag.ingest.annex_a import RHI_ACCEPTED, RHI_OFFERED
 
 _PREFIX = re.compile(r"^\s*[a-z]{1,2}\d?\)\s*", re.IGNORECASE)
@@ -85,9 +85,21 @@ def label_to_code(s: pd.Series, valid: tuple[str, ...] | frozenset[str],
             return valid_upper[m.group(1)]
         return v
 
-    uniq = pd.unique(s.dropna())
-    mapping = {u: one(str(u)) for u in uniq}
-    return s.map(mapping).astype(STR_DTYPE)
+    return per_distinct_text(s, one)
+
+
+def per_distinct_text(s: pd.Series, one) -> pd.Series:
+    """``s.map({u: one(str(u)) for u in distinct values}).astype(STR_DTYPE)``: ``one`` applied to
+    each distinct value once, missing values kept missing. Why not ``Series.map``: over pyarrow
+    strings it goes through a Python object per row (most of the staging's label translation);
+    here the distinct texts are translated and spread back by one ``take``
+    (tests/ingest/test_staging_fast.py compares with ``Series.map``)."""
+    if not isinstance(s.array, pd.arrays.ArrowStringArray):
+        uniq = pd.unique(s.dropna())
+        return s.map({u: one(str(u)) for u in uniq}).astype(STR_DTYPE)
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    done = text_array([one(str(u)) for u in uniques])
+    return pd.Series(done.take(codes, allow_fill=True), index=s.index, name=s.name, dtype=STR_DTYPE)
 
 
 def yes_no(s: pd.Series) -> pd.Series:
@@ -110,41 +122,49 @@ def source_key(files: pd.Series, tables: pd.Series, rows: pd.Series) -> pd.Serie
     cols = [pa.array(s.astype(STR_DTYPE).array).cast(pa.large_string()) for s in (files, tables, rows)]
     joined = pc.binary_join_element_wise(*cols, pa.scalar("\x1f", pa.large_string()))
     out = joined.to_numpy(zero_copy_only=False)
-    out[pd.isna(out)] = np.nan
+    out[pc.is_null(joined).to_numpy(zero_copy_only=False)] = np.nan
     return pd.Series(out, dtype=object, index=files.index)
 
 
 def part(df: pd.DataFrame, columns: Mapping[str, str | pd.Series], *, fmt: str, year: int,
          extra: Mapping[str, pd.Series | str] | None = None) -> pd.DataFrame:
     """A staged part: canonical ``columns`` (``{canonical: source column or Series}``) plus
-    provenance taken from ``df`` (which has ``_source_file``/``_source_table``/``_source_row``)."""
+    provenance taken from ``df`` (which has ``_source_file``/``_source_table``/``_source_row``).
+
+    Every column is put together first and the frame made once: adding the provenance columns
+    one by one to a made frame was a fifth of the staging of an Annex A extract (same frame,
+    tests/ingest/test_staging_fast.py)."""
     n = len(df)
     out: dict[str, pd.Series] = {}
     for name, src in {**columns, **(extra or {})}.items():
         if isinstance(src, pd.Series):
-            out[name] = src.reset_index(drop=True).astype(STR_DTYPE)
+            out[name] = _text_column(src)
         elif src in df.columns:
-            out[name] = df[src].reset_index(drop=True).astype(STR_DTYPE)
+            out[name] = _text_column(df[src])
         elif isinstance(src, str) and src.startswith("="):
             out[name] = constant_text(src[1:], n)
         else:
             out[name] = _empty_like(n)
-    res = pd.DataFrame(out)
-    sf = df["_source_file"].reset_index(drop=True).astype(STR_DTYPE)
-    st = df["_source_table"].reset_index(drop=True).astype(STR_DTYPE)
-    sr = df["_source_row"].reset_index(drop=True).astype(str).astype(STR_DTYPE)
-    res["_source_file"] = sf
-    res["_source_table"] = st
-    res["_source_row"] = sr
+    sf = _text_column(df["_source_file"])
+    st = _text_column(df["_source_table"])
+    sr = _text_column(df["_source_row"].reset_index(drop=True).astype(str))
+    out["_source_file"] = sf
+    out["_source_table"] = st
+    out["_source_row"] = sr
     for c in READ_PROBLEM_COLUMNS:  # why the reader could not read the row as written
         if c in df.columns:
-            res[c] = df[c].reset_index(drop=True).astype(STR_DTYPE)
+            out[c] = _text_column(df[c])
     # object dtype: isin() against millions of ids is a hash lookup (pyarrow strings are not)
-    res["_src"] = source_key(sf, st, sr)
-    res["_format"] = fmt
-    res["_year"] = np.int64(year)
-    res["_seq"] = np.arange(n, dtype=np.int64)
-    return res
+    out["_src"] = source_key(sf, st, sr)
+    out["_format"] = constant_text(fmt, n)
+    out["_year"] = pd.Series(np.full(n, year, dtype=np.int64))
+    out["_seq"] = pd.Series(np.arange(n, dtype=np.int64))
+    return pd.DataFrame(out, index=pd.RangeIndex(n), copy=False)
+
+
+def _text_column(s: pd.Series) -> pd.Series:
+    """``s.reset_index(drop=True).astype(STR_DTYPE)``."""
+    return pd.Series(s.array, name=s.name, copy=False).astype(STR_DTYPE)
 
 
 # --- SSDA903 ------------------------------------------------------------------------------------
@@ -400,8 +420,12 @@ def _common(df: pd.DataFrame) -> dict[str, pd.Series | str]:
     }
 
 
-def _present(df: pd.DataFrame, col: str) -> pd.DataFrame:
-    return df.loc[df[col].notna()].reset_index(drop=True)
+def _present(df: pd.DataFrame, col: str, *used: str) -> pd.DataFrame:
+    """The rows of ``df`` with ``col`` filled: ``col``, the ``used`` columns and the provenance
+    (what :func:`part` reads), not every column of the list (filtering texts is not free)."""
+    keep = [c for c in dict.fromkeys((col, *used, "_source_file", "_source_table", "_source_row",
+                                      *READ_PROBLEM_COLUMNS)) if c in df.columns]
+    return df.loc[df[col].notna(), keep].reset_index(drop=True)
 
 
 #: Per list: (date of the row's event, end column: blank while the episode is open).
@@ -432,30 +456,46 @@ def _allocation_as_at_extract(lists: dict[str, pd.DataFrame], extract: pd.Timest
     the history, see :func:`driftflag.ingest.reconcile.allocation_runs`)."""
     from driftflag.validate.rules import parse_dates
 
-    rows = []
+    # Why this shape: the observation is found from a few key arrays per list, and each column
+    # the part reads is taken once, from all the lists at once, in the final order; filtering,
+    # concatenating and sorting every row's texts was half the staging of an extract. Same
+    # frame as sorting the whole rows (tests/ingest/test_staging_fast.py keeps that version).
+    frames, keys = [], []
     for rank, (name, (event, end)) in enumerate(reversed(list(_ALLOCATION_ROWS.items()))):
         df = lists.get(name)
         if df is None or "Allocated Team" not in df or not len(df):
             continue
         df = df.reset_index(drop=True)
-        ok = df["Allocated Team"].notna() & df["Allocated Worker"].notna() & df["Child Unique ID"].notna()
-        # only what the observation is made of: the lists' other columns were sorted and
-        # concatenated for nothing (half the staging of a large extract)
-        keep = [c for c in (*_ALLOCATION_COLUMNS, event, end) if c and c in df.columns]
-        a = df.loc[ok, list(dict.fromkeys(keep))].reset_index(drop=True)
-        ev = parse_dates(a[event].astype("str")) if event in a else pd.Series(pd.NaT, index=a.index)
-        ended = parse_dates(a[end].astype("str")) if end and end in a else pd.Series(pd.NaT, index=a.index)
-        a["_open"] = (end is not None) & ended.isna()
-        a["_when"] = ended.fillna(ev)
-        a["_rank"] = rank  # list 8 first among open rows
-        rows.append(a)
-    if not rows:
+        ok = (df["Allocated Team"].notna() & df["Allocated Worker"].notna()
+              & df["Child Unique ID"].notna()).to_numpy(dtype=bool)
+        pos = np.flatnonzero(ok)
+        nat = np.full(len(pos), np.datetime64("NaT", "ns"))
+        ev = parse_dates(df[event].astype("str")).to_numpy()[pos] if event in df else nat
+        ended = parse_dates(df[end].astype("str")).to_numpy()[pos] if end and end in df else nat
+        keys.append((len(frames), pos, np.full(len(pos), (end is not None)) & np.isnat(ended),
+                     np.where(np.isnat(ended), ev, ended), np.full(len(pos), rank, dtype=np.int64)))
+        frames.append(df)
+    if not frames:
         return None
-    a = pd.concat(rows, ignore_index=True)
-    a = a.sort_values(["_open", "_rank", "_when"], ascending=[False, True, False], kind="mergesort",
-                      na_position="last")
-    a = a.drop_duplicates("Child Unique ID").sort_values(["_source_table", "_source_row"], kind="mergesort")
-    return part(a.reset_index(drop=True),
+    starts = np.cumsum([0] + [len(df) for df in frames])
+    at = np.concatenate([starts[k] + pos for k, pos, *_ in keys])  # rows of the lists, one after another
+    is_open = np.concatenate([k[2] for k in keys])
+    when = np.concatenate([k[3] for k in keys]).astype("datetime64[ns]")
+    rank = np.concatenate([k[4] for k in keys])
+
+    def column(name: str) -> pd.Series:
+        parts = [df[name] if name in df.columns else constant_text(None, len(df)) for df in frames]
+        return pd.concat(parts, ignore_index=True)
+
+    # open first, then by rank, then latest first with no date last; ties in row order
+    latest_first = np.where(np.isnat(when), np.iinfo(np.int64).max, -when.view(np.int64))
+    best = np.lexsort((np.arange(len(at)), latest_first, rank, ~is_open))
+    best = best[~column("Child Unique ID").take(at[best]).duplicated().to_numpy()]
+    where = pd.DataFrame({c: column(c).take(at[best]).reset_index(drop=True) for c in ("_source_table", "_source_row")})
+    rows = at[best][where.sort_values(["_source_table", "_source_row"], kind="mergesort").index.to_numpy()]
+    a = pd.DataFrame({c: column(c).take(rows).reset_index(drop=True) for c in _ALLOCATION_COLUMNS
+                      if any(c in df.columns for df in frames)})
+    return part(a,
                 {"child_id": "Child Unique ID", "team": "Allocated Team", "worker_id": "Allocated Worker",
                  "start_date": "=" + extract.strftime("%Y-%m-%d")}, fmt=fmt, year=year)
 
@@ -514,7 +554,7 @@ def stage_annex_a(lists: dict[str, pd.DataFrame], year: int,
                 "closure_reason": label_to_code(df["Reason for Closure"], codes.CLOSURE_REASON_CODES,
                                                 codes.CLOSURE_REASON_LABELS),
             }, fmt=fmt, year=year))
-            v = _present(df, "Date Child Was Last Seen")
+            v = _present(df, "Date Child Was Last Seen", "Child Unique ID")
             add("visits", part(v, {"child_id": "Child Unique ID", "visit_date": "Date Child Was Last Seen",
                                    "visit_type": "=CIN"}, fmt=fmt, year=year))
         elif name == "List 7":
@@ -528,19 +568,19 @@ def stage_annex_a(lists: dict[str, pd.DataFrame], year: int,
                                                  codes.ANNEX_A_ABUSE_LABEL, _ABUSE_WORDS),
                 "number_of_previous_cpp": "Number of Previous Child Protection Plans",
             }, fmt=fmt, year=year))
-            r = _present(df, "Date of latest review conference")
+            r = _present(df, "Date of latest review conference", "Child Unique ID", event_date)
             add("cp_reviews", part(r, {"child_id": "Child Unique ID", "review_date": "Date of latest review conference"},
                                    fmt=fmt, year=year, extra={"_cp_start": r[event_date]}))
-            v = _present(df, "Date of the Last Statutory Visit")
+            v = _present(df, "Date of the Last Statutory Visit", "Child Unique ID", "Was the Child Seen Alone?")
             add("visits", part(v, {"child_id": "Child Unique ID", "visit_date": "Date of the Last Statutory Visit",
                                    "visit_type": "=CP", "seen_alone": yes_no(v["Was the Child Seen Alone?"])},
                                fmt=fmt, year=year))
         elif name == "List 8":
             event_date = "Date Started to be Looked After"
-            r = _present(df, "Date of Latest Statutory Review")
+            r = _present(df, "Date of Latest Statutory Review", "Child Unique ID")
             add("lac_reviews", part(r, {"child_id": "Child Unique ID", "review_date": "Date of Latest Statutory Review"},
                                     fmt=fmt, year=year))
-            v = _present(df, "Date of Last Social Work Visit")
+            v = _present(df, "Date of Last Social Work Visit", "Child Unique ID")
             add("visits", part(v, {"child_id": "Child Unique ID", "visit_date": "Date of Last Social Work Visit",
                                    "visit_type": "=LAC"}, fmt=fmt, year=year))
     if extract is not None:

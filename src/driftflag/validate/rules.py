@@ -128,11 +128,50 @@ def clean_text(s: pd.Series) -> pd.Series:
 
     Each distinct text is cleaned once (a column of codes or names repeats a few values)."""
     s = s.astype("str") if s.dtype == object else s
+    if _clean_already(s):
+        return s.copy(deep=False)
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     if len(uniques) == 0 or len(uniques) * 2 > len(s):
         return _clean_text_each(s)
     done = _clean_text_each(pd.Series(uniques, dtype=s.dtype))
     return pd.Series(done.array.take(codes, allow_fill=True), index=s.index, name=s.name)
+
+
+def _clean_already(s: pd.Series) -> bool:
+    """Whether :func:`clean_text` would give ``s`` back unchanged, decided from the bytes of
+    its pyarrow buffers: ASCII texts, none empty, no whitespace but single inner spaces. Why:
+    most columns (ids, dates, codes: the readers trim and blank them already) are clean, and
+    cleaning a column, even its distinct texts, was a tenth of checking an Annex A extract.
+    False whenever unsure (another storage, a non-ASCII text): the cleaning then runs."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(s.array, pd.arrays.ArrowStringArray):
+        return False
+    whole = pa.array(s.array)
+    for chunk in whole.chunks if isinstance(whole, pa.ChunkedArray) else [whole]:
+        if not (pa.types.is_large_string(chunk.type) or pa.types.is_string(chunk.type)):
+            return False
+        if not len(chunk) or chunk.null_count == len(chunk):
+            continue
+        if pc.any(pc.equal(pc.binary_length(chunk), 0)).as_py():
+            return False  # an empty text becomes a blank
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64 if pa.types.is_large_string(chunk.type)
+                                else np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+        if offsets[-1] == offsets[0]:
+            continue  # blanks only
+        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+        if data.max() >= 128 or data.min() < 32:
+            return False  # not ASCII, or a tab, a line end or another control character
+        spaces = data == 32  # the only whitespace left
+        # a space first or last in a text, or two in a row (across two texts too: then one of
+        # them starts or ends with it anyway)
+        full = np.diff(offsets) > 0
+        firsts = offsets[:-1][full] - offsets[0]
+        lasts = offsets[1:][full] - offsets[0] - 1
+        if spaces[firsts].any() or spaces[lasts].any() or (spaces[1:] & spaces[:-1]).any():
+            return False
+    return True
 
 
 #: Python's ``\s`` (every character ``re`` counts as whitespace in a text pattern), spelled out
@@ -181,25 +220,43 @@ def _per_distinct(s: pd.Series, each, missing):
     ``s`` only, spread back over the rows; missing texts give ``missing``. Why: a date column
     of a million rows holds a few thousand distinct dates, and the regular expressions and
     format parsing run in Python per text. Texts seen by an earlier call are not parsed again."""
+    return _per_distinct_all(s, ((each, missing),))[0]
+
+
+def _per_distinct_all(s: pd.Series, funcs) -> list:
+    """:func:`_per_distinct` of ``s`` for each ``(each, missing)`` of ``funcs``, the column
+    factorised once (a date column is both parsed and checked for a placeholder year)."""
     s = s.reset_index(drop=True).astype("str")
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     if len(uniques) == 0:
-        return each(s)
-    memo = _MEMO.setdefault(each, {})
-    keys = [str(u) for u in uniques]
-    todo = [k for k in keys if k not in memo]
-    if todo:
-        if len(memo) + len(todo) > _MEMO_MAX:
-            memo.clear()
-        done_new = each(pd.Series(todo, dtype="str")).to_numpy()
-        memo.update(zip(todo, done_new, strict=True))
-        _MEMO_DTYPE[each] = done_new.dtype
-    done = np.array([memo[k] for k in keys], dtype=_MEMO_DTYPE[each])
-    out = done[np.maximum(codes, 0)]
-    if (codes < 0).any():
-        out = out.copy()
-        out[codes < 0] = missing
-    return pd.Series(out, dtype=done.dtype)
+        return [each(s) for each, _missing in funcs]
+    # the distinct texts as Python strings in one go (iterating the Index converts each)
+    keys = [u if type(u) is str else str(u) for u in np.asarray(uniques, dtype=object).tolist()]
+    at = np.maximum(codes, 0)
+    blank = codes < 0
+    results = []
+    for each, missing in funcs:
+        memo = _MEMO.setdefault(each, {})
+        todo = [k for k in keys if k not in memo]
+        if todo:
+            if len(memo) + len(todo) > _MEMO_MAX:
+                memo.clear()
+            done_new = each(pd.Series(todo, dtype="str")).to_numpy()
+            memo.update(zip(todo, done_new, strict=True))
+            _MEMO_DTYPE[each] = done_new.dtype
+        done = np.array([memo[k] for k in keys], dtype=_MEMO_DTYPE[each])
+        out = done[at]
+        if blank.any():
+            out[blank] = missing
+        results.append(pd.Series(out, dtype=done.dtype))
+    return results
+
+
+def dates_and_out_of_range(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """``(parse_dates(s), date_out_of_range(s))`` with the column factorised once."""
+    dates, far = _per_distinct_all(s, ((_parse_dates_each, np.datetime64("NaT", "ns")),
+                                       (_date_out_of_range_each, False)))
+    return dates.astype("datetime64[ns]"), far
 
 
 def date_out_of_range(s: pd.Series) -> pd.Series:
@@ -257,7 +314,26 @@ def _parse_dates_each(s: pd.Series) -> pd.Series:
 
 
 def parse_bools(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Text -> nullable booleans; second value marks text that is not a yes/no."""
+    """Text -> nullable booleans; second value marks text that is not a yes/no.
+
+    Read from the distinct texts (a yes/no column holds a handful) and spread back over the
+    rows (tests/validate/test_rules_fast.py compares with reading every row)."""
+    if not isinstance(s.array, pd.arrays.ArrowStringArray):
+        return _parse_bools_each(s)
+    code = _per_distinct(s, _bool_code_each, np.int8(-2)).to_numpy()
+    val = pd.Series(pd.arrays.BooleanArray(code == 1, code < 0), index=s.index)
+    return val, pd.Series(code == -1, index=s.index)
+
+
+def _bool_code_each(s: pd.Series) -> pd.Series:
+    """:func:`_parse_bools_each` as one small integer per text: 1 yes, 0 no, -1 not a yes/no,
+    -2 missing (what :func:`_per_distinct` can keep per text)."""
+    val, bad = _parse_bools_each(s)
+    code = np.where(val.isna().to_numpy(), -2, val.fillna(False).to_numpy(dtype=bool).astype(np.int8))
+    return pd.Series(np.where(bad.to_numpy(dtype=bool), -1, code).astype(np.int8))
+
+
+def _parse_bools_each(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     low = s.str.lower().str.strip()
     val = pd.Series(pd.NA, index=s.index, dtype="boolean")
     val[low.isin(_TRUE).fillna(False).to_numpy()] = True
@@ -266,11 +342,21 @@ def parse_bools(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return val, bad
 
 
+_NO_ISSUES = pd.DataFrame(columns=[*ISSUE_COLUMNS, "_src"])
+
+
+def _no_issues() -> pd.DataFrame:
+    """``pd.DataFrame(columns=[*ISSUE_COLUMNS, "_src"])``, copied from one made once. Why: most
+    rules find nothing, and making an empty frame of ten columns from nothing took as long as
+    checking a column (a tenth of checking an Annex A extract)."""
+    return _NO_ISSUES.copy()
+
+
 def _issues(table: str, df: pd.DataFrame, mask: pd.Series | np.ndarray, column: str, values: pd.Series,
             rule: str, message: pd.Series | _Message | str) -> pd.DataFrame:
     mask = np.asarray(mask, dtype=bool)
     if not mask.any():
-        return pd.DataFrame(columns=[*ISSUE_COLUMNS, "_src"])
+        return _no_issues()
     sub = df.loc[mask]
     vals = values[mask].astype("str").fillna("")
     msg = (message[mask] if isinstance(message, pd.Series | _Message)
@@ -341,8 +427,8 @@ def check_table(table: Table, staged: pd.DataFrame, *, extract_date: pd.Timestam
             issues.append(_issues(name, df, blank & ~soft, col.name, raw, rule,
                                   f"{col.name} is blank but required in {name}"))
         if col.kind == "date":
-            val = parse_dates(raw)
-            far = date_out_of_range(raw).to_numpy()
+            val, far = dates_and_out_of_range(raw)
+            far = far.to_numpy()
             bad = (val.isna() & ~blank).to_numpy() & ~far
             issues.append(_issues(name, df, far, col.name, raw, "date_out_of_range",
                                   col.name + " " + _q(raw) + f" is outside the years {MIN_YEAR}-{MAX_YEAR}"))
@@ -408,8 +494,9 @@ def check_table(table: Table, staged: pd.DataFrame, *, extract_date: pd.Timestam
                                   end + " " + _q(df[end]) + " is before " + start + " " + _q(df[start])))
     for extra in [c for c in df.columns if c.startswith("_date_")]:
         raw = clean_text(df[extra].astype("str"))
-        far = date_out_of_range(raw).to_numpy()
-        bad = (parse_dates(raw).isna() & raw.notna()).to_numpy() & ~far
+        dates, far = dates_and_out_of_range(raw)
+        far = far.to_numpy()
+        bad = (dates.isna() & raw.notna()).to_numpy() & ~far
         field = extra.removeprefix("_date_")
         issues.append(_issues(name, df, far, field, raw, "date_out_of_range",
                               field + " " + _q(raw) + f" is outside the years {MIN_YEAR}-{MAX_YEAR}"))
@@ -427,10 +514,10 @@ def read_problems(name: str, df: pd.DataFrame) -> pd.DataFrame:
     """Issues for rows the reader could not read as written (``_read_*`` columns set by the
     readers: an unbalanced quote, a short or long CSV line), each naming its column and value."""
     if "_read_rule" not in df.columns:
-        return pd.DataFrame(columns=[*ISSUE_COLUMNS, "_src"])
+        return _no_issues()
     mask = df["_read_rule"].notna().to_numpy()
     if not mask.any():
-        return pd.DataFrame(columns=[*ISSUE_COLUMNS, "_src"])
+        return _no_issues()
     sub = df.loc[mask]
     rules = sub["_read_rule"].astype(str).to_numpy()
     return pd.DataFrame({
@@ -448,7 +535,7 @@ def _place_year(name: str, df: pd.DataFrame, place: pd.Series) -> pd.DataFrame:
     years = df["_year"].to_numpy()
     bad = np.zeros(len(df), dtype=bool)
     if not (df["_format"] == "ssda903").any():
-        return pd.DataFrame(columns=[*ISSUE_COLUMNS, "_src"])
+        return _no_issues()
     for y in np.unique(years):
         if y <= 0:
             continue
