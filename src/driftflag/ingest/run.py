@@ -44,7 +44,7 @@ from driftflag.errors import DriftflagError, SourceFileError
 from driftflag.ingest import _read_ahead
 from driftflag.ingest import reconcile as rc
 from driftflag.ingest import to_canonical as tc
-from driftflag.ingest._common import cyclic_gc_paused
+from driftflag.ingest._common import STR_DTYPE, cyclic_gc_paused
 from driftflag.ingest.detect import SourceFile, detect_sources
 from driftflag.validate.rules import ISSUE_COLUMNS, check_table
 
@@ -238,18 +238,42 @@ def check_unit(unit: list[SourceFile], extract: date) -> CheckedUnit:
     if not staged:
         return CheckedUnit({}, [], [], counts, {}, 0)
     # one id per source row of this unit (a row gives parts to several tables)
-    srcs = pd.concat([df[["_src", "_source_file"]] for df in staged.values()], ignore_index=True)
-    codes_, uniq = pd.factorize(srcs["_src"].astype(object))
-    firsts = srcs.iloc[pd.Series(codes_).drop_duplicates().index]
-    n_staged = {str(f): int(n) for f, n in firsts["_source_file"].astype(object).value_counts().items()}
-    # the codes of the factorisation are the ids, row for row in the frames' order
+    codes_, files = source_row_ids(list(staged.values()))
+    firsts = files.iloc[pd.Series(codes_).drop_duplicates().index]
+    n_staged = {str(f): int(n) for f, n in firsts.astype(object).value_counts().items()}
+    # the ids, row for row in the frames' order
     at = 0
     for df in staged.values():
-        df["_srcid"] = codes_[at:at + len(df)].astype(np.int64)
+        df["_srcid"] = codes_[at:at + len(df)]
         at += len(df)
-    del srcs
     frames, issues, dups = _check_unit(staged, pd.Timestamp(extract))
-    return CheckedUnit(frames, issues, dups, counts, n_staged, len(uniq))
+    return CheckedUnit(frames, issues, dups, counts, n_staged, int(codes_.max(initial=-1)) + 1)
+
+
+_PROVENANCE = ("_source_file", "_source_table", "_source_row")
+
+
+def source_row_ids(frames: list[pd.DataFrame]) -> tuple[np.ndarray, pd.Series]:
+    """The staged parts of ``frames`` (end to end) numbered by source row: what
+    ``pd.factorize(_src)`` gives (ids in order of first appearance, -1 for a blank), and the
+    parts' source files. Why not factorise ``_src``: it is a text per part, file, list and row
+    joined (:func:`driftflag.ingest.to_canonical.source_key`); the three are numbered as
+    integers instead (each has few distinct values but the row), the same ids when no file,
+    list or row holds the separator (else ``_src`` is factorised, as it always was)."""
+    cols = [pd.concat([df[c] for df in frames], ignore_index=True) for c in _PROVENANCE]
+    n = len(cols[0])
+    key = np.zeros(n, dtype=np.int64)
+    blank = np.zeros(n, dtype=bool)
+    for col in cols:
+        codes, distinct = pd.factorize(col.astype(STR_DTYPE), use_na_sentinel=True)
+        if len(distinct) and pd.Series(distinct, dtype=STR_DTYPE).str.contains("\x1f", regex=False).any():
+            src = pd.concat([df["_src"] for df in frames], ignore_index=True).astype(object)
+            return pd.factorize(src)[0].astype(np.int64), cols[0]
+        blank |= codes < 0
+        key = key * (len(distinct) + 1) + codes + 1
+    ids = np.full(n, -1, dtype=np.int64)
+    ids[~blank] = pd.factorize(key[~blank])[0]
+    return ids, cols[0]
 
 
 # --- the run ------------------------------------------------------------------------------------
