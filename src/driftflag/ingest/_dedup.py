@@ -549,12 +549,12 @@ class ExtractHistory:
         fcode, lcode = _ranks(m["_source_file"]), _ranks(m["_source_table"])
         o = np.lexsort((m["_seq"].to_numpy(), lcode, fcode, -m["_year"].to_numpy().astype(np.int64),
                         m["_cls"].to_numpy()))
-        m = m.iloc[o].reset_index(drop=True)
-        cls = m["_cls"].to_numpy()
+        cls = m["_cls"].to_numpy()[o]
         first = np.r_[True, cls[1:] != cls[:-1]]
-        reps = self.expand(table, m.loc[first])
-        reps["_known"] = _earliest(m["_known"], first)
-        return reps, m.loc[~first].reset_index(drop=True)
+        # the first rows and the others taken apart (not the whole of ``m`` sorted, then split)
+        reps = self.expand(table, m.iloc[o[first]].reset_index(drop=True))
+        reps["_known"] = _earliest(m["_known"].iloc[o].reset_index(drop=True), first)
+        return reps, m.iloc[o[~first]].reset_index(drop=True)
 
     @staticmethod
     def duplicate_reasons(table: str, reps: pd.DataFrame, others: pd.DataFrame) -> pd.DataFrame:
