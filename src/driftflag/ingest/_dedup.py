@@ -11,6 +11,10 @@ are compared with the rows already held for the same table:
   *ghost* of the held row, so it can still be reported, counted and quarantined on its own;
 * a new row, or a changed version of a row (any value differs), is held in full.
 
+A twin is found by a 64-bit signature of its values and always confirmed value by value on
+integer codes (:class:`ValueCodes`: equal codes mean equal values, even when hashes collide), so
+two different rows are never taken for one.
+
 The twins of one held row form a *class*. Whatever :func:`~driftflag.ingest.reconcile.reconcile`
 would do with the class's rows is done with one row: the class's first row in reconcile's order
 (newest collection year, then file, list and position), carrying the earliest extract date of
