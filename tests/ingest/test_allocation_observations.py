@@ -66,7 +66,7 @@ rows = st.lists(st.tuples(st.integers(0, 12), st.integers(0, 1), st.sampled_from
                           st.sampled_from(["W1", "W2", None]), st.integers(3, 8)), min_size=1, max_size=25)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(extracts=st.lists(rows, min_size=1, max_size=6))
 def test_allocation_observations_match_the_reference(extracts) -> None:
     hist = ExtractHistory(stream_allocations=True)

@@ -288,7 +288,7 @@ def cin_documents(draw) -> str:
     return f"{doctype}<{root}{default_ns}{decls}>{''.join(body)}</{root}>"
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(doc=cin_documents(), tables=st.none() | st.sets(st.sampled_from(CIN_TABLES), min_size=1))
 def test_odd_documents_read_as_the_reference(tmp_path, doc, tables):

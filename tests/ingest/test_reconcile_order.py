@@ -79,14 +79,14 @@ def _frame(rows: list[dict], categorical: bool) -> pd.DataFrame:
     return df
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(rows=st.lists(row, max_size=25), categorical=st.booleans())
 def test_order_matches_sort_values(rows, categorical) -> None:
     df = _frame(rows, categorical)
     pd.testing.assert_frame_equal(rc.order(df), _old_order(df))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(rows=st.lists(row, min_size=1, max_size=25))
 def test_reconcile_matches_the_frame_of_objects(rows) -> None:
     table = "children"  # three returns' child records merged: the winner's blanks filled

@@ -25,7 +25,7 @@ def _frame(triples: list[tuple]) -> pd.DataFrame:
     return df
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(parts=st.lists(part, min_size=1, max_size=4))
 @example(parts=[[("a\x1fb", "a", "1")], [("a", "b\x1fa", "1")]])  # two rows, one _src text
 def test_source_row_ids_match_factorising_src(parts) -> None:

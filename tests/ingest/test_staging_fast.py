@@ -116,7 +116,7 @@ def assert_same_frame(got: pd.DataFrame, want: pd.DataFrame) -> None:
             assert got[c].array._pa_array.type == want[c].array._pa_array.type, c
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(_TEXT, _TEXT, st.one_of(st.integers(1, 99), st.text(max_size=3))), max_size=15),
        st.integers(0, 5), st.booleans(), st.booleans(), st.sampled_from(["str", "object"]))
 def test_part_is_the_frame_made_column_by_column(rows, start, problems, with_extra, dtype):
@@ -178,7 +178,7 @@ _ALLOC_ROW = st.tuples(st.sampled_from(["C1", "C2", "C3", "C4", None]), st.sampl
                        st.sampled_from(["W1", "W2", None]), _DAY, _DAY, st.integers(1, 30))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.dictionaries(st.sampled_from(list(tc._ALLOCATION_ROWS) + ["List 9"]),
                        st.lists(_ALLOC_ROW, max_size=10), max_size=6), st.booleans(),
        st.sets(st.sampled_from(list(tc._ALLOCATION_ROWS))))
