@@ -322,7 +322,9 @@ class ExtractHistory:
         self.chunks: dict[str, list[pd.DataFrame]] = {}
         self.columns: dict[str, list[str]] = {}
         self.n_held: dict[str, int] = {}
-        self.values: dict[str, ValueCodes] = {}  # per table: each signature column's value codes
+        # each signature column's value codes, one dictionary per column name for every table
+        # (a child's id is in every table of an extract: coded and kept once, not per table)
+        self.values = ValueCodes()
         self.held_codes: dict[str, _Grown] = {}  # per table: the held rows' value codes (row = id)
         self.hkeys: dict[str, np.ndarray] = {}
         self.hids: dict[str, np.ndarray] = {}
@@ -396,8 +398,7 @@ class ExtractHistory:
         sig = _signature_columns(table, df)
         self.columns.setdefault(table, sig)
         layout = self.columns[table] == sig  # else nothing held is compared (other columns)
-        codes = self.values[table].encode(df, sig) if table in self.values else \
-            self.values.setdefault(table, ValueCodes()).encode(df, sig)
+        codes = self.values.encode(df, sig)
         h = _row_hash(codes)
         n = len(df)
         keys, ids = self.hkeys.get(table), self.hids.get(table)
@@ -458,7 +459,7 @@ class ExtractHistory:
     def reading_done(self) -> None:
         """Let go of what only recognising twins needed (the value codes and the registry of
         held signatures: a few hundred megabytes at 150,000 children) before settling."""
-        self.values.clear()
+        self.values = ValueCodes()
         self.held_codes.clear()
         self.hkeys.clear()
         self.hids.clear()
@@ -476,7 +477,6 @@ class ExtractHistory:
         if table not in self._full:
             parts = [c for c in self.chunks.pop(table, []) if len(c)]
             self._full[table] = _held_restore(_stack(parts), self.layout[table]) if parts else pd.DataFrame()
-            self.values.pop(table, None)
             self.held_codes.pop(table, None)
             self.hkeys.pop(table, None)
             self.hids.pop(table, None)
