@@ -32,6 +32,14 @@ def constant_text(text: str | None, n: int) -> pd.Series:
     return pd.Series(pd.array(pa.repeat(pa.scalar(text, pa.large_string()), n), dtype=STR_DTYPE))
 
 
+def large_text(s: pd.Series):
+    """The texts of ``s`` as one pyarrow ``large_string`` array (blanks null): what pyarrow's
+    string kernels (joins) take, made from the Arrow strings without a Python object per row."""
+    import pyarrow as pa
+
+    return pa.array(s.astype(STR_DTYPE).array).cast(pa.large_string())
+
+
 @contextmanager
 def cyclic_gc_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off for the block (back on after it, if it was on).

@@ -123,12 +123,9 @@ class ValueCodes:
         if fresh.any():  # the first value of each new code (distinct values may share one)
             fc = codes[fresh]
             first = ~pd.Series(fc).duplicated(keep="first").to_numpy()
-            add_c, add_v = fc[first], values[fresh][first]
-            o = np.argsort(add_c, kind="stable")
-            at = np.searchsorted(given, add_c[o])
-            self.codes[key] = np.insert(given, at, add_c[o])
-            self.where[key] = np.insert(where, at, firsts.n + o)
-            firsts.extend(add_v)
+            self.codes[key], self.where[key] = _register(given, where, fc[first],
+                                                         firsts.n + np.arange(int(first.sum()), dtype=np.int64))
+            firsts.extend(values[fresh][first])
             same[np.flatnonzero(fresh)[first]] = True
         if not same.all():  # a code another value was given first: a code of its own
             codes[~same] = self._unique(int((~same).sum()))

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from driftflag.casemodel.keys import NATURAL_KEYS  # re-exported: ingest uses rc.NATURAL_KEYS
+from driftflag.ingest._common import large_text
 
 #: Lower wins. A council's own canonical extract first; then the return that is the statutory
 #: source of the table (CIN census for referrals and plans, 903 for care episodes); Annex A
@@ -147,20 +148,13 @@ def key_id(child: pd.Series, when: pd.Series, extra: pd.Series | None = None) ->
     if day is None:  # not a plain datetime column: pandas' own formatting
         s = child.astype("str") + ":" + when.dt.strftime("%Y%m%d")
         return s + ":" + extra.astype("str") if extra is not None else s
-    parts = [_large_text(child.astype("str")), day]
+    parts = [large_text(child.astype("str")), day]
     if extra is not None:
-        parts.append(_large_text(extra.astype("str")))
+        parts.append(large_text(extra.astype("str")))
     joined = pc.binary_join_element_wise(*parts, pa.scalar(":", pa.large_string()))
     names = {child.name, when.name} | ({extra.name} if extra is not None else set())
     return pd.Series(pd.array(joined, dtype=child.astype("str").dtype), index=child.index,
                      name=child.name if len(names) == 1 else None)
-
-
-def _large_text(s: pd.Series):
-    """The texts of a ``str`` Series as one pyarrow ``large_string`` array."""
-    import pyarrow as pa
-
-    return pa.array(s.array).cast(pa.large_string())
 
 
 def _yyyymmdd_text(when: pd.Series):
@@ -237,22 +231,19 @@ def order(df: pd.DataFrame) -> pd.DataFrame:
     return type mapped on its distinct values. Why: sorting millions of rows (the Annex A
     children at 150,000 children) by their texts, and mapping every row's format through a
     dictionary, was a third of reconciling."""
-    ints = all(isinstance(df[c].dtype, np.dtype) and df[c].dtype.kind in "iu" for c in ("_year", "_seq"))
-    if df.empty or not ints:  # (blank years or positions: sorted by pandas, as always)
-        rank = df["_format"].map(PRECEDENCE).fillna(9).astype(np.int64)
-        return (df.assign(_rank=rank, _negyear=-df["_year"])
-                .sort_values(["_rank", "_negyear", "_source_file", "_source_table", "_seq"], kind="mergesort")
-                .drop(columns=["_rank", "_negyear"]))
     fmt_codes, fmts = pd.factorize(df["_format"], use_na_sentinel=True)
     ranks = np.r_[np.array([PRECEDENCE.get(f, 9) for f in fmts], dtype=np.int64), np.int64(9)]
-    keys = [ranks[fmt_codes], -df["_year"].to_numpy(dtype=np.int64), _text_rank(df["_source_file"]),
-            _text_rank(df["_source_table"]), df["_seq"].to_numpy(dtype=np.int64)]
+    keys = [ranks[fmt_codes], _sort_rank(-df["_year"]), _sort_rank(df["_source_file"]),
+            _sort_rank(df["_source_table"]), _sort_rank(df["_seq"])]
     return df.take(np.lexsort(keys[::-1]))
 
 
-def _text_rank(s: pd.Series) -> np.ndarray:
-    """Each row's place in ``sort_values``' order of ``s`` (blanks last): a categorical by its
-    codes (its categories' order), anything else by its sorted distinct values."""
+def _sort_rank(s: pd.Series) -> np.ndarray:
+    """Each row's place in ``sort_values``' order of ``s`` (blanks last): integers as they are,
+    a categorical by its codes (its categories' order), anything else by its sorted distinct
+    values."""
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iu":
+        return s.to_numpy()
     if isinstance(s.dtype, pd.CategoricalDtype):
         codes = s.cat.codes.to_numpy().astype(np.int64)
         return np.where(codes < 0, len(s.cat.categories), codes)

@@ -598,7 +598,7 @@ def _duplicates_report(dup_list: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _report_duplicates(entries: list[pd.DataFrame], path: Path) -> pd.DataFrame:
+def _sort_and_write_duplicates(entries: list[pd.DataFrame], path: Path) -> pd.DataFrame:
     """The duplicates report made from ``entries`` (emptied as it goes) and written to ``path``."""
     dups = _duplicates_report(entries)
     entries.clear()
@@ -701,14 +701,13 @@ def _account(issues: pd.DataFrame, accepted: dict[str, pd.DataFrame], read_count
     in the store), else a duplicate; the identity checks that every row read was staged."""
     err = issues.loc[issues["level"] == "error", ["source_file", "_src"]].drop_duplicates("_src")
     bad = pd.Index(err["_src"].astype(object))
-    cols = ["_src", "_source_file"]
-    if accepted and all("_srcid" in df.columns for df in accepted.values()):
-        # a source row's number stands for its ``_src`` (one each): integers de-duplicated,
-        # not millions of texts
-        cols.append("_srcid")
+    # a source row's number stands for its ``_src`` (one each): integers de-duplicated, not
+    # millions of texts, when every accepted row has one
+    key = "_srcid" if accepted and all("_srcid" in df.columns for df in accepted.values()) else "_src"
+    cols = list(dict.fromkeys(["_src", "_source_file", key]))
     won = pd.concat([df[cols] for df in accepted.values()], ignore_index=True) \
         if accepted else pd.DataFrame(columns=cols)
-    won = won.drop_duplicates(cols[-1] if len(cols) == 3 else "_src")
+    won = won.drop_duplicates(key)
     won = won.loc[~won["_src"].astype(object).isin(bad)]
     quarantined = err["source_file"].astype(object).value_counts()
     kept = won["_source_file"].value_counts()
@@ -769,7 +768,7 @@ def ingest(
         hashed = pool.submit(lambda: {str(s.path): file_sha256(s.path) for s in sources})
         vdir = tmp / VALIDATION_DIR
         vdir.mkdir()
-        written = pool.submit(_report_duplicates, entries, vdir / "duplicates.parquet")
+        written = pool.submit(_sort_and_write_duplicates, entries, vdir / "duplicates.parquet")
         del entries  # the thread's now: each column's entries are let go once coded
         for name in TABLE_ORDER:
             _write_parquet(case.tables[name], tmp / f"{name}.parquet")

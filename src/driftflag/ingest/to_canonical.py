@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from driftflag.casemodel import codes
-from driftflag.ingest._common import STR_DTYPE, constant_text
+from driftflag.ingest._common import STR_DTYPE, constant_text, large_text
 from driftflag.ingest._tabular import READ_PROBLEM_COLUMNS, text_array
 from driftflag.ingest.annex_a import RHI_ACCEPTED, RHI_OFFERED
 
@@ -119,7 +119,7 @@ def source_key(files: pd.Series, tables: pd.Series, rows: pd.Series) -> pd.Serie
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    cols = [pa.array(s.astype(STR_DTYPE).array).cast(pa.large_string()) for s in (files, tables, rows)]
+    cols = [large_text(s) for s in (files, tables, rows)]
     joined = pc.binary_join_element_wise(*cols, pa.scalar("\x1f", pa.large_string()))
     out = joined.to_numpy(zero_copy_only=False)
     out[pc.is_null(joined).to_numpy(zero_copy_only=False)] = np.nan
@@ -460,8 +460,10 @@ def _allocation_as_at_extract(lists: dict[str, pd.DataFrame], extract: pd.Timest
     # the part reads is taken once, from all the lists at once, in the final order; filtering,
     # concatenating and sorting every row's texts was half the staging of an extract. Same
     # frame as sorting the whole rows (tests/ingest/test_staging_fast.py keeps that version).
-    frames, keys = [], []
-    for rank, (name, (event, end)) in enumerate(reversed(list(_ALLOCATION_ROWS.items()))):
+    frames: list[pd.DataFrame] = []
+    at_parts, open_parts, when_parts, rank_parts = [], [], [], []
+    start = 0  # the lists' rows numbered one after another
+    for list_rank, (name, (event, end)) in enumerate(reversed(list(_ALLOCATION_ROWS.items()))):
         df = lists.get(name)
         if df is None or "Allocated Team" not in df or not len(df):
             continue
@@ -472,16 +474,18 @@ def _allocation_as_at_extract(lists: dict[str, pd.DataFrame], extract: pd.Timest
         nat = np.full(len(pos), np.datetime64("NaT", "ns"))
         ev = parse_dates(df[event].astype("str")).to_numpy()[pos] if event in df else nat
         ended = parse_dates(df[end].astype("str")).to_numpy()[pos] if end and end in df else nat
-        keys.append((len(frames), pos, np.full(len(pos), (end is not None)) & np.isnat(ended),
-                     np.where(np.isnat(ended), ev, ended), np.full(len(pos), rank, dtype=np.int64)))
+        at_parts.append(start + pos)
+        open_parts.append(np.full(len(pos), end is not None) & np.isnat(ended))
+        when_parts.append(np.where(np.isnat(ended), ev, ended))
+        rank_parts.append(np.full(len(pos), list_rank, dtype=np.int64))  # list 8 first among open rows
         frames.append(df)
+        start += len(df)
     if not frames:
         return None
-    starts = np.cumsum([0] + [len(df) for df in frames])
-    at = np.concatenate([starts[k] + pos for k, pos, *_ in keys])  # rows of the lists, one after another
-    is_open = np.concatenate([k[2] for k in keys])
-    when = np.concatenate([k[3] for k in keys]).astype("datetime64[ns]")
-    rank = np.concatenate([k[4] for k in keys])
+    at = np.concatenate(at_parts)
+    is_open = np.concatenate(open_parts)
+    when = np.concatenate(when_parts).astype("datetime64[ns]")
+    rank = np.concatenate(rank_parts)
 
     def column(name: str) -> pd.Series:
         parts = [df[name] if name in df.columns else constant_text(None, len(df)) for df in frames]
