@@ -168,3 +168,28 @@ def test_readers_that_cannot_start_leave_the_reading_here(monkeypatch: pytest.Mo
     monkeypatch.setattr(_read_ahead.subprocess, "Popen",
                         lambda _args, **kw: real([sys.executable, "-c", "import sys; sys.exit(3)"], **kw))
     assert list(_read_ahead.units_in_order(_double, [1, 2, 3], EXTRACT, ahead=True)) == [2, 4, 6]
+
+
+def test_the_ingest_takes_the_suites_prepared_beside_it(
+        tiny_la: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large returns have Great Expectations prepared in another process while the last steps
+    run (``validate/_beside.py``; that it gives what the suites give here is
+    tests/validate/test_gx_suites.py's); forced here on small ones: the ingest hands the store
+    it wrote to that process, takes its result into the summary and the manifest, and the
+    Data Docs are under the store."""
+    pytest.importorskip("great_expectations")
+    from driftflag.casemodel.schema import TABLE_ORDER, TABLES
+    from driftflag.validate import _beside
+    from driftflag.validate._gx import expected_count
+
+    ran: list[object] = []
+    run = _beside.SuitesBeside.run
+    monkeypatch.setattr(_beside.SuitesBeside, "run", lambda self, store: ran.append(store) or run(self, store))
+    monkeypatch.setenv(_read_ahead.ENV_READ_AHEAD, "1")
+    r = ingest([tiny_la / "ssda903"], tmp_path / "store", extract_date=EXTRACT, created_at=CREATED, run_gx=True)
+    assert len(ran) == 1 and ran[0] is r.store  # the suites ran in the other process, on this store
+    assert r.gx["expectations"] == sum(expected_count(TABLES[t]) for t in TABLE_ORDER)
+    assert r.gx["success"] and r.manifest["validation"]["gx_success"] is True
+    assert (tmp_path / "store" / r.gx["docs"]).is_file()
+    summary = (tmp_path / "store" / "validation" / "summary.json").read_text()
+    assert '"gx": {' in summary

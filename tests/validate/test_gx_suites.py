@@ -1,5 +1,6 @@
 """Great Expectations suites: expectation counts per table (GX has merged expectations
-silently before), a validation run on a tiny store, and nothing written outside STORE/gx."""
+silently before), a validation run on a tiny store, nothing written outside STORE/gx, and the
+same run prepared in another process (``validate/_beside.py``) giving the same result."""
 
 from __future__ import annotations
 
@@ -31,20 +32,74 @@ def test_suites_hold_every_expectation(tmp_path, monkeypatch):
     assert sorted(os.listdir(tmp_path)) == ["gx"]
 
 
-def test_validation_run_and_data_docs(tmp_path, monkeypatch):
-    from driftflag.validate._gx import run_suites
-
-    monkeypatch.chdir(tmp_path)
+def _store() -> CaseStore:
+    """Two tables, one failing two expectations (an end before its start, an unknown child)."""
     kids = pd.DataFrame({"child_id": ["1", "2"], "sex": ["M", "F"],
                          "date_of_birth": pd.to_datetime(["2015-01-01", "2016-01-01"])})
     eps = pd.DataFrame({"episode_id": ["e1"], "child_id": ["9"], "decom": pd.to_datetime(["2025-01-01"]),
                         "rne": ["S"], "ls": ["C2"], "place": ["U1"], "dec": pd.to_datetime(["2024-01-01"])})
-    store = CaseStore.from_frames({"children": kids, "lac_episodes": eps})
-    res = run_suites(store, tmp_path / "store" / "gx", extract_date=date(2026, 3, 31))
+    return CaseStore.from_frames({"children": kids, "lac_episodes": eps})
+
+
+@pytest.fixture(scope="module")
+def validated(tmp_path_factory) -> tuple:
+    """The suites run here on :func:`_store` (the folder it ran in, the result, what the
+    folder holds), once for the tests that compare with them."""
+    from driftflag.validate._gx import run_suites
+
+    folder = tmp_path_factory.mktemp("here")
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        res = run_suites(_store(), folder / "store" / "gx", extract_date=date(2026, 3, 31))
+    finally:
+        os.chdir(cwd)
+    return folder, res, sorted(os.listdir(folder))
+
+
+def test_validation_run_and_data_docs(validated):
+    folder, res, written = validated
     assert res["tables"]["children"]["success"]
     failed = set(res["tables"]["lac_episodes"]["failed"])
     assert "expect_column_pair_values_a_to_be_greater_than_b:" in failed  # dec before decom
     assert "expect_column_values_to_be_in_set:_child_in_store" in failed  # child 9 unknown
     assert not res["success"]
-    assert (tmp_path / "store" / res["docs"].removeprefix("store/")).is_file() or res["docs"].endswith("index.html")
-    assert sorted(os.listdir(tmp_path)) == ["store"]
+    assert res["docs"] == "gx/gx/uncommitted/data_docs/local_site/index.html"  # from the store's folder
+    assert (folder / "store" / res["docs"]).is_file()
+    assert written == ["store"]  # nothing written outside the store
+
+
+# --- prepared in another process (validate/_beside.py) ------------------------------------------
+
+def test_suites_beside_give_what_the_suites_here_give(validated, tmp_path, monkeypatch):
+    from driftflag.validate import start_suites
+
+    monkeypatch.chdir(tmp_path)
+    _, here, _ = validated
+    with start_suites(tmp_path / "store" / "gx", date(2026, 3, 31), beside=True) as suites:
+        assert suites.beside  # another interpreter was started
+        there = suites.run(_store())
+    assert there == here
+    assert (tmp_path / "store" / there["docs"]).is_file()
+    assert sorted(os.listdir(tmp_path)) == ["store"]  # nothing written anywhere else
+
+
+def test_a_failure_in_the_other_process_is_raised_here(tmp_path):
+    from driftflag.validate import start_suites
+
+    (tmp_path / "store").write_text("a file where the store's folder should be")
+    suites = start_suites(tmp_path / "store" / "gx", date(2026, 3, 31), beside=True)
+    try:
+        with pytest.raises((FileExistsError, NotADirectoryError)):
+            suites.run(_store())
+    finally:
+        suites.close()
+    assert suites.proc.returncode is not None
+
+
+def test_the_other_process_is_stopped_when_its_result_is_never_asked_for(tmp_path):
+    from driftflag.validate import start_suites
+
+    with start_suites(tmp_path / "store" / "gx", date(2026, 3, 31), beside=True) as suites:
+        proc = suites.proc
+    assert proc.returncode is not None  # killed and waited for, not left running

@@ -17,6 +17,7 @@ Steps (each a pure function of DataFrames except the first and last):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -403,6 +404,7 @@ def build_entries(
     *,
     extract_date: date,
     progress: Progress | None = None,
+    after_settling: Callable[[], None] | None = None,
 ) -> tuple[CaseStore, pd.DataFrame, pd.DataFrame, list[pd.DataFrame]]:
     """Read, check and reconcile ``sources``; returns (store, accounting, issues, duplicate
     entries): :func:`build` with the duplicate entries as found, for
@@ -411,7 +413,9 @@ def build_entries(
     Pure apart from reading the source files; nothing is written. Each file (or the lists of
     one Annex A extract) is checked as it is read, and an Annex A extract's unchanged repeats
     of rows already held are set aside as provenance only (:mod:`driftflag.ingest._dedup`), so
-    memory follows the distinct rows, not the number of monthly extracts.
+    memory follows the distinct rows, not the number of monthly extracts. ``after_settling`` is
+    called once every table is settled, when the memory of the Annex A rows held is let go
+    (the ingest starts the Great Expectations suites' process there).
 
     Raises
     ------
@@ -543,6 +547,8 @@ def build_entries(
         obs = pd.concat(rhi_obs, ignore_index=True)
         obs = obs.loc[~np.isin(obs["_srcid"].to_numpy(), bad_ids)]
         accepted["missing_episodes"] = rc.missing_rhi_from_extracts(accepted["missing_episodes"], obs)
+    if after_settling is not None:
+        after_settling()
     # Events keep their CIN episode link only if that referral is in the store.
     if "referrals" in accepted:
         refs = pd.Index(accepted["referrals"]["referral_id"])
@@ -755,16 +761,32 @@ def ingest(
 
     check_store_destination(store, paths)  # refuse before reading anything
     sources = detect_sources([Path(p) for p in paths], format)
-    case, accounting, issues, entries = build_entries(sources, extract_date=extract_date, progress=progress)
     store = Path(store)
     gx_result = None
     step = progress or (lambda _m, _i, _n: None)
+    # The staged store exists before reading (any failure removes it, and the store is left as
+    # it was) so that Great Expectations can be prepared under its gx/ folder in another process
+    # while the last steps run on one core (driftflag.validate._beside): from the end of the
+    # settling, not before, because the settling holds the ingest's most memory after the
+    # reading. Only large returns are worth another interpreter, as for the reading
+    # (_read_ahead.wanted).
     # Hashing the returns and sorting and writing the duplicates report run in threads beside
-    # the rest of the writing and Great Expectations (hashlib, numpy and Arrow let go of the
-    # interpreter while they work): the second core is otherwise idle once reading is done.
-    # Each thread writes its own file; both are joined before the staged store is kept or
-    # thrown away.
-    with staged_store(store, inputs=paths, created=created_at) as tmp, ThreadPoolExecutor(max_workers=2) as pool:
+    # the rest of the writing and the suites (hashlib, numpy and Arrow let go of the
+    # interpreter while they work). Each thread writes its own file; all are joined before
+    # the staged store is kept or thrown away.
+    with (staged_store(store, inputs=paths, created=created_at) as tmp, contextlib.ExitStack() as stack,
+          ThreadPoolExecutor(max_workers=3) as pool):
+        suites = []
+
+        def start_suites() -> None:
+            from driftflag.validate import start_suites
+
+            suites.append(stack.enter_context(start_suites(tmp / "gx", extract_date,
+                                                           beside=_read_ahead.wanted([s.path for s in sources]))))
+
+        case, accounting, issues, entries = build_entries(sources, extract_date=extract_date, progress=progress,
+                                                          after_settling=start_suites if run_gx else None)
+        checked = pool.submit(suites[0].run, case) if run_gx and suites[0].beside else None
         hashed = pool.submit(lambda: {str(s.path): file_sha256(s.path) for s in sources})
         vdir = tmp / VALIDATION_DIR
         vdir.mkdir()
@@ -781,9 +803,7 @@ def ingest(
         _write_parquet(warns.astype("str"), vdir / "warnings.parquet")
         if run_gx:
             step("Great Expectations", 0, 1)
-            from driftflag.validate import run_suites
-
-            gx_result = run_suites(case, tmp / "gx", extract_date=extract_date)
+            gx_result = checked.result() if checked is not None else suites[0].run(case)
         accounting.insert(2, "sha256", accounting["file"].map(hashed.result()))
         warn_counts = issues.loc[issues["level"] == "warning"].groupby("source_file")["_src"].nunique()
         accounting["rows_with_warnings"] = accounting["file"].map(warn_counts).fillna(0).astype(int)

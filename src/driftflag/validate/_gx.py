@@ -130,41 +130,61 @@ def build_suites(context, extract_date: date) -> dict[str, Any]:
     return suites
 
 
+class SuiteSession:
+    """A GX project under ``root`` with every table's suite added, ready to validate a store.
+
+    Why apart from :func:`run_suites`: importing GX and writing its project and suites take
+    several seconds that need no table, so the ingest prepares a session in another process
+    while it is still settling the tables (:mod:`driftflag.validate._beside`)."""
+
+    def __init__(self, root: Path, extract_date: date) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)  # a destination that cannot be fails first
+        import great_expectations  # noqa: F401  (the slow import, paid here)
+
+        self.context = _context(self.root)
+        self.suites = build_suites(self.context, extract_date)
+        self.source = self.context.data_sources.add_pandas("driftflag")
+
+    def run(self, store: CaseStore, *, build_docs: bool = True) -> dict[str, Any]:
+        """Validate every table of ``store``; returns ``{"success", "expectations", "tables",
+        "docs"}`` (see :func:`run_suites`)."""
+        import great_expectations as gx
+
+        context = self.context
+        kids = pd.Index(store["children"]["child_id"])
+        out: dict[str, Any] = {"tables": {}, "expectations": 0}
+        kid_ids = kids.astype(object)
+        success = True
+        for name in TABLE_ORDER:
+            # one table at a time, and no copy of its columns (copy-on-write: the flag column is
+            # the only new data), so GX never holds a second copy of the whole store
+            df = store[name]
+            if _has_child(TABLES[name]):
+                df = df.assign(**{CHILD_FLAG: df["child_id"].astype(object).isin(kid_ids)})
+            asset = self.source.add_dataframe_asset(name)
+            bd = asset.add_batch_definition_whole_dataframe(f"{name}_whole")
+            vd = context.validation_definitions.add(gx.ValidationDefinition(name=f"validate_{name}", data=bd,
+                                                                            suite=self.suites[name]))
+            vr = vd.run(batch_parameters={"dataframe": df}, result_format="SUMMARY")
+            del df
+            failed = [r.expectation_config.type + ":" + str(r.expectation_config.kwargs.get("column", ""))
+                      for r in vr.results if not r.success]
+            out["tables"][name] = {"success": bool(vr.success), "expectations": len(vr.results), "failed": failed}
+            out["expectations"] += len(vr.results)
+            success &= bool(vr.success)
+        out["success"] = success
+        docs = self.root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+        if build_docs:
+            from driftflag.validate.offline_docs import make_offline
+
+            context.build_data_docs()
+            make_offline(docs.parent)  # no CDN, no logo fetch with the project's id: works offline
+        out["docs"] = str(docs.relative_to(self.root.parent)) if docs.exists() else ""
+        return out
+
+
 def run_suites(store: CaseStore, root: Path, *, extract_date: date, build_docs: bool = True) -> dict[str, Any]:
     """Validate every table of ``store`` with its suite; write the GX project and Data Docs
     under ``root``. Returns ``{"success", "expectations", "tables": {name: {...}}, "docs"}``."""
-    import great_expectations as gx
-
-    context = _context(Path(root))
-    suites = build_suites(context, extract_date)
-    ds = context.data_sources.add_pandas("driftflag")
-    kids = pd.Index(store["children"]["child_id"])
-    out: dict[str, Any] = {"tables": {}, "expectations": 0}
-    kid_ids = kids.astype(object)
-    success = True
-    for name in TABLE_ORDER:
-        # one table at a time, and no copy of its columns (copy-on-write: the flag column is the
-        # only new data), so GX never holds a second copy of the whole store
-        df = store[name]
-        if _has_child(TABLES[name]):
-            df = df.assign(**{CHILD_FLAG: df["child_id"].astype(object).isin(kid_ids)})
-        asset = ds.add_dataframe_asset(name)
-        bd = asset.add_batch_definition_whole_dataframe(f"{name}_whole")
-        vd = context.validation_definitions.add(gx.ValidationDefinition(name=f"validate_{name}", data=bd,
-                                                                        suite=suites[name]))
-        vr = vd.run(batch_parameters={"dataframe": df}, result_format="SUMMARY")
-        del df
-        failed = [r.expectation_config.type + ":" + str(r.expectation_config.kwargs.get("column", ""))
-                  for r in vr.results if not r.success]
-        out["tables"][name] = {"success": bool(vr.success), "expectations": len(vr.results), "failed": failed}
-        out["expectations"] += len(vr.results)
-        success &= bool(vr.success)
-    out["success"] = success
-    docs = Path(root) / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
-    if build_docs:
-        from driftflag.validate.offline_docs import make_offline
-
-        context.build_data_docs()
-        make_offline(docs.parent)  # no CDN, no logo fetch with the project's id: works offline
-    out["docs"] = str(docs.relative_to(Path(root).parent)) if docs.exists() else ""
-    return out
+    return SuiteSession(Path(root), extract_date).run(store, build_docs=build_docs)
