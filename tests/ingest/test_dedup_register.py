@@ -8,7 +8,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from driftflag.ingest._dedup import _register
+from driftflag.ingest._dedup import _positions, _register
 
 
 def _reference(keys, ids, new_keys, new_ids):
@@ -44,3 +44,19 @@ def test_register_matches_sorting_everything_again(batches, big):
         np.testing.assert_array_equal(keys, ref_keys)
         np.testing.assert_array_equal(ids, ref_ids)
         assert (np.diff(keys.astype(object)) > 0).all() if len(keys) > 1 else True
+
+
+@settings(max_examples=200, deadline=None)
+@given(keys=st.lists(st.integers(0, 2**64 - 1), max_size=40),
+       queries=st.lists(st.integers(0, 2**64 - 1), max_size=40), repeat=st.integers(0, 40),
+       signed=st.booleans())
+def test_positions_are_numpys_searchsorted(keys, queries, repeat, signed):
+    """The lookups in sorted order give numpy's positions in the given order, for keys and
+    queries that repeat, fall between, before and after the keys (unsigned hashes near the top
+    of the range, and signed codes)."""
+    dtype = np.int64 if signed else np.uint64
+    fit = (lambda v: v - 2**63) if signed else (lambda v: v)
+    k = np.sort(np.array([fit(v) for v in keys], dtype=dtype))
+    q = np.array([fit(v) for v in queries] + [fit(v) for v in keys[:repeat]] * 2, dtype=dtype)
+    got = _positions(k, q)
+    np.testing.assert_array_equal(got, np.searchsorted(k, q))
