@@ -5,6 +5,7 @@ same run prepared in another process (``validate/_beside.py``) giving the same r
 from __future__ import annotations
 
 import os
+import warnings
 from datetime import date
 
 import pandas as pd
@@ -71,17 +72,66 @@ def test_validation_run_and_data_docs(validated):
 
 # --- prepared in another process (validate/_beside.py) ------------------------------------------
 
-def test_suites_beside_give_what_the_suites_here_give(validated, tmp_path, monkeypatch):
+def test_suites_beside_give_what_the_suites_here_give(validated, tmp_path, monkeypatch, capfd):
+    """... and print none of the libraries' warnings that the command line silences (the other
+    process imports GX, which imports pyspark, whose FutureWarning about pandas reached the
+    terminal of every large ingest)."""
+    from driftflag.cli import quiet_libraries
     from driftflag.validate import start_suites
 
     monkeypatch.chdir(tmp_path)
     _, here, _ = validated
-    with start_suites(tmp_path / "store" / "gx", date(2026, 3, 31), beside=True) as suites:
+    capfd.readouterr()
+    with warnings.catch_warnings():
+        quiet_libraries()
+        suites = start_suites(tmp_path / "store" / "gx", date(2026, 3, 31), beside=True)
+    with suites:
         assert suites.beside  # another interpreter was started
         there = suites.run(_store())
     assert there == here
     assert (tmp_path / "store" / there["docs"]).is_file()
     assert sorted(os.listdir(tmp_path)) == ["store"]  # nothing written anywhere else
+    assert "Warning" not in capfd.readouterr().err
+
+
+def test_the_warning_filters_cross_as_they_act():
+    """The filters handed to the other process act there as they act here: for each warning
+    (category, message, module), the first filter that matches it has the same action."""
+    from driftflag.validate._beside import _apply_warning_filters, _warning_filters
+
+    def action(filters, category, message, module):
+        for act, msg, cat, mod, _line in filters:
+            if (issubclass(category, cat) and _matches(msg, message) and _matches(mod, module)):
+                return act
+        return "default"
+
+    cases = [(FutureWarning, "PySpark does not yet fully support pandas", "pyspark.sql.connect.utils"),
+             (DeprecationWarning, "old", "__main__"), (DeprecationWarning, "old", "__main__x"),
+             (UserWarning, "Skipping features", "sklearn.impute._base"), (RuntimeWarning, "x", "driftflag.y")]
+    with warnings.catch_warnings():
+        warnings.resetwarnings()
+        warnings.filterwarnings("default", category=DeprecationWarning, module="__main__")
+        warnings.filters.insert(0, ("error", None, DeprecationWarning, "__main__", 0))  # a text, as Python's own
+        warnings.filterwarnings("ignore", module="pyspark")
+        warnings.filterwarnings("ignore", message="skipping", category=UserWarning)
+        here = list(warnings.filters)
+        sent = _warning_filters()
+    with warnings.catch_warnings():
+        _apply_warning_filters(sent)
+        there = list(warnings.filters)
+    for case in cases:
+        assert action(here, *case) == action(there, *case), case
+    assert [action(here, *c) for c in cases] == ["ignore", "error", "default", "ignore", "default"]
+
+
+def _matches(pattern, text):
+    """How the warnings machinery matches a filter's message or module (None: any; a text:
+    itself only; a compiled pattern: its match from the start)."""
+    if pattern is None:
+        return True
+    if isinstance(pattern, str):
+        return pattern == text
+    return pattern.match(text) is not None
 
 
 def test_a_failure_in_the_other_process_is_raised_here(tmp_path):

@@ -62,7 +62,7 @@ class SuitesBeside(Suites):
         super().__init__(root, extract_date)
         self.proc = proc
         self.finished = False
-        _send(proc, (str(self.root), extract_date))
+        _send(proc, (str(self.root), extract_date, _warning_filters()))
 
     def run(self, store: CaseStore) -> dict[str, Any]:
         """Hand ``store``'s tables over and wait for the result (safe to call from a thread: the
@@ -106,6 +106,42 @@ def start_suites(root: Path, extract_date: date, *, beside: bool) -> Suites:
     return Suites(root, extract_date)
 
 
+def _warning_filters() -> list[tuple[str, str, type[Warning], str, int]]:
+    """This process's warning filters as (action, message, category, module, line), most
+    important first, for the other process to apply. Why: a caller that silenced a library's
+    warnings (the command line ignores those of GX, pyspark and the like) must not see them
+    printed by the process it started, which begins with Python's default filters. Only
+    filters of Python's own warning classes are sent (another class would have to be imported
+    there before anything else)."""
+    import builtins
+    import warnings
+
+    return [(action, _pattern(message), category, _pattern(module), lineno)
+            for action, message, category, module, lineno in warnings.filters
+            if getattr(builtins, category.__name__, None) is category]
+
+
+def _pattern(match: Any) -> str:
+    """A filter's message or module as the pattern ``filterwarnings`` takes: none matches all,
+    a text (Python's own default filters) only itself, a compiled pattern its pattern."""
+    import re
+
+    if match is None:
+        return ""
+    if isinstance(match, str):
+        return re.escape(match) + r"\Z"
+    return match.pattern
+
+
+def _apply_warning_filters(filters: list[tuple[str, str, type[Warning], str, int]]) -> None:
+    """Make ``filters`` (from :func:`_warning_filters`) this process's only warning filters."""
+    import warnings
+
+    warnings.resetwarnings()
+    for action, message, category, module, lineno in filters:
+        warnings.filterwarnings(action, message, category, module, lineno, append=True)
+
+
 def _send(proc: subprocess.Popen, obj: object) -> None:
     data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     assert proc.stdin is not None
@@ -134,9 +170,10 @@ def serve() -> None:
     requests, answers = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but the answer may reach the answer's pipe
     try:
-        root, extract_date = _receive(requests)
+        root, extract_date, filters = _receive(requests)
     except EOFError:
         return
+    _apply_warning_filters(filters)  # the ingest's own, before GX is imported
     answer: tuple[str, Any]
     session = failure = None
     try:
