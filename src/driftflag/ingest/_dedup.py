@@ -299,13 +299,14 @@ def _register(keys: np.ndarray | None, ids: np.ndarray | None, new_keys: np.ndar
     ids = np.zeros(0, np.int64) if ids is None else ids
     first = ~pd.Series(new_keys).duplicated(keep="first").to_numpy()
     new_keys, new_ids = new_keys[first], new_ids[first]
-    if len(keys):
-        pos = np.minimum(_positions(keys, new_keys), len(keys) - 1)
-        fresh = keys[pos] != new_keys
-        new_keys, new_ids = new_keys[fresh], new_ids[fresh]
+    # sorted first: one lookup, in sorted order (see _positions), finds both the hashes already
+    # registered and where the others go
     o = np.argsort(new_keys, kind="stable")
     new_keys, new_ids = new_keys[o], new_ids[o]
     at = np.searchsorted(keys, new_keys)
+    if len(keys):
+        fresh = keys[np.minimum(at, len(keys) - 1)] != new_keys
+        new_keys, new_ids, at = new_keys[fresh], new_ids[fresh], at[fresh]
     return np.insert(keys, at, new_keys), np.insert(ids, at, new_ids)
 
 
