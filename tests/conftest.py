@@ -5,6 +5,7 @@
 - No test may create MLflow's ``./mlruns`` file store in the working folder (driftflag always gives
   MLflow an explicit SQLite store and artifact location).
 - OpenMP threads that wait spin only briefly before sleeping (``GOMP_SPINCOUNT=10000``), see below.
+- One OpenMP thread per xdist worker when the workers have a core each (``OMP_THREAD_LIMIT=1``).
 - The test processes' cyclic garbage collector looks for cycles less often (see below).
 """
 
@@ -23,6 +24,19 @@ import pytest
 from driftflag._openmp import bound_spinning  # noqa: E402
 
 bound_spinning()
+
+#: One OpenMP thread per test worker when the workers have a core each (``make test``: two
+#: workers on two cores). LightGBM fits with ``n_jobs=2``; with the other worker busy on the
+#: other core, its two threads took turns on one core and waited for each other at every
+#: parallel step: the skill module beside a busy core took 37.4 CPU s (15.8 s per test) with two
+#: threads and 19.2 (6-7 s) with ``OMP_THREAD_LIMIT=1`` (2026-12-02, tests/models/test_model_skill.py
+#: under one busy core). The trees do not depend on the thread count (``deterministic=True``,
+#: ``force_row_wise=True``; tests/models/test_lightgbm_threads.py). Read by libgomp when it
+#: loads, so set here, before any library loads OpenMP; a limit already set wins; a run without
+#: xdist (or with fewer workers than cores) keeps LightGBM's two threads.
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0") or 0)
+if _WORKERS and (os.cpu_count() or 1) <= _WORKERS:
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 #: The test processes' cyclic garbage collector runs less often: a young collection after 50,000
 #: new container objects, not 700. Why: a test worker holds the session's synthetic LAs, stores
