@@ -32,8 +32,12 @@ def _require_pyspark() -> None:
 #: Spark jobs are small and short, so the JVM's time goes on warming up (class loading, JIT
 #: compiling); the server compiler's and G1's background threads took the core the other xdist
 #: worker needs. tests/spark alone, one process, load 4-5: JVM 98 -> 57 CPU s, 171 -> 101 s wall
-#: (benchmarks/README.md, "Test suite", suite7). Results do not depend on it.
-JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+#: (benchmarks/README.md, "Test suite", suite7). Also no bytecode verification of the classes
+#: the JVM loads (pyspark's own jars, thousands of classes, verified again at every start):
+#: tests/spark alone, whole process tree (cpuacct), two back-to-back pairs, 2026-12-02:
+#: 83.0 -> 74.0 and 99.8 -> 74.4 CPU s, 70 -> 61 s wall. Results do not depend on them.
+JVM_OPTIONS = ("-XX:TieredStopAtLevel=1 -XX:+UseSerialGC "
+               "-XX:+UnlockDiagnosticVMOptions -XX:-BytecodeVerificationRemote")
 #: The Python workers' daemon: pyspark's own, with the workers' imports made once before it forks
 #: them and kept out of the collector's walks (warm_worker_daemon.py). tests/spark alone, one
 #: process, the Python workers and their daemon: 21 -> 9-10 CPU s in two paired runs (/proc,
