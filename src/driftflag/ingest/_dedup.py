@@ -226,12 +226,13 @@ def _held_compact(held: pd.DataFrame) -> pd.DataFrame:
     """A held row in fewer bytes: its file name as a category and no ``_src`` (a long text per
     row, rebuilt from file, list and row by :func:`_held_restore`), when it is the one
     ``part`` made (else the row is kept as it is)."""
-    if not len(held) or "_src" not in held.columns or "_source_file" not in held.columns:
+    if not len(held) or "_source_file" not in held.columns:
         return held
-    if not (_src_of(held).to_numpy() == held["_src"].to_numpy(dtype=object)).all():
-        return held
-    return held.drop(columns="_src").assign(
-        _source_file=_category(held["_source_file"]))
+    if "_src" in held.columns:  # (the reading processes send rows without it: see check_unit)
+        if not (_src_of(held).to_numpy() == held["_src"].to_numpy(dtype=object)).all():
+            return held
+        held = held.drop(columns="_src")
+    return held.assign(_source_file=_category(held["_source_file"]))
 
 
 def _held_restore(full: pd.DataFrame, layout: pd.Series) -> pd.DataFrame:
@@ -518,18 +519,22 @@ class ExtractHistory:
         (of ``classes`` only, a mask over class ids, if given): class and provenance."""
         full = self.full(table)
         cols = ["_cls", "_source_file", "_source_table", "_source_row", "_year", "_seq", "_known", "_srcid"]
+        # ``_src`` only where a held row kept it (see _held_compact): else it is rebuilt from
+        # file, list and row wherever a text is needed (an issue), never one per row
+        src = ["_src"] if len(full) and "_src" in full.columns else []
         if not len(full):
-            return pd.DataFrame(columns=[*cols, "_src"])
+            return pd.DataFrame(columns=cols)
         keep = ~np.isin(full["_srcid"].to_numpy(), bad_ids)
         if classes is not None:
             keep &= classes[full["_cls"].to_numpy()]
-        held = _compact(full.loc[keep, cols + ["_src"]])
+        held = _compact(full.loc[keep, cols + src])
         g = self.ghost_frame(table)
         if len(g):
             keep = ~np.isin(g["_srcid"].to_numpy(), bad_ids)
             if classes is not None:
                 keep &= classes[g["_cls"].to_numpy()]
-            g = g.loc[keep].assign(_src=None)[cols + ["_src"]]
+            g = g.loc[keep]
+            g = (g.assign(_src=None) if src else g)[cols + src]
             return _stack([held, g])
         return held.reset_index(drop=True)
 
@@ -547,6 +552,8 @@ class ExtractHistory:
             rows[c] = members[c].to_numpy()
         for c in ("_year", "_seq"):
             rows[c] = members[c].to_numpy().astype(np.int64)
+        if "_src" not in members.columns:
+            return rows.drop(columns="_src", errors="ignore")
         src = members["_src"].to_numpy(dtype=object).copy()
         miss = pd.isna(src)
         if miss.any():

@@ -248,7 +248,36 @@ def check_unit(unit: list[SourceFile], extract: date) -> CheckedUnit:
         df["_srcid"] = codes_[at:at + len(df)]
         at += len(df)
     frames, issues, dups = _check_unit(staged, pd.Timestamp(extract))
+    # the checked rows go without ``_src``: a long text per row, the same as its file, list and
+    # row joined (to_canonical.part makes it so), rebuilt only for the rows an issue names
+    # (:func:`_with_src`). At 150,000 children the texts of the census and 903 rows held until
+    # settled were 0.36 GB, and every row's was sent between processes.
+    frames = {t: df.drop(columns="_src") if _src_rebuilt(df) else df for t, df in frames.items()}
     return CheckedUnit(frames, issues, dups, counts, n_staged, int(codes_.max(initial=-1)) + 1)
+
+
+def _src_rebuilt(df: pd.DataFrame) -> bool:
+    """Whether ``df``'s ``_src`` is what :func:`_with_src` rebuilds from its provenance."""
+    if "_src" not in df.columns or not all(c in df.columns for c in _PROVENANCE):
+        return False
+    again = tc.source_key(*(df[c] for c in _PROVENANCE)).to_numpy()
+    had = df["_src"].to_numpy(dtype=object)
+    both_blank = pd.isna(again) & pd.isna(had)
+    return bool(((again == had) | both_blank).all())
+
+
+def _with_src(df: pd.DataFrame, mask: np.ndarray | None = None) -> pd.DataFrame:
+    """``df`` with its ``_src`` (rebuilt from file, list and row when it was sent without, see
+    :func:`check_unit`): for the rows of ``mask`` only (blank elsewhere) when given."""
+    if "_src" in df.columns:
+        return df
+    if mask is None:
+        return df.assign(_src=tc.source_key(*(df[c] for c in _PROVENANCE)).to_numpy())
+    src = np.full(len(df), None, dtype=object)
+    if mask.any():
+        sub = df.loc[mask]
+        src[mask] = tc.source_key(*(sub[c] for c in _PROVENANCE)).to_numpy()
+    return df.assign(_src=src)
 
 
 _PROVENANCE = ("_source_file", "_source_table", "_source_row")
@@ -292,10 +321,14 @@ def _empty_issues() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype="str") for c in (*ISSUE_COLUMNS, "_src")})
 
 
-def _orphans(table: str, df: pd.DataFrame, col: str, known: pd.Index, what: str) -> pd.DataFrame:
+def _orphans(table: str, df: pd.DataFrame, col: str, known: pd.Index, what: str,
+             bad: np.ndarray | None = None) -> pd.DataFrame:
+    """Issues for the rows of ``df`` whose ``col`` is not ``known`` (``bad``, if already found)."""
     from driftflag.validate.rules import _issues
 
-    bad = ~df[col].astype(object).isin(known.astype(object)).to_numpy()
+    if bad is None:
+        bad = _orphan_rows(df, col, known)
+    df = _with_src(df, bad)
     # the message of the orphans only (one text per row of every table was the settling's peak
     # memory at 150,000 children); _issues selects by position, so no copy of ``df`` either
     msg = pd.Series(None, index=df.index, dtype=object)
@@ -305,22 +338,25 @@ def _orphans(table: str, df: pd.DataFrame, col: str, known: pd.Index, what: str)
     return _issues(table, df, bad, col, df[col], "orphan_event", msg)
 
 
+def _orphan_rows(df: pd.DataFrame, col: str, known: pd.Index) -> np.ndarray:
+    return ~df[col].astype(object).isin(known.astype(object)).to_numpy()
+
+
 def _incomplete_children(accepted: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
     """Children still lacking a required value after every return was combined."""
     from driftflag.validate.rules import _issues
 
     kids = accepted["children"].reset_index(drop=True)
-    out = []
+    required = [c.name for c in TABLES["children"].columns if c.required and c.name != "child_id"]
+    blank = {c: kids[c].isna().to_numpy() for c in required}
     gone = np.zeros(len(kids), dtype=bool)
-    for col in TABLES["children"].columns:
-        if col.required and col.name != "child_id":
-            m = kids[col.name].isna().to_numpy()
-            gone |= m
-            out.append(_issues("children", kids, m, col.name, kids[col.name].astype("str"), "missing_required",
-                               f"{col.name} of child " + kids["child_id"].astype("str")
-                               + " is blank in every return"))
+    for m in blank.values():
+        gone |= m
     accepted["children"] = kids.loc[~gone]
-    return out
+    kids = _with_src(kids, gone)  # the texts of the issues' rows only (see check_unit)
+    return [_issues("children", kids, blank[c], c, kids[c].astype("str"), "missing_required",
+                    f"{c} of child " + kids["child_id"].astype("str") + " is blank in every return")
+            for c in required]
 
 
 def _check_unit(staged: dict[str, pd.DataFrame], extract: pd.Timestamp,
@@ -373,16 +409,6 @@ def _extracts_in_order(units: list[list[SourceFile]], extract: date) -> bool:
             return False
         seen = (when, names[-1])
     return True
-
-
-def _ids_of(issues: pd.DataFrame, rows: list[pd.DataFrame]) -> np.ndarray:
-    """The source-row ids (``_srcid``) of the rows ``issues`` name."""
-    if issues.empty:
-        return np.zeros(0, dtype=np.int64)
-    srcs = pd.Index(issues["_src"].astype(object).unique())
-    out = [df.loc[df["_src"].astype(object).isin(srcs), "_srcid"].to_numpy(dtype=np.int64)
-           for df in rows if len(df) and "_srcid" in df.columns]
-    return np.unique(np.concatenate(out)) if out else np.zeros(0, dtype=np.int64)
 
 
 def build(
@@ -501,7 +527,11 @@ def build_entries(
             issues = pd.concat([issues, new], ignore_index=True)
             bad |= set(new["_src"])
             bad_ids = np.union1d(bad_ids, np.concatenate([ids for _, ids in found]))
-            _drop(frames, bad)
+            # by source row number: the staged rows have no ``_src`` text (see check_unit);
+            # a row shares its number with every row of its ``_src``
+            for t, df in frames.items():
+                if len(df):
+                    frames[t] = df.loc[~np.isin(df["_srcid"].to_numpy(), bad_ids)]
 
     def orphans_of(t: str, col: str, known: pd.Index, what: str) -> tuple[pd.DataFrame, np.ndarray]:
         """Orphan issues for every live row of ``t``, held Annex A rows and their repeats too."""
@@ -518,8 +548,8 @@ def build_entries(
         if not rows:
             return _empty_issues(), np.zeros(0, dtype=np.int64)
         df = pd.concat(rows, ignore_index=True) if len(rows) > 1 else rows[0]
-        found = _orphans(t, df, col, known, what)
-        return found, _ids_of(found, [df])
+        lost = _orphan_rows(df, col, known)
+        return _orphans(t, df, col, known, what, lost), np.unique(df["_srcid"].to_numpy()[lost])
 
     if "allocations" in frames:
         frames["allocations"], runs_dups = rc.allocation_runs(frames["allocations"],
@@ -529,7 +559,10 @@ def build_entries(
     settle("children")
     if "children" in accepted:
         settled = accepted["children"]  # before: _incomplete_children drops the incomplete ones
-        quarantine_orphans([(f, _ids_of(f, [settled])) for f in _incomplete_children(accepted)])
+        found = _incomplete_children(accepted)
+        gone = ~np.isin(np.arange(len(settled)), accepted["children"].index.to_numpy())
+        gone_ids = np.unique(settled["_srcid"].to_numpy()[gone])
+        quarantine_orphans([(f, gone_ids) for f in found])
     if "children" in parts:
         # Only when some source describes children: the audit log alone cannot be checked.
         kids = pd.Index(accepted["children"]["child_id"]) if "children" in accepted else pd.Index([])
@@ -710,10 +743,14 @@ def _account(issues: pd.DataFrame, accepted: dict[str, pd.DataFrame], read_count
     # a source row's number stands for its ``_src`` (one each): integers de-duplicated, not
     # millions of texts, when every accepted row has one
     key = "_srcid" if accepted and all("_srcid" in df.columns for df in accepted.values()) else "_src"
-    cols = list(dict.fromkeys(["_src", "_source_file", key]))
-    won = pd.concat([df[cols] for df in accepted.values()], ignore_index=True) \
+    cols = list(dict.fromkeys(["_src", *_PROVENANCE, key]))
+    parts = [df if key == "_srcid" else _with_src(df) for df in accepted.values()]
+    won = pd.concat([df[[c for c in cols if c in df.columns]] for df in parts], ignore_index=True) \
         if accepted else pd.DataFrame(columns=cols)
     won = won.drop_duplicates(key)
+    # the texts of the accepted source rows sent without (see check_unit), one each, rebuilt
+    rebuilt = _with_src(won.drop(columns="_src", errors="ignore"))["_src"]
+    won["_src"] = rebuilt if "_src" not in won.columns else won["_src"].where(won["_src"].notna(), rebuilt)
     won = won.loc[~won["_src"].astype(object).isin(bad)]
     quarantined = err["source_file"].astype(object).value_counts()
     kept = won["_source_file"].value_counts()
