@@ -67,7 +67,11 @@ class SuitesBeside(Suites):
     def run(self, store: CaseStore) -> dict[str, Any]:
         """Hand ``store``'s tables over and wait for the result (safe to call from a thread: the
         tables are only read)."""
-        _send(self.proc, store.tables)
+        # one table at a time: the whole store pickled at once was a second copy of it (and a
+        # third while framed) in this process, beside the store being written
+        _send(self.proc, list(store.tables))
+        for table in store.tables.values():
+            _send(self.proc, table)
         try:
             status, value = pickle.load(self.proc.stdout)  # type: ignore[arg-type]
         except EOFError:
@@ -146,7 +150,8 @@ def _send(proc: subprocess.Popen, obj: object) -> None:
     data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     assert proc.stdin is not None
     try:
-        proc.stdin.write(len(data).to_bytes(8, "little") + data)  # framed: see serve()
+        proc.stdin.write(len(data).to_bytes(8, "little"))  # framed: see serve()
+        proc.stdin.write(data)
         proc.stdin.flush()
     except BrokenPipeError:
         raise DriftflagError(f"the process running the Great Expectations suites stopped (exit code "
@@ -183,7 +188,8 @@ def serve() -> None:
     except Exception as e:  # raised in the ingest's process when it asks for the result
         failure = e
     try:
-        tables = _receive(requests)
+        names = _receive(requests)
+        tables = {name: _receive(requests) for name in names}
     except EOFError:  # the ingest failed or stopped: nothing to validate
         return
     try:
