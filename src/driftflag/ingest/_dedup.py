@@ -533,7 +533,8 @@ class ExtractHistory:
             keep = ~np.isin(g["_srcid"].to_numpy(), bad_ids)
             if classes is not None:
                 keep &= classes[g["_cls"].to_numpy()]
-            g = g.loc[keep]
+            if not keep.all():  # (no copy of millions of repeats when none is left out)
+                g = g.loc[keep]
             g = (g.assign(_src=None) if src else g)[cols + src]
             return _stack([held, g])
         return held.reset_index(drop=True)
@@ -568,6 +569,10 @@ class ExtractHistory:
         first in reconcile's order, known from the class's earliest extract), and the class's
         other rows as (class, provenance) for :meth:`duplicate_reasons`."""
         m = self.members(table, bad_ids)
+        # the repeats are in ``m`` now and nothing asks for them again (a table settles once):
+        # let them go before ``m`` is sorted and split (at 150,000 children the repeats of the
+        # children table were held three times over at the settling's peak)
+        self.ghosts.pop(table, None)
         if m.empty:
             return self.full(table).iloc[0:0], m
         fcode, lcode = _ranks(m["_source_file"]), _ranks(m["_source_table"])
@@ -578,7 +583,13 @@ class ExtractHistory:
         # the first rows and the others taken apart (not the whole of ``m`` sorted, then split)
         reps = self.expand(table, m.iloc[o[first]].reset_index(drop=True))
         reps["_known"] = _earliest(m["_known"].iloc[o].reset_index(drop=True), first)
-        return reps, m.iloc[o[~first]].reset_index(drop=True)
+        # the others column by column, each of ``m``'s let go once taken: ``m`` and a copy of
+        # nearly all of it were held together
+        at, others = o[~first], {}
+        for c in list(m.columns):
+            others[c] = m[c].take(at).reset_index(drop=True)
+            del m[c]
+        return reps, pd.DataFrame(others, copy=False)
 
     @staticmethod
     def duplicate_reasons(table: str, reps: pd.DataFrame, others: pd.DataFrame) -> pd.DataFrame:

@@ -745,20 +745,8 @@ def _account(issues: pd.DataFrame, accepted: dict[str, pd.DataFrame], read_count
     in the store), else a duplicate; the identity checks that every row read was staged."""
     err = issues.loc[issues["level"] == "error", ["source_file", "_src"]].drop_duplicates("_src")
     bad = pd.Index(err["_src"].astype(object))
-    # a source row's number stands for its ``_src`` (one each): integers de-duplicated, not
-    # millions of texts, when every accepted row has one
-    key = "_srcid" if accepted and all("_srcid" in df.columns for df in accepted.values()) else "_src"
-    cols = list(dict.fromkeys(["_src", *_PROVENANCE, key]))
-    parts = [df if key == "_srcid" else _with_src(df) for df in accepted.values()]
-    won = pd.concat([df[[c for c in cols if c in df.columns]] for df in parts], ignore_index=True) \
-        if accepted else pd.DataFrame(columns=cols)
-    won = won.drop_duplicates(key)
-    # the texts of the accepted source rows sent without (see check_unit), one each, rebuilt
-    rebuilt = _with_src(won.drop(columns="_src", errors="ignore"))["_src"]
-    won["_src"] = rebuilt if "_src" not in won.columns else won["_src"].where(won["_src"].notna(), rebuilt)
-    won = won.loc[~won["_src"].astype(object).isin(bad)]
     quarantined = err["source_file"].astype(object).value_counts()
-    kept = won["_source_file"].value_counts()
+    kept = _accepted_per_file(accepted, bad)
     rows = []
     for src in sources:
         f = str(src.path)
@@ -772,6 +760,62 @@ def _account(issues: pd.DataFrame, accepted: dict[str, pd.DataFrame], read_count
                 f"{row['accepted']} + quarantined {row['quarantined']} + duplicates {row['duplicates']}")
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _accepted_per_file(accepted: dict[str, pd.DataFrame], bad: pd.Index) -> pd.Series:
+    """Accepted source rows per file: each source row once (its first row in the tables'
+    order), unless an error names its ``_src``.
+
+    Why not one frame of every accepted row's provenance and text: at 150,000 children that
+    was 2.2 million rows and as many Python texts, the ingest's peak while accounting. A
+    source row's number (``_srcid``) stands for its ``_src``; the texts are made only for the
+    rows whose source row number could be one an error names (:func:`_named`)."""
+    tables = [df for df in accepted.values()]
+    if not tables or not all("_srcid" in df.columns for df in tables):
+        # (rows not numbered by check_unit: keyed by their texts)
+        cols = ["_src", *_PROVENANCE]
+        won = pd.concat([_with_src(df)[cols] for df in tables], ignore_index=True) if tables \
+            else pd.DataFrame(columns=cols)
+        won = won.drop_duplicates("_src")
+        won["_src"] = won["_src"].where(won["_src"].notna(), _with_src(won.drop(columns="_src"))["_src"])
+        return won.loc[~won["_src"].astype(object).isin(bad), "_source_file"].astype(object).value_counts()
+    ids = np.concatenate([df["_srcid"].to_numpy(dtype=np.int64) for df in tables])
+    first = np.zeros(len(ids), dtype=bool)
+    first[np.unique(ids, return_index=True)[1]] = True  # drop_duplicates' first occurrence
+    counts, at = [], 0
+    for df in tables:
+        mine = first[at:at + len(df)]
+        at += len(df)
+        rows = df[[c for c in ("_src", *_PROVENANCE) if c in df.columns]].loc[mine]
+        rows = rows.loc[~_named(rows, bad)]
+        counts.append(rows["_source_file"].astype(object).value_counts())
+    return pd.concat(counts).groupby(level=0, sort=False).sum() if counts else pd.Series(dtype=np.int64)
+
+
+def _named(rows: pd.DataFrame, bad: pd.Index) -> np.ndarray:
+    """Which of ``rows`` have a ``_src`` (given, else rebuilt as :func:`_with_src` does) in
+    ``bad``: the texts rebuilt only where the row's own part could end one of ``bad``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from driftflag.ingest._common import large_text
+
+    out = np.zeros(len(rows), dtype=bool)
+    if not len(bad) or not len(rows):
+        return out
+    given = rows["_src"].notna().to_numpy() if "_src" in rows.columns else out.copy()
+    if given.any():
+        out[given] = rows["_src"].astype(object).loc[given].isin(bad).to_numpy()
+    # a rebuilt text is file, list and row joined by \x1f: it can equal one of ``bad`` only
+    # if the row's text is what follows that text's last \x1f (or has a \x1f of its own)
+    ends = pa.array(sorted({b.rsplit("\x1f", 1)[-1] for b in bad if isinstance(b, str)}), pa.large_string())
+    row = large_text(rows["_source_row"])
+    could = (pc.fill_null(pc.is_in(row, value_set=ends), False).to_numpy(zero_copy_only=False)
+             | pc.fill_null(pc.match_substring(row, "\x1f"), False).to_numpy(zero_copy_only=False))
+    could &= ~given
+    if could.any():
+        out[could] = _with_src(rows.drop(columns="_src", errors="ignore").loc[could])["_src"].isin(bad).to_numpy()
+    return out
 
 
 # --- writing ------------------------------------------------------------------------------------
