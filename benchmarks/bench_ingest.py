@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_ingest.py [--children 150000] [--years 10] [--no-gx]
     .venv/bin/python benchmarks/bench_ingest.py --fuzz 5000 --children 200 --years 2  # hostile variants
+    .venv/bin/python benchmarks/bench_ingest.py --la LA --store STORE  # an LA made elsewhere (paired runs)
 
 Generates the LA once under ``reports/bench_ingest/la`` (reused when present), then times
 ``driftflag.ingest.run.ingest`` and reports peak resident memory (``ru_maxrss`` of this process,
@@ -31,11 +32,13 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=ROOT / "reports" / "bench_ingest")
     ap.add_argument("--no-gx", action="store_true")
+    ap.add_argument("--la", type=Path, help="an LA already made (its four return folders), not generated here")
+    ap.add_argument("--store", type=Path, help="where the store goes (default: under --out)")
     ap.add_argument("--fuzz", type=int, default=0, help="run N hostile variants of real-format files instead")
     ap.add_argument("--fuzz-seed", type=int, default=0)
     a = ap.parse_args()
-    la = a.out / f"la_{a.children}_{a.years}"
-    if not (la / "canonical").is_dir():
+    la = a.la or a.out / f"la_{a.children}_{a.years}"
+    if a.la is None and not (la / "canonical").is_dir():
         from driftflag.synth import SynthConfig
         from driftflag.synth.run import run_synth
 
@@ -48,11 +51,14 @@ def main() -> int:
     from driftflag.ingest.run import ingest
 
     t = time.perf_counter()
-    r = ingest([la / "ssda903", la / "cin_census", la / "annex_a", la / "audits"], a.out / "store",
+    r = ingest([la / "ssda903", la / "cin_census", la / "annex_a", la / "audits"], a.store or a.out / "store",
                extract_date=date(2026, 3, 31), created_at=datetime(2026, 4, 1), run_gx=not a.no_gx)
     dt = time.perf_counter() - t
     acc = r.accounting
-    print(f"children={a.children} years={a.years} gx={not a.no_gx}: {dt:.1f}s, peak RSS {_peak_gb():.2f} GB; "
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(f"{la} gx={not a.no_gx}: {dt:.1f}s wall, CPU {own.ru_utime + own.ru_stime:.1f} s here and "
+          f"{kids.ru_utime + kids.ru_stime:.1f} s in the reading and GX processes, peak RSS {_peak_gb():.2f} GB; "
           f"{acc['rows_read'].sum():,} rows read, {acc['accepted'].sum():,} accepted, "
           f"{acc['quarantined'].sum():,} quarantined, {acc['duplicates'].sum():,} duplicates")
     print(r.store.row_counts())

@@ -97,3 +97,8 @@ def test_reconcile_matches_the_frame_of_objects(rows) -> None:
     want_kept, want_dups = _old_reconcile(table, df.copy())
     pd.testing.assert_frame_equal(got_kept, want_kept)
     pd.testing.assert_frame_equal(got_dups, want_dups)
+    # the duplicates cut to their provenance (what the ingest asks for): the same rows and reasons
+    prov = ["_source_file", "_source_table", "_src"]
+    cut_kept, cut_dups = rc.reconcile(table, df.copy(), duplicate_columns=[*prov, "_not_there"])
+    pd.testing.assert_frame_equal(cut_kept, want_kept)
+    pd.testing.assert_frame_equal(cut_dups, want_dups[[*prov, "reason"]])

@@ -252,12 +252,16 @@ def _sort_rank(s: pd.Series) -> np.ndarray:
     return np.where(codes < 0, codes.max(initial=-1) + 1, codes)
 
 
-def reconcile(table: str, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def reconcile(table: str, df: pd.DataFrame,
+              duplicate_columns: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Collapse rows sharing a natural key into one record.
 
     Returns ``(accepted, duplicates)``: ``accepted`` holds one row per key (the winning row with
     blanks filled from lower-precedence return types; ``_src`` is the winner's); ``duplicates``
-    the other rows with a ``reason`` (``resubmitted``, ``repeated`` or ``other_source``).
+    the other rows with a ``reason`` (``resubmitted``, ``repeated`` or ``other_source``), with
+    only those of ``duplicate_columns`` they have, if given. Why: the ingest reports a duplicate
+    by its provenance alone, and the whole rows of a large table's duplicates (the census's
+    referrals, repeated in every year's return) were copied only to be cut down to it.
     """
     if df.empty:
         return df, df.assign(reason=pd.Series([], dtype="str"))
@@ -270,10 +274,12 @@ def reconcile(table: str, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
     first_year = df.groupby(key + ["_format"], sort=False, dropna=False)["_year"].transform("first")
     reason_same = np.where(df["_year"].to_numpy() != first_year.to_numpy(), "resubmitted", "repeated")
     kept = df.loc[~same_fmt]
-    dups = [df.loc[same_fmt].assign(reason=reason_same[same_fmt])]
+    cut = (lambda d: d) if duplicate_columns is None else \
+        (lambda d: d[[c for c in duplicate_columns if c in d.columns]])
+    dups = [cut(df.loc[same_fmt]).assign(reason=reason_same[same_fmt])]
     if kept["_format"].nunique() > 1:
         cross = kept.duplicated(subset=key, keep="first").to_numpy()
-        dups.append(kept.loc[cross].assign(reason="other_source"))
+        dups.append(cut(kept.loc[cross]).assign(reason="other_source"))
         if cross.any():
             filled = kept.groupby(key, sort=False, dropna=False).first()
             winners = kept.loc[~cross].set_index(key)

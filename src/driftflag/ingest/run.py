@@ -507,19 +507,25 @@ def build_entries(
     def settle(t: str) -> None:
         if t not in frames:
             return
+        # settled: its staged rows and held Annex A rows are not looked at again (the frame
+        # stays, empty, because later steps ask which tables some source described). Let go
+        # of as it goes: the staged rows once joined to the Annex A ones, the repeats once
+        # reported (the duplicates report is sorted, so the order of its entries is free):
+        # else each was held beside reconcile's sorted copy of them all
         df = frames[t]
+        frames[t] = df.iloc[0:0]
         if t in dedup:
             reps, others = hist.settle_rows(t, bad_ids)
+            if len(others):
+                dup_list.append(hist.duplicate_reasons(t, reps, others))
+            del others
             df = pd.concat([d for d in (df, reps) if len(d)] or [df], ignore_index=True)
-        kept, dups = rc.reconcile(t, df)
+            del reps
+        kept, dups = rc.reconcile(t, df, duplicate_columns=[*_PROVENANCE])  # all the report needs
+        del df
         accepted[t] = kept
         if len(dups):
             dup_list.append(_duplicate_rows(dups.assign(table=t)))
-        if t in dedup and len(others):
-            dup_list.append(hist.duplicate_reasons(t, reps, others))
-        # settled: its staged rows and held Annex A rows are not looked at again (the frame
-        # stays, empty, because later steps ask which tables some source described)
-        frames[t] = frames[t].iloc[0:0]
         if t in dedup:
             hist.release(t)
             release_free_memory()  # its held rows and repeats, sorted and expanded copies
