@@ -40,7 +40,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from driftflag.ingest import reconcile as rc
-from driftflag.ingest._common import STR_DTYPE
+from driftflag.ingest.to_canonical import row_source_key
 
 #: What a ghost keeps of its row: where it came from and when it was known.
 PROVENANCE = ("_src", "_source_file", "_source_table", "_source_row", "_year", "_seq", "_known", "_srcid")
@@ -216,12 +216,6 @@ def _compact(g: pd.DataFrame) -> pd.DataFrame:
                     _year=g["_year"].astype(np.int16), _seq=g["_seq"].astype(np.int32))
 
 
-def _src_of(df: pd.DataFrame) -> pd.Series:
-    """A staged row's ``_src`` as :func:`driftflag.ingest.to_canonical.part` makes it."""
-    return (df["_source_file"].astype(STR_DTYPE) + "\x1f" + df["_source_table"].astype(STR_DTYPE) + "\x1f"
-            + df["_source_row"].astype(STR_DTYPE)).astype(object)
-
-
 def _held_compact(held: pd.DataFrame) -> pd.DataFrame:
     """A held row in fewer bytes: its file name as a category and no ``_src`` (a long text per
     row, rebuilt from file, list and row by :func:`_held_restore`), when it is the one
@@ -229,7 +223,7 @@ def _held_compact(held: pd.DataFrame) -> pd.DataFrame:
     if not len(held) or "_source_file" not in held.columns:
         return held
     if "_src" in held.columns:  # (the reading processes send rows without it: see check_unit)
-        if not (_src_of(held).to_numpy() == held["_src"].to_numpy(dtype=object)).all():
+        if not (row_source_key(held).to_numpy() == held["_src"].to_numpy(dtype=object)).all():
             return held
         held = held.drop(columns="_src")
     return held.assign(_source_file=_category(held["_source_file"]))
@@ -240,7 +234,7 @@ def _held_restore(full: pd.DataFrame, layout: pd.Series) -> pd.DataFrame:
     if "_source_file" in layout.index and isinstance(full["_source_file"].dtype, pd.CategoricalDtype):
         full["_source_file"] = full["_source_file"].astype(object).astype(layout["_source_file"])
     if "_src" in layout.index:
-        src = _src_of(full)
+        src = row_source_key(full)
         full["_src"] = src if "_src" not in full.columns else full["_src"].where(full["_src"].notna(), src)
     cols = [*layout.index, *[c for c in full.columns if c not in layout.index]]
     return full[cols]
@@ -558,9 +552,7 @@ class ExtractHistory:
         src = members["_src"].to_numpy(dtype=object).copy()
         miss = pd.isna(src)
         if miss.any():
-            m = members.loc[miss]
-            src[miss] = (m["_source_file"].astype(str) + "\x1f" + m["_source_table"].astype(str) + "\x1f"
-                         + m["_source_row"].astype(str)).to_numpy(dtype=object)
+            src[miss] = row_source_key(members.loc[miss]).to_numpy()
         rows["_src"] = src
         return rows
 

@@ -274,12 +274,11 @@ def reconcile(table: str, df: pd.DataFrame,
     first_year = df.groupby(key + ["_format"], sort=False, dropna=False)["_year"].transform("first")
     reason_same = np.where(df["_year"].to_numpy() != first_year.to_numpy(), "resubmitted", "repeated")
     kept = df.loc[~same_fmt]
-    cut = (lambda d: d) if duplicate_columns is None else \
-        (lambda d: d[[c for c in duplicate_columns if c in d.columns]])
-    dups = [cut(df.loc[same_fmt]).assign(reason=reason_same[same_fmt])]
+    report = df.columns if duplicate_columns is None else [c for c in duplicate_columns if c in df.columns]
+    dups = [df.loc[same_fmt, report].assign(reason=reason_same[same_fmt])]
     if kept["_format"].nunique() > 1:
         cross = kept.duplicated(subset=key, keep="first").to_numpy()
-        dups.append(cut(kept.loc[cross]).assign(reason="other_source"))
+        dups.append(kept.loc[cross, report].assign(reason="other_source"))
         if cross.any():
             filled = kept.groupby(key, sort=False, dropna=False).first()
             winners = kept.loc[~cross].set_index(key)

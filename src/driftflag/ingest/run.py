@@ -260,7 +260,7 @@ def _src_rebuilt(df: pd.DataFrame) -> bool:
     """Whether ``df``'s ``_src`` is what :func:`_with_src` rebuilds from its provenance."""
     if "_src" not in df.columns or not all(c in df.columns for c in _PROVENANCE):
         return False
-    again = tc.source_key(*(df[c] for c in _PROVENANCE)).to_numpy()
+    again = tc.row_source_key(df).to_numpy()
     had = df["_src"].to_numpy(dtype=object)
     both_blank = pd.isna(again) & pd.isna(had)
     return bool(((again == had) | both_blank).all())
@@ -272,11 +272,10 @@ def _with_src(df: pd.DataFrame, mask: np.ndarray | None = None) -> pd.DataFrame:
     if "_src" in df.columns:
         return df
     if mask is None:
-        return df.assign(_src=tc.source_key(*(df[c] for c in _PROVENANCE)).to_numpy())
+        return df.assign(_src=tc.row_source_key(df).to_numpy())
     src = np.full(len(df), None, dtype=object)
     if mask.any():
-        sub = df.loc[mask]
-        src[mask] = tc.source_key(*(sub[c] for c in _PROVENANCE)).to_numpy()
+        src[mask] = tc.row_source_key(df.loc[mask]).to_numpy()
     return df.assign(_src=src)
 
 
@@ -339,6 +338,7 @@ def _orphans(table: str, df: pd.DataFrame, col: str, known: pd.Index, what: str,
 
 
 def _orphan_rows(df: pd.DataFrame, col: str, known: pd.Index) -> np.ndarray:
+    """Which rows of ``df`` point at a ``col`` value that is not ``known`` (their parent record)."""
     return ~df[col].astype(object).isin(known.astype(object)).to_numpy()
 
 
@@ -571,7 +571,8 @@ def build_entries(
     if "children" in accepted:
         settled = accepted["children"]  # before: _incomplete_children drops the incomplete ones
         found = _incomplete_children(accepted)
-        gone = ~np.isin(np.arange(len(settled)), accepted["children"].index.to_numpy())
+        gone = np.ones(len(settled), dtype=bool)
+        gone[accepted["children"].index.to_numpy()] = False  # (kept rows, by position in ``settled``)
         gone_ids = np.unique(settled["_srcid"].to_numpy()[gone])
         quarantine_orphans([(f, gone_ids) for f in found])
     if "children" in parts:
@@ -774,17 +775,11 @@ def _accepted_per_file(accepted: dict[str, pd.DataFrame], bad: pd.Index) -> pd.S
 
     Why not one frame of every accepted row's provenance and text: at 150,000 children that
     was 2.2 million rows and as many Python texts, the ingest's peak while accounting. A
-    source row's number (``_srcid``) stands for its ``_src``; the texts are made only for the
-    rows whose source row number could be one an error names (:func:`_named`)."""
-    tables = [df for df in accepted.values()]
-    if not tables or not all("_srcid" in df.columns for df in tables):
-        # (rows not numbered by check_unit: keyed by their texts)
-        cols = ["_src", *_PROVENANCE]
-        won = pd.concat([_with_src(df)[cols] for df in tables], ignore_index=True) if tables \
-            else pd.DataFrame(columns=cols)
-        won = won.drop_duplicates("_src")
-        won["_src"] = won["_src"].where(won["_src"].notna(), _with_src(won.drop(columns="_src"))["_src"])
-        return won.loc[~won["_src"].astype(object).isin(bad), "_source_file"].astype(object).value_counts()
+    source row's number (``_srcid``) stands for its ``_src``; texts are made only for the rows
+    whose own row text could end one an error names (:func:`_named`)."""
+    tables = list(accepted.values())  # every row numbered by check_unit (``_srcid``)
+    if not tables:
+        return pd.Series(dtype=np.int64)
     ids = np.concatenate([df["_srcid"].to_numpy(dtype=np.int64) for df in tables])
     first = np.zeros(len(ids), dtype=bool)
     first[np.unique(ids, return_index=True)[1]] = True  # drop_duplicates' first occurrence
@@ -795,7 +790,7 @@ def _accepted_per_file(accepted: dict[str, pd.DataFrame], bad: pd.Index) -> pd.S
         rows = df[[c for c in ("_src", *_PROVENANCE) if c in df.columns]].loc[mine]
         rows = rows.loc[~_named(rows, bad)]
         counts.append(rows["_source_file"].astype(object).value_counts())
-    return pd.concat(counts).groupby(level=0, sort=False).sum() if counts else pd.Series(dtype=np.int64)
+    return pd.concat(counts).groupby(level=0, sort=False).sum()
 
 
 def _named(rows: pd.DataFrame, bad: pd.Index) -> np.ndarray:

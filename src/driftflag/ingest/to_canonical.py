@@ -126,6 +126,13 @@ def source_key(files: pd.Series, tables: pd.Series, rows: pd.Series) -> pd.Serie
     return pd.Series(out, dtype=object, index=files.index)
 
 
+def row_source_key(df: pd.DataFrame) -> pd.Series:
+    """Staged rows' ``_src`` made again from their provenance (file, list and row): what
+    :func:`part` gave them. The ingest keeps and sends rows without it and makes it only where
+    a text is needed (an issue, a held row restored)."""
+    return source_key(df["_source_file"], df["_source_table"], df["_source_row"])
+
+
 def part(df: pd.DataFrame, columns: Mapping[str, str | pd.Series], *, fmt: str, year: int,
          extra: Mapping[str, pd.Series | str] | None = None) -> pd.DataFrame:
     """A staged part: canonical ``columns`` (``{canonical: source column or Series}``) plus
