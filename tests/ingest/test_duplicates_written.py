@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from driftflag.casemodel.store import _write_parquet
 from driftflag.ingest import run
+from driftflag.ingest._common import lexical_order
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=6)
 ROWS = st.lists(st.tuples(TEXT, TEXT, TEXT, TEXT, TEXT), min_size=1, max_size=25)
@@ -51,4 +52,4 @@ def test_lexical_order_is_lexsort(case, huge) -> None:
     if huge:  # sizes whose product does not fit in 62 bits: lexsort itself
         sizes = [2**20] * len(sizes) + [2**20] * 3
         keys = keys + [np.zeros(len(rows), dtype=np.int32)] * 3
-    np.testing.assert_array_equal(run._lexical_order(keys, sizes), np.lexsort(keys[::-1]))
+    np.testing.assert_array_equal(lexical_order(keys, sizes), np.lexsort(keys[::-1]))

@@ -101,7 +101,7 @@ def part_reference(df: pd.DataFrame, columns, *, fmt: str, year: int, extra=None
     for c in READ_PROBLEM_COLUMNS:
         if c in df.columns:
             res[c] = df[c].reset_index(drop=True).astype(STR_DTYPE)
-    res["_src"] = tc.source_key(sf, st_, sr)
+    res["_src"] = (sf + "\x1f" + st_ + "\x1f" + sr).astype(STR_DTYPE)  # a blank part: a blank
     res["_format"] = fmt
     res["_year"] = np.int64(year)
     res["_seq"] = np.arange(n, dtype=np.int64)

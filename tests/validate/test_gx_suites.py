@@ -149,3 +149,28 @@ def test_the_other_process_is_stopped_when_its_result_is_never_asked_for(tmp_pat
     with start_suites(tmp_path / "store" / "gx", date(2026, 3, 31), beside=True) as suites:
         proc = suites.proc
     assert proc.returncode is not None  # killed and waited for, not left running
+
+
+def test_tables_arriving_are_read_as_asked_for() -> None:
+    """The other process reads each table when the suites ask for it (validating one while the
+    next is still sent), whatever order they are asked in; a table never sent is a KeyError."""
+    import io
+    import pickle
+
+    from driftflag.validate._beside import _Arriving
+
+    sent = {"children": pd.DataFrame({"child_id": ["A"]}), "visits": pd.DataFrame({"n": [1, 2]}),
+            "referrals": pd.DataFrame({"n": [3]})}
+    stream = io.BytesIO()
+    for table in sent.values():
+        data = pickle.dumps(table)
+        stream.write(len(data).to_bytes(8, "little") + data)
+    stream.seek(0)
+    arriving = _Arriving(stream, list(sent))
+    assert list(arriving["children"]["child_id"]) == ["A"]
+    assert stream.tell() < len(stream.getvalue())  # the others not read yet
+    pd.testing.assert_frame_equal(arriving["referrals"], sent["referrals"])  # reads visits on the way
+    pd.testing.assert_frame_equal(arriving["visits"], sent["visits"])
+    assert "visits" in arriving and "adoptions" not in arriving
+    with pytest.raises(KeyError):
+        arriving["adoptions"]

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from driftflag.casemodel.keys import NATURAL_KEYS  # re-exported: ingest uses rc.NATURAL_KEYS
-from driftflag.ingest._common import large_text
+from driftflag.ingest._common import large_text, lexsort_order
 
 #: Lower wins. A council's own canonical extract first; then the return that is the statutory
 #: source of the table (CIN census for referrals and plans, 903 for care episodes); Annex A
@@ -235,7 +235,7 @@ def order(df: pd.DataFrame) -> pd.DataFrame:
     ranks = np.r_[np.array([PRECEDENCE.get(f, 9) for f in fmts], dtype=np.int64), np.int64(9)]
     keys = [ranks[fmt_codes], _sort_rank(-df["_year"]), _sort_rank(df["_source_file"]),
             _sort_rank(df["_source_table"]), _sort_rank(df["_seq"])]
-    return df.take(np.lexsort(keys[::-1]))
+    return df.take(lexsort_order(keys))
 
 
 def _sort_rank(s: pd.Series) -> np.ndarray:

@@ -45,7 +45,8 @@ from driftflag.errors import DriftflagError, SourceFileError
 from driftflag.ingest import _read_ahead
 from driftflag.ingest import reconcile as rc
 from driftflag.ingest import to_canonical as tc
-from driftflag.ingest._common import STR_DTYPE, cyclic_gc_paused
+from driftflag.ingest._common import STR_DTYPE, cyclic_gc_paused, large_text
+from driftflag.ingest._duplicates import REPORT_COLUMNS, TableByTable, sorted_report
 from driftflag.ingest.detect import SourceFile, detect_sources
 from driftflag.validate.rules import ISSUE_COLUMNS, check_table
 
@@ -53,7 +54,7 @@ logger = logging.getLogger(__name__)
 
 QUARANTINE_DIR = "quarantine"
 VALIDATION_DIR = "validation"
-DUPLICATE_COLUMNS = ("table", "source_file", "source_table", "source_row", "reason")
+DUPLICATE_COLUMNS = REPORT_COLUMNS
 Progress = Callable[[str, int, int], None]
 
 
@@ -258,12 +259,23 @@ def check_unit(unit: list[SourceFile], extract: date) -> CheckedUnit:
 
 def _src_rebuilt(df: pd.DataFrame) -> bool:
     """Whether ``df``'s ``_src`` is what :func:`_with_src` rebuilds from its provenance."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if "_src" not in df.columns or not all(c in df.columns for c in _PROVENANCE):
         return False
-    again = tc.row_source_key(df).to_numpy()
-    had = df["_src"].to_numpy(dtype=object)
-    both_blank = pd.isna(again) & pd.isna(had)
-    return bool(((again == had) | both_blank).all())
+    if not len(df):
+        return True
+    # compared as Arrow texts: the rebuilt texts are never made Python strings (half the time
+    # of comparing two object arrays, for every staged row of every return)
+    again = tc.row_source_text(df)
+    try:
+        had = (large_text(df["_src"]) if isinstance(df["_src"].dtype, pd.StringDtype) else
+               pa.array(df["_src"].to_numpy(dtype=object), type=pa.large_string(), from_pandas=True))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return False  # something other than texts: kept as it is
+    same = pc.or_kleene(pc.equal(again, had), pc.and_(pc.is_null(again), pc.is_null(had)))
+    return bool(pc.all(pc.fill_null(same, False)).as_py())
 
 
 def _with_src(df: pd.DataFrame, mask: np.ndarray | None = None) -> pd.DataFrame:
@@ -422,7 +434,7 @@ def build(
     Pure apart from reading the source files; nothing is written (see :func:`build_entries`,
     which leaves the duplicates report to be made)."""
     store, accounting, issues, entries = build_entries(sources, extract_date=extract_date, progress=progress)
-    return store, accounting, issues, _duplicates_report(entries)
+    return store, accounting, issues, entries.report()
 
 
 def build_entries(
@@ -430,8 +442,8 @@ def build_entries(
     *,
     extract_date: date,
     progress: Progress | None = None,
-    after_settling: Callable[[], None] | None = None,
-) -> tuple[CaseStore, pd.DataFrame, pd.DataFrame, list[pd.DataFrame]]:
+    after_reading: Callable[[], None] | None = None,
+) -> tuple[CaseStore, pd.DataFrame, pd.DataFrame, TableByTable]:
     """Read, check and reconcile ``sources``; returns (store, accounting, issues, duplicate
     entries): :func:`build` with the duplicate entries as found, for
     :func:`_duplicates_report` to sort (the ingest does that beside its writing).
@@ -439,9 +451,10 @@ def build_entries(
     Pure apart from reading the source files; nothing is written. Each file (or the lists of
     one Annex A extract) is checked as it is read, and an Annex A extract's unchanged repeats
     of rows already held are set aside as provenance only (:mod:`driftflag.ingest._dedup`), so
-    memory follows the distinct rows, not the number of monthly extracts. ``after_settling`` is
-    called once every table is settled, when the memory of the Annex A rows held is let go
-    (the ingest starts the Great Expectations suites' process there).
+    memory follows the distinct rows, not the number of monthly extracts. ``after_reading`` is
+    called once every file is read, when the reading processes have ended and the tables are
+    settled on one core (the ingest starts the Great Expectations suites' process and the
+    hashing of the returns there, on the other).
 
     Raises
     ------
@@ -458,7 +471,8 @@ def build_entries(
     read_counts: dict[str, int] = {}
     staged_counts: dict[str, int] = {}
     issue_list: list[pd.DataFrame] = []
-    dup_list: list[pd.DataFrame] = []
+    # each table's duplicate entries are sorted once it is settled, in a thread beside the rest
+    duplicates = TableByTable()
     rhi_obs: list[pd.DataFrame] = []
     units = annex_a_extracts(sources, extract_date)
     hist = ExtractHistory(stream_allocations=_extracts_in_order(units, extract_date))
@@ -474,7 +488,7 @@ def build_entries(
         for f, n in got.staged.items():
             staged_counts[f] = staged_counts.get(f, 0) + n
         issue_list.extend(got.issues)
-        dup_list.extend(got.duplicates)
+        duplicates.extend(got.duplicates)
         for t, df in got.frames.items():
             df["_srcid"] += next_id  # the unit's own row ids, after those of the units before
             if t == "children" and "_rhi_offered" in df.columns:
@@ -485,7 +499,7 @@ def build_entries(
         del got
     step("checking rows", len(sources), len(sources))
     hist.reading_done()
-    dup_list.extend(hist.take_duplicates())
+    duplicates.extend(hist.take_duplicates())
 
     frames: dict[str, pd.DataFrame] = {}
     for t in TABLE_ORDER:
@@ -497,6 +511,8 @@ def build_entries(
     # the reading's temporaries (every unit's frames, sent and concatenated): glibc keeps them
     # in its heap, 0.6 GB of the settling's peak at 150,000 children (see driftflag._memory)
     release_free_memory()
+    if after_reading is not None:
+        after_reading()
     issues = pd.concat(issue_list, ignore_index=True) if issue_list else _empty_issues()
     issue_list.clear()
     bad = set(issues.loc[issues["level"] == "error", "_src"])
@@ -517,7 +533,7 @@ def build_entries(
         if t in dedup:
             reps, others = hist.settle_rows(t, bad_ids)
             if len(others):
-                dup_list.append(hist.duplicate_reasons(t, reps, others))
+                duplicates.add(hist.duplicate_reasons(t, reps, others))
             del others
             df = pd.concat([d for d in (df, reps) if len(d)] or [df], ignore_index=True)
             del reps
@@ -525,7 +541,8 @@ def build_entries(
         del df
         accepted[t] = kept
         if len(dups):
-            dup_list.append(_duplicate_rows(dups.assign(table=t)))
+            duplicates.add(_duplicate_rows(dups.assign(table=t)))
+        duplicates.settled(t)  # its entries are all known now
         if t in dedup:
             hist.release(t)
             release_free_memory()  # its held rows and repeats, sorted and expanded copies
@@ -566,7 +583,7 @@ def build_entries(
         frames["allocations"], runs_dups = rc.allocation_runs(frames["allocations"],
                                                               decided=hist.stream_allocations)
         if len(runs_dups):
-            dup_list.append(_duplicate_rows(runs_dups.assign(table="allocations")))
+            duplicates.add(_duplicate_rows(runs_dups.assign(table="allocations")))
     settle("children")
     if "children" in accepted:
         settled = accepted["children"]  # before: _incomplete_children drops the incomplete ones
@@ -592,8 +609,6 @@ def build_entries(
         obs = pd.concat(rhi_obs, ignore_index=True)
         obs = obs.loc[~np.isin(obs["_srcid"].to_numpy(), bad_ids)]
         accepted["missing_episodes"] = rc.missing_rhi_from_extracts(accepted["missing_episodes"], obs)
-    if after_settling is not None:
-        after_settling()
     # Events keep their CIN episode link only if that referral is in the store.
     if "referrals" in accepted:
         refs = pd.Index(accepted["referrals"]["referral_id"])
@@ -618,41 +633,18 @@ def build_entries(
         accepted["children"]["uasc"] = accepted["children"]["uasc"].fillna(False) \
             if "uasc" in accepted["children"] else False
     store = CaseStore.from_frames({t: _sorted(t, df) for t, df in accepted.items()})
-    return store, accounting, issues.reset_index(drop=True), dup_list
+    return store, accounting, issues.reset_index(drop=True), duplicates
 
 
 def _duplicates_report(dup_list: list[pd.DataFrame]) -> pd.DataFrame:
-    """The duplicate entries as ``validation/duplicates.parquet`` lists them, sorted by their
-    five columns, each column a categorical of its sorted distinct texts. Why: at 150,000
-    children there are about six million entries, mostly the same few file and list names; as
-    five text columns they were the ingest's peak memory (a gigabyte and more), as integer
-    codes they are a few bytes an entry. :func:`write_duplicates` writes them as text, in
-    row groups, byte for byte what writing the text columns at once wrote."""
-    cols = ["table", "_source_file", "_source_table", "_source_row", "reason"]
-    frames = [f[cols] for f in dup_list if len(f)]
-    if not frames or any(f[c].isna().any() for f in frames for c in cols):
-        dups = (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols))
-        dups = dups.rename(columns=dict(zip(cols, DUPLICATE_COLUMNS, strict=True)))
-        return dups[list(DUPLICATE_COLUMNS)].astype("str").sort_values(list(DUPLICATE_COLUMNS),
-                                                                        kind="mergesort").reset_index(drop=True)
-    ranked = []
-    for c in cols:
-        ranked.append(_ranked_texts([f[c] for f in frames]))
-        for k, f in enumerate(frames):  # each column's texts are let go once coded
-            frames[k] = f.drop(columns=c)
-    del frames
-    order = _lexical_order([codes for codes, _ in ranked], [len(names) for _, names in ranked])
-    out = {}
-    for (ranks, names), new in zip(ranked, DUPLICATE_COLUMNS, strict=True):
-        small = ranks.astype(np.int8 if len(names) < 2**7 else np.int16 if len(names) < 2**15 else np.int32)
-        out[new] = pd.Categorical.from_codes(small[order], dtype=pd.CategoricalDtype(names, ordered=False))
-    return pd.DataFrame(out)
+    """The duplicate entries as ``validation/duplicates.parquet`` lists them (see
+    :func:`driftflag.ingest._duplicates.sorted_report`)."""
+    return sorted_report(dup_list)
 
 
-def _sort_and_write_duplicates(entries: list[pd.DataFrame], path: Path) -> pd.DataFrame:
-    """The duplicates report made from ``entries`` (emptied as it goes) and written to ``path``."""
-    dups = _duplicates_report(entries)
-    entries.clear()
+def _sort_and_write_duplicates(entries: TableByTable, path: Path) -> pd.DataFrame:
+    """The duplicates report of ``entries`` written to ``path``."""
+    dups = entries.report()
     write_duplicates(dups, path)
     return dups
 
@@ -688,44 +680,6 @@ def _decoded(s: pd.Series, text: Any) -> Any:
 
     cats = pa.array(s.cat.categories.astype(str).to_numpy(dtype=object), type=text)
     return pa.DictionaryArray.from_arrays(pa.array(s.cat.codes.to_numpy()), cats).dictionary_decode()
-
-
-def _lexical_order(keys: list[np.ndarray], sizes: list[int]) -> np.ndarray:
-    """The stable order of rows by ``keys`` (first key first), each key a rank below its size:
-    ``np.lexsort(keys[::-1])``. Why: the duplicates report's five ranks fit in one 64-bit number
-    at any realistic size, and one stable sort of it is a third of the time of lexsort's five
-    passes over six million entries; when they do not fit, lexsort."""
-    if np.prod([float(max(n, 1)) for n in sizes]) >= 2.0**62:
-        return np.lexsort(keys[::-1])
-    whole = np.zeros(len(keys[0]), dtype=np.int64)
-    for k, n in zip(keys, sizes, strict=True):
-        whole *= max(n, 1)
-        whole += k
-    return np.argsort(whole, kind="stable")
-
-
-def _ranked_texts(parts: list[pd.Series]) -> tuple[np.ndarray, Any]:
-    """The texts of ``parts`` end to end as (rank of each among the distinct texts in sorted
-    order, those texts as a string array): integer codes instead of millions of strings."""
-    codes, uniques = [], []
-    for s in parts:
-        # factorised as Arrow texts, each part's and then all parts' distinct texts (not one
-        # Python string per entry: six million entries at 150,000 children)
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            codes.append(s.cat.codes.to_numpy().astype(np.int32))
-            uniques.append(pd.Series(np.asarray(s.cat.categories.astype(str), dtype=object), dtype="str"))
-        else:
-            c, u = pd.factorize(s.astype("str"))
-            codes.append(c.astype(np.int32))
-            uniques.append(pd.Series(u, dtype="str"))
-    every = pd.concat(uniques, ignore_index=True)
-    ids, distinct = pd.factorize(every)
-    names = np.asarray(distinct, dtype=object)
-    rank = np.empty(len(names), dtype=np.int32)
-    rank[np.argsort(names, kind="stable")] = np.arange(len(names))
-    offsets = np.r_[0, np.cumsum([len(u) for u in uniques])[:-1]]
-    out = np.concatenate([rank[ids[o + c]] for o, c in zip(offsets, codes, strict=True)])
-    return out, pd.array(np.sort(names), dtype="str")
 
 
 #: what the duplicates report keeps of a duplicate row (before the renaming to DUPLICATE_COLUMNS)
@@ -799,8 +753,6 @@ def _named(rows: pd.DataFrame, bad: pd.Index) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from driftflag.ingest._common import large_text
-
     out = np.zeros(len(rows), dtype=bool)
     if not len(bad) or not len(rows):
         return out
@@ -853,28 +805,32 @@ def ingest(
     step = progress or (lambda _m, _i, _n: None)
     # The staged store exists before reading (any failure removes it, and the store is left as
     # it was) so that Great Expectations can be prepared under its gx/ folder in another process
-    # while the last steps run on one core (driftflag.validate._beside): from the end of the
-    # settling, not before, because the settling holds the ingest's most memory after the
-    # reading. Only large returns are worth another interpreter, as for the reading
-    # (_read_ahead.wanted).
-    # Hashing the returns and sorting and writing the duplicates report run in threads beside
-    # the rest of the writing and the suites (hashlib, numpy and Arrow let go of the
-    # interpreter while they work). Each thread writes its own file; all are joined before
-    # the staged store is kept or thrown away.
+    # while the tables are settled on one core (driftflag.validate._beside): from the end of
+    # the reading, when the reading processes have ended (its own memory is a few hundred
+    # megabytes, beside the settling's peak; the reading's was higher). Only large returns are
+    # worth another interpreter, as for the reading (_read_ahead.wanted).
+    # Hashing the returns (from the end of the reading too), sorting each table's duplicate
+    # entries (as it is settled, :mod:`driftflag.ingest._duplicates`) and writing the report
+    # run in threads beside the settling, the writing and the suites (hashlib, numpy and Arrow
+    # let go of the interpreter while they work). Each thread writes its own file; all are
+    # joined before the staged store is kept or thrown away.
     with (staged_store(store, inputs=paths, created=created_at) as tmp, contextlib.ExitStack() as stack,
           ThreadPoolExecutor(max_workers=3) as pool):
         suites = []
+        hashing = []
 
-        def start_suites() -> None:
+        def after_reading() -> None:
             from driftflag.validate import start_suites
 
-            suites.append(stack.enter_context(start_suites(tmp / "gx", extract_date,
-                                                           beside=_read_ahead.wanted([s.path for s in sources]))))
+            hashing.append(pool.submit(lambda: {str(s.path): file_sha256(s.path) for s in sources}))
+            if run_gx:
+                suites.append(stack.enter_context(start_suites(tmp / "gx", extract_date,
+                                                               beside=_read_ahead.wanted([s.path for s in sources]))))
 
         case, accounting, issues, entries = build_entries(sources, extract_date=extract_date, progress=progress,
-                                                          after_settling=start_suites if run_gx else None)
+                                                          after_reading=after_reading)
         checked = pool.submit(suites[0].run, case) if run_gx and suites[0].beside else None
-        hashed = pool.submit(lambda: {str(s.path): file_sha256(s.path) for s in sources})
+        hashed = hashing[0]
         vdir = tmp / VALIDATION_DIR
         vdir.mkdir()
         written = pool.submit(_sort_and_write_duplicates, entries, vdir / "duplicates.parquet")

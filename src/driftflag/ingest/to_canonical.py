@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -116,14 +117,27 @@ def source_key(files: pd.Series, tables: pd.Series, rows: pd.Series) -> pd.Serie
     """``(files + "\x1f" + tables + "\x1f" + rows).astype(object)``, joined by one pyarrow
     kernel (three times faster: every part of every row of every extract has one); a blank
     anywhere gives a blank, as ``+`` does."""
+    import pyarrow.compute as pc
+
+    joined = _joined_source_key(files, tables, rows)
+    out = joined.to_numpy(zero_copy_only=False)
+    out[pc.is_null(joined).to_numpy(zero_copy_only=False)] = np.nan
+    return pd.Series(out, dtype=object, index=files.index)
+
+
+def _joined_source_key(files: pd.Series, tables: pd.Series, rows: pd.Series) -> Any:
+    """:func:`source_key` as an Arrow text array (blank where any part is blank)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     cols = [large_text(s) for s in (files, tables, rows)]
-    joined = pc.binary_join_element_wise(*cols, pa.scalar("\x1f", pa.large_string()))
-    out = joined.to_numpy(zero_copy_only=False)
-    out[pc.is_null(joined).to_numpy(zero_copy_only=False)] = np.nan
-    return pd.Series(out, dtype=object, index=files.index)
+    return pc.binary_join_element_wise(*cols, pa.scalar("\x1f", pa.large_string()))
+
+
+def row_source_text(df: pd.DataFrame) -> Any:
+    """:func:`row_source_key` as an Arrow text array: for comparing texts without making a
+    Python string of each."""
+    return _joined_source_key(df["_source_file"], df["_source_table"], df["_source_row"])
 
 
 def row_source_key(df: pd.DataFrame) -> pd.Series:
@@ -161,8 +175,10 @@ def part(df: pd.DataFrame, columns: Mapping[str, str | pd.Series], *, fmt: str, 
     for c in READ_PROBLEM_COLUMNS:  # why the reader could not read the row as written
         if c in df.columns:
             out[c] = _text_column(df[c])
-    # object dtype: isin() against millions of ids is a hash lookup (pyarrow strings are not)
-    out["_src"] = source_key(sf, st, sr)
+    # Arrow texts, not Python strings: a staged row's ``_src`` is read only where an issue
+    # names it (and compared once with its provenance, run.check_unit, then dropped); a
+    # Python string for every part of every row of every return was a fifth of the staging
+    out["_src"] = pd.Series(pd.array(_joined_source_key(sf, st, sr), dtype=STR_DTYPE))
     out["_format"] = constant_text(fmt, n)
     out["_year"] = pd.Series(np.full(n, year, dtype=np.int64))
     out["_seq"] = pd.Series(np.arange(n, dtype=np.int64))
