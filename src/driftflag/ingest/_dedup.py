@@ -260,7 +260,9 @@ def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
             out[c] = pd.Series(union_categoricals(cats))
         else:
             out[c] = pd.concat([f[c] for f in frames], ignore_index=True)
-    return pd.DataFrame(out)
+    # the columns as they are (no copy into one block per dtype: the held and repeated Annex A
+    # rows of a table are millions of rows, copied once more only to be taken apart again)
+    return pd.DataFrame(out, copy=False)
 
 
 def _ranks(s: pd.Series) -> np.ndarray:
@@ -552,7 +554,12 @@ class ExtractHistory:
         """``members`` as whole rows: the held row's values with each member's provenance."""
         full = self.full(table)
         rows = full.iloc[members["_cls"].to_numpy()].reset_index(drop=True)
-        for c in ("_source_file", "_source_table", "_source_row", "_known", "_srcid"):
+        for c in ("_source_file", "_source_table", "_source_row"):
+            # as texts at once (the values are texts; a Python string of each, made only for
+            # pandas to make them texts again, was a third of expanding millions of rows)
+            rows[c] = members[c].astype(rows[c].dtype).to_numpy() if rows[c].dtype == object else \
+                members[c].astype(rows[c].dtype).array
+        for c in ("_known", "_srcid"):
             rows[c] = members[c].to_numpy()
         for c in ("_year", "_seq"):
             rows[c] = members[c].to_numpy().astype(np.int64)
