@@ -445,8 +445,9 @@ def build_entries(
     after_reading: Callable[[], None] | None = None,
 ) -> tuple[CaseStore, pd.DataFrame, pd.DataFrame, TableByTable]:
     """Read, check and reconcile ``sources``; returns (store, accounting, issues, duplicate
-    entries): :func:`build` with the duplicate entries as found, for
-    :func:`_duplicates_report` to sort (the ingest does that beside its writing).
+    entries): :func:`build` with the duplicate entries as gathered, each table's already sorted
+    (in a thread) once it was settled; their ``report()`` is the duplicates report (the ingest
+    makes and writes it beside its writing).
 
     Pure apart from reading the source files; nothing is written. Each file (or the lists of
     one Annex A extract) is checked as it is read, and an Annex A extract's unchanged repeats
