@@ -1,4 +1,4 @@
-"""The ingest's duplicates report at the benchmark LA's size: ``_duplicates_report`` (sort the
+"""The ingest's duplicates report at the benchmark LA's size: ``sorted_report`` (sort the
 entries by their five texts) and ``write_duplicates`` (write them as text columns), against the
 expressions they replaced, on the same entries (results compared, then CPU seconds printed).
 
@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from driftflag.casemodel.store import PARQUET_OPTIONS
-from driftflag.ingest import run
+from driftflag.ingest import _duplicates
 
 
 def entries(n: int, seed: int = 0) -> list[pd.DataFrame]:
@@ -68,14 +68,14 @@ def old_report(frames: list[pd.DataFrame]) -> pd.DataFrame:
     ranked = [old_ranked_texts([f[c] for f in frames]) for c in cols]
     order = np.lexsort([codes for codes, _ in reversed(ranked)])
     return pd.DataFrame({new: pd.Categorical.from_codes(ranks[order], dtype=pd.CategoricalDtype(names))
-                         for (ranks, names), new in zip(ranked, run.DUPLICATE_COLUMNS, strict=True)})
+                         for (ranks, names), new in zip(ranked, _duplicates.REPORT_COLUMNS, strict=True)})
 
 
 def old_write(dups: pd.DataFrame, path: Path) -> None:
     schema = pa.Table.from_pandas(dups.iloc[0:0].astype("str"), preserve_index=False).schema
     with pq.ParquetWriter(path, schema, **PARQUET_OPTIONS) as writer:
-        for i in range(0, max(len(dups), 1), run.PARQUET_ROW_GROUP):
-            chunk = dups.iloc[i:i + run.PARQUET_ROW_GROUP].astype("str").reset_index(drop=True)
+        for i in range(0, max(len(dups), 1), _duplicates.PARQUET_ROW_GROUP):
+            chunk = dups.iloc[i:i + _duplicates.PARQUET_ROW_GROUP].astype("str").reset_index(drop=True)
             writer.write_table(pa.Table.from_pandas(chunk, preserve_index=False, schema=schema))
 
 
@@ -90,14 +90,14 @@ def main() -> None:
     ap.add_argument("--entries", type=int, default=5_640_000)
     n = ap.parse_args().entries
     frames = entries(n)
-    new, t_new = cpu(run._duplicates_report, frames)
+    new, t_new = cpu(_duplicates.sorted_report, frames)
     old, t_old = cpu(old_report, frames)
     pd.testing.assert_frame_equal(new.astype("str"), old.astype("str"))
     with tempfile.TemporaryDirectory() as d:
-        _, w_new = cpu(run.write_duplicates, new, Path(d) / "new.parquet")
+        _, w_new = cpu(_duplicates.write_duplicates, new, Path(d) / "new.parquet")
         _, w_old = cpu(old_write, new, Path(d) / "old.parquet")
         same = filecmp.cmp(Path(d) / "new.parquet", Path(d) / "old.parquet", shallow=False)
-    print(f"{len(new):,} entries: _duplicates_report {t_old:.2f} -> {t_new:.2f} CPU s (same entries); "
+    print(f"{len(new):,} entries: sorted_report {t_old:.2f} -> {t_new:.2f} CPU s (same entries); "
           f"write_duplicates {w_old:.2f} -> {w_new:.2f} CPU s (same bytes: {same})")
 
 

@@ -1,4 +1,4 @@
-"""The duplicates report held as categorical codes (``ingest/run.py: _duplicates_report``) lists
+"""The duplicates report held as categorical codes (``ingest/_duplicates.py: sorted_report``) lists
 the same entries in the same order as the obvious text sort, and ``write_duplicates`` writes
 the bytes ``_write_parquet`` wrote for the text columns (the same content in row groups)."""
 
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from driftflag.casemodel.store import _write_parquet
-from driftflag.ingest import run
+from driftflag.ingest import _duplicates, run
 
 TEXT = st.sampled_from(["a", "b", "List 3", "List 10", "10", "9", "x/y.csv", "é"])
 
@@ -35,7 +35,7 @@ def _reference(frames: list[pd.DataFrame]) -> pd.DataFrame:
 def test_report_equals_text_sort(parts, categorical) -> None:
     frames = [_entries(p, categorical and k % 2 == 0) for k, p in enumerate(parts)]
     want = _reference(frames)
-    got = run._duplicates_report(frames)
+    got = _duplicates.sorted_report(frames)
     assert all(isinstance(got[c].dtype, pd.CategoricalDtype) for c in got.columns)
     pd.testing.assert_frame_equal(got.astype("str"), want)
 
@@ -43,10 +43,10 @@ def test_report_equals_text_sort(parts, categorical) -> None:
 @pytest.mark.parametrize("row_group", [None, 7])
 def test_written_report_equals_text_columns(tmp_path, monkeypatch, row_group) -> None:
     rows = [(t, f"f{i % 5}.csv", "List 3", str(i), "repeated") for i, t in enumerate(["children", "visits"] * 20)]
-    report = run._duplicates_report([_entries(rows, True)])
+    report = _duplicates.sorted_report([_entries(rows, True)])
     if row_group:
-        monkeypatch.setattr(run, "PARQUET_ROW_GROUP", row_group)
-    run.write_duplicates(report, tmp_path / "new.parquet")
+        monkeypatch.setattr(_duplicates, "PARQUET_ROW_GROUP", row_group)
+    _duplicates.write_duplicates(report, tmp_path / "new.parquet")
     _write_parquet(report.astype("str"), tmp_path / "old.parquet")
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "new.parquet"), pd.read_parquet(tmp_path / "old.parquet"))
     if row_group is None:  # one row group: the very same bytes

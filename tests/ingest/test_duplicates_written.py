@@ -1,4 +1,4 @@
-"""``write_duplicates`` makes each column's texts in Arrow from the category codes: on random
+"""``write_duplicates`` (``ingest/_duplicates.py``) makes each column's texts in Arrow from the category codes: on random
 reports (any texts, some columns categorical, one or several row groups) the file holds what
 writing the text columns with pandas held, byte for byte when it is one row group."""
 
@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from driftflag.casemodel.store import _write_parquet
-from driftflag.ingest import run
-from driftflag.ingest._common import lexical_order
+from driftflag.ingest import _duplicates
+from driftflag.ingest._common import lexsort_order
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=6)
 ROWS = st.lists(st.tuples(TEXT, TEXT, TEXT, TEXT, TEXT), min_size=1, max_size=25)
@@ -25,15 +25,15 @@ def test_written_report_is_the_text_columns(tmp_path_factory, parts, categorical
         if categorical and k % 2 == 0:
             df["_source_file"] = df["_source_file"].astype(object).astype("category")
         frames.append(df)
-    report = run._duplicates_report(frames)
+    report = _duplicates.sorted_report(frames)
     folder = tmp_path_factory.mktemp("dups")
-    old = run.PARQUET_ROW_GROUP
+    old = _duplicates.PARQUET_ROW_GROUP
     try:
         if row_group:
-            run.PARQUET_ROW_GROUP = row_group
-        run.write_duplicates(report, folder / "new.parquet")
+            _duplicates.PARQUET_ROW_GROUP = row_group
+        _duplicates.write_duplicates(report, folder / "new.parquet")
     finally:
-        run.PARQUET_ROW_GROUP = old
+        _duplicates.PARQUET_ROW_GROUP = old
     _write_parquet(report.astype("str"), folder / "old.parquet")
     pd.testing.assert_frame_equal(pd.read_parquet(folder / "new.parquet"), pd.read_parquet(folder / "old.parquet"))
     if row_group is None or len(report) <= row_group:
@@ -44,12 +44,11 @@ def test_written_report_is_the_text_columns(tmp_path_factory, parts, categorical
 @given(st.lists(st.integers(1, 6), min_size=1, max_size=5).flatmap(
     lambda sizes: st.tuples(st.just(sizes), st.lists(st.tuples(*[st.integers(0, n - 1) for n in sizes]), max_size=40))),
     st.booleans())
-def test_lexical_order_is_lexsort(case, huge) -> None:
+def test_lexsort_order_of_ranks_is_lexsort(case, huge) -> None:
     import numpy as np
 
     sizes, rows = case
     keys = [np.array([r[k] for r in rows], dtype=np.int32) for k in range(len(sizes))]
-    if huge:  # sizes whose product does not fit in 62 bits: lexsort itself
-        sizes = [2**20] * len(sizes) + [2**20] * 3
+    if huge:  # more keys (all ranks 0 here)
         keys = keys + [np.zeros(len(rows), dtype=np.int32)] * 3
-    np.testing.assert_array_equal(lexical_order(keys, sizes), np.lexsort(keys[::-1]))
+    np.testing.assert_array_equal(lexsort_order(keys), np.lexsort(keys[::-1]))

@@ -32,24 +32,12 @@ def constant_text(text: str | None, n: int) -> pd.Series:
     return pd.Series(pd.array(pa.repeat(pa.scalar(text, pa.large_string()), n), dtype=STR_DTYPE))
 
 
-def lexical_order(keys: list[np.ndarray], sizes: list[int]) -> np.ndarray:
-    """The stable order of rows by ``keys`` (first key first), each key a rank below its size:
-    ``np.lexsort(keys[::-1])``. Why: a few ranks fit in one 64-bit number at any realistic
-    size, and one stable sort of it is a third of the time of lexsort's passes, one per key,
-    over millions of rows (the duplicates report, the Annex A repeats as they settle); when
-    they do not fit, lexsort."""
-    if np.prod([float(max(n, 1)) for n in sizes]) >= 2.0**62:
-        return np.lexsort(keys[::-1])
-    whole = np.zeros(len(keys[0]), dtype=np.int64)
-    for k, n in zip(keys, sizes, strict=True):
-        whole *= max(n, 1)
-        whole += k
-    return np.argsort(whole, kind="stable")
-
-
 def lexsort_order(keys: list[np.ndarray]) -> np.ndarray:
-    """``np.lexsort(keys[::-1])`` for integer keys of any values (first key first): each key
-    shifted to start at 0 and ranked below its range, then :func:`lexical_order`."""
+    """``np.lexsort(keys[::-1])`` for integer keys (first key first): the stable order of the
+    rows by the keys. Why: each key shifted to start at 0, the few keys fit in one 64-bit
+    number at any realistic size, and one stable sort of it is a third of the time of
+    lexsort's passes, one per key, over millions of rows (the duplicates report, the Annex A
+    repeats as they settle, reconcile's precedence order); when they do not fit, lexsort."""
     if not len(keys[0]):
         return np.zeros(0, dtype=np.intp)
     bounds = [(int(np.min(k)), int(np.max(k))) for k in keys]
@@ -61,7 +49,7 @@ def lexsort_order(keys: list[np.ndarray]) -> np.ndarray:
     whole = np.zeros(len(keys[0]), dtype=np.int64)
     for k, (lo, _), n in zip(keys, bounds, sizes, strict=True):
         whole *= n
-        whole += np.asarray(k, dtype=np.int64) - lo
+        whole += k if lo == 0 else np.asarray(k, dtype=np.int64) - lo  # (ranks as they are)
     return np.argsort(whole, kind="stable")
 
 

@@ -40,7 +40,8 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from driftflag.ingest import reconcile as rc
-from driftflag.ingest._common import lexsort_order
+from driftflag.ingest._common import STR_DTYPE, lexsort_order
+from driftflag.ingest._duplicates import ENTRY_COLUMNS
 from driftflag.ingest.to_canonical import row_source_key
 
 #: What a ghost keeps of its row: where it came from and when it was known.
@@ -49,7 +50,6 @@ PROVENANCE = ("_src", "_source_file", "_source_table", "_source_row", "_year", "
 #: :func:`driftflag.ingest.reconcile.missing_rhi_from_extracts`): not part of a row's identity.
 RHI_COLUMNS = ("_rhi_offered", "_rhi_accepted")
 _BOOKKEEPING = ("_cls",)
-DUP_SOURCE_COLUMNS = ["table", "_source_file", "_source_table", "_source_row", "reason"]
 
 
 def _signature_columns(table: str, df: pd.DataFrame) -> list[str]:
@@ -365,12 +365,10 @@ class ExtractHistory:
             if not self.stream_allocations:
                 return df
             return pd.concat([df.loc[~snap], self._allocations(df.loc[snap])], ignore_index=True)
-        if snap.all():  # an Annex A extract: no copy of every row to pick them all
-            self._twins(table, df.reset_index(drop=True))
-            # (an empty selection: empty arrays of their own; a slice of ``df``, even of no
-            # rows, keeps all its rows alive, being kept with the frames until the settling)
-            return df.loc[~snap].reset_index(drop=True)
-        self._twins(table, df.loc[snap].reset_index(drop=True))
+        # an Annex A extract whole, not copied to pick all its rows
+        self._twins(table, (df if snap.all() else df.loc[snap]).reset_index(drop=True))
+        # (an empty selection has empty arrays of its own; a slice of ``df``, even of no rows,
+        # would keep all its rows alive, being kept with the frames until the settling)
         return df.loc[~snap].reset_index(drop=True)
 
     def _allocations(self, a: pd.DataFrame) -> pd.DataFrame:
@@ -555,10 +553,9 @@ class ExtractHistory:
         full = self.full(table)
         rows = full.iloc[members["_cls"].to_numpy()].reset_index(drop=True)
         for c in ("_source_file", "_source_table", "_source_row"):
-            # as texts at once (the values are texts; a Python string of each, made only for
-            # pandas to make them texts again, was a third of expanding millions of rows)
-            rows[c] = members[c].astype(rows[c].dtype).to_numpy() if rows[c].dtype == object else \
-                members[c].astype(rows[c].dtype).array
+            # as texts at once (a Python string of each, made only for pandas to make them
+            # texts again, was a third of expanding millions of rows)
+            rows[c] = members[c].astype(STR_DTYPE).array
         for c in ("_known", "_srcid"):
             rows[c] = members[c].to_numpy()
         for c in ("_year", "_seq"):
@@ -606,7 +603,7 @@ class ExtractHistory:
         """Duplicate entries for a class's other rows: ``resubmitted`` when from another
         collection year than the key's winning Annex A row, else ``repeated`` (as reconcile)."""
         if others.empty:
-            return pd.DataFrame(columns=DUP_SOURCE_COLUMNS)
+            return pd.DataFrame(columns=ENTRY_COLUMNS)
         key = list(rc.NATURAL_KEYS[table])
         o = rc.order(reps)
         first_year = o.groupby([o[k] for k in key], sort=False, dropna=False)["_year"].transform("first")

@@ -1,5 +1,5 @@
 """The duplicates report (``validation/duplicates.parquet``), sorted table by table as the ingest
-settles.
+settles, and written.
 
 Every duplicate entry names its table (its file, list, row and reason follow), and the report is
 sorted by those five texts, table first. A table's entries are all known once the ingest has
@@ -19,12 +19,14 @@ makes it).
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from driftflag.ingest._common import lexical_order
+from driftflag.casemodel.store import PARQUET_OPTIONS, _write_parquet
+from driftflag.ingest._common import constant_text, lexsort_order
 
 #: an entry's columns, as staged (renamed to the report's columns in the report)
 ENTRY_COLUMNS = ["table", "_source_file", "_source_table", "_source_row", "reason"]
@@ -37,7 +39,7 @@ def sorted_report(entries: list[pd.DataFrame]) -> pd.DataFrame:
     five columns, each column a categorical of its sorted distinct texts. Why: at 150,000
     children there are about six million entries, mostly the same few file and list names; as
     five text columns they were the ingest's peak memory (a gigabyte and more), as integer
-    codes they are a few bytes an entry. ``write_duplicates`` (in ``run``) writes them as text.
+    codes they are a few bytes an entry. :func:`write_duplicates` writes them as text.
 
     An entry with a blank anywhere (never made by the ingest) makes the report text columns."""
     frames = [f[ENTRY_COLUMNS] for f in entries if len(f)]
@@ -49,7 +51,7 @@ def sorted_report(entries: list[pd.DataFrame]) -> pd.DataFrame:
         for k, f in enumerate(frames):  # each column's texts are let go once coded
             frames[k] = f.drop(columns=c)
     del frames
-    order = lexical_order([codes for codes, _ in ranked], [len(names) for _, names in ranked])
+    order = lexsort_order([codes for codes, _ in ranked])
     return _report_frame([(ranks[order], names) for ranks, names in ranked])
 
 
@@ -204,7 +206,7 @@ def _sorted_table(parts: list[pd.DataFrame]) -> list[tuple[np.ndarray, np.ndarra
     for c in cols:
         ranked.append(ranked_texts([p[c] for p in parts]))
         parts = [p.drop(columns=c) for p in parts]  # each column's texts let go once coded
-    order = lexical_order([r for r, _ in ranked], [len(n) for _, n in ranked])
+    order = lexsort_order([r for r, _ in ranked])
     # each column's ranks in as few bytes as its texts allow (kept until the report is put
     # together: a few files, lists and reasons among millions of entries)
     return [(r.astype(_smallest(len(n)))[order], n) for r, n in ranked]
@@ -218,7 +220,40 @@ def _smallest(n: int) -> type:
 def _piece_text(table: str, piece: list[tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
     """A sorted table's entries as text columns again (for the report of texts)."""
     n = len(piece[0][0])
-    out = {"table": pd.Series([table] * n, dtype="str")}
+    out = {"table": constant_text(table, n)}
     for (ranks, names), c in zip(piece, ENTRY_COLUMNS[1:], strict=True):
         out[c] = pd.Series(names[ranks], dtype="str")
     return pd.DataFrame(out)
+
+
+#: Rows per row group of a Parquet file: pyarrow's default (``pq.write_table``), so a file
+#: written in row groups is the same bytes as the whole table written at once.
+PARQUET_ROW_GROUP = 1024 * 1024
+
+
+def write_duplicates(dups: pd.DataFrame, path: Path) -> None:
+    """Write the duplicates report as text columns, one row group at a time: the text of only
+    one row group is ever held (the same bytes as ``_write_parquet(dups.astype("str"))``)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not all(isinstance(dups[c].dtype, pd.CategoricalDtype) for c in dups.columns):
+        _write_parquet(dups.astype("str"), path)  # the report as texts (see sorted_report)
+        return
+    schema = pa.Table.from_pandas(dups.iloc[0:0].astype("str"), preserve_index=False).schema
+    with pq.ParquetWriter(path, schema, **PARQUET_OPTIONS) as writer:
+        for i in range(0, max(len(dups), 1), PARQUET_ROW_GROUP):
+            chunk = dups.iloc[i:i + PARQUET_ROW_GROUP]
+            # each column's texts made by Arrow from the category codes (no Python string per
+            # row: at 150,000 children the report has about six million entries)
+            writer.write_table(pa.Table.from_arrays(
+                [_decoded(chunk[c], schema.field(c).type) for c in schema.names], schema=schema))
+
+
+def _decoded(s: pd.Series, text: Any) -> Any:
+    """A categorical column of the duplicates report as an Arrow text array: its texts taken by
+    its codes in Arrow (what ``astype("str")`` gives, without a Python string per row)."""
+    import pyarrow as pa
+
+    cats = pa.array(s.cat.categories.astype(str).to_numpy(dtype=object), type=text)
+    return pa.DictionaryArray.from_arrays(pa.array(s.cat.codes.to_numpy()), cats).dictionary_decode()

@@ -34,7 +34,6 @@ from driftflag.casemodel import codes
 from driftflag.casemodel.schema import SCHEMA_VERSION, TABLE_ORDER, TABLES
 from driftflag.casemodel.store import (
     MANIFEST,
-    PARQUET_OPTIONS,
     CaseStore,
     _write_parquet,
     check_store_destination,
@@ -46,7 +45,12 @@ from driftflag.ingest import _read_ahead
 from driftflag.ingest import reconcile as rc
 from driftflag.ingest import to_canonical as tc
 from driftflag.ingest._common import STR_DTYPE, cyclic_gc_paused, large_text
-from driftflag.ingest._duplicates import REPORT_COLUMNS, TableByTable, sorted_report
+from driftflag.ingest._duplicates import (
+    ENTRY_COLUMNS,
+    REPORT_COLUMNS,
+    TableByTable,
+    write_duplicates,
+)
 from driftflag.ingest.detect import SourceFile, detect_sources
 from driftflag.validate.rules import ISSUE_COLUMNS, check_table
 
@@ -259,7 +263,6 @@ def check_unit(unit: list[SourceFile], extract: date) -> CheckedUnit:
 
 def _src_rebuilt(df: pd.DataFrame) -> bool:
     """Whether ``df``'s ``_src`` is what :func:`_with_src` rebuilds from its provenance."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     if "_src" not in df.columns or not all(c in df.columns for c in _PROVENANCE):
@@ -268,12 +271,7 @@ def _src_rebuilt(df: pd.DataFrame) -> bool:
         return True
     # compared as Arrow texts: the rebuilt texts are never made Python strings (half the time
     # of comparing two object arrays, for every staged row of every return)
-    again = tc.row_source_text(df)
-    try:
-        had = (large_text(df["_src"]) if isinstance(df["_src"].dtype, pd.StringDtype) else
-               pa.array(df["_src"].to_numpy(dtype=object), type=pa.large_string(), from_pandas=True))
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return False  # something other than texts: kept as it is
+    again, had = tc.row_source_text(df), large_text(df["_src"])
     same = pc.or_kleene(pc.equal(again, had), pc.and_(pc.is_null(again), pc.is_null(had)))
     return bool(pc.all(pc.fill_null(same, False)).as_py())
 
@@ -637,12 +635,6 @@ def build_entries(
     return store, accounting, issues.reset_index(drop=True), duplicates
 
 
-def _duplicates_report(dup_list: list[pd.DataFrame]) -> pd.DataFrame:
-    """The duplicate entries as ``validation/duplicates.parquet`` lists them (see
-    :func:`driftflag.ingest._duplicates.sorted_report`)."""
-    return sorted_report(dup_list)
-
-
 def _sort_and_write_duplicates(entries: TableByTable, path: Path) -> pd.DataFrame:
     """The duplicates report of ``entries`` written to ``path``."""
     dups = entries.report()
@@ -650,48 +642,11 @@ def _sort_and_write_duplicates(entries: TableByTable, path: Path) -> pd.DataFram
     return dups
 
 
-#: Rows per row group of a Parquet file: pyarrow's default (``pq.write_table``), so a file
-#: written in row groups is the same bytes as the whole table written at once.
-PARQUET_ROW_GROUP = 1024 * 1024
-
-
-def write_duplicates(dups: pd.DataFrame, path: Path) -> None:
-    """Write the duplicates report as text columns, one row group at a time: the text of only
-    one row group is ever held (the same bytes as ``_write_parquet(dups.astype("str"))``)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    if not all(isinstance(dups[c].dtype, pd.CategoricalDtype) for c in dups.columns):
-        _write_parquet(dups.astype("str"), path)  # the report as texts (see _duplicates_report)
-        return
-    schema = pa.Table.from_pandas(dups.iloc[0:0].astype("str"), preserve_index=False).schema
-    with pq.ParquetWriter(path, schema, **PARQUET_OPTIONS) as writer:
-        for i in range(0, max(len(dups), 1), PARQUET_ROW_GROUP):
-            chunk = dups.iloc[i:i + PARQUET_ROW_GROUP]
-            # each column's texts made by Arrow from the category codes (no Python string per
-            # row: at 150,000 children the report has about six million entries)
-            writer.write_table(pa.Table.from_arrays(
-                [_decoded(chunk[c], schema.field(c).type) for c in schema.names], schema=schema))
-
-
-def _decoded(s: pd.Series, text: Any) -> Any:
-    """A categorical column of the duplicates report as an Arrow text array: its texts taken by
-    its codes in Arrow (what ``astype("str")`` gives, without a Python string per row)."""
-    import pyarrow as pa
-
-    cats = pa.array(s.cat.categories.astype(str).to_numpy(dtype=object), type=text)
-    return pa.DictionaryArray.from_arrays(pa.array(s.cat.codes.to_numpy()), cats).dictionary_decode()
-
-
-#: what the duplicates report keeps of a duplicate row (before the renaming to DUPLICATE_COLUMNS)
-_DUPLICATE_SOURCE_COLUMNS = ["table", "_source_file", "_source_table", "_source_row", "reason"]
-
-
 def _duplicate_rows(df: pd.DataFrame) -> pd.DataFrame:
     """Only the columns the duplicates report uses. Why: the whole rows of every table's
     duplicates, concatenated over the union of the tables' columns, were the ingest's peak
     memory (a million repeated Annex A rows at 15,000 children: about a gigabyte)."""
-    return df.reindex(columns=_DUPLICATE_SOURCE_COLUMNS)
+    return df.reindex(columns=ENTRY_COLUMNS)
 
 
 def _sorted(t: str, df: pd.DataFrame) -> pd.DataFrame:

@@ -26,6 +26,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from driftflag.casemodel.schema import TABLE_ORDER
 from driftflag.casemodel.store import CaseStore
 from driftflag.errors import DriftflagError
 
@@ -142,8 +143,6 @@ def _pattern(match: Any) -> str:
 
 def _run_order(name: str) -> int:
     """Where the suites validate table ``name`` (TABLE_ORDER; unknown names last)."""
-    from driftflag.casemodel.schema import TABLE_ORDER
-
     return TABLE_ORDER.index(name) if name in TABLE_ORDER else len(TABLE_ORDER)
 
 
