@@ -51,6 +51,7 @@ from driftflag.ingest._duplicates import (
     TableByTable,
     write_duplicates,
 )
+from driftflag.ingest._waiting import compacted, restored
 from driftflag.ingest.detect import SourceFile, detect_sources
 from driftflag.validate.rules import ISSUE_COLUMNS, check_table
 
@@ -501,11 +502,14 @@ def build_entries(
     duplicates.extend(hist.take_duplicates())
 
     frames: dict[str, pd.DataFrame] = {}
+    staged_as: dict[str, dict[str, Any]] = {}  # what _waiting.restored needs, per table
     for t in TABLE_ORDER:
         if t in parts:
             ps = [p for p in parts[t] if len(p)]
-            frames[t] = pd.concat(ps, ignore_index=True) if ps else parts[t][0].iloc[0:0]
+            # held compact until settled (see _waiting): under every earlier table's peak
+            frames[t], staged_as[t] = compacted(pd.concat(ps, ignore_index=True) if ps else parts[t][0].iloc[0:0])
             parts[t] = []
+            del ps
     dedup = set(hist.tables())
     # the reading's temporaries (every unit's frames, sent and concatenated): glibc keeps them
     # in its heap, 0.6 GB of the settling's peak at 150,000 children (see driftflag._memory)
@@ -527,8 +531,10 @@ def build_entries(
         # of as it goes: the staged rows once joined to the Annex A ones, the repeats once
         # reported (the duplicates report is sorted, so the order of its entries is free):
         # else each was held beside reconcile's sorted copy of them all
-        df = frames[t]
-        frames[t] = df.iloc[0:0]
+        df = restored(frames[t], staged_as[t])
+        # no rows, taken (a slice of no rows, ``iloc[0:0]``, is a view keeping every row of the
+        # table's staged rows alive to the end of the ingest: 0.3 GB at 150,000 children)
+        frames[t] = df.iloc[np.zeros(0, dtype=np.intp)]
         if t in dedup:
             reps, others = hist.settle_rows(t, bad_ids)
             if len(others):
@@ -562,7 +568,7 @@ def build_entries(
 
     def orphans_of(t: str, col: str, known: pd.Index, what: str) -> tuple[pd.DataFrame, np.ndarray]:
         """Orphan issues for every live row of ``t``, held Annex A rows and their repeats too."""
-        rows = [frames[t]] if t in frames and len(frames[t]) else []
+        rows = [restored(frames[t], staged_as[t])] if t in frames and len(frames[t]) else []
         if t in dedup:
             held = hist.column(t, col)  # not the whole rows: every table is checked at once here
             if held is not None:
@@ -579,8 +585,10 @@ def build_entries(
         return _orphans(t, df, col, known, what, lost), np.unique(df["_srcid"].to_numpy()[lost])
 
     if "allocations" in frames:
-        frames["allocations"], runs_dups = rc.allocation_runs(frames["allocations"],
-                                                              decided=hist.stream_allocations)
+        runs, runs_dups = rc.allocation_runs(restored(frames["allocations"], staged_as["allocations"]),
+                                             decided=hist.stream_allocations)
+        frames["allocations"], staged_as["allocations"] = compacted(runs)
+        del runs
         if len(runs_dups):
             duplicates.add(_duplicate_rows(runs_dups.assign(table="allocations")))
     settle("children")
