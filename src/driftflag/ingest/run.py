@@ -51,6 +51,7 @@ from driftflag.ingest._duplicates import (
     TableByTable,
     write_duplicates,
 )
+from driftflag.ingest._tabular import READ_PROBLEM_COLUMNS
 from driftflag.ingest._waiting import compacted, restored
 from driftflag.ingest.detect import SourceFile, detect_sources
 from driftflag.validate.rules import ISSUE_COLUMNS, check_table
@@ -259,7 +260,26 @@ def check_unit(unit: list[SourceFile], extract: date) -> CheckedUnit:
     # (:func:`_with_src`). At 150,000 children the texts of the census and 903 rows held until
     # settled were 0.36 GB, and every row's was sent between processes.
     frames = {t: df.drop(columns="_src") if _src_rebuilt(df) else df for t, df in frames.items()}
+    # what only the checks needed goes too, but from an Annex A extract's rows: a row's columns
+    # are its identity among the extracts' repeats (see _dedup), let go of when it is settled
+    frames = {t: df if _is_annex_a(df) else df.drop(columns=checked_only(df)) for t, df in frames.items()}
     return CheckedUnit(frames, issues, dups, counts, n_staged, int(codes_.max(initial=-1)) + 1)
+
+
+def checked_only(df: pd.DataFrame) -> list[str]:
+    """The columns of ``df`` only the row checks look at: the reading's problems
+    (:data:`~driftflag.ingest._tabular.READ_PROBLEM_COLUMNS`), dates as read for the date rules
+    (``_date_*``) and the parent's date an id is made from (``_ref_date``, ``_cp_start``). Why
+    let go of them: rows wait from the reading to their table's settling, and reconcile copies
+    every column of a table's rows several times (its precedence order, the kept rows, the
+    winners), columns no later step and no written file looks at (the store keeps no column
+    starting with ``_``)."""
+    return [c for c in df.columns
+            if c in READ_PROBLEM_COLUMNS or c in ("_ref_date", "_cp_start") or c.startswith("_date_")]
+
+
+def _is_annex_a(df: pd.DataFrame) -> bool:
+    return "_format" in df.columns and bool((df["_format"] == "annex-a").any())
 
 
 def _src_rebuilt(df: pd.DataFrame) -> bool:
@@ -540,6 +560,7 @@ def build_entries(
             if len(others):
                 duplicates.add(hist.duplicate_reasons(t, reps, others))
             del others
+            reps = reps.drop(columns=checked_only(reps))  # (see checked_only)
             df = pd.concat([d for d in (df, reps) if len(d)] or [df], ignore_index=True)
             del reps
         kept, dups = rc.reconcile(t, df, duplicate_columns=[*_PROVENANCE])  # all the report needs
