@@ -276,13 +276,16 @@ def reconcile(table: str, df: pd.DataFrame,
     kept = df.loc[~same_fmt]
     report = df.columns if duplicate_columns is None else [c for c in duplicate_columns if c in df.columns]
     dups = [df.loc[same_fmt, report].assign(reason=reason_same[same_fmt])]
+    # the rows in order are not looked at again (at 150,000 children a large table's copies of
+    # its rows, in order, kept and filled, were the settling's peak together)
+    del df
     if kept["_format"].nunique() > 1:
         cross = kept.duplicated(subset=key, keep="first").to_numpy()
         dups.append(kept.loc[cross, report].assign(reason="other_source"))
         if cross.any():
-            filled = kept.groupby(key, sort=False, dropna=False).first()
+            cols = [c for c in kept.columns if c not in key and not c.startswith("_")]
+            filled = kept.groupby(key, sort=False, dropna=False)[cols].first()  # (what is filled only)
             winners = kept.loc[~cross].set_index(key)
-            cols = [c for c in winners.columns if not c.startswith("_")]
             aligned = filled.loc[winners.index, cols]
             for c in cols:  # column by column, in the kept rows' dtypes (no frame of objects)
                 winners[c] = aligned[c].astype(kept[c].dtype).array

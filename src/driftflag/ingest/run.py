@@ -563,8 +563,11 @@ def build_entries(
             reps = reps.drop(columns=checked_only(reps))  # (see checked_only)
             df = pd.concat([d for d in (df, reps) if len(d)] or [df], ignore_index=True)
             del reps
-        kept, dups = rc.reconcile(t, df, duplicate_columns=[*_PROVENANCE])  # all the report needs
+        rows = [df]
         del df
+        # handed over: the rows are held by reconcile alone (a call's argument made by an
+        # expression is the callee's), which lets go of them once it has them in order
+        kept, dups = rc.reconcile(t, rows.pop(), duplicate_columns=[*_PROVENANCE])  # all the report needs
         accepted[t] = kept
         if len(dups):
             duplicates.add(_duplicate_rows(dups.assign(table=t)))
