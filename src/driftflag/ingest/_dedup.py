@@ -215,9 +215,19 @@ def _category(s: pd.Series) -> pd.Series:
 
 
 def _compact(g: pd.DataFrame) -> pd.DataFrame:
-    """A ghost's provenance in few bytes: file and list as categories, small integers."""
+    """A ghost's provenance in few bytes: file and list as categories, small integers (row and
+    class ids too, in 32 bits while they fit: the Annex A children's millions of repeats are
+    held from their extract to their settling, and sorted with the held rows there)."""
+    ids = {c: _small_ids(g[c].to_numpy()) for c in ("_srcid", "_cls") if c in g.columns}
     return g.assign(_source_file=_category(g["_source_file"]), _source_table=_category(g["_source_table"]),
-                    _year=g["_year"].astype(np.int16), _seq=g["_seq"].astype(np.int32))
+                    _year=g["_year"].astype(np.int16), _seq=g["_seq"].astype(np.int32), **ids)
+
+
+def _small_ids(ids: np.ndarray) -> np.ndarray:
+    """Ids (never negative) as 32-bit integers when they fit, else as they are."""
+    if len(ids) and ids.dtype == np.int64 and int(ids.max()) < 2**31 and int(ids.min()) >= 0:
+        return ids.astype(np.int32)
+    return ids
 
 
 def _held_compact(held: pd.DataFrame) -> pd.DataFrame:
@@ -269,7 +279,7 @@ def _ranks(s: pd.Series) -> np.ndarray:
     """Each value's rank among the sorted distinct texts (a categorical's codes in text order)."""
     cat = s if isinstance(s.dtype, pd.CategoricalDtype) else _category(s)
     names = np.asarray(cat.cat.categories.astype(str), dtype=object)
-    rank = np.empty(len(names), dtype=np.int64)
+    rank = np.empty(len(names), dtype=np.int32)  # (one per row of millions: few files and lists)
     rank[np.argsort(names, kind="stable")] = np.arange(len(names))
     return rank[cat.cat.codes.to_numpy()]
 
@@ -556,8 +566,8 @@ class ExtractHistory:
             # as texts at once (a Python string of each, made only for pandas to make them
             # texts again, was a third of expanding millions of rows)
             rows[c] = members[c].astype(STR_DTYPE).array
-        for c in ("_known", "_srcid"):
-            rows[c] = members[c].to_numpy()
+        rows["_known"] = members["_known"].to_numpy()
+        rows["_srcid"] = members["_srcid"].to_numpy().astype(np.int64)  # (held in 32 bits: _compact)
         for c in ("_year", "_seq"):
             rows[c] = members[c].to_numpy().astype(np.int64)
         if "_src" not in members.columns:
@@ -583,7 +593,7 @@ class ExtractHistory:
         fcode, lcode = _ranks(m["_source_file"]), _ranks(m["_source_table"])
         # one stable sort of the five keys packed in one number (lexsort's five passes over the
         # millions of Annex A children's rows were half of their settling)
-        o = lexsort_order([m["_cls"].to_numpy(), -m["_year"].to_numpy().astype(np.int64), fcode, lcode,
+        o = lexsort_order([m["_cls"].to_numpy(), -m["_year"].to_numpy(), fcode, lcode,
                            m["_seq"].to_numpy()])
         cls = m["_cls"].to_numpy()[o]
         first = np.r_[True, cls[1:] != cls[:-1]]
