@@ -75,3 +75,29 @@ def test_other_columns_and_dtypes_are_left_alone() -> None:
     assert restored(df, staged_as) is df
     empty, none = compacted(df.iloc[0:0])
     assert none == {} and len(empty) == 0
+
+
+@settings(max_examples=100, deadline=None)
+@given(chunks=st.lists(st.tuples(st.lists(st.tuples(texts, texts, st.integers(0, 2**40)), min_size=1, max_size=8),
+                                 st.sampled_from(["str", "object"])), min_size=1, max_size=5))
+def test_held_rows_put_back_as_stacked_as_staged(chunks) -> None:
+    """Held Annex A chunks (``_dedup._held_compact``) put back together (``_dedup._held_full``)
+    equal the staged chunks stacked as they were (``_dedup._stack``), when chunks were staged
+    alike and when one was staged with other dtypes (then each is put back first)."""
+    from driftflag.ingest._dedup import _held_compact, _held_full, _stack
+
+    staged = []
+    for rows, kind in chunks:
+        staged.append(pd.DataFrame({
+            "_source_file": pd.Series([r[0] for r in rows], dtype=STR_DTYPE),
+            "_source_table": pd.Series([r[1] for r in rows], dtype=STR_DTYPE if kind == "str" else object),
+            "_source_row": pd.Series([str(k) for k in range(len(rows))], dtype=STR_DTYPE),
+            "_format": pd.Series(["annex-a"] * len(rows), dtype=STR_DTYPE),
+            "_read_rule": pd.Series([None] * len(rows), dtype=STR_DTYPE),
+            "_year": np.full(len(rows), 2025, dtype=np.int64),
+            "_seq": np.array([r[2] for r in rows], dtype=np.int64),
+            "child_id": pd.Series([r[1] for r in rows], dtype=STR_DTYPE),
+        }))
+    held = [_held_compact(c) for c in staged]
+    got = _held_full([h for h, _ in held], [s for _, s in held])
+    pd.testing.assert_frame_equal(got, _stack(staged))

@@ -24,22 +24,24 @@ TEXTS = ("_source_file", "_source_table", "_source_row", "_format")
 NUMBERS = ("_year", "_seq")
 
 
-def compacted(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """``df`` with its provenance in few bytes, and the dtype each changed column was staged
-    with (what :func:`restored` needs). Only texts of the staged text dtype and 64-bit
-    integers are changed: any other column is left as it is, and put back as it is."""
+def compacted(df: pd.DataFrame, texts: tuple[str, ...] = TEXTS,
+              numbers: tuple[str, ...] = NUMBERS) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """``df`` with its provenance (``texts`` and ``numbers`` of it) in few bytes, and the dtype
+    each changed column was staged with (what :func:`restored` needs). Only texts of the
+    staged text dtype and 64-bit integers are changed: any other column is left as it is, and
+    put back as it is."""
     if not len(df):
         return df, {}
     staged: dict[str, Any] = {}
     out: dict[str, Any] = {}
-    for c in TEXTS:
+    for c in texts:
         if c in df.columns and df[c].dtype == STR_DTYPE:
             # by first appearance (no sort of the distinct texts: a file's row numbers are
             # hundreds of thousands); the order of categories is never looked at
             codes, distinct = pd.factorize(df[c], use_na_sentinel=True)
             out[c] = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(pd.Index(distinct, dtype=STR_DTYPE)))
             staged[c] = df[c].dtype
-    for c in NUMBERS:
+    for c in numbers:
         if c in df.columns and df[c].dtype == np.int64:
             v = df[c].to_numpy()
             small = _smallest(int(v.min()), int(v.max()))
