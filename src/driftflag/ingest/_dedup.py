@@ -553,9 +553,13 @@ class ExtractHistory:
         self.chunks.pop(table, None)
         self.chunk_staged.pop(table, None)
 
-    def members(self, table: str, bad_ids: np.ndarray, classes: np.ndarray | None = None) -> pd.DataFrame:
+    def members(self, table: str, bad_ids: np.ndarray, classes: np.ndarray | None = None, *,
+                take: bool = False) -> pd.DataFrame:
         """Every Annex A row of ``table`` whose source row is not quarantined, held or ghost
-        (of ``classes`` only, a mask over class ids, if given): class and provenance."""
+        (of ``classes`` only, a mask over class ids, if given): class and provenance. With
+        ``take`` the ghosts are handed over, each extract's let go of once its members are
+        picked (the table's settling: at 150,000 children the children's repeats were held
+        stacked, then picked, then stacked with the held rows, three copies at once)."""
         full = self.full(table)
         cols = ["_cls", "_source_file", "_source_table", "_source_row", "_year", "_seq", "_known", "_srcid"]
         # ``_src`` only where a held row kept it (see _held_compact): else it is rebuilt from
@@ -566,17 +570,18 @@ class ExtractHistory:
         keep = ~np.isin(full["_srcid"].to_numpy(), bad_ids)
         if classes is not None:
             keep &= classes[full["_cls"].to_numpy()]
-        held = _compact(full.loc[keep, cols + src])
-        g = self.ghost_frame(table)
-        if len(g):
+        parts = [_compact(full.loc[keep, cols + src])]
+        chunks = self.ghosts.pop(table, []) if take else [g for g in [self.ghost_frame(table)] if len(g)]
+        while chunks:
+            g = chunks.pop(0)
             keep = ~np.isin(g["_srcid"].to_numpy(), bad_ids)
             if classes is not None:
                 keep &= classes[g["_cls"].to_numpy()]
             if not keep.all():  # (no copy of millions of repeats when none is left out)
                 g = g.loc[keep]
-            g = (g.assign(_src=None) if src else g)[cols + src]
-            return _stack([held, g])
-        return held.reset_index(drop=True)
+            parts.append((g.assign(_src=None) if src else g)[cols + src])
+            del g
+        return _stack(parts)
 
     def ghost_frame(self, table: str) -> pd.DataFrame:
         gs = self.ghosts.get(table, [])
@@ -609,11 +614,8 @@ class ExtractHistory:
         """The rows reconcile chooses between, one per class with a row not quarantined (its
         first in reconcile's order, known from the class's earliest extract), and the class's
         other rows as (class, provenance) for :meth:`duplicate_reasons`."""
-        m = self.members(table, bad_ids)
-        # the repeats are in ``m`` now and nothing asks for them again (a table settles once):
-        # let them go before ``m`` is sorted and split (at 150,000 children the repeats of the
-        # children table were held three times over at the settling's peak)
-        self.ghosts.pop(table, None)
+        # the repeats are handed over to ``m``: nothing asks for them again (a table settles once)
+        m = self.members(table, bad_ids, take=True)
         if m.empty:
             return self.full(table).iloc[0:0], m
         fcode, lcode = _ranks(m["_source_file"]), _ranks(m["_source_table"])
