@@ -53,6 +53,10 @@ PROVENANCE = ("_src", "_source_file", "_source_table", "_source_row", "_year", "
 #: :func:`driftflag.ingest.reconcile.missing_rhi_from_extracts`): not part of a row's identity.
 RHI_COLUMNS = ("_rhi_offered", "_rhi_accepted")
 _BOOKKEEPING = ("_cls",)
+#: What a class's other rows keep once settled (:meth:`ExtractHistory.settle_rows`): their
+#: duplicate entries need no more (at 150,000 children the children's five million repeats
+#: were held with their extract date, sequence and row id too, 16 bytes each for nothing)
+_OTHERS_COLUMNS = ("_cls", "_year", "_source_file", "_source_table", "_source_row")
 
 
 def _signature_columns(table: str, df: pd.DataFrame) -> list[str]:
@@ -613,7 +617,8 @@ class ExtractHistory:
     def settle_rows(self, table: str, bad_ids: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The rows reconcile chooses between, one per class with a row not quarantined (its
         first in reconcile's order, known from the class's earliest extract), and the class's
-        other rows as (class, provenance) for :meth:`duplicate_reasons`."""
+        other rows as class, year and where they were read (:data:`_OTHERS_COLUMNS`: what
+        :meth:`duplicate_reasons` needs)."""
         # the repeats are handed over to ``m``: nothing asks for them again (a table settles once)
         m = self.members(table, bad_ids, take=True)
         if m.empty:
@@ -629,10 +634,11 @@ class ExtractHistory:
         reps = self.expand(table, m.iloc[o[first]].reset_index(drop=True))
         reps["_known"] = _earliest(m["_known"].iloc[o].reset_index(drop=True), first)
         # the others column by column, each of ``m``'s let go once taken: ``m`` and a copy of
-        # nearly all of it were held together
+        # nearly all of it were held together; only what their duplicate entries need
         at, others = o[~first], {}
         for c in list(m.columns):
-            others[c] = m[c].take(at).reset_index(drop=True)
+            if c in _OTHERS_COLUMNS:
+                others[c] = m[c].take(at).reset_index(drop=True)
             del m[c]
         return reps, pd.DataFrame(others, copy=False)
 
