@@ -41,7 +41,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from driftflag.ingest import reconcile as rc
-from driftflag.ingest._common import STR_DTYPE, lexsort_order
+from driftflag.ingest._common import STR_DTYPE, large_text, lexsort_order
 from driftflag.ingest._duplicates import ENTRY_COLUMNS
 from driftflag.ingest._tabular import READ_PROBLEM_COLUMNS
 from driftflag.ingest._waiting import compacted, restored
@@ -224,10 +224,42 @@ def _category(s: pd.Series) -> pd.Series:
 def _compact(g: pd.DataFrame) -> pd.DataFrame:
     """A ghost's provenance in few bytes: file and list as categories, small integers (row and
     class ids too, in 32 bits while they fit: the Annex A children's millions of repeats are
-    held from their extract to their settling, and sorted with the held rows there)."""
+    held from their extract to their settling, and sorted with the held rows there), and its
+    row number as a number when each text is one written plainly (:func:`row_numbers`)."""
     ids = {c: _small_ids(g[c].to_numpy()) for c in ("_srcid", "_cls") if c in g.columns}
     return g.assign(_source_file=_category(g["_source_file"]), _source_table=_category(g["_source_table"]),
+                    _source_row=row_numbers(g["_source_row"]),
                     _year=g["_year"].astype(np.int16), _seq=g["_seq"].astype(np.int32), **ids)
+
+
+def row_numbers(rows: pd.Series) -> pd.Series:
+    """Row numbers (``_source_row``) as 32-bit integers when every text is one written plainly
+    (``"12"``, not ``"012"`` nor ``"12 "``: each made again by :func:`row_texts` exactly), else
+    as they are. Why: the Annex A repeats wait, millions of them, from their extract to their
+    table's settling, and a short text costs 13 bytes where a number costs 4."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if rows.dtype != STR_DTYPE or not len(rows) or rows.isna().any():
+        return rows
+    texts = large_text(rows)
+    try:
+        numbers = pc.cast(texts, pa.int32())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return rows
+    if not pc.all(pc.equal(pc.cast(numbers, pa.large_string()), texts)).as_py():
+        return rows
+    return pd.Series(numbers.to_numpy(zero_copy_only=False), index=rows.index, name=rows.name)
+
+
+def row_texts(rows: pd.Series) -> pd.Series:
+    """Row numbers as staged (texts), whether held as numbers (:func:`row_numbers`) or not."""
+    import pyarrow as pa
+
+    if rows.dtype.kind not in "iu":
+        return rows.astype(STR_DTYPE)
+    return pd.Series(pd.array(pa.array(rows.to_numpy()).cast(pa.large_string()), dtype=STR_DTYPE),
+                     index=rows.index, name=rows.name)
 
 
 def _small_ids(ids: np.ndarray) -> np.ndarray:
@@ -288,6 +320,9 @@ def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
     # a column some frames lack (``_src`` of rows kept whole, see _held_compact) is blank there
     frames = [f.assign(**{c: pd.Series([None] * len(f), dtype=object, index=f.index)
                           for c in columns if c not in f.columns}) for f in frames]
+    if "_source_row" in columns and len({f["_source_row"].dtype.kind in "iu" for f in frames}) > 1:
+        # row numbers held as numbers in some frames only (see row_numbers): all as texts
+        frames = [f.assign(_source_row=row_texts(f["_source_row"])) for f in frames]
     for c in columns:
         if any(isinstance(f[c].dtype, pd.CategoricalDtype) for f in frames):
             cats = [f[c] if isinstance(f[c].dtype, pd.CategoricalDtype) else _category(f[c]) for f in frames]
@@ -597,10 +632,11 @@ class ExtractHistory:
         """``members`` as whole rows: the held row's values with each member's provenance."""
         full = self.full(table)
         rows = full.iloc[members["_cls"].to_numpy()].reset_index(drop=True)
-        for c in ("_source_file", "_source_table", "_source_row"):
+        for c in ("_source_file", "_source_table"):
             # as texts at once (a Python string of each, made only for pandas to make them
             # texts again, was a third of expanding millions of rows)
             rows[c] = members[c].astype(STR_DTYPE).array
+        rows["_source_row"] = row_texts(members["_source_row"]).array
         rows["_known"] = members["_known"].to_numpy()
         rows["_srcid"] = members["_srcid"].to_numpy().astype(np.int64)  # (held in 32 bits: _compact)
         for c in ("_year", "_seq"):

@@ -75,6 +75,8 @@ def _report_frame(columns: list[tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
 def ranked_texts(parts: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
     """The texts of ``parts`` end to end as (rank of each among the distinct texts in sorted
     order, those texts sorted, as Python strings): integer codes instead of millions of strings."""
+    import pyarrow as pa
+
     codes, uniques = [], []
     for s in parts:
         # factorised as Arrow texts, each part's and then all parts' distinct texts (not one
@@ -82,6 +84,10 @@ def ranked_texts(parts: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
         if isinstance(s.dtype, pd.CategoricalDtype):
             codes.append(s.cat.codes.to_numpy().astype(np.int32))
             uniques.append(pd.Series(np.asarray(s.cat.categories.astype(str), dtype=object), dtype="str"))
+        elif s.dtype.kind in "iu":  # row numbers held as numbers: their texts made by Arrow
+            c, u = pd.factorize(s.to_numpy())
+            codes.append(c.astype(np.int32))
+            uniques.append(pd.Series(pd.array(pa.array(u).cast(pa.large_string()), dtype="str")))
         else:
             c, u = pd.factorize(s.astype("str"))
             codes.append(c.astype(np.int32))
