@@ -52,3 +52,17 @@ def test_stacked_with_rows_held_as_texts(parts) -> None:
     got = _stack(held)
     want = _stack(staged)
     pd.testing.assert_series_equal(row_texts(got["_source_row"]), want["_source_row"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.one_of(st.integers(0, 300), st.integers(0, 2**31 - 1), st.integers(-5, -1)), max_size=40))
+def test_number_codes_factorise(values) -> None:
+    """``_duplicates._number_codes`` (a table of every number when it is small, else factorising)
+    gives codes into its distinct values that give back every value, each distinct once."""
+    from driftflag.ingest._duplicates import _number_codes
+
+    v = np.array(values, dtype=np.int32)
+    codes, distinct = _number_codes(v)
+    assert codes.dtype == np.int32
+    np.testing.assert_array_equal(distinct[codes], v)
+    assert len(set(distinct.tolist())) == len(distinct) == len(set(values))

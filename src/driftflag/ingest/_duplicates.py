@@ -85,8 +85,8 @@ def ranked_texts(parts: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
             codes.append(s.cat.codes.to_numpy().astype(np.int32))
             uniques.append(pd.Series(np.asarray(s.cat.categories.astype(str), dtype=object), dtype="str"))
         elif s.dtype.kind in "iu":  # row numbers held as numbers: their texts made by Arrow
-            c, u = pd.factorize(s.to_numpy())
-            codes.append(c.astype(np.int32))
+            c, u = _number_codes(s.to_numpy())
+            codes.append(c)
             uniques.append(pd.Series(pd.array(pa.array(u).cast(pa.large_string()), dtype="str")))
         else:
             c, u = pd.factorize(s.astype("str"))
@@ -100,6 +100,21 @@ def ranked_texts(parts: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
     offsets = np.r_[0, np.cumsum([len(u) for u in uniques])[:-1]]
     out = np.concatenate([rank[ids[o + c]] for o, c in zip(offsets, codes, strict=True)])
     return out, np.asarray(distinct, dtype=object)[order]
+
+
+def _number_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values)`` for row numbers, in any order of the distinct values: through a
+    table of every number up to the largest when that table is no longer than the values
+    (row numbers of a few files: no hash table of millions of entries), else by factorising."""
+    if len(values) and int(values.min()) >= 0 and int(values.max()) < 4 * len(values) + 1024:
+        present = np.zeros(int(values.max()) + 1, dtype=bool)
+        present[values] = True
+        distinct = np.flatnonzero(present)
+        at = np.zeros(len(present), dtype=np.int32)
+        at[distinct] = np.arange(len(distinct), dtype=np.int32)
+        return at[values], distinct
+    codes, distinct = pd.factorize(values)
+    return codes.astype(np.int32), np.asarray(distinct)
 
 
 def _text_order(texts: Any) -> np.ndarray:
