@@ -102,3 +102,51 @@ def test_reconcile_matches_the_frame_of_objects(rows) -> None:
     cut_kept, cut_dups = rc.reconcile(table, df.copy(), duplicate_columns=[*prov, "_not_there"])
     pd.testing.assert_frame_equal(cut_kept, want_kept)
     pd.testing.assert_frame_equal(cut_dups, want_dups[[*prov, "reason"]])
+
+
+key_row = st.fixed_dictionaries({
+    "child": st.sampled_from(["A", "B", None, "nan", ""]),
+    "day": st.sampled_from([1, 2, None]),
+    "fmt": st.sampled_from(FORMATS + [None]),
+    "year": st.integers(2022, 2025),
+    "file": st.sampled_from(["f1.csv", "f2.xml"]),
+    "seq": st.integers(0, 5),
+    "source": st.sampled_from(["PA", "PB", None]),
+})
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=st.lists(key_row, min_size=1, max_size=30))
+def test_reconcile_by_key_numbers_matches_grouping_by_values(rows) -> None:
+    """Referrals (a key of two columns), blank children, dates and return types among them:
+    reconcile grouping by numbered keys (``group_ids``) as the pandas groupings by the key's
+    values did (``_old_reconcile``)."""
+    df = pd.DataFrame({
+        "child_id": pd.Series([r["child"] for r in rows], dtype="str"),
+        "referral_date": pd.to_datetime([None if r["day"] is None else f"2024-01-0{r['day']}" for r in rows]),
+        "referral_source": pd.Series([r["source"] for r in rows], dtype="str"),
+        "_format": pd.Series([r["fmt"] for r in rows], dtype="str"),
+        "_year": np.array([r["year"] for r in rows], dtype=np.int64),
+        "_source_file": pd.Series([r["file"] for r in rows], dtype="str"),
+        "_source_table": pd.Series(["t"] * len(rows), dtype="str"),
+        "_seq": np.array([r["seq"] for r in rows], dtype=np.int64),
+        "_known": pd.to_datetime(["2024-03-01"] * len(rows)),
+    })
+    got_kept, got_dups = rc.reconcile("referrals", df.copy())
+    want_kept, want_dups = _old_reconcile("referrals", df.copy())
+    pd.testing.assert_frame_equal(got_kept, want_kept)
+    pd.testing.assert_frame_equal(got_dups, want_dups)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from(["A", "B", None, ""]), st.sampled_from([1.0, 2.0, None]),
+                               st.sampled_from([pd.Timestamp("2024-01-01"), None])), max_size=30))
+def test_group_ids_are_groupby_ngroup(rows) -> None:
+    """``group_ids`` numbers rows as ``groupby(columns, sort=False, dropna=False).ngroup()``."""
+    df = pd.DataFrame({"a": pd.Series([r[0] for r in rows], dtype="str"),
+                       "b": pd.Series([r[1] for r in rows], dtype="float64"),
+                       "c": pd.to_datetime(pd.Series([r[2] for r in rows], dtype=object))})
+    if not len(df):
+        return
+    want = df.groupby(["a", "b", "c"], sort=False, dropna=False).ngroup().to_numpy()
+    np.testing.assert_array_equal(rc.group_ids([df["a"], df["b"], df["c"]]), want)

@@ -238,6 +238,18 @@ def order(df: pd.DataFrame) -> pd.DataFrame:
     return df.take(lexsort_order(keys))
 
 
+def group_ids(columns: list) -> np.ndarray:
+    """One integer per row naming its combination of ``columns``' values (equal values, blanks
+    included, the same number; in order of first appearance): what ``groupby(columns,
+    dropna=False)`` groups by, as integers any later grouping takes at once."""
+    n = len(columns[0])
+    out = np.zeros(n, dtype=np.int64)
+    for col in columns:
+        codes, distinct = pd.factorize(col, use_na_sentinel=False)
+        out = pd.factorize(out * (len(distinct) + 1) + codes.astype(np.int64))[0].astype(np.int64)
+    return out
+
+
 def _sort_rank(s: pd.Series) -> np.ndarray:
     """Each row's place in ``sort_values``' order of ``s`` (blanks last): integers as they are,
     a categorical by its codes (its categories' order), anything else by its sorted distinct
@@ -267,11 +279,15 @@ def reconcile(table: str, df: pd.DataFrame,
         return df, df.assign(reason=pd.Series([], dtype="str"))
     key = list(NATURAL_KEYS[table])
     df = order(df)
+    # each row's key, and its key and return type, numbered once (blanks a value of their own,
+    # as groupby's dropna=False has them): every grouping below is by these integers, not by
+    # the key's texts hashed again for each (four times over a large table's rows)
+    gid = group_ids([df[k] for k in key])
+    gid_fmt = group_ids([gid, df["_format"]])
     known = row_known_from(table, df)
-    df["known_from"] = known.groupby([df[k] for k in key], sort=False, dropna=False).transform("min") \
-        if len(df) else known
-    same_fmt = df.duplicated(subset=key + ["_format"], keep="first").to_numpy()
-    first_year = df.groupby(key + ["_format"], sort=False, dropna=False)["_year"].transform("first")
+    df["known_from"] = known.groupby(gid, sort=False).transform("min") if len(df) else known
+    same_fmt = pd.Series(gid_fmt).duplicated(keep="first").to_numpy()
+    first_year = df["_year"].groupby(gid_fmt, sort=False).transform("first")
     reason_same = np.where(df["_year"].to_numpy() != first_year.to_numpy(), "resubmitted", "repeated")
     kept = df.loc[~same_fmt]
     report = df.columns if duplicate_columns is None else [c for c in duplicate_columns if c in df.columns]
@@ -279,14 +295,16 @@ def reconcile(table: str, df: pd.DataFrame,
     # the rows in order are not looked at again (at 150,000 children a large table's copies of
     # its rows, in order, kept and filled, were the settling's peak together)
     del df
+    gid = gid[~same_fmt]
     if kept["_format"].nunique() > 1:
-        cross = kept.duplicated(subset=key, keep="first").to_numpy()
+        cross = pd.Series(gid).duplicated(keep="first").to_numpy()
         dups.append(kept.loc[cross, report].assign(reason="other_source"))
         if cross.any():
             cols = [c for c in kept.columns if c not in key and not c.startswith("_")]
-            filled = kept.groupby(key, sort=False, dropna=False)[cols].first()  # (what is filled only)
+            # blanks filled from the key's other rows, by key number (what is filled only)
+            filled = kept[cols].groupby(gid, sort=False).first()
             winners = kept.loc[~cross].set_index(key)
-            aligned = filled.loc[winners.index, cols]
+            aligned = filled.loc[gid[~cross], cols]
             for c in cols:  # column by column, in the kept rows' dtypes (no frame of objects)
                 winners[c] = aligned[c].astype(kept[c].dtype).array
             kept = winners.reset_index()
