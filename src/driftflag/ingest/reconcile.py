@@ -231,11 +231,27 @@ def order(df: pd.DataFrame) -> pd.DataFrame:
     return type mapped on its distinct values. Why: sorting millions of rows (the Annex A
     children at 150,000 children) by their texts, and mapping every row's format through a
     dictionary, was a third of reconciling."""
+    return df.take(order_positions(df))
+
+
+def order_positions(df: pd.DataFrame) -> np.ndarray:
+    """The positions of ``df``'s rows in precedence order (what :func:`order` takes)."""
     fmt_codes, fmts = pd.factorize(df["_format"], use_na_sentinel=True)
     ranks = np.r_[np.array([PRECEDENCE.get(f, 9) for f in fmts], dtype=np.int64), np.int64(9)]
     keys = [ranks[fmt_codes], _sort_rank(-df["_year"]), _sort_rank(df["_source_file"]),
             _sort_rank(df["_source_table"]), _sort_rank(df["_seq"])]
-    return df.take(lexsort_order(keys))
+    return lexsort_order(keys)
+
+
+def _taken(df: pd.DataFrame, at: np.ndarray, known_from: np.ndarray, columns) -> pd.DataFrame:
+    """``df``'s rows at ``at`` with their ``known_from`` (in place of the one staged, else last),
+    of ``columns`` only: what taking the rows in order, then these, gave."""
+    own = [c for c in columns if c != "known_from"]
+    out = df[own].take(at)
+    if "known_from" in columns:
+        out["known_from"] = known_from
+        out = out[list(columns)]
+    return out
 
 
 def group_ids(columns: list) -> np.ndarray:
@@ -278,23 +294,26 @@ def reconcile(table: str, df: pd.DataFrame,
     if df.empty:
         return df, df.assign(reason=pd.Series([], dtype="str"))
     key = list(NATURAL_KEYS[table])
-    df = order(df)
+    # the rows in precedence order as positions: each result takes its own rows once (not every
+    # row of every column copied into order first: at 150,000 children the referrals' copies,
+    # in order, kept and filled, were the settling's peak together)
+    o = order_positions(df)
     # each row's key, and its key and return type, numbered once (blanks a value of their own,
     # as groupby's dropna=False has them): every grouping below is by these integers, not by
     # the key's texts hashed again for each (four times over a large table's rows)
-    gid = group_ids([df[k] for k in key])
-    gid_fmt = group_ids([gid, df["_format"]])
-    known = row_known_from(table, df)
-    df["known_from"] = known.groupby(gid, sort=False).transform("min") if len(df) else known
+    gid = group_ids([df[k].take(o) for k in key])
+    gid_fmt = group_ids([gid, df["_format"].take(o)])
+    known = row_known_from(table, df).take(o)
+    known_from = known.groupby(gid, sort=False).transform("min").to_numpy() if len(df) else known.to_numpy()
     same_fmt = pd.Series(gid_fmt).duplicated(keep="first").to_numpy()
-    first_year = df["_year"].groupby(gid_fmt, sort=False).transform("first")
-    reason_same = np.where(df["_year"].to_numpy() != first_year.to_numpy(), "resubmitted", "repeated")
-    kept = df.loc[~same_fmt]
-    report = df.columns if duplicate_columns is None else [c for c in duplicate_columns if c in df.columns]
-    dups = [df.loc[same_fmt, report].assign(reason=reason_same[same_fmt])]
-    # the rows in order are not looked at again (at 150,000 children a large table's copies of
-    # its rows, in order, kept and filled, were the settling's peak together)
-    del df
+    year = df["_year"].take(o)
+    first_year = year.groupby(gid_fmt, sort=False).transform("first")
+    reason_same = np.where(year.to_numpy() != first_year.to_numpy(), "resubmitted", "repeated")
+    with_known = df.columns.append(pd.Index(["known_from"])).unique()
+    report = with_known if duplicate_columns is None else [c for c in duplicate_columns if c in with_known]
+    dups = [_taken(df, o[same_fmt], known_from[same_fmt], report).assign(reason=reason_same[same_fmt])]
+    kept = _taken(df, o[~same_fmt], known_from[~same_fmt], with_known)
+    del df, known, year, first_year
     gid = gid[~same_fmt]
     if kept["_format"].nunique() > 1:
         cross = pd.Series(gid).duplicated(keep="first").to_numpy()
