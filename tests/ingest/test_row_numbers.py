@@ -1,4 +1,4 @@
-"""Row numbers of the Annex A repeats held as numbers (``_dedup.row_numbers``) give back exactly
+"""Row numbers of the Annex A repeats held as numbers (``_common.row_numbers``) give back exactly
 the texts staged, wherever texts are made of them again: the rows expanded (``row_texts``), the
 duplicates report (``_duplicates.ranked_texts``) and frames stacked with rows held as texts
 (``_dedup._stack``). The oracle is always the staged texts."""
@@ -10,8 +10,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from driftflag.ingest._common import STR_DTYPE
-from driftflag.ingest._dedup import _stack, row_numbers, row_texts
+from driftflag.ingest._common import STR_DTYPE, row_numbers, row_texts
+from driftflag.ingest._dedup import _stack
 from driftflag.ingest._duplicates import ranked_texts
 
 plain = st.integers(-5, 2**31 + 5).map(str)

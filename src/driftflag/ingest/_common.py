@@ -32,6 +32,45 @@ def constant_text(text: str | None, n: int) -> pd.Series:
     return pd.Series(pd.array(pa.repeat(pa.scalar(text, pa.large_string()), n), dtype=STR_DTYPE))
 
 
+def coded_texts(s: pd.Series) -> pd.Categorical:
+    """``s``'s texts as a categorical of its distinct texts in order of first appearance (no
+    sort of the distinct texts: a file's row numbers are hundreds of thousands; nothing looks
+    at the order of categories of a column held this way). Why: provenance waiting to be
+    settled or sorted (a file path, a list name per row) in a few bytes a row."""
+    codes, distinct = pd.factorize(s.astype(STR_DTYPE), use_na_sentinel=True)
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(pd.Index(distinct, dtype=STR_DTYPE)))
+
+
+def row_numbers(rows: pd.Series) -> pd.Series:
+    """Row numbers (``_source_row``) as 32-bit integers when every text is one written plainly
+    (``"12"``, not ``"012"`` nor ``"12 "``: each made again by :func:`row_texts` exactly), else
+    as they are. Why: the Annex A repeats wait, millions of them, from their extract to their
+    table's settling, and a short text costs 13 bytes where a number costs 4."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if rows.dtype != STR_DTYPE or not len(rows) or rows.isna().any():
+        return rows
+    texts = large_text(rows)
+    try:
+        numbers = pc.cast(texts, pa.int32())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return rows
+    if not pc.all(pc.equal(pc.cast(numbers, pa.large_string()), texts)).as_py():
+        return rows
+    return pd.Series(numbers.to_numpy(zero_copy_only=False), index=rows.index, name=rows.name)
+
+
+def row_texts(rows: pd.Series) -> pd.Series:
+    """Row numbers as staged (texts), whether held as numbers (:func:`row_numbers`) or not."""
+    import pyarrow as pa
+
+    if rows.dtype.kind not in "iu":
+        return rows.astype(STR_DTYPE)
+    return pd.Series(pd.array(pa.array(rows.to_numpy()).cast(pa.large_string()), dtype=STR_DTYPE),
+                     index=rows.index, name=rows.name)
+
+
 def lexsort_order(keys: list[np.ndarray]) -> np.ndarray:
     """``np.lexsort(keys[::-1])`` for integer keys (first key first): the stable order of the
     rows by the keys. Why: each key shifted to start at 0, the few keys fit in one 64-bit

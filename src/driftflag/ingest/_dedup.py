@@ -41,7 +41,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from driftflag.ingest import reconcile as rc
-from driftflag.ingest._common import STR_DTYPE, large_text, lexsort_order
+from driftflag.ingest._common import STR_DTYPE, lexsort_order, row_numbers, row_texts
 from driftflag.ingest._duplicates import ENTRY_COLUMNS
 from driftflag.ingest._tabular import READ_PROBLEM_COLUMNS
 from driftflag.ingest._waiting import compacted, restored
@@ -230,36 +230,6 @@ def _compact(g: pd.DataFrame) -> pd.DataFrame:
     return g.assign(_source_file=_category(g["_source_file"]), _source_table=_category(g["_source_table"]),
                     _source_row=row_numbers(g["_source_row"]),
                     _year=g["_year"].astype(np.int16), _seq=g["_seq"].astype(np.int32), **ids)
-
-
-def row_numbers(rows: pd.Series) -> pd.Series:
-    """Row numbers (``_source_row``) as 32-bit integers when every text is one written plainly
-    (``"12"``, not ``"012"`` nor ``"12 "``: each made again by :func:`row_texts` exactly), else
-    as they are. Why: the Annex A repeats wait, millions of them, from their extract to their
-    table's settling, and a short text costs 13 bytes where a number costs 4."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if rows.dtype != STR_DTYPE or not len(rows) or rows.isna().any():
-        return rows
-    texts = large_text(rows)
-    try:
-        numbers = pc.cast(texts, pa.int32())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return rows
-    if not pc.all(pc.equal(pc.cast(numbers, pa.large_string()), texts)).as_py():
-        return rows
-    return pd.Series(numbers.to_numpy(zero_copy_only=False), index=rows.index, name=rows.name)
-
-
-def row_texts(rows: pd.Series) -> pd.Series:
-    """Row numbers as staged (texts), whether held as numbers (:func:`row_numbers`) or not."""
-    import pyarrow as pa
-
-    if rows.dtype.kind not in "iu":
-        return rows.astype(STR_DTYPE)
-    return pd.Series(pd.array(pa.array(rows.to_numpy()).cast(pa.large_string()), dtype=STR_DTYPE),
-                     index=rows.index, name=rows.name)
 
 
 def _small_ids(ids: np.ndarray) -> np.ndarray:
@@ -610,7 +580,12 @@ class ExtractHistory:
         if classes is not None:
             keep &= classes[full["_cls"].to_numpy()]
         parts = [_compact(full.loc[keep, cols + src])]
-        chunks = self.ghosts.pop(table, []) if take else [g for g in [self.ghost_frame(table)] if len(g)]
+        if take:
+            chunks = self.ghosts.pop(table, [])
+        else:
+            stacked = self.ghost_frame(table)
+            chunks = [stacked] if len(stacked) else []
+            del stacked
         while chunks:
             g = chunks.pop(0)
             keep = ~np.isin(g["_srcid"].to_numpy(), bad_ids)

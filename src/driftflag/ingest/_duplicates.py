@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from driftflag.casemodel.store import PARQUET_OPTIONS, _write_parquet
-from driftflag.ingest._common import constant_text, lexsort_order
+from driftflag.ingest._common import coded_texts, constant_text, lexsort_order, row_texts
 
 #: an entry's columns, as staged (renamed to the report's columns in the report)
 ENTRY_COLUMNS = ["table", "_source_file", "_source_table", "_source_row", "reason"]
@@ -75,8 +75,6 @@ def _report_frame(columns: list[tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
 def ranked_texts(parts: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
     """The texts of ``parts`` end to end as (rank of each among the distinct texts in sorted
     order, those texts sorted, as Python strings): integer codes instead of millions of strings."""
-    import pyarrow as pa
-
     codes, uniques = [], []
     for s in parts:
         # factorised as Arrow texts, each part's and then all parts' distinct texts (not one
@@ -84,10 +82,10 @@ def ranked_texts(parts: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
         if isinstance(s.dtype, pd.CategoricalDtype):
             codes.append(s.cat.codes.to_numpy().astype(np.int32))
             uniques.append(pd.Series(np.asarray(s.cat.categories.astype(str), dtype=object), dtype="str"))
-        elif s.dtype.kind in "iu":  # row numbers held as numbers: their texts made by Arrow
+        elif s.dtype.kind in "iu":  # row numbers held as numbers (see row_numbers)
             c, u = _number_codes(s.to_numpy())
             codes.append(c)
-            uniques.append(pd.Series(pd.array(pa.array(u).cast(pa.large_string()), dtype="str")))
+            uniques.append(row_texts(pd.Series(u)))
         else:
             c, u = pd.factorize(s.astype("str"))
             codes.append(c.astype(np.int32))
@@ -222,12 +220,8 @@ def _files_coded(entries: pd.DataFrame) -> pd.DataFrame:
     texts). Why: entries wait to be sorted until their table is settled, and a file's path
     as a text per entry was 0.15 GB of the 0.25 GB the reading's entries held (1.6 million
     repeated Annex A allocations, 0.7 million duplicate children at 150,000 children)."""
-    out = {}
-    for c in ("_source_file", "_source_table"):
-        s = entries[c]
-        if not isinstance(s.dtype, pd.CategoricalDtype):
-            codes, distinct = pd.factorize(s.astype("str"), use_na_sentinel=True)
-            out[c] = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(pd.Index(distinct, dtype="str")))
+    out = {c: coded_texts(entries[c]) for c in ("_source_file", "_source_table")
+           if not isinstance(entries[c].dtype, pd.CategoricalDtype)}
     return entries.assign(**out) if out else entries
 
 

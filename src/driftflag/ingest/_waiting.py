@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftflag.ingest._common import STR_DTYPE
+from driftflag.ingest._common import STR_DTYPE, coded_texts
 
 #: provenance texts held as categories (codes into each column's distinct texts)
 TEXTS = ("_source_file", "_source_table", "_source_row", "_format")
@@ -36,10 +36,7 @@ def compacted(df: pd.DataFrame, texts: tuple[str, ...] = TEXTS,
     out: dict[str, Any] = {}
     for c in texts:
         if c in df.columns and df[c].dtype == STR_DTYPE:
-            # by first appearance (no sort of the distinct texts: a file's row numbers are
-            # hundreds of thousands); the order of categories is never looked at
-            codes, distinct = pd.factorize(df[c], use_na_sentinel=True)
-            out[c] = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(pd.Index(distinct, dtype=STR_DTYPE)))
+            out[c] = coded_texts(df[c])
             staged[c] = df[c].dtype
     for c in numbers:
         if c in df.columns and df[c].dtype == np.int64:

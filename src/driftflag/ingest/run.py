@@ -566,7 +566,8 @@ def build_entries(
         rows = [df]
         del df
         # handed over: the rows are held by reconcile alone (a call's argument made by an
-        # expression is the callee's), which lets go of them once it has them in order
+        # expression is the callee's), which lets go of them once its kept rows and
+        # duplicates are taken, before the winners are filled
         kept, dups = rc.reconcile(t, rows.pop(), duplicate_columns=[*_PROVENANCE])  # all the report needs
         accepted[t] = kept
         if len(dups):
